@@ -1,0 +1,123 @@
+/**
+ * SmtpSession: one SMTP conversation over an injected duplex stream. It knows
+ * the protocol (greeting, EHLO/HELO, commands, PIPELINING groups, STARTTLS,
+ * QUIT) and nothing of sockets: the net layer hands it a stream and, for
+ * STARTTLS, a function that turns the stream into a TLS one.
+ */
+import type { Duplex } from 'node:stream';
+import { ProbeError, type Stage } from '../errors.js';
+import { assertSafe, ehlo, helo } from '../smtp/command.js';
+import { parseCapabilities, type Capabilities } from '../smtp/capabilities.js';
+import type { Reply } from '../smtp/reply.js';
+import type { Transcript } from '../net/transcript.js';
+import { ReplyReader } from './reader.js';
+import type { Timeouts } from './timeouts.js';
+
+/** SessionOptions: what a session needs besides its stream. */
+export interface SessionOptions {
+  transcript: Transcript;
+  timeouts: Timeouts;
+  /** Cancels everything: Ctrl-C and the whole-target deadline, composed with AbortSignal.any. */
+  signal?: AbortSignal;
+  /** "address:port", quoted in every error. */
+  endpoint: string;
+}
+
+/** Hello: the outcome of EHLO, with the HELO fallback when EHLO was refused. */
+export interface Hello {
+  verb: 'EHLO' | 'HELO';
+  reply: Reply;
+  /** The EHLO reply that made us fall back to HELO (500/502, RFC 5321 §4.1.4). */
+  ehloReply?: Reply;
+  /** Parsed only from a 250 to EHLO; HELO offers no extensions. */
+  capabilities?: Capabilities;
+}
+
+/** SmtpSession: see the module comment. */
+export class SmtpSession {
+  private stream: Duplex;
+  private readonly reader: ReplyReader;
+
+  constructor(stream: Duplex, private readonly opts: SessionOptions) {
+    this.stream = stream;
+    this.reader = new ReplyReader(opts.transcript, opts.endpoint);
+    this.reader.attach(stream);
+  }
+
+  /** greeting: the server's opening reply (220 expected; 554 and 421 are answers too). */
+  greeting(): Promise<Reply> {
+    return this.reader.next('greeting', this.opts.timeouts.greetingMs, this.opts.signal);
+  }
+
+  /** send: write one command line and read its reply. A 4xx/5xx is returned, not thrown. */
+  async send(line: string, stage: Stage): Promise<Reply> {
+    this.write([line]);
+    return this.reader.next(stage, this.opts.timeouts.commandMs, this.opts.signal);
+  }
+
+  /**
+   * pipeline: write a group of commands at once and read their replies in
+   * order (RFC 2920 §3.1). Only for servers that advertise PIPELINING.
+   * Replies are read one by one, so the first failure keeps the ones before it.
+   */
+  async pipeline(lines: string[], stage: Stage, onReply?: (reply: Reply, index: number) => void): Promise<Reply[]> {
+    this.write(lines);
+    const replies: Reply[] = [];
+    for (let i = 0; i < lines.length; i++) {
+      const reply = await this.reader.next(stage, this.opts.timeouts.commandMs, this.opts.signal);
+      replies.push(reply);
+      onReply?.(reply, i);
+    }
+    return replies;
+  }
+
+  /** hello: EHLO, falling back to HELO on 500/502 (a pre-ESMTP server, RFC 5321 §3.2). */
+  async hello(name: string, stage: 'ehlo' | 'helo' = 'ehlo'): Promise<Hello> {
+    const reply = await this.send(ehlo(name), stage);
+    if (reply.code === 250) return { verb: 'EHLO', reply, capabilities: parseCapabilities(reply) };
+    if (reply.code !== 500 && reply.code !== 502) return { verb: 'EHLO', reply };
+    const heloReply = await this.send(helo(name), 'helo');
+    return { verb: 'HELO', reply: heloReply, ehloReply: reply };
+  }
+
+  /**
+   * starttls: send STARTTLS; on 220 drop everything read so far and hand the
+   * raw stream to `upgrade` (RFC 3207 §4.2: the client must discard all
+   * knowledge from before TLS, and send EHLO again itself). Returns the reply.
+   */
+  async starttls(upgrade: (raw: Duplex) => Promise<Duplex>): Promise<Reply> {
+    const reply = await this.send('STARTTLS', 'starttls');
+    if (reply.code !== 220) return reply;
+    this.reader.detach();
+    this.stream = await upgrade(this.stream);
+    this.opts.transcript.note('TLS established; everything learned before it is discarded');
+    this.reader.attach(this.stream);
+    return reply;
+  }
+
+  /** quit: QUIT and its reply; a server that just hangs up is fine here. */
+  async quit(): Promise<Reply | undefined> {
+    try {
+      return await this.send('QUIT', 'quit');
+    } catch (err) {
+      if (err instanceof ProbeError && err.code === 'CONNECTION_CLOSED') return undefined;
+      throw err;
+    } finally {
+      this.close();
+    }
+  }
+
+  /** close: end the stream without QUIT (after a failure, or after TURN was accepted). */
+  close(): void {
+    this.reader.detach();
+    this.stream.destroy();
+  }
+
+  private write(lines: string[]): void {
+    // The builders in smtp/command.ts already refuse control bytes; checking
+    // again at the I/O boundary means no caller can bypass it.
+    for (const line of lines) assertSafe('command', line);
+    for (const line of lines) this.opts.transcript.sent(line);
+    this.stream.write(lines.map((l) => `${l}\r\n`).join(''));
+  }
+}

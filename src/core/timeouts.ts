@@ -1,0 +1,53 @@
+/**
+ * Timeouts, one named default per phase. RFC 5321 §4.5.3.2 gives an MTA
+ * minutes per phase because it must not lose mail; a probe answers a person
+ * waiting at a terminal, so the defaults are shorter and each is a flag.
+ */
+import { invalidInput } from '../errors.js';
+
+/** CONNECT_TIMEOUT_MS: TCP connect. Postfix's smtp_connect_timeout is 30 s; 10 s tells "dead" from "slow" for a probe. */
+export const CONNECT_TIMEOUT_MS = 10_000;
+/** GREETING_TIMEOUT_MS: TCP up to the 220. RFC 5321 §4.5.3.2.1 allows 5 min; postscreen's greet pause is ~6 s, so 30 s still sees past it. */
+export const GREETING_TIMEOUT_MS = 30_000;
+/** COMMAND_TIMEOUT_MS: each command to its reply (RFC 5321 §4.5.3.2.2-7 allow 5 min; only DATA needs long, and we never send it). */
+export const COMMAND_TIMEOUT_MS = 30_000;
+/** TARGET_TIMEOUT_MS: everything for one target, so a drip-feeding server cannot hold a probe for phases × timeout. */
+export const TARGET_TIMEOUT_MS = 120_000;
+
+/** Timeouts: the per-phase budget, in milliseconds. */
+export interface Timeouts {
+  connectMs: number;
+  greetingMs: number;
+  commandMs: number;
+  targetMs: number;
+}
+
+/** DEFAULT_TIMEOUTS: the named defaults together. */
+export const DEFAULT_TIMEOUTS: Timeouts = {
+  connectMs: CONNECT_TIMEOUT_MS,
+  greetingMs: GREETING_TIMEOUT_MS,
+  commandMs: COMMAND_TIMEOUT_MS,
+  targetMs: TARGET_TIMEOUT_MS,
+};
+
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000 };
+/** MAX_DURATION_MS: one day; setTimeout cannot hold more than ~24.8 days and nothing here needs that. */
+const MAX_DURATION_MS = 86_400_000;
+
+/** parseDuration: "500ms", "5s", "2m", "1.5s", or a bare number of seconds, to milliseconds. */
+export function parseDuration(text: string, flag = 'duration'): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*$/.exec(text);
+  if (!m) throw invalidInput(`${flag} "${text}" is not a duration; write it like 500ms, 5s or 2m`);
+  const ms = Math.round(Number(m[1]) * UNITS[m[2] ?? 's']!);
+  if (ms <= 0 || ms > MAX_DURATION_MS) throw invalidInput(`${flag} "${text}" must be more than 0 and at most 24h`);
+  return ms;
+}
+
+/** formatDuration: milliseconds the way a person reads them (0.4 ms, 12 ms, 1.25 s, 2m05s). */
+export function formatDuration(ms: number): string {
+  if (ms < 10) return `${ms.toFixed(1)} ms`;
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(2)} s`;
+  const s = Math.round(ms / 1000);
+  return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+}

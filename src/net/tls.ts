@@ -1,0 +1,128 @@
+/**
+ * TLS on an existing socket (STARTTLS, RFC 3207) or from the first byte
+ * (implicit TLS, RFC 8314). Certificates are never rejected here: a probe
+ * reports what it sees, and the caller decides whether a bad chain is fatal.
+ */
+import { connect as tlsConnect, checkServerIdentity, rootCertificates, type TLSSocket, type PeerCertificate } from 'node:tls';
+import { X509Certificate } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { isIP, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { ProbeError, type Stage } from '../errors.js';
+import { abortError } from './connect.js';
+import type { CertificateInfo, TlsInfo } from '../schema/tls.js';
+
+/** TrustStore: the CA certificates a chain is checked against, and where they came from. */
+export interface TrustStore {
+  source: string;
+  ca: string[];
+}
+
+// Debian/Ubuntu, RHEL/Fedora, Alpine/macOS-ish locations of the system bundle.
+const SYSTEM_BUNDLES = ['/etc/ssl/certs/ca-certificates.crt', '/etc/pki/tls/certs/ca-bundle.crt', '/etc/ssl/cert.pem'];
+
+/**
+ * loadTrustStore: the system's CA bundle (SSL_CERT_FILE first), falling back
+ * to Node's bundled Mozilla roots; `extraCaFiles` are added (e.g. a private CA).
+ * Node 20 cannot read the OS store itself, hence the file lookup.
+ */
+export function loadTrustStore(extraCaFiles: string[] = []): TrustStore {
+  const bundle = [process.env.SSL_CERT_FILE, ...SYSTEM_BUNDLES].find((p): p is string => !!p && existsSync(p));
+  const ca = bundle ? [readFileSync(bundle, 'utf8')] : [...rootCertificates];
+  const extras = extraCaFiles.map((f) => readFileSync(f, 'utf8'));
+  const source = `${bundle ?? 'node bundled roots'}${extraCaFiles.length ? ` + ${extraCaFiles.join(', ')}` : ''}`;
+  return { source, ca: [...ca, ...extras] };
+}
+
+/** HandshakeOptions: the name to send as SNI and verify, trust, deadline. */
+export interface HandshakeOptions {
+  servername: string;
+  trust: TrustStore;
+  timeoutMs: number;
+  signal?: AbortSignal;
+  stage: Stage;
+  endpoint: string;
+}
+
+/** handshake: TLS over `socket` (already connected). Resolves once secure; a ProbeError (TLS_HANDSHAKE_FAILED) otherwise. */
+export function handshake(socket: Duplex | Socket, opts: HandshakeOptions): Promise<TLSSocket> {
+  return new Promise((resolve, reject) => {
+    if (opts.signal?.aborted) return reject(abortError(opts.signal, opts.stage, opts.endpoint));
+    // SNI must be a host name (RFC 6066 §3), never an IP literal.
+    const sni = isIP(opts.servername) ? undefined : opts.servername;
+    const tls = tlsConnect({ socket: socket as Socket, servername: sni, ca: opts.trust.ca, rejectUnauthorized: false });
+    const finish = (err?: ProbeError): void => {
+      clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onAbort);
+      tls.off('error', onError);
+      if (!err) return resolve(tls);
+      tls.destroy();
+      reject(err);
+    };
+    const onError = (err: Error): void => finish(new ProbeError({
+      code: 'TLS_HANDSHAKE_FAILED', stage: opts.stage, target: opts.endpoint, cause: err,
+      message: `TLS handshake failed (address: ${opts.endpoint}): ${err.message}`,
+    }));
+    const onAbort = (): void => finish(abortError(opts.signal!, opts.stage, opts.endpoint));
+    const timer = setTimeout(() => finish(new ProbeError({
+      code: 'TLS_HANDSHAKE_FAILED', stage: opts.stage, target: opts.endpoint,
+      message: `TLS handshake timed out after ${opts.timeoutMs}ms (address: ${opts.endpoint})`,
+    })), opts.timeoutMs);
+    tls.once('secureConnect', () => finish());
+    tls.once('error', onError);
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** describeTls: protocol, cipher, chain and verdicts of an established TLS socket. */
+export function describeTls(tls: TLSSocket, name: string, trust: TrustStore, now = Date.now()): TlsInfo {
+  const peer = tls.getPeerCertificate(true);
+  const chain = walkChain(peer).map((c) => describeCertificate(c, now));
+  const leafRaw = peer.raw;
+  const nameError = leafRaw ? checkServerIdentity(name, peer) : new Error('no certificate presented');
+  const authError = tls.authorizationError;
+  return {
+    protocol: tls.getProtocol() ?? 'unknown',
+    cipher: tls.getCipher()?.standardName ?? tls.getCipher()?.name ?? 'unknown',
+    chain,
+    nameMatch: nameError ? { name, ok: false, error: nameError.message } : { name, ok: true },
+    trusted: tls.authorized ? { ok: true, store: trust.source } : { ok: false, store: trust.source, error: authError ? String(authError) : 'not authorized' },
+  };
+}
+
+function walkChain(leaf: PeerCertificate & { issuerCertificate?: PeerCertificate }): PeerCertificate[] {
+  const chain: PeerCertificate[] = [];
+  const seen = new Set<string>();
+  let cert: (PeerCertificate & { issuerCertificate?: PeerCertificate }) | undefined = leaf;
+  while (cert?.raw && !seen.has(cert.fingerprint256)) {
+    seen.add(cert.fingerprint256);
+    chain.push(cert);
+    cert = cert.issuerCertificate as typeof cert;
+  }
+  return chain;
+}
+
+function describeCertificate(peer: PeerCertificate, now: number): CertificateInfo {
+  const x = new X509Certificate(peer.raw);
+  const validTo = new Date(x.validTo);
+  const key = x.publicKey;
+  const details = key.asymmetricKeyDetails;
+  const keyText = key.asymmetricKeyType === 'ec' ? `EC ${details?.namedCurve ?? ''}`.trim() : `${(key.asymmetricKeyType ?? 'unknown').toUpperCase()} ${details?.modulusLength ?? ''}`.trim();
+  return {
+    subject: oneLineDn(x.subject),
+    subjectAltNames: x.subjectAltName ? x.subjectAltName.split(/,\s*/) : [],
+    issuer: oneLineDn(x.issuer),
+    serialNumber: x.serialNumber,
+    validFrom: new Date(x.validFrom).toISOString(),
+    validTo: validTo.toISOString(),
+    daysLeft: Math.floor((validTo.getTime() - now) / 86_400_000),
+    selfSigned: x.subject === x.issuer && x.checkIssued(x) && x.verify(key),
+    fingerprintSha256: x.fingerprint256,
+    publicKey: keyText,
+  };
+}
+
+// X509Certificate gives "CN=a\nO=b"; one line reads better in tables and JSON.
+function oneLineDn(dn: string): string {
+  return dn.split('\n').filter(Boolean).join(', ');
+}

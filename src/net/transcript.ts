@@ -1,0 +1,55 @@
+/**
+ * The transcript: every line in both directions, timestamped, recorded at the
+ * I/O boundary (the session writes here exactly what it sends and receives).
+ * AUTH payloads are redacted as they are recorded, so no secret is ever kept.
+ */
+import { isAuthCommand } from '../smtp/command.js';
+
+/** Direction: client to server, server to client, or a note about the connection itself. */
+export type Direction = 'send' | 'recv' | 'note';
+
+/** TranscriptEntry: one line with its time in ms since the transcript began. */
+export interface TranscriptEntry {
+  atMs: number;
+  dir: Direction;
+  line: string;
+}
+
+/** Transcript: append-only record of a session. `onEntry` lets --transcript stream it live. */
+export class Transcript {
+  readonly entries: TranscriptEntry[] = [];
+  private readonly t0 = performance.now();
+  private authInProgress = false;
+
+  constructor(private readonly onEntry?: (entry: TranscriptEntry) => void) {}
+
+  /** sent: a line the client wrote. AUTH arguments and lines answering a 334 challenge become "[redacted]". */
+  sent(line: string): void {
+    if (isAuthCommand(line)) {
+      const [verb, mech] = line.split(/\s+/);
+      this.add('send', `${verb} ${mech ?? ''}${line.split(/\s+/).length > 2 ? ' [redacted]' : ''}`.trim());
+      this.authInProgress = true;
+    } else if (this.authInProgress) {
+      this.add('send', '[redacted]');
+    } else {
+      this.add('send', line);
+    }
+  }
+
+  /** received: a line the server wrote. A non-334 line ends an AUTH exchange. */
+  received(line: string): void {
+    if (this.authInProgress && !line.startsWith('334')) this.authInProgress = false;
+    this.add('recv', line);
+  }
+
+  /** note: a connection event (connected, TLS established, closed). */
+  note(text: string): void {
+    this.add('note', text);
+  }
+
+  private add(dir: Direction, line: string): void {
+    const entry = { atMs: performance.now() - this.t0, dir, line };
+    this.entries.push(entry);
+    this.onEntry?.(entry);
+  }
+}
