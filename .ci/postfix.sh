@@ -7,8 +7,9 @@
 #   bash .ci/postfix.sh status    # is it running, do the ports answer
 #
 # The instance is entirely self-contained under $SMTP_PROBE_POSTFIX_DIR
-# (default /tmp/smtp-probe-postfix) and driven with `postfix -c DIR`, so
-# /etc/postfix is never read or written and nothing else on the box changes.
+# (default /tmp/smtp-probe-postfix) and driven with `postfix -c DIR`, so no
+# system config is written (/etc/postfix only supplies the package's own meta
+# files: postfix-files, dynamicmaps.cf) and no system instance runs.
 #
 # What the tests get (fixed addresses, loopback only):
 #   127.0.0.1:2525  VRFY on,  STARTTLS offered (self-signed, CN/SAN mx.postfix.test)
@@ -227,6 +228,10 @@ postmaster: alice
 root: alice
 MAILER-DAEMON: postmaster
 AL
+  # Postfix commands sleep (in 0.3 s steps, ~2.5 s here) while main.cf looks
+  # "just written" (mtime within the last second or so), to avoid reading a file
+  # that is still being edited. Ours is complete, so backdate it.
+  touch -d "@$(($(date +%s) - 10))" "$CONF/main.cf" "$CONF/master.cf"
   postalias -c "$CONF" "hash:$CONF/aliases"
 
   # Empty mailboxes up front, so tests can read/size them before the first delivery.
@@ -287,6 +292,8 @@ cmd_start() {
     if [ -n "$g1" ] && [ -n "$g2" ]; then break; fi
     if [ "$SECONDS" -ge "$deadline" ]; then
       maillog_tail
+      # Do not leave a half-working instance behind.
+      pf stop >/dev/null 2>&1 || true
       die "no 220 greeting within 20 s (2525: '${g1:-none}', 2526: '${g2:-none}')"
     fi
     sleep 0.2

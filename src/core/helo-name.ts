@@ -21,8 +21,10 @@ export function defaultHeloName(localAddress: string | undefined): string {
 /** checkHeloName: a user-given name must be a domain or an address literal, with no control bytes. */
 export function checkHeloName(name: string): string {
   assertSafe('HELO name', name);
-  const literal = /^\[(?:IPv6:)?([^\]]+)\]$/i.exec(name);
-  if (literal ? isIP(literal[1]!) === 0 : !/^[a-z0-9_.-]{1,253}$/i.test(name)) {
+  // RFC 5321 §4.1.3: [192.0.2.1] for IPv4, [IPv6:2001:db8::1] for IPv6, nothing else.
+  const literal = /^\[(IPv6:)?([^\]]+)\]$/i.exec(name);
+  const literalOk = literal && isIP(literal[2]!) === (literal[1] ? 6 : 4);
+  if (literal ? !literalOk : !/^[a-z0-9_.-]{1,253}$/i.test(name)) {
     throw invalidInput(`HELO name "${name}" is neither a domain nor an address literal like [192.0.2.1]`);
   }
   return name;

@@ -87,6 +87,11 @@ export class ReplyReader {
     this.queue.length = 0;
   }
 
+  /** takeUnsolicited: a complete reply already queued while nobody waits, if any (the caller treats it as a protocol error). */
+  takeUnsolicited(): Reply | undefined {
+    return this.waiter ? undefined : this.queue.shift();
+  }
+
   /** next: the next reply, within `timeoutMs`, or a ProbeError for `stage`. */
   next(stage: Stage, timeoutMs: number, signal?: AbortSignal): Promise<Reply> {
     return new Promise<Reply>((resolve, reject) => {

@@ -51,7 +51,7 @@ export class SmtpSession {
 
   /** send: write one command line and read its reply. A 4xx/5xx is returned, not thrown. */
   async send(line: string, stage: Stage): Promise<Reply> {
-    this.write([line]);
+    this.write([line], stage);
     return this.reader.next(stage, this.opts.timeouts.commandMs, this.opts.signal);
   }
 
@@ -61,7 +61,7 @@ export class SmtpSession {
    * Replies are read one by one, so the first failure keeps the ones before it.
    */
   async pipeline(lines: string[], stage: Stage, onReply?: (reply: Reply, index: number) => void): Promise<Reply[]> {
-    this.write(lines);
+    this.write(lines, stage);
     const replies: Reply[] = [];
     for (let i = 0; i < lines.length; i++) {
       const reply = await this.reader.next(stage, this.opts.timeouts.commandMs, this.opts.signal);
@@ -113,7 +113,21 @@ export class SmtpSession {
     this.stream.destroy();
   }
 
-  private write(lines: string[]): void {
+  /** closed: whether close() ran or the stream is gone. */
+  get closed(): boolean {
+    return this.stream.destroyed;
+  }
+
+  private write(lines: string[], stage: Stage): void {
+    // A reply nobody asked for would be paired with the next command and
+    // give it a false answer (a flooding server could fake "TURN accepted").
+    const extra = this.reader.takeUnsolicited();
+    if (extra) {
+      throw new ProbeError({
+        code: 'PROTOCOL_ERROR', stage, target: this.opts.endpoint,
+        message: `server sent a reply nobody asked for before ${stage}: "${extra.code} ${extra.lines[0] ?? ''}" (address: ${this.opts.endpoint})`,
+      });
+    }
     // The builders in smtp/command.ts already refuse control bytes; checking
     // again at the I/O boundary means no caller can bypass it.
     for (const line of lines) assertSafe('command', line);

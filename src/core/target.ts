@@ -21,7 +21,8 @@ export interface Target {
 }
 
 // RFC 1123 §2.1 host names (LDH labels); underscores are tolerated since real MX names carry them.
-const HOSTNAME = /^(?=.{1,253}$)(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?\.)*[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?\.?$/i;
+// The 253-octet limit excludes the optional root dot ("mx.example.com." is the same name).
+const HOSTNAME = /^(?=.{1,253}\.?$)(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?\.)*[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?\.?$/i;
 
 /** parseTarget: a Target from user text. Throws INVALID_INPUT with what is wrong. */
 export function parseTarget(input: string, defaultPort = SMTP_PORT): Target {

@@ -45,9 +45,10 @@ export function parseDuration(text: string, flag = 'duration'): number {
 
 /** formatDuration: milliseconds the way a person reads them (0.4 ms, 12 ms, 1.25 s, 2m05s). */
 export function formatDuration(ms: number): string {
-  if (ms < 10) return `${ms.toFixed(1)} ms`;
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(2)} s`;
+  // Each bound is where the rounding below would carry into the next unit (999.6 must not print "1000 ms").
+  if (ms < 9.95) return `${ms.toFixed(1)} ms`;
+  if (ms < 999.5) return `${Math.round(ms)} ms`;
+  if (ms < 59_995) return `${(ms / 1000).toFixed(2)} s`;
   const s = Math.round(ms / 1000);
   return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
 }

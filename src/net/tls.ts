@@ -8,7 +8,7 @@ import { X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { isIP, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { ProbeError, type Stage } from '../errors.js';
+import { ProbeError, invalidInput, type Stage } from '../errors.js';
 import { abortError } from './connect.js';
 import type { CertificateInfo, TlsInfo } from '../schema/tls.js';
 
@@ -29,9 +29,19 @@ const SYSTEM_BUNDLES = ['/etc/ssl/certs/ca-certificates.crt', '/etc/pki/tls/cert
 export function loadTrustStore(extraCaFiles: string[] = []): TrustStore {
   const bundle = [process.env.SSL_CERT_FILE, ...SYSTEM_BUNDLES].find((p): p is string => !!p && existsSync(p));
   const ca = bundle ? [readFileSync(bundle, 'utf8')] : [...rootCertificates];
-  const extras = extraCaFiles.map((f) => readFileSync(f, 'utf8'));
+  const extras = extraCaFiles.map(readCaFile);
   const source = `${bundle ?? 'node bundled roots'}${extraCaFiles.length ? ` + ${extraCaFiles.join(', ')}` : ''}`;
   return { source, ca: [...ca, ...extras] };
+}
+
+function readCaFile(file: string): string {
+  try {
+    const pem = readFileSync(file, 'utf8');
+    if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new Error('no PEM certificate in it');
+    return pem;
+  } catch (err) {
+    throw invalidInput(`--ca ${file}: ${(err as Error).message}; give a PEM file of CA certificates`);
+  }
 }
 
 /** HandshakeOptions: the name to send as SNI and verify, trust, deadline. */
@@ -50,7 +60,9 @@ export function handshake(socket: Duplex | Socket, opts: HandshakeOptions): Prom
     if (opts.signal?.aborted) return reject(abortError(opts.signal, opts.stage, opts.endpoint));
     // SNI must be a host name (RFC 6066 §3), never an IP literal.
     const sni = isIP(opts.servername) ? undefined : opts.servername;
-    const tls = tlsConnect({ socket: socket as Socket, servername: sni, ca: opts.trust.ca, rejectUnauthorized: false });
+    // Node folds its own host-name check into `authorized`; skip it so `authorized` means "the chain
+    // verifies" only. describeTls checks the name itself, against the name the user asked about.
+    const tls = tlsConnect({ socket: socket as Socket, servername: sni, ca: opts.trust.ca, rejectUnauthorized: false, checkServerIdentity: () => undefined });
     const finish = (err?: ProbeError): void => {
       clearTimeout(timer);
       opts.signal?.removeEventListener('abort', onAbort);

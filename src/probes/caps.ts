@@ -25,6 +25,8 @@ export interface CapsOptions {
   implicitTls?: boolean;
   starttls?: boolean;
   tlsVerify?: boolean;
+  /** The name the certificate must match and SNI carries; default the target host (an MX name when probing an IP). */
+  tlsName?: string;
   census?: boolean;
   caFiles?: string[];
   timeouts?: Partial<Timeouts>;
@@ -34,7 +36,8 @@ export interface CapsOptions {
 
 /** bannerHostname: the domain a 220 greeting claims (RFC 5321 §4.3.1: "220 domain text"), if it looks like one. */
 export function bannerHostname(banner: Reply): string | null {
-  const word = banner.lines[0]?.trim().split(/\s+/)[0] ?? '';
+  // "554 5.7.1 mx.example.com …": an RFC 3463 code, when there is one, comes before the domain.
+  const word = banner.lines[0]?.trim().split(/\s+/)[banner.enhanced ? 1 : 0] ?? '';
   return /^(?:[a-z0-9_-]+\.)+[a-z0-9_-]+\.?$/i.test(word) || /^\[[^\]]+\]$/.test(word) ? word : null;
 }
 
@@ -42,6 +45,7 @@ export function bannerHostname(banner: Reply): string | null {
 export async function probeCaps(input: string, options: CapsOptions = {}): Promise<ProbeOutcome<CapsResult>> {
   const target = parseTarget(input, options.implicitTls ? SUBMISSIONS_PORT : SMTP_PORT);
   const heloGiven = options.helo === undefined ? undefined : checkHeloName(options.helo);
+  const tlsName = options.tlsName === undefined ? target.host : parseTarget(options.tlsName).host;
   const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
   const trust = loadTrustStore(options.caFiles);
   const deadline = AbortSignal.timeout(timeouts.targetMs);
@@ -57,7 +61,7 @@ export async function probeCaps(input: string, options: CapsOptions = {}): Promi
   };
   let error: ProbeError | undefined;
   try {
-    await converse(target, { ...options, trust, timeouts, signal, transcript, heloGiven }, progress, result);
+    await converse(target, { ...options, trust, timeouts, signal, transcript, heloGiven, tlsName }, progress, result);
   } catch (err) {
     error = asProbeError(err, performance.now() - t0);
     progress.session?.close();
@@ -74,12 +78,13 @@ interface Ctx extends CapsOptions {
   signal: AbortSignal;
   transcript: Transcript;
   heloGiven?: string;
+  tlsName: string;
 }
 
 async function converse(target: Target, ctx: Ctx, progress: OpenProgress, result: CapsResult): Promise<void> {
   const { session, banner } = await openSession(target, { ...ctx, implicitTls: !!ctx.implicitTls }, progress);
   result.banner = { reply: banner, hostname: bannerHostname(banner) };
-  if (progress.tlsSocket) result.tls = { mode: 'implicit', outcome: 'ok', info: describeTls(progress.tlsSocket, target.host, ctx.trust) };
+  if (progress.tlsSocket) result.tls = { mode: 'implicit', outcome: 'ok', info: describeTls(progress.tlsSocket, ctx.tlsName, ctx.trust) };
   const endpoint = formatEndpoint(progress.address!, target.port);
   if (banner.code !== 220) {
     await politeQuit(session);
@@ -96,20 +101,25 @@ async function converse(target: Target, ctx: Ctx, progress: OpenProgress, result
     await politeQuit(session);
     throw new ProbeError({ code: 'HELLO_REJECTED', stage: result.hello!.verb === 'EHLO' ? 'ehlo' : 'helo', target: endpoint, message: `${result.hello!.verb} refused: ${result.hello!.reply.code} ${replyText(result.hello!.reply)}` });
   }
-  if (result.capabilities?.starttls && ctx.starttls !== false && !ctx.implicitTls) await startTls(session, target, ctx, result, endpoint);
+  // A refused STARTTLS fails the probe, but the session is still good in clear: finish the census first.
+  const refused = result.capabilities?.starttls && ctx.starttls !== false && !ctx.implicitTls
+    ? await startTls(session, ctx, result, endpoint)
+    : undefined;
   if (ctx.census !== false) {
     const entries: NonNullable<CapsResult['census']> = [];
     result.census = entries;
     const usable = await timed(result, 'census', () => runCensus(session, (e) => entries.push(e)));
-    if (!usable.sessionUsable) return session.close();
+    if (!usable.sessionUsable) session.close();
   }
-  await timed(result, 'quit', () => session.quit());
+  if (!session.closed) await timed(result, 'quit', () => session.quit());
+  if (refused) throw refused;
 }
 
-async function startTls(session: SmtpSession, target: Target, ctx: Ctx, result: CapsResult, endpoint: string): Promise<void> {
+/** startTls: upgrade and EHLO again; returns the STARTTLS_REFUSED error for a non-220 (the session stays usable in clear). */
+async function startTls(session: SmtpSession, ctx: Ctx, result: CapsResult, endpoint: string): Promise<ProbeError | undefined> {
   let tlsSocket: TLSSocket | undefined;
   const reply = await timed(result, 'starttls', () => session.starttls(async (raw) => {
-    tlsSocket = await handshake(raw, { servername: target.host, trust: ctx.trust, timeoutMs: ctx.timeouts.commandMs, signal: ctx.signal, stage: 'starttls', endpoint })
+    tlsSocket = await handshake(raw, { servername: ctx.tlsName, trust: ctx.trust, timeoutMs: ctx.timeouts.commandMs, signal: ctx.signal, stage: 'starttls', endpoint })
       .catch((err: unknown) => {
         result.tls = { mode: 'starttls', outcome: 'failed', error: err instanceof Error ? err.message : String(err) };
         throw err;
@@ -118,9 +128,9 @@ async function startTls(session: SmtpSession, target: Target, ctx: Ctx, result: 
   }));
   if (reply.code !== 220) {
     result.tls = { mode: 'starttls', outcome: 'refused', reply };
-    throw new ProbeError({ code: 'STARTTLS_REFUSED', stage: 'starttls', target: endpoint, message: `STARTTLS refused: ${reply.code} ${replyText(reply)}` });
+    return new ProbeError({ code: 'STARTTLS_REFUSED', stage: 'starttls', target: endpoint, message: `STARTTLS refused: ${reply.code} ${replyText(reply)}` });
   }
-  result.tls = { mode: 'starttls', outcome: 'ok', reply, info: describeTls(tlsSocket!, target.host, ctx.trust) };
+  result.tls = { mode: 'starttls', outcome: 'ok', reply, info: describeTls(tlsSocket!, ctx.tlsName, ctx.trust) };
   checkTlsVerify(result, ctx, endpoint, 'starttls');
   // RFC 3207 §4.2: capabilities from before TLS are void; ask again.
   await timed(result, 'ehloAfterTls', async () => {
@@ -128,6 +138,7 @@ async function startTls(session: SmtpSession, target: Target, ctx: Ctx, result: 
     result.capabilitiesAfterTls = hello.capabilities ?? null;
   });
   if (result.capabilities && result.capabilitiesAfterTls) result.capabilityChanges = diffCapabilities(result.capabilities, result.capabilitiesAfterTls);
+  return undefined;
 }
 
 function checkTlsVerify(result: CapsResult, ctx: Ctx, endpoint: string, stage: 'tls' | 'starttls'): void {

@@ -31,9 +31,13 @@ export async function runCensus(session: SmtpSession, onEntry: (e: CensusEntry) 
       entry = { ...entry, support: classifyVerifyPair(reply, probeReply), probe: { command: probeLine, reply: probeReply } };
     }
     push(entry);
-    if (reply.code === 421) return { entries, sessionUsable: false };
+    // A 421 to any command, the follow-up and the RSET included, means the server is closing (RFC 5321 §3.8).
+    if (reply.code === 421 || entry.probe?.reply.code === 421) return { entries, sessionUsable: false };
     if (verb === 'TURN' && reply.code >= 200 && reply.code < 300) return { entries, sessionUsable: false };
-    if (opensTransaction(verb) && reply.code >= 200 && reply.code < 400) await session.send('RSET', 'rset');
+    if (opensTransaction(verb) && reply.code >= 200 && reply.code < 400) {
+      const rset = await session.send('RSET', 'rset');
+      if (rset.code === 421) return { entries, sessionUsable: false };
+    }
   }
   return { entries, sessionUsable: true };
 }

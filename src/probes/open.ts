@@ -23,6 +23,7 @@ export interface OpenOptions {
   transcript: Transcript;
   implicitTls: boolean;
   trust: TrustStore;
+  tlsName: string;
 }
 
 /** Progress: what openSession learned, kept even when it throws (see OpenError). */
@@ -104,7 +105,7 @@ async function greet(target: Target, opts: OpenOptions, progress: OpenProgress, 
   if (opts.implicitTls) {
     const t = performance.now();
     progress.tlsSocket = await handshake(socket, {
-      servername: target.host, trust: opts.trust, timeoutMs: opts.timeouts.commandMs, signal: opts.signal, stage: 'tls', endpoint,
+      servername: opts.tlsName, trust: opts.trust, timeoutMs: opts.timeouts.commandMs, signal: opts.signal, stage: 'tls', endpoint,
     });
     progress.timings.tls = performance.now() - t;
     opts.transcript.note(`TLS established (${progress.tlsSocket.getProtocol()})`);

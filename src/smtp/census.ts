@@ -45,6 +45,8 @@ export function opensTransaction(verb: CensusVerb): boolean {
  */
 export function classifySupport(verb: CensusVerb, reply: Reply): Support {
   const { code, enhanced } = reply;
+  // 421 is the server closing the channel (RFC 5321 §3.8), whatever its enhanced code says: it tells nothing about the verb.
+  if (code === 421) return 'unknown';
   if (code === 500 || code === 502 || code === 504) return 'not-implemented';
   if (code === 530 || enhanced?.split('.')[1] === '7') return 'disabled';
   if (verb === 'ETRN' && (code === 458 || code === 459)) return 'implemented';

@@ -1,0 +1,6 @@
+/** `npm run bench`: every benchmark, numbers on stdout. Traffic stays on loopback. */
+import { benchStartup } from './startup.js';
+import { benchCaps } from './caps.js';
+
+benchStartup();
+await benchCaps();

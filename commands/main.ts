@@ -1,0 +1,59 @@
+/**
+ * main: the CLI without the process — parses argv with yargs, runs one
+ * command, returns the exit code. Commands are registered explicitly in one
+ * list (yargs commandDir does not work under ESM).
+ */
+import { readFileSync } from 'node:fs';
+import yargs from 'yargs';
+import { ProbeError } from '../src/errors.js';
+import { EXIT } from '../src/output/exit-codes.js';
+import { printable } from '../src/output/terminal.js';
+import type { CliContext } from './context.js';
+import { capsCommand } from './caps.js';
+import { labCommand } from './lab.js';
+import { demoCommand } from './demo.js';
+import { schemaCommand } from './schema.js';
+
+const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+/** COMMANDS: every subcommand, in the order --help lists them. */
+const COMMANDS = [capsCommand, labCommand, demoCommand, schemaCommand];
+
+/** main: run the CLI for `args` with the given streams; resolves to the exit code. */
+export async function main(args: string[], io: Omit<CliContext, 'exitCode'>): Promise<number> {
+  const ctx: CliContext = { ...io, exitCode: EXIT.OK };
+  let usageError: string | undefined;
+  const parser = yargs(args)
+    .scriptName('smtp-probe')
+    .usage('$0 <command> [options]\n\nLook inside SMTP: capabilities, STARTTLS, verb census, and a simulated mail network to try it on.')
+    .version(VERSION)
+    .help()
+    .alias('h', 'help')
+    .alias('V', 'version')
+    .strict()
+    .demandCommand(1, 'Give a command; try `smtp-probe demo` for a tour, or `smtp-probe caps <host>`.')
+    .recommendCommands()
+    .wrap(Math.min(110, process.stdout.columns ?? 100))
+    .epilogue('Exit codes: 0 ok, 2 usage/invalid input, 3 connection failed, 4 a probe stage failed, 5 TLS failed, 6 rejected by server, 130 interrupted.\nDocs: README.md. Machine-readable output: --json or --format ndjson; schemas: smtp-probe schema <command>.')
+    .fail((msg, err, y) => {
+      if (err && !(err instanceof ProbeError)) throw err;
+      usageError = err ? err.message : `${msg}\n\n${y.help === undefined ? '' : 'Run with --help for usage.'}`;
+    })
+    .exitProcess(false)
+    .showHelpOnFail(false);
+  for (const make of COMMANDS) parser.command(make(ctx));
+  try {
+    await parser.parseAsync();
+  } catch (err) {
+    if (!(err instanceof ProbeError)) {
+      io.stderr.write(`smtp-probe: internal error: ${err instanceof Error ? err.stack ?? err.message : String(err)}\nPlease report this with the command you ran.\n`);
+      return EXIT.INTERNAL;
+    }
+    usageError = err.message;
+  }
+  if (usageError !== undefined) {
+    io.stderr.write(`smtp-probe: ${printable(usageError).replace(/\\x0a/g, '\n')}\n`);
+    return EXIT.USAGE;
+  }
+  return ctx.exitCode;
+}

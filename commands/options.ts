@@ -1,0 +1,57 @@
+/**
+ * Shared flag builders, so every command spells its flags the same way:
+ * withOutput (--format, --json, --transcript), withTimeouts (--connect-timeout,
+ * --greeting-timeout, --command-timeout, --timeout), withHelo (--helo).
+ */
+import type { Argv } from 'yargs';
+import { parseDuration, DEFAULT_TIMEOUTS, formatDuration, type Timeouts } from '../src/core/timeouts.js';
+import { checkHeloName } from '../src/core/helo-name.js';
+import { FORMATS, type Format } from '../src/output/render.js';
+
+/** withOutput: --format table|json|ndjson, --json, --transcript. */
+export function withOutput<T>(y: Argv<T>) {
+  return y
+    .option('format', { choices: FORMATS, default: 'table' as Format, describe: 'output format', group: 'Output:' })
+    .option('json', { type: 'boolean', default: false, describe: 'shortcut for --format json', group: 'Output:' })
+    .option('transcript', { type: 'boolean', default: false, describe: 'print every line sent and received on stderr (and include it in JSON)', group: 'Output:' });
+}
+
+/** outputFormat: --json wins over --format. */
+export function outputFormat(argv: { format: Format; json: boolean }): Format {
+  return argv.json ? 'json' : argv.format;
+}
+
+const duration = (flag: string) => (v: string | undefined): number | undefined => (v === undefined ? undefined : parseDuration(String(v), flag));
+
+/** withTimeouts: the four per-phase timeouts, each a duration like 500ms, 5s or 2m. */
+export function withTimeouts<T>(y: Argv<T>) {
+  const d = DEFAULT_TIMEOUTS;
+  return y
+    .option('connect-timeout', { type: 'string', coerce: duration('--connect-timeout'), describe: `TCP connect (default ${formatDuration(d.connectMs)})`, group: 'Timeouts:' })
+    .option('greeting-timeout', { type: 'string', coerce: duration('--greeting-timeout'), describe: `connect to 220 greeting (default ${formatDuration(d.greetingMs)})`, group: 'Timeouts:' })
+    .option('command-timeout', { type: 'string', coerce: duration('--command-timeout'), describe: `each command's reply (default ${formatDuration(d.commandMs)})`, group: 'Timeouts:' })
+    .option('timeout', { type: 'string', coerce: duration('--timeout'), describe: `the whole target (default ${formatDuration(d.targetMs)})`, group: 'Timeouts:' });
+}
+
+/** timeoutsFrom: the Timeouts the user set (unset ones fall back to the defaults in the probe). */
+export function timeoutsFrom(argv: Record<string, unknown>): Partial<Timeouts> {
+  const t: Partial<Timeouts> = {};
+  const pick = (flag: string, key: keyof Timeouts): void => {
+    const v = argv[flag];
+    if (typeof v === 'number') t[key] = v;
+  };
+  pick('connect-timeout', 'connectMs');
+  pick('greeting-timeout', 'greetingMs');
+  pick('command-timeout', 'commandMs');
+  pick('timeout', 'targetMs');
+  return t;
+}
+
+/** withHelo: --helo NAME (default: this machine's FQDN, else our address literal). */
+export function withHelo<T>(y: Argv<T>) {
+  return y.option('helo', {
+    type: 'string',
+    coerce: (v: string | undefined) => (v === undefined ? undefined : checkHeloName(String(v))),
+    describe: 'name to send with EHLO/HELO (default: this machine\'s FQDN, else [our address])',
+  });
+}

@@ -1,0 +1,210 @@
+/**
+ * LabConnection: one accepted socket played by a Conversation. It frames
+ * command lines, runs them strictly in order (so PIPELINING works: every
+ * complete line in the buffer is answered in turn, RFC 2920 §3.1), waits
+ * out delays, upgrades to TLS on STARTTLS, and keeps its memory bounded
+ * whatever the client does.
+ */
+import type { Socket } from 'node:net';
+import { TLSSocket, type SecureContext } from 'node:tls';
+import { Conversation, type Step } from './conversation.js';
+import type { Personality } from './personality.js';
+
+/** MAX_LINE_OCTETS: longest command line taken (RFC 5321 §4.5.3.1.4 says 512; real servers allow more, so the lab does too). */
+export const MAX_LINE_OCTETS = 2048;
+/** IDLE_TIMEOUT_MS: a speaking host says 421 and closes after this much silence (RFC 5321 §4.5.3.2.7's 5 minutes). */
+export const IDLE_TIMEOUT_MS = 300_000;
+// Beyond this many unanswered lines, stop reading: TCP flow control then holds the client back.
+const MAX_QUEUED_LINES = 100;
+// A client that sends but never reads would otherwise make us buffer replies without end.
+const MAX_UNSENT_OCTETS = 64 * 1024;
+const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
+// After our FIN (QUIT, 421), how long a client may keep the socket before we drop it.
+const CLOSE_GRACE_MS = 2_000;
+
+const TOO_LONG = Symbol('line too long');
+type Item = string | typeof TOO_LONG;
+const EMPTY = Buffer.alloc(0);
+
+/** ConnectionOptions: what a connection needs from its lab. */
+export interface ConnectionOptions {
+  personality: Personality;
+  /** secureContext: the host's certificate, needed when it offers STARTTLS. */
+  secureContext?: SecureContext;
+  /** log: called for every command line received, in order, with whether TLS was up. */
+  log(line: string, tls: boolean): void;
+  /** onClose: called once the socket is gone. */
+  onClose(): void;
+}
+
+/** LabConnection: see the module comment. */
+export class LabConnection {
+  private stream: Socket | TLSSocket;
+  private readonly conversation: Conversation;
+  private pending: Buffer = EMPTY;
+  private readonly queue: Item[] = [];
+  private waiting?: (item: Item | null) => void;
+  private sleeping?: { timer: NodeJS.Timeout; wake: () => void };
+  private overflowed = false;
+  private tls = false;
+  private closed = false;
+
+  constructor(private readonly raw: Socket, private readonly opts: ConnectionOptions) {
+    this.stream = raw;
+    this.conversation = new Conversation(opts.personality);
+  }
+
+  /** start: listen, greet, and answer commands until either side closes. */
+  start(): void {
+    // Resets and aborted handshakes are ordinary client behaviour; they end this connection only.
+    this.raw.on('error', () => this.destroy());
+    this.raw.once('close', () => this.finish());
+    this.raw.on('data', this.onData);
+    // A silent host keeps the socket for as long as the client does.
+    if (this.conversation.speaks) this.raw.setTimeout(IDLE_TIMEOUT_MS, this.onIdle);
+    this.serve().catch(() => this.destroy());
+  }
+
+  /** destroy: drop the connection now (lab shutdown, a broken client). */
+  destroy(): void {
+    this.stream.destroy();
+    this.raw.destroy();
+  }
+
+  private async serve(): Promise<void> {
+    const greeting = this.conversation.greeting();
+    if (!greeting || !(await this.perform(greeting))) return;
+    for (let item = await this.next(); item !== null; item = await this.next()) {
+      const step = item === TOO_LONG ? this.conversation.lineTooLong() : this.conversation.handle(item);
+      if (step && !(await this.perform(step))) return;
+    }
+  }
+
+  /** perform: one Step; false once the conversation is over. */
+  private async perform(step: Step): Promise<boolean> {
+    if (step.delayMs) await this.sleep(step.delayMs);
+    if (this.closed) return false;
+    this.write(step.lines);
+    if (step.after === 'close') {
+      this.end();
+      return false;
+    }
+    if (step.after === 'starttls') this.upgrade();
+    return true;
+  }
+
+  private readonly onData = (chunk: Buffer): void => {
+    if (this.overflowed) return;
+    this.pending = this.pending.length > 0 ? Buffer.concat([this.pending, chunk]) : chunk;
+    for (let nl = this.pending.indexOf(0x0a); nl !== -1; nl = this.pending.indexOf(0x0a)) {
+      const raw = this.pending.subarray(0, nl);
+      this.pending = this.pending.subarray(nl + 1);
+      // Bare LF is taken as an end of line too: lenient, as most servers are.
+      const line = raw.at(-1) === 0x0d ? raw.subarray(0, -1) : raw;
+      if (line.length > MAX_LINE_OCTETS) return this.overflow();
+      this.accept(line.toString('utf8'));
+    }
+    if (this.pending.length > MAX_LINE_OCTETS) this.overflow();
+  };
+
+  private accept(line: string): void {
+    this.opts.log(line, this.tls);
+    if (this.conversation.speaks) this.push(line);
+  }
+
+  private overflow(): void {
+    this.pending = EMPTY;
+    // A silent host just forgets the bytes; a speaking one answers 500 5.5.6 in turn and closes.
+    if (!this.conversation.speaks) return;
+    this.overflowed = true;
+    this.push(TOO_LONG);
+  }
+
+  private push(item: Item): void {
+    const waiter = this.waiting;
+    if (waiter) {
+      this.waiting = undefined;
+      return waiter(item);
+    }
+    this.queue.push(item);
+    if (this.queue.length >= MAX_QUEUED_LINES) this.stream.pause();
+  }
+
+  /** next: the next line to answer, waiting for one; null once the socket is closed. */
+  private next(): Promise<Item | null> {
+    const item = this.queue.shift();
+    if (item !== undefined) {
+      if (this.stream.isPaused() && this.queue.length < MAX_QUEUED_LINES / 2) this.stream.resume();
+      return Promise.resolve(item);
+    }
+    if (this.closed) return Promise.resolve(null);
+    return new Promise((resolve) => { this.waiting = resolve; });
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = (): void => {
+        clearTimeout(this.sleeping?.timer);
+        this.sleeping = undefined;
+        resolve();
+      };
+      this.sleeping = { timer: setTimeout(wake, ms), wake };
+    });
+  }
+
+  private write(lines: string[]): void {
+    if (lines.length === 0 || this.closed) return;
+    this.stream.write(lines.map((l) => `${l}\r\n`).join(''));
+    if (this.stream.writableLength > MAX_UNSENT_OCTETS) this.destroy();
+  }
+
+  private end(): void {
+    this.stream.end();
+    setTimeout(() => this.destroy(), CLOSE_GRACE_MS).unref();
+  }
+
+  private readonly onIdle = (): void => {
+    const step = this.conversation.idle();
+    if (step) void this.perform(step);
+    else this.destroy();
+  };
+
+  /**
+   * upgrade: become the TLS server on the same socket. Everything received
+   * in clear after STARTTLS is dropped unread (RFC 3207 §6; the plaintext
+   * injection of CVE-2011-0411). All of this is synchronous, so no chunk can
+   * slip between dropping our listener and the TLS layer taking the socket.
+   */
+  private upgrade(): void {
+    const context = this.opts.secureContext;
+    // No certificate is a lab bug; a client that pipelined so much before STARTTLS that reading
+    // was paused is no honest client (RFC 2920 §3.1: STARTTLS ends a group). Both: just close.
+    if (!context || this.raw.isPaused()) return this.destroy();
+    this.queue.length = 0;
+    this.pending = EMPTY;
+    this.raw.off('data', this.onData);
+    this.raw.setTimeout(0);
+    const tls = new TLSSocket(this.raw, { isServer: true, secureContext: context });
+    this.stream = tls;
+    tls.on('error', () => this.destroy());
+    // The TLS socket now owns the handle; the raw socket may not report the close itself.
+    tls.once('close', () => { this.raw.destroy(); this.finish(); });
+    tls.setTimeout(TLS_HANDSHAKE_TIMEOUT_MS, () => { if (!this.tls) this.destroy(); });
+    tls.once('secure', () => {
+      this.tls = true;
+      this.conversation.tlsStarted();
+      tls.setTimeout(IDLE_TIMEOUT_MS, this.onIdle);
+    });
+    tls.on('data', this.onData);
+  }
+
+  private finish(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.sleeping?.wake();
+    const waiter = this.waiting;
+    this.waiting = undefined;
+    waiter?.(null);
+    this.opts.onClose();
+  }
+}

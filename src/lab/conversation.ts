@@ -1,0 +1,246 @@
+/**
+ * Conversation: the lab's one SMTP server engine, pure. It reads a
+ * Personality and answers one command line at a time with a Step (the reply,
+ * an optional delay, and whether to close or start TLS next). Sockets, TLS
+ * and timers live in connection.ts, so every behaviour here can be tested by
+ * feeding it lines.
+ */
+import { Directory, parseAddress, type Address } from './directory.js';
+import { hostnameOf, type LegacyVerb, type Personality, type ReplySpec } from './personality.js';
+
+/** Step: what the connection does for one command. */
+export interface Step {
+  /** lines: the framed reply ("250-…", "250 …"), without CRLF. */
+  lines: string[];
+  /** delayMs: wait this long before replying (a tarpit, throttling). */
+  delayMs?: number;
+  /** after: once the reply is written, close the connection or start TLS (RFC 3207 §4). */
+  after?: 'close' | 'starttls';
+}
+
+interface State {
+  /** refused: the greeting was not 2xx, so only QUIT is answered (RFC 5321 §3.1). */
+  refused: boolean;
+  hello: 'EHLO' | 'HELO' | null;
+  /** mailFrom: the reverse path once MAIL (or SEND/SOML/SAML) opened a transaction. */
+  mailFrom: string | null;
+  recipients: number;
+  tls: boolean;
+}
+
+type Handler = (arg: string, verb: string) => Step;
+
+/** frame: reply lines in wire form: every line but the last has a hyphen after the code (RFC 5321 §4.2.1). */
+export function frame(code: number, lines: readonly string[]): string[] {
+  const body = lines.length > 0 ? lines : [''];
+  return body.map((l, i) => `${code}${i === body.length - 1 ? ' ' : '-'}${l}`);
+}
+
+const reply = (code: number, ...lines: string[]): Step => ({ lines: frame(code, lines) });
+
+/** splitCommand: "mail FROM:<a>" to verb "MAIL" and argument "FROM:<a>" (verbs are case-insensitive, RFC 5321 §2.4). */
+export function splitCommand(line: string): { verb: string; arg: string } {
+  const text = line.trim();
+  const space = text.search(/\s/);
+  if (space === -1) return { verb: text.toUpperCase(), arg: '' };
+  return { verb: text.slice(0, space).toUpperCase(), arg: text.slice(space + 1).trim() };
+}
+
+/** Conversation: see the module comment. One per connection. */
+export class Conversation {
+  /** hostname: the name this host answers as. */
+  readonly hostname: string;
+  private readonly dir: Directory;
+  private readonly state: State = { refused: false, hello: null, mailFrom: null, recipients: 0, tls: false };
+  private readonly handlers: Record<string, Handler> = {
+    HELO: (a) => this.helo(a),
+    EHLO: (a) => this.ehlo(a),
+    MAIL: (a) => this.mail(a),
+    RCPT: (a) => this.rcpt(a),
+    DATA: () => this.data(false),
+    BDAT: () => this.data(true),
+    RSET: () => this.rset(),
+    NOOP: () => reply(250, '2.0.0 Ok'),
+    QUIT: () => this.quit(),
+    VRFY: (a) => this.lookup('VRFY', a),
+    EXPN: (a) => this.lookup('EXPN', a),
+    STARTTLS: (a) => this.starttls(a),
+    AUTH: (a) => this.auth(a),
+    TURN: (a, v) => this.legacy(v as LegacyVerb, a),
+    ETRN: (a, v) => this.legacy(v as LegacyVerb, a),
+    SEND: (a, v) => this.legacy(v as LegacyVerb, a),
+    SOML: (a, v) => this.legacy(v as LegacyVerb, a),
+    SAML: (a, v) => this.legacy(v as LegacyVerb, a),
+    VERB: (a, v) => this.legacy(v as LegacyVerb, a),
+    HELP: (a, v) => this.legacy(v as LegacyVerb, a),
+  };
+
+  constructor(private readonly p: Personality) {
+    this.hostname = hostnameOf(p);
+    this.dir = new Directory(p, this.hostname);
+  }
+
+  /** speaks: false for a host that never says anything (its greeting is null). */
+  get speaks(): boolean {
+    return this.p.greeting !== null;
+  }
+
+  /** greeting: the opening Step, or null for a silent host. */
+  greeting(): Step | null {
+    const g = this.p.greeting;
+    if (!g) return null;
+    this.state.refused = g.reply.code < 200 || g.reply.code >= 300;
+    return { ...this.spec(g.reply, ''), ...(g.delayMs ? { delayMs: g.delayMs } : {}) };
+  }
+
+  /** handle: the Step for one command line (CRLF already removed); null when the host never speaks. */
+  handle(line: string): Step | null {
+    if (!this.speaks) return null;
+    const { verb, arg } = splitCommand(line);
+    // RFC 5321 §3.1: after a 554 greeting the server waits for QUIT and answers anything else with 503.
+    if (this.state.refused) return verb === 'QUIT' ? this.quit() : reply(503, '5.5.1 Error: no SMTP service here; send QUIT');
+    const handler = Object.hasOwn(this.handlers, verb) ? this.handlers[verb] : undefined;
+    return handler ? handler(arg, verb) : reply(500, '5.5.2 Error: command not recognized');
+  }
+
+  /** tlsStarted: the handshake finished; RFC 3207 §4.2 voids everything before it, so the client must say EHLO again. */
+  tlsStarted(): void {
+    Object.assign(this.state, { hello: null, mailFrom: null, recipients: 0, tls: true });
+  }
+
+  /** lineTooLong: the reply to an overlong line, after which the connection closes (the rest of it cannot be framed). */
+  lineTooLong(): Step | null {
+    return this.speaks ? { ...reply(500, '5.5.6 Error: line too long'), after: 'close' } : null;
+  }
+
+  /** idle: the reply when the client says nothing for too long (RFC 5321 §4.5.3.2.7: the server may then close). */
+  idle(): Step | null {
+    return this.speaks ? { ...reply(421, `4.4.2 ${this.hostname} Error: timeout exceeded`), after: 'close' } : null;
+  }
+
+  private spec(s: ReplySpec, arg: string): Step {
+    const lines = typeof s.text === 'string' ? [s.text] : s.text;
+    return reply(s.code, ...lines.map((l) => l.replaceAll('{host}', this.hostname).replaceAll('{arg}', arg)));
+  }
+
+  private helo(arg: string): Step {
+    if (!arg) return reply(501, '5.5.4 Syntax: HELO hostname');
+    this.resetTransaction();
+    this.state.hello = 'HELO';
+    return reply(250, this.hostname);
+  }
+
+  private ehlo(arg: string): Step {
+    if (this.p.ehlo !== true) return this.spec(this.p.ehlo, arg);
+    if (!arg) return reply(501, '5.5.4 Syntax: EHLO hostname');
+    this.resetTransaction();
+    this.state.hello = 'EHLO';
+    const mechs = this.authMechanisms();
+    return reply(250, this.hostname, ...(this.p.extensions ?? []),
+      // RFC 3207 §4.2: STARTTLS is not offered again once TLS is up.
+      ...(this.p.starttls && !this.state.tls ? ['STARTTLS'] : []),
+      ...(mechs.length > 0 ? [`AUTH ${mechs.join(' ')}`] : []));
+  }
+
+  private mail(arg: string): Step {
+    if (!this.state.hello) return reply(503, '5.5.1 Error: send HELO/EHLO first');
+    if (this.state.mailFrom !== null) return reply(503, '5.5.1 Error: nested MAIL command');
+    const m = /^FROM:\s*(<[^<>]*>)(?:\s.*)?$/i.exec(arg);
+    if (!m) return reply(501, '5.5.4 Syntax: MAIL FROM:<address>');
+    this.state.mailFrom = m[1]!;
+    return reply(250, '2.1.0 Ok');
+  }
+
+  private rcpt(arg: string): Step {
+    if (this.state.mailFrom === null) return reply(503, '5.5.1 Error: need MAIL command');
+    const m = /^TO:\s*(<[^<>]*>)(?:\s.*)?$/i.exec(arg);
+    if (!m) return reply(501, '5.5.4 Syntax: RCPT TO:<address>');
+    const a = parseAddress(m[1]!);
+    if (!a) return reply(501, '5.1.3 Bad recipient address syntax');
+    if (!this.dir.isOurs(a)) return reply(554, `5.7.1 ${this.dir.address(a)}: Relay access denied`);
+    if (!this.dir.deliverable(a)) return reply(550, `5.1.1 ${this.dir.address(a)}: Recipient address rejected: User unknown`);
+    this.state.recipients++;
+    return reply(250, '2.1.5 Ok');
+  }
+
+  private data(chunked: boolean): Step {
+    // The lab exists to be probed, and a probe never sends mail. BDAT's chunk
+    // follows on the same line stream and cannot be told from commands, so close.
+    const refusal = reply(554, '5.5.0 Error: lab hosts never accept mail');
+    return chunked ? { ...refusal, after: 'close' } : refusal;
+  }
+
+  private rset(): Step {
+    this.resetTransaction();
+    return reply(250, '2.0.0 Ok');
+  }
+
+  private quit(): Step {
+    return { ...reply(221, '2.0.0 Bye'), after: 'close' };
+  }
+
+  private lookup(verb: 'VRFY' | 'EXPN', arg: string): Step {
+    const mode = verb === 'VRFY' ? this.p.vrfy : this.p.expn;
+    if (mode === 'off') return reply(502, `5.5.1 ${verb} command is disabled`);
+    if (mode === 'blanket') return reply(252, `2.0.0 Cannot ${verb} ${verb === 'VRFY' ? 'user' : 'list'}, but will accept message and attempt delivery`);
+    if (mode !== 'on') return this.spec(mode, arg);
+    if (!arg) return reply(501, `5.5.4 Syntax: ${verb} address`);
+    const a = parseAddress(arg);
+    if (!a) return reply(501, '5.1.3 Bad address syntax');
+    return verb === 'VRFY' ? this.vrfy(a) : this.expn(a);
+  }
+
+  private vrfy(a: Address): Step {
+    const user = this.dir.user(a);
+    if (user) return reply(250, `2.1.5 ${this.dir.mailbox(user.local)}`);
+    if (this.dir.list(a)) return reply(250, `2.1.5 ${this.dir.address(a)}`);
+    return reply(550, `5.1.1 ${this.dir.address(a)}: User unknown`);
+  }
+
+  private expn(a: Address): Step {
+    const members = this.dir.list(a);
+    // RFC 5321 §3.5.2: one mailbox per line of a multi-line 250.
+    if (members && members.length > 0) return reply(250, ...members.map((m) => `2.1.5 ${this.dir.mailbox(m)}`));
+    const user = this.dir.user(a);
+    if (user) return reply(250, `2.1.5 ${this.dir.mailbox(user.local)}`);
+    return reply(550, `5.1.1 ${this.dir.address(a)}: No such list or user`);
+  }
+
+  private starttls(arg: string): Step {
+    if (!this.p.starttls) return reply(502, '5.5.1 Error: command not implemented');
+    if (this.state.tls) return reply(503, '5.5.1 Error: TLS already active');
+    if (arg) return reply(501, '5.5.4 Syntax: STARTTLS');
+    return { ...reply(220, '2.0.0 Ready to start TLS'), after: 'starttls' };
+  }
+
+  private auth(arg: string): Step {
+    if (this.state.hello !== 'EHLO') return reply(503, '5.5.1 Error: send EHLO first');
+    const offered = this.authMechanisms();
+    if (offered.length === 0) {
+      // RFC 4954 §4 / RFC 3207 §4.1: tell the client TLS would unlock it, as Postfix does.
+      const later = (this.p.auth?.afterTls?.length ?? 0) > 0 && !this.state.tls;
+      return later ? reply(530, '5.7.0 Must issue a STARTTLS command first') : reply(502, '5.5.1 Error: authentication not enabled');
+    }
+    const mech = arg.split(/\s+/)[0]!.toUpperCase();
+    if (!offered.includes(mech)) return reply(504, '5.5.4 Unrecognized authentication type');
+    return reply(535, '5.7.8 Error: authentication failed: lab hosts accept no credentials');
+  }
+
+  private legacy(verb: LegacyVerb, arg: string): Step {
+    const spec = this.p.verbs?.[verb];
+    if (!spec) return reply(502, `5.5.1 Error: ${verb} not implemented`);
+    const opens = verb === 'SEND' || verb === 'SOML' || verb === 'SAML';
+    if (opens && !this.state.hello) return reply(503, '5.5.1 Error: send HELO/EHLO first');
+    if (opens && spec.code < 300) this.state.mailFrom = arg;
+    return this.spec(spec, arg);
+  }
+
+  private authMechanisms(): readonly string[] {
+    return (this.state.tls ? this.p.auth?.afterTls : this.p.auth?.beforeTls) ?? [];
+  }
+
+  private resetTransaction(): void {
+    this.state.mailFrom = null;
+    this.state.recipients = 0;
+  }
+}

@@ -1,0 +1,133 @@
+/**
+ * PERSONALITIES: the lab's hosts. Each is plain data read by the engine in
+ * conversation.ts; the replies imitate what real servers say (Postfix for the
+ * modern ones, sendmail of the 1990s for vrfy-open) so a probe sees what it
+ * would see in the wild. Addresses are 127.0.0.10 and up: Linux routes all of
+ * 127.0.0.0/8 to lo, so binding them needs no root.
+ */
+import type { LabUser, Personality, ReplySpec } from './personality.js';
+
+/** SLOW_GREETING_MS: slow-greeting's pause before 220; longer than a hasty client's wait, well under RFC 5321 §4.5.3.2.1's 5 minutes. */
+export const SLOW_GREETING_MS = 3_000;
+
+const ready = (text = '{host} ESMTP smtp-probe lab'): { reply: ReplySpec } => ({ reply: { code: 220, text } });
+
+// Every host has postmaster: RFC 5321 §4.5.1 requires it.
+const POSTMASTER: LabUser = { local: 'postmaster', name: 'Postmaster' };
+const ALICE: LabUser = { local: 'alice', name: 'Alice Example' };
+const BOB: LabUser = { local: 'bob', name: 'Bob Example' };
+
+// What Postfix offers on port 25 with smtpd_tls_security_level=may.
+const MODERN_EXTENSIONS = ['SIZE 10240000', 'PIPELINING', '8BITMIME', 'SMTPUTF8', 'CHUNKING', 'DSN', 'ENHANCEDSTATUSCODES'];
+
+const esmtp: Personality = {
+  name: 'esmtp',
+  address: '127.0.0.10',
+  description: 'modern ESMTP (Postfix-like): STARTTLS with a lab-CA certificate, AUTH only after TLS, VRFY/EXPN off',
+  greeting: ready(),
+  ehlo: true,
+  extensions: MODERN_EXTENSIONS,
+  starttls: true,
+  // RFC 4954 §4: plaintext mechanisms only under TLS, as Postfix's smtpd_tls_auth_only does.
+  auth: { afterTls: ['PLAIN', 'LOGIN'] },
+  vrfy: 'off',
+  expn: 'off',
+  users: [POSTMASTER, ALICE],
+};
+
+const heloOnly: Personality = {
+  name: 'helo-only',
+  address: '127.0.0.11',
+  description: 'pre-ESMTP (RFC 821): EHLO is unrecognized (500), HELO works, no extensions',
+  greeting: ready('{host} SMTP smtp-probe lab (RFC 821 only)'),
+  ehlo: { code: 500, text: '5.5.1 command unrecognized' },
+  vrfy: 'off',
+  expn: 'off',
+  users: [POSTMASTER],
+};
+
+const reject554: Personality = {
+  name: 'reject-554',
+  address: '127.0.0.12',
+  description: 'refuses service in its greeting (554 5.7.1); answers only QUIT, 503 to the rest (RFC 5321 §3.1)',
+  greeting: { reply: { code: 554, text: '5.7.1 {host} no SMTP service here' } },
+  ehlo: true,
+  vrfy: 'off',
+  expn: 'off',
+};
+
+const slowGreeting: Personality = {
+  name: 'slow-greeting',
+  address: '127.0.0.13',
+  description: `greets only after ${SLOW_GREETING_MS / 1000} s (a tarpit or an overloaded server), then plain ESMTP`,
+  greeting: { ...ready(), delayMs: SLOW_GREETING_MS },
+  ehlo: true,
+  extensions: ['SIZE 10240000', 'PIPELINING', '8BITMIME', 'ENHANCEDSTATUSCODES'],
+  vrfy: 'off',
+  expn: 'off',
+  users: [POSTMASTER],
+};
+
+const silent: Personality = {
+  name: 'silent',
+  address: '127.0.0.14',
+  description: 'accepts TCP and never says a word (a stuck server or a broken proxy)',
+  greeting: null,
+  ehlo: true,
+  vrfy: 'off',
+  expn: 'off',
+};
+
+const closed: Personality = {
+  name: 'closed',
+  address: '127.0.0.15',
+  description: 'nothing listens: connecting is refused at once (RST)',
+  listen: false,
+  greeting: null,
+  ehlo: true,
+  vrfy: 'off',
+  expn: 'off',
+};
+
+const vrfyOpen: Personality = {
+  name: 'vrfy-open',
+  address: '127.0.0.16',
+  description: 'an old open server: VRFY and EXPN reveal users and lists, ETRN/VERB/HELP implemented',
+  greeting: ready('{host} ESMTP Sendmail-like smtp-probe lab'),
+  ehlo: true,
+  extensions: ['8BITMIME', 'SIZE', 'DSN', 'ETRN', 'VERB', 'EXPN', 'VRFY', 'HELP', 'ENHANCEDSTATUSCODES'],
+  vrfy: 'on',
+  expn: 'on',
+  // TURN is left out on purpose, so it answers 502: an accepted TURN would reverse roles (RFC 821 §4.1.1).
+  verbs: {
+    ETRN: { code: 250, text: '2.0.0 Queuing for node {arg} started' },
+    VERB: { code: 250, text: '2.0.0 Verbose mode' },
+    HELP: {
+      code: 214,
+      text: [
+        '2.0.0 This is the smtp-probe lab host {host}',
+        '2.0.0 Topics: HELO EHLO MAIL RCPT DATA RSET NOOP QUIT HELP VRFY EXPN VERB ETRN',
+        '2.0.0 End of HELP info',
+      ],
+    },
+  },
+  users: [POSTMASTER, ALICE, BOB],
+  lists: { staff: ['alice', 'bob'] },
+};
+
+const vrfyClosed: Personality = {
+  name: 'vrfy-closed',
+  address: '127.0.0.17',
+  description: 'VRFY answers 252 to every name (says nothing), EXPN disabled (502)',
+  greeting: ready(),
+  ehlo: true,
+  extensions: ['SIZE 10240000', 'PIPELINING', '8BITMIME', 'ENHANCEDSTATUSCODES'],
+  vrfy: 'blanket',
+  expn: { code: 502, text: '5.5.2 EXPN command is disabled' },
+  users: [POSTMASTER, ALICE, BOB],
+};
+
+/** PERSONALITIES: every lab host, in the order `lab` lists them (esmtp first: it is the one to try). */
+export const PERSONALITIES: readonly Personality[] = Object.freeze([
+  esmtp, heloOnly, reject554, slowGreeting, silent, closed, vrfyOpen, vrfyClosed,
+]);

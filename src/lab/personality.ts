@@ -1,0 +1,95 @@
+/**
+ * What a lab host is, as data. A Personality says how a host greets, which
+ * hellos and extensions it takes, how it answers VRFY/EXPN and the old
+ * RFC 821 verbs, and who its users are; one engine (conversation.ts) plays
+ * any of them. A new kind of server is a new entry in personalities.ts, not
+ * new code, unless it needs a behaviour no field describes yet.
+ *
+ * Planned fields (not yet read by the engine, listed so they land here):
+ * a `rcpt` policy (catch-all, greylisting, a recipient cap answered with
+ * 452 4.5.3, error throttling that delays after N rejected RCPTs and sends
+ * 421 after M), a `faults` list (421 midway), and `connect: 'blackhole'`.
+ */
+import { isIPv4 } from 'node:net';
+
+/** LAB_DOMAIN: the parent of every lab host name (RFC 6761 §6.2 reserves .test, so no real host can be meant). */
+export const LAB_DOMAIN = 'lab.test';
+
+/**
+ * ReplySpec: one reply as data. Each text line normally starts with its RFC
+ * 3463 enhanced code; the engine frames the lines ("250-…" / "250 …").
+ * `{host}` becomes the host's name and `{arg}` the command's argument.
+ */
+export interface ReplySpec {
+  readonly code: number;
+  readonly text: string | readonly string[];
+}
+
+/**
+ * LookupMode: how VRFY or EXPN behaves.
+ * - `on`: look the name up (250 with the mailbox or list members, 550 5.1.1 if unknown);
+ * - `off`: 502 5.5.1, the verb is disabled;
+ * - `blanket`: 252 2.0.0 for every name (RFC 5321 §3.5.3) — a 252 says nothing about whether the user exists;
+ * - a ReplySpec: that exact reply, whatever the argument.
+ */
+export type LookupMode = 'on' | 'off' | 'blanket' | ReplySpec;
+
+/** LEGACY_VERBS: the RFC 821 verbs a personality may implement; unlisted ones answer 502 5.5.1. */
+export const LEGACY_VERBS = ['TURN', 'ETRN', 'SEND', 'SOML', 'SAML', 'VERB', 'HELP'] as const;
+export type LegacyVerb = (typeof LEGACY_VERBS)[number];
+
+/** LabUser: a local mailbox: `local` is the part before @, `name` the display name VRFY shows. */
+export interface LabUser {
+  readonly local: string;
+  readonly name: string;
+}
+
+/** Greeting: the opening reply and how long the host waits before sending it. */
+export interface Greeting {
+  readonly reply: ReplySpec;
+  readonly delayMs?: number;
+}
+
+/** Personality: one kind of SMTP server, described as data (see the module comment). */
+export interface Personality {
+  /** name: short id and first label of the host name (`esmtp` is esmtp.lab.test). */
+  readonly name: string;
+  /** address: where it listens; must be in 127.0.0.0/8 (startLab refuses anything else). */
+  readonly address: string;
+  /** description: one line for people (the `lab` table, the demo). */
+  readonly description: string;
+  /** listen: false reserves the address and starts nothing there, so a connect is refused (RST). Default true. */
+  readonly listen?: boolean;
+  /**
+   * greeting: the opening reply. A non-2xx greeting puts the session in the
+   * state RFC 5321 §3.1 describes for 554: only QUIT is answered (221),
+   * everything else gets 503. `null`: the host accepts TCP and never says anything.
+   */
+  readonly greeting: Greeting | null;
+  /** ehlo: true, or the reply refusing EHLO on a pre-ESMTP host (clients then fall back to HELO, RFC 5321 §3.2). */
+  readonly ehlo: true | ReplySpec;
+  /** extensions: EHLO keywords in order, without STARTTLS and AUTH (those come from `starttls` and `auth`). */
+  readonly extensions?: readonly string[];
+  /** starttls: offer STARTTLS (RFC 3207) with a certificate for this host signed by the lab CA. */
+  readonly starttls?: boolean;
+  /** auth: SASL mechanisms advertised before and after TLS (RFC 4954). No credentials are ever accepted. */
+  readonly auth?: { readonly beforeTls?: readonly string[]; readonly afterTls?: readonly string[] };
+  readonly vrfy: LookupMode;
+  readonly expn: LookupMode;
+  /** verbs: the RFC 821 verbs this host implements and the reply each gets. */
+  readonly verbs?: Readonly<Partial<Record<LegacyVerb, ReplySpec>>>;
+  /** users: local mailboxes (RCPT TO gets 250 for them, 550 5.1.1 for anyone else). */
+  readonly users?: readonly LabUser[];
+  /** lists: mailing lists by local part, members by local part (EXPN expands them). */
+  readonly lists?: Readonly<Record<string, readonly string[]>>;
+}
+
+/** hostnameOf: the host name a personality answers as (`esmtp.lab.test`). */
+export function hostnameOf(p: Pick<Personality, 'name'>): string {
+  return `${p.name}.${LAB_DOMAIN}`;
+}
+
+/** isLoopback: whether an address is in 127.0.0.0/8 or is ::1 — the only places the lab may listen. */
+export function isLoopback(address: string): boolean {
+  return address === '::1' || (isIPv4(address) && address.startsWith('127.'));
+}

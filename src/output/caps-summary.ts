@@ -1,0 +1,35 @@
+/** renderCapsSummary: many caps outcomes, one row each — the at-a-glance view of a set of hosts. */
+import type { CapsResult } from '../schema/caps.js';
+import { formatDuration } from '../core/timeouts.js';
+import type { Envelope } from './envelope.js';
+import { table } from './caps-table.js';
+import type { RenderContext } from './render.js';
+import { printable } from './terminal.js';
+
+type CapsEnvelope = Envelope<'caps', CapsResult>;
+
+function tlsCell(r: CapsResult | null): string {
+  if (!r?.tls) return r?.capabilities ? 'not offered' : '';
+  if (r.tls.outcome !== 'ok') return r.tls.outcome;
+  const info = r.tls.info;
+  return info ? `${info.protocol}${info.trusted.ok ? '' : ', untrusted'}` : 'ok';
+}
+
+function censusCell(r: CapsResult | null, verb: 'VRFY' | 'EXPN'): string {
+  const e = r?.census?.find((c) => c.verb === verb);
+  return e ? `${e.support} (${e.reply.code})` : '';
+}
+
+/** renderCapsSummary: see the module comment. */
+export function renderCapsSummary(rows: { label: string; env: CapsEnvelope }[], rc: RenderContext): string {
+  const p = rc.paint;
+  const t = table({ paint: p, color: rc.color }, ['host', 'status', 'banner / error', 'hello', 'STARTTLS', 'VRFY', 'EXPN', 'time']);
+  for (const { label, env } of rows) {
+    const r = env.result;
+    const banner = r?.banner ? `${r.banner.reply.code} ${printable(r.banner.reply.lines[0] ?? '')}` : '';
+    const detail = env.error ? `${banner ? `${banner}\n` : ''}${env.error.code} at ${env.error.stage}` : banner;
+    const hello = r?.hello ? `${r.hello.verb} ${r.hello.reply.code}` : '';
+    t.push([label, env.status === 'ok' ? p.green(env.status) : p.yellow(env.status), detail, hello, tlsCell(r), censusCell(r, 'VRFY'), censusCell(r, 'EXPN'), formatDuration(env.durationMs)]);
+  }
+  return `${t.toString()}\n`;
+}

@@ -1,0 +1,36 @@
+/** toEnvelope: a probe outcome in the one output envelope (schema/envelope.ts). */
+import { SCHEMA_VERSION, errorInfo, type ErrorInfo } from '../schema/envelope.js';
+import type { Status } from '../errors.js';
+import type { TranscriptEntry } from '../net/transcript.js';
+import type { ProbeOutcome } from '../probes/outcome.js';
+
+/** Envelope: the printed form of one target's outcome. */
+export interface Envelope<C extends string, R> {
+  schemaVersion: typeof SCHEMA_VERSION;
+  command: C;
+  target: string;
+  status: Status;
+  startedAt: string;
+  durationMs: number;
+  result: R | null;
+  error: ErrorInfo | null;
+  transcript?: TranscriptEntry[];
+}
+
+const round = (ms: number): number => Math.round(ms * 10) / 10;
+
+/** toEnvelope: see the module comment. The transcript is included only when asked for. */
+export function toEnvelope<C extends string, R>(command: C, target: string, outcome: ProbeOutcome<R>, withTranscript = false): Envelope<C, R> {
+  const env: Envelope<C, R> = {
+    schemaVersion: SCHEMA_VERSION,
+    command,
+    target,
+    status: outcome.status,
+    startedAt: outcome.startedAt.toISOString(),
+    durationMs: round(outcome.durationMs),
+    result: outcome.result,
+    error: outcome.error ? errorInfo(outcome.error) : null,
+  };
+  if (withTranscript) env.transcript = outcome.transcript.entries.map((e) => ({ ...e, atMs: round(e.atMs) }));
+  return env;
+}

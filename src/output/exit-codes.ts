@@ -1,0 +1,44 @@
+/**
+ * Exit codes, one per kind of outcome a script needs to tell apart. The
+ * README repeats this table; never renumber an existing code.
+ */
+import type { Status } from '../errors.js';
+
+/** EXIT: the documented exit codes. */
+export const EXIT = {
+  OK: 0,
+  /** A bug in smtp-probe (an exception that is not a ProbeError). */
+  INTERNAL: 1,
+  /** Bad flags or arguments (invalid input); nothing was sent. */
+  USAGE: 2,
+  /** Could not connect: refused, timed out, unreachable, or the name did not resolve. */
+  CONNECT: 3,
+  /** Connected, but a stage failed: greeting/command timeout, closed connection, protocol error. */
+  STAGE: 4,
+  /** TLS failed: handshake, STARTTLS refused, or a certificate rejected under --tls-verify. */
+  TLS: 5,
+  /** The server refused us: greeting not 220, or EHLO and HELO both refused. */
+  REJECTED: 6,
+  /** Interrupted by Ctrl-C (128 + SIGINT). */
+  INTERRUPTED: 130,
+} as const;
+
+const BY_STATUS: Record<Status, number> = {
+  ok: EXIT.OK,
+  'invalid-input': EXIT.USAGE,
+  'connection-refused': EXIT.CONNECT,
+  'connection-timeout': EXIT.CONNECT,
+  'host-unreachable': EXIT.CONNECT,
+  'connection-closed': EXIT.STAGE,
+  'greeting-timeout': EXIT.STAGE,
+  'io-timeout': EXIT.STAGE,
+  'protocol-error': EXIT.STAGE,
+  'tls-error': EXIT.TLS,
+  rejected: EXIT.REJECTED,
+  aborted: EXIT.INTERRUPTED,
+};
+
+/** exitCodeFor: the exit code a status gives. */
+export function exitCodeFor(status: Status): number {
+  return BY_STATUS[status];
+}

@@ -1,0 +1,38 @@
+/**
+ * What output may do to a terminal: colour only on a TTY and never when
+ * NO_COLOR is set (no-color.org), and never let a server's bytes reach the
+ * terminal raw — an escape sequence in a banner could rewrite the screen.
+ */
+
+/** useColor: whether to colour output written to `stream`. FORCE_COLOR wins, then NO_COLOR, then TTY-ness. */
+export function useColor(stream: NodeJS.WritableStream & { isTTY?: boolean }, env: NodeJS.ProcessEnv = process.env): boolean {
+  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0') return true;
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
+  return stream.isTTY === true && env.TERM !== 'dumb';
+}
+
+/** printable: `text` with every control byte shown as \xNN, safe to print. */
+export function printable(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+/** Paint: colour functions that are identity when colour is off. */
+export interface Paint {
+  bold: (s: string) => string;
+  dim: (s: string) => string;
+  red: (s: string) => string;
+  green: (s: string) => string;
+  yellow: (s: string) => string;
+  cyan: (s: string) => string;
+}
+
+const sgr = (open: number, close: number) => (s: string): string => `\u001b[${open}m${s}\u001b[${close}m`;
+
+/** paint: a Paint for the chosen colour mode. */
+export function paint(color: boolean): Paint {
+  const id = (s: string): string => s;
+  return color
+    ? { bold: sgr(1, 22), dim: sgr(2, 22), red: sgr(31, 39), green: sgr(32, 39), yellow: sgr(33, 39), cyan: sgr(36, 39) }
+    : { bold: id, dim: id, red: id, green: id, yellow: id, cyan: id };
+}

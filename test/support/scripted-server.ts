@@ -1,0 +1,231 @@
+/**
+ * scriptedServer: a one-conversation SMTP peer on 127.0.0.1:0 that plays a
+ * script (expect a client line, send lines, upgrade to TLS, delay, close, or
+ * run custom code) and records every line the client sent. Any line the
+ * script did not expect, a line not ended by CRLF, a second connection, or a
+ * script stuck past its watchdog makes `finished()` reject, so the test fails.
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import { TLSSocket } from 'node:tls';
+
+/** Conn: what a custom step can touch: the current socket (raw or TLS) and whether the client is gone. */
+export interface Conn {
+  readonly socket: Socket;
+  readonly closed: boolean;
+  /** Resolves once the client's side of the connection is closed. */
+  readonly whenClosed: Promise<void>;
+  /** write: raw text; resolves after it is flushed (backpressure), false if the socket is gone. */
+  write(data: string): Promise<boolean>;
+}
+
+/** Step: one move of the server's side. */
+export type Step =
+  | { kind: 'expect'; match: string | RegExp; respond?: (line: string) => string[] }
+  | { kind: 'send'; data: string }
+  | { kind: 'close' }
+  | { kind: 'delay'; ms: number }
+  | { kind: 'tls'; key: string; cert: string }
+  | { kind: 'act'; fn: (conn: Conn) => Promise<void> };
+
+/**
+ * expect: the next client line must equal `match` (or match the RegExp);
+ * `respond` answers with lines built from it (for lines the client randomises).
+ */
+export const expect = (match: string | RegExp, respond?: (line: string) => string[]): Step => ({ kind: 'expect', match, respond });
+/** send: reply lines, each ended with CRLF, in one write. */
+export const send = (...lines: string[]): Step => ({ kind: 'send', data: lines.map((l) => `${l}\r\n`).join('') });
+/** sendRaw: bytes exactly as given, in one write. */
+export const sendRaw = (data: string): Step => ({ kind: 'send', data });
+/** close: end our side of the connection. */
+export const close = (): Step => ({ kind: 'close' });
+/** delay: wait before the next step. */
+export const delay = (ms: number): Step => ({ kind: 'delay', ms });
+/** upgradeTls: become a TLS server on the same socket (after the 220 to STARTTLS). */
+export const upgradeTls = (creds: { key: string; cert: string }): Step => ({ kind: 'tls', ...creds });
+/** act: custom server behaviour (floods, drips, silence until the client gives up). */
+export const act = (fn: (conn: Conn) => Promise<void>): Step => ({ kind: 'act', fn });
+
+/** ScriptedServer: the listening peer and what it saw. */
+export interface ScriptedServer {
+  port: number;
+  /** "127.0.0.1:port", ready for probeCaps. */
+  target: string;
+  /** Every line the client sent, in order, without CRLF. */
+  received: string[];
+  /** TCP connections accepted so far. */
+  readonly connections: number;
+  /** finished: resolves when the conversation is over and went by the script; rejects otherwise. */
+  finished(): Promise<void>;
+  /** close: stop listening and drop any connection. */
+  close(): Promise<void>;
+}
+
+/** ScriptOptions: watchdog for a stuck conversation (default 5 s). */
+export interface ScriptOptions {
+  watchdogMs?: number;
+}
+
+/** scriptedServer: see the module comment. */
+export async function scriptedServer(steps: Step[], opts: ScriptOptions = {}): Promise<ScriptedServer> {
+  const received: string[] = [];
+  const sockets = new Set<Socket>();
+  let connections = 0;
+  let settle!: { resolve: () => void; reject: (err: Error) => void };
+  const done = new Promise<void>((resolve, reject) => { settle = { resolve, reject }; });
+  done.catch(() => undefined); // observed through finished(); never an unhandled rejection
+  const watchdog = setTimeout(() => settle.reject(new Error('scripted server: no client connected')), opts.watchdogMs ?? 5000);
+
+  const server: Server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    connections++;
+    if (connections > 1) {
+      socket.destroy();
+      settle.reject(new Error('scripted server: a second connection was opened'));
+      return;
+    }
+    clearTimeout(watchdog);
+    new Conversation(socket, steps, received, opts.watchdogMs ?? 5000).run().then(settle.resolve, settle.reject);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  return {
+    port,
+    target: `127.0.0.1:${port}`,
+    received,
+    get connections() { return connections; },
+    finished: () => done,
+    close: () => {
+      clearTimeout(watchdog);
+      for (const s of sockets) s.destroy();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+class Conversation implements Conn {
+  socket: Socket;
+  closed = false;
+  readonly whenClosed: Promise<void>;
+  private buffer = '';
+  private readonly pending: string[] = [];
+  private wake?: () => void;
+  private failure?: Error;
+
+  constructor(socket: Socket, private readonly steps: Step[], private readonly received: string[], private readonly watchdogMs: number) {
+    this.socket = socket;
+    this.whenClosed = new Promise((resolve) => socket.once('close', () => { this.closed = true; this.poke(); resolve(); }));
+    this.listen(socket);
+  }
+
+  async run(): Promise<void> {
+    const timer = setTimeout(() => {
+      this.fail(new Error(`scripted server: stuck (lines so far: ${JSON.stringify(this.received)})`));
+      this.socket.destroy(); // ends delays and custom steps waiting on the client
+    }, this.watchdogMs);
+    try {
+      for (const [i, step] of this.steps.entries()) {
+        await this.play(step, i);
+        this.check();
+      }
+      // Script over: the client may only close now; any further line is unexpected.
+      while (!this.closed || this.pending.length > 0) {
+        const line = await this.nextLine();
+        if (line !== undefined) throw new Error(`scripted server: unexpected line after the script ended: ${JSON.stringify(line)}`);
+      }
+      this.check();
+    } finally {
+      clearTimeout(timer);
+      this.socket.destroy();
+    }
+  }
+
+  write(data: string): Promise<boolean> {
+    if (this.closed || this.socket.destroyed) return Promise.resolve(false);
+    return new Promise((resolve) => this.socket.write(data, (err) => resolve(!err)));
+  }
+
+  private async play(step: Step, index: number): Promise<void> {
+    switch (step.kind) {
+      case 'expect': {
+        const line = await this.nextLine();
+        const want = step.match;
+        if (line === undefined) throw new Error(`scripted server: client closed at step ${index}, expecting ${String(want)}`);
+        const ok = typeof want === 'string' ? line === want : want.test(line);
+        if (!ok) throw new Error(`scripted server: step ${index} expected ${typeof want === 'string' ? JSON.stringify(want) : String(want)}, client sent ${JSON.stringify(line)}`);
+        if (step.respond) await this.write(step.respond(line).map((l) => `${l}\r\n`).join(''));
+        return;
+      }
+      case 'send':
+        await this.write(step.data);
+        return;
+      case 'close':
+        this.socket.end();
+        return;
+      case 'delay':
+        await new Promise((r) => setTimeout(r, step.ms));
+        return;
+      case 'tls':
+        return this.upgrade(step);
+      case 'act':
+        return step.fn(this);
+    }
+  }
+
+  private upgrade(creds: { key: string; cert: string }): void {
+    // RFC 3207 §4.2: the client must not send anything between 220 and the handshake.
+    if (this.pending.length > 0 || this.buffer !== '') {
+      throw new Error(`scripted server: client sent plaintext after STARTTLS: ${JSON.stringify([...this.pending, this.buffer])}`);
+    }
+    const raw = this.socket;
+    raw.removeAllListeners('data');
+    const tls = new TLSSocket(raw, { isServer: true, key: creds.key, cert: creds.cert });
+    tls.on('error', () => tls.destroy()); // a client that rejects our certificate just hangs up
+    this.socket = tls;
+    this.listen(tls);
+  }
+
+  private listen(socket: Socket): void {
+    socket.setEncoding('utf8');
+    socket.on('error', () => undefined);
+    socket.on('data', (chunk: string) => {
+      this.buffer += chunk;
+      for (let lf = this.buffer.indexOf('\n'); lf !== -1; lf = this.buffer.indexOf('\n')) {
+        const line = this.buffer.slice(0, lf);
+        this.buffer = this.buffer.slice(lf + 1);
+        if (!line.endsWith('\r')) this.fail(new Error(`scripted server: client line not ended by CRLF: ${JSON.stringify(line)}`));
+        const text = line.replace(/\r$/, '');
+        this.received.push(text);
+        this.pending.push(text);
+      }
+      this.poke();
+    });
+  }
+
+  private nextLine(): Promise<string | undefined> {
+    return new Promise((resolve) => {
+      const attempt = (): void => {
+        if (this.failure) return resolve(undefined);
+        if (this.pending.length > 0) return resolve(this.pending.shift());
+        if (this.closed) return resolve(undefined);
+        this.wake = attempt;
+      };
+      attempt();
+    }).then((line) => { this.check(); return line as string | undefined; });
+  }
+
+  private poke(): void {
+    const w = this.wake;
+    this.wake = undefined;
+    w?.();
+  }
+
+  private fail(err: Error): void {
+    this.failure ??= err;
+    this.poke();
+  }
+
+  private check(): void {
+    if (this.failure) throw this.failure;
+  }
+}
