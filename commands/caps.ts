@@ -42,7 +42,7 @@ export function capsCommand(ctx: CliContext): CommandModule {
           signal: ctx.signal,
           onTranscript,
         }),
-        tables: (result, rc) => renderCaps(result, { paint: rc.paint, color: rc.color }),
+        tables: (result, rc) => renderCaps(result, rc),
       });
     },
   };

@@ -8,7 +8,7 @@ import type { Format, RenderContext } from '../src/output/render.js';
 
 /** CliContext: see the module comment. */
 export interface CliContext {
-  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stdout: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
   stderr: NodeJS.WritableStream & { isTTY?: boolean };
   env: NodeJS.ProcessEnv;
   /** Aborted on Ctrl-C: probes stop and print what they learned. */
@@ -20,7 +20,8 @@ export interface CliContext {
 /** renderContext: where and how a command prints its result. */
 export function renderContext(ctx: CliContext, format: Format): RenderContext {
   const color = format === 'table' && useColor(ctx.stdout, ctx.env);
-  return { format, out: ctx.stdout, paint: paint(color), color };
+  const columns = (ctx.stdout as { columns?: number }).columns;
+  return { format, out: ctx.stdout, paint: paint(color), color, width: Math.min(columns ?? 120, 140) };
 }
 
 /** stderrPaint: colours for progress and transcripts on stderr. */

@@ -19,6 +19,11 @@ const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.me
 /** COMMANDS: every subcommand, in the order --help lists them. */
 const COMMANDS = [capsCommand, labCommand, demoCommand, schemaCommand];
 
+// yargs wraps what a coerce function throws (our INVALID_INPUT) in a YError.
+function isUsageError(err: unknown): err is Error {
+  return err instanceof ProbeError || (err instanceof Error && err.name === 'YError');
+}
+
 /** main: run the CLI for `args` with the given streams; resolves to the exit code. */
 export async function main(args: string[], io: Omit<CliContext, 'exitCode'>): Promise<number> {
   const ctx: CliContext = { ...io, exitCode: EXIT.OK };
@@ -35,9 +40,9 @@ export async function main(args: string[], io: Omit<CliContext, 'exitCode'>): Pr
     .recommendCommands()
     .wrap(Math.min(110, process.stdout.columns ?? 100))
     .epilogue('Exit codes: 0 ok, 2 usage/invalid input, 3 connection failed, 4 a probe stage failed, 5 TLS failed, 6 rejected by server, 130 interrupted.\nDocs: README.md. Machine-readable output: --json or --format ndjson; schemas: smtp-probe schema <command>.')
-    .fail((msg, err, y) => {
-      if (err && !(err instanceof ProbeError)) throw err;
-      usageError = err ? err.message : `${msg}\n\n${y.help === undefined ? '' : 'Run with --help for usage.'}`;
+    .fail((msg, err) => {
+      if (err && !isUsageError(err)) throw err;
+      usageError = err ? err.message : `${msg}\nRun with --help for usage.`;
     })
     .exitProcess(false)
     .showHelpOnFail(false);
@@ -45,11 +50,11 @@ export async function main(args: string[], io: Omit<CliContext, 'exitCode'>): Pr
   try {
     await parser.parseAsync();
   } catch (err) {
-    if (!(err instanceof ProbeError)) {
+    if (!isUsageError(err)) {
       io.stderr.write(`smtp-probe: internal error: ${err instanceof Error ? err.stack ?? err.message : String(err)}\nPlease report this with the command you ran.\n`);
       return EXIT.INTERNAL;
     }
-    usageError = err.message;
+    usageError ??= err.message;
   }
   if (usageError !== undefined) {
     io.stderr.write(`smtp-probe: ${printable(usageError).replace(/\\x0a/g, '\n')}\n`);

@@ -4,8 +4,7 @@
  * --greeting-timeout, --command-timeout, --timeout), withHelo (--helo).
  */
 import type { Argv } from 'yargs';
-import { parseDuration, DEFAULT_TIMEOUTS, formatDuration, type Timeouts } from '../src/core/timeouts.js';
-import { checkHeloName } from '../src/core/helo-name.js';
+import { parseDuration, DEFAULT_TIMEOUTS, formatDurationFlag, type Timeouts } from '../src/core/timeouts.js';
 import { FORMATS, type Format } from '../src/output/render.js';
 
 /** withOutput: --format table|json|ndjson, --json, --transcript. */
@@ -27,10 +26,10 @@ const duration = (flag: string) => (v: string | undefined): number | undefined =
 export function withTimeouts<T>(y: Argv<T>) {
   const d = DEFAULT_TIMEOUTS;
   return y
-    .option('connect-timeout', { type: 'string', coerce: duration('--connect-timeout'), describe: `TCP connect (default ${formatDuration(d.connectMs)})`, group: 'Timeouts:' })
-    .option('greeting-timeout', { type: 'string', coerce: duration('--greeting-timeout'), describe: `connect to 220 greeting (default ${formatDuration(d.greetingMs)})`, group: 'Timeouts:' })
-    .option('command-timeout', { type: 'string', coerce: duration('--command-timeout'), describe: `each command's reply (default ${formatDuration(d.commandMs)})`, group: 'Timeouts:' })
-    .option('timeout', { type: 'string', coerce: duration('--timeout'), describe: `the whole target (default ${formatDuration(d.targetMs)})`, group: 'Timeouts:' });
+    .option('connect-timeout', { type: 'string', coerce: duration('--connect-timeout'), describe: `TCP connect (default ${formatDurationFlag(d.connectMs)})`, group: 'Timeouts:' })
+    .option('greeting-timeout', { type: 'string', coerce: duration('--greeting-timeout'), describe: `connect to 220 greeting (default ${formatDurationFlag(d.greetingMs)})`, group: 'Timeouts:' })
+    .option('command-timeout', { type: 'string', coerce: duration('--command-timeout'), describe: `each command's reply (default ${formatDurationFlag(d.commandMs)})`, group: 'Timeouts:' })
+    .option('timeout', { type: 'string', coerce: duration('--timeout'), describe: `the whole target (default ${formatDurationFlag(d.targetMs)})`, group: 'Timeouts:' });
 }
 
 /** timeoutsFrom: the Timeouts the user set (unset ones fall back to the defaults in the probe). */
@@ -47,11 +46,10 @@ export function timeoutsFrom(argv: Record<string, unknown>): Partial<Timeouts> {
   return t;
 }
 
-/** withHelo: --helo NAME (default: this machine's FQDN, else our address literal). */
+/** withHelo: --helo NAME (default: this machine's FQDN, else our address literal). The probe validates it, so --json still gets an envelope. */
 export function withHelo<T>(y: Argv<T>) {
   return y.option('helo', {
     type: 'string',
-    coerce: (v: string | undefined) => (v === undefined ? undefined : checkHeloName(String(v))),
     describe: 'name to send with EHLO/HELO (default: this machine\'s FQDN, else [our address])',
   });
 }

@@ -30,10 +30,14 @@ interface State {
 
 type Handler = (arg: string, verb: string) => Step;
 
-/** frame: reply lines in wire form: every line but the last has a hyphen after the code (RFC 5321 §4.2.1). */
+/**
+ * frame: reply lines in wire form: every line but the last has a hyphen after
+ * the code (RFC 5321 §4.2.1). Control bytes become "?": replies echo client
+ * text ({arg}, addresses), and a stray CR must not split a reply line.
+ */
 export function frame(code: number, lines: readonly string[]): string[] {
   const body = lines.length > 0 ? lines : [''];
-  return body.map((l, i) => `${code}${i === body.length - 1 ? ' ' : '-'}${l}`);
+  return body.map((l, i) => `${code}${i === body.length - 1 ? ' ' : '-'}${l.replace(/[\x00-\x1f\x7f]/g, '?')}`);
 }
 
 const reply = (code: number, ...lines: string[]): Step => ({ lines: frame(code, lines) });

@@ -9,27 +9,29 @@ import { printable } from './terminal.js';
 type CapsEnvelope = Envelope<'caps', CapsResult>;
 
 function tlsCell(r: CapsResult | null): string {
-  if (!r?.tls) return r?.capabilities ? 'not offered' : '';
+  if (!r?.tls) return r?.capabilities ? 'none' : '';
   if (r.tls.outcome !== 'ok') return r.tls.outcome;
   const info = r.tls.info;
   return info ? `${info.protocol}${info.trusted.ok ? '' : ', untrusted'}` : 'ok';
 }
 
+const SHORT = { implemented: 'yes', disabled: 'policy', 'not-implemented': 'no', unknown: '?' } as const;
+
 function censusCell(r: CapsResult | null, verb: 'VRFY' | 'EXPN'): string {
   const e = r?.census?.find((c) => c.verb === verb);
-  return e ? `${e.support} (${e.reply.code})` : '';
+  return e ? `${SHORT[e.support]} ${e.reply.code}` : '';
 }
 
 /** renderCapsSummary: see the module comment. */
 export function renderCapsSummary(rows: { label: string; env: CapsEnvelope }[], rc: RenderContext): string {
   const p = rc.paint;
-  const t = table({ paint: p, color: rc.color }, ['host', 'status', 'banner / error', 'hello', 'STARTTLS', 'VRFY', 'EXPN', 'time']);
+  const t = table(rc, ['host', 'status', 'TLS', 'VRFY', 'EXPN', 'time', 'banner, hello / error'], [24, 20, 9, 9, 9, 9]);
   for (const { label, env } of rows) {
     const r = env.result;
-    const banner = r?.banner ? `${r.banner.reply.code} ${printable(r.banner.reply.lines[0] ?? '')}` : '';
-    const detail = env.error ? `${banner ? `${banner}\n` : ''}${env.error.code} at ${env.error.stage}` : banner;
+    const banner = r?.banner ? `${r.banner.reply.code} ${printable(r.banner.hostname ?? r.banner.reply.lines[0] ?? '')}` : '';
     const hello = r?.hello ? `${r.hello.verb} ${r.hello.reply.code}` : '';
-    t.push([label, env.status === 'ok' ? p.green(env.status) : p.yellow(env.status), detail, hello, tlsCell(r), censusCell(r, 'VRFY'), censusCell(r, 'EXPN'), formatDuration(env.durationMs)]);
+    const detail = [[banner, hello].filter(Boolean).join(', '), env.error ? `${env.error.code} at ${env.error.stage}` : ''].filter(Boolean).join('\n');
+    t.push([label, env.status === 'ok' ? p.green(env.status) : p.yellow(env.status), tlsCell(r), censusCell(r, 'VRFY'), censusCell(r, 'EXPN'), formatDuration(env.durationMs), detail]);
   }
   return `${t.toString()}\n`;
 }

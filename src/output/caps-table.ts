@@ -15,20 +15,31 @@ import { printable, type Paint } from './terminal.js';
 export interface TableStyle {
   paint: Paint;
   color: boolean;
+  /** Terminal columns to fit in (wide cells wrap). */
+  width?: number;
 }
 
-/** table: a cli-table3 table with our look (no colour codes when colour is off). */
-export function table(style: TableStyle, head?: string[]): Table.Table {
+/** DEFAULT_WIDTH: columns assumed when output is not a terminal. */
+const DEFAULT_WIDTH = 120;
+
+/**
+ * table: a cli-table3 table with our look (no colour codes when colour is off).
+ * `fixed` gives the widths of all columns but the last, which takes the rest of the line.
+ */
+export function table(style: TableStyle, head?: string[], fixed?: number[]): Table.Table {
+  const width = Math.max(60, style.width ?? DEFAULT_WIDTH);
+  const cols = fixed ?? (head ? undefined : [16]);
+  const colWidths = cols ? [...cols, Math.max(20, width - cols.reduce((a, b) => a + b, 0) - cols.length - 2)] : undefined;
   return new Table({
     ...(head ? { head: head.map((h) => style.paint.bold(h)) } : {}),
-    style: { head: [], border: style.color ? ['grey'] : [], compact: false },
+    style: { head: [], border: style.color ? ['grey'] : [], compact: true },
     wordWrap: true,
-    wrapOnWordBoundary: false,
-    colWidths: head ? undefined : [16, 72],
+    wrapOnWordBoundary: true,
+    ...(colWidths ? { colWidths } : {}),
   });
 }
 
-const replyLine = (r: Reply): string => printable(formatReply(r).join('\n'));
+const replyLine = (r: Reply): string => formatReply(r).map(printable).join('\n');
 const ms = (n: number | undefined): string => (n === undefined ? '' : formatDuration(n));
 
 /** renderCaps: the sections of a caps result, as one string. */
@@ -51,7 +62,7 @@ function connectionTable(r: CapsResult, style: TableStyle): string {
   const attempts = r.attempts.map((a) => `${formatEndpoint(a.address, r.port)} ${a.outcome} (${ms(a.ms)})`).join('\n');
   t.push(['target', `${r.host}:${r.port}`]);
   if (r.addresses.length > 1 || r.addresses[0] !== r.host) t.push(['resolved', r.addresses.join(', ') || '(none)']);
-  t.push(['connected', r.address ? `${formatEndpoint(r.address, r.port)} in ${ms(r.timings.connect)}` : attempts || 'no']);
+  t.push(r.address ? ['connected', `${formatEndpoint(r.address, r.port)} in ${ms(r.timings.connect)}`] : ['not connected', attempts || '(no address to try)']);
   if (r.attempts.length > 1) t.push(['attempts', attempts]);
   if (r.banner) {
     t.push(['banner', replyLine(r.banner.reply)]);
@@ -59,10 +70,13 @@ function connectionTable(r: CapsResult, style: TableStyle): string {
   }
   if (r.hello) {
     const fallback = r.hello.ehloReply ? `EHLO refused (${r.hello.ehloReply.code}), fell back to HELO → ` : '';
-    t.push([r.hello.verb.toLowerCase(), `${fallback}${r.hello.verb} ${printable(r.helo)} → ${replyLine(r.hello.reply).split('\n')[0]}`]);
+    const first = `${r.hello.reply.code} ${printable(r.hello.reply.lines[0] ?? '')}`;
+    const more = r.hello.reply.lines.length > 1 ? ` (+${r.hello.reply.lines.length - 1} extension lines)` : '';
+    t.push([r.hello.verb.toLowerCase(), `${fallback}${r.hello.verb} ${printable(r.helo)} → ${first}${more}`]);
   }
   const order = ['resolve', 'connect', 'tls', 'greeting', 'ehlo', 'starttls', 'ehloAfterTls', 'census', 'quit', 'total'] as const;
-  const times = order.filter((k) => r.timings[k] !== undefined).map((k) => `${k} ${ms(r.timings[k])}`);
+  const label = (k: (typeof order)[number]): string => (k === 'ehloAfterTls' ? 'ehlo after TLS' : k);
+  const times = order.filter((k) => r.timings[k] !== undefined).map((k) => `${label(k)} ${ms(r.timings[k])}`);
   t.push(['timings', times.join(' · ')]);
   return t.toString();
 }
@@ -110,7 +124,7 @@ function tlsTable(r: CapsResult, style: TableStyle): string {
         `issuer   ${printable(c.issuer)}${c.selfSigned ? ' (self-signed)' : ''}`,
         `valid    ${c.validFrom.slice(0, 10)} → ${c.validTo.slice(0, 10)} (${days})`,
         `key      ${c.publicKey}`,
-        `sha256   ${c.fingerprintSha256}`,
+        `sha256   ${c.fingerprintSha256.replace(/:/g, '').toLowerCase()}`,
       ].join('\n')]);
     });
   }
@@ -124,7 +138,7 @@ function tlsTable(r: CapsResult, style: TableStyle): string {
 function censusTable(entries: CensusEntry[], style: TableStyle): string {
   const p = style.paint;
   const colour = { implemented: p.green, disabled: p.yellow, 'not-implemented': p.dim, unknown: p.red } as const;
-  const t = table(style, ['verb', 'sent', 'support', 'reply']);
+  const t = table(style, ['verb', 'sent', 'support', 'reply'], [6, 25, 17]);
   for (const e of entries) {
     const evidence = e.probe ? `${replyLine(e.reply)}\n${printable(e.probe.command)} → ${replyLine(e.probe.reply)}` : replyLine(e.reply);
     t.push([e.verb, printable(e.command), colour[e.support](e.support), evidence]);
@@ -136,7 +150,7 @@ function findingsTable(findings: Finding[], style: TableStyle): string {
   if (findings.length === 0) return 'none';
   const p = style.paint;
   const colour = { high: p.red, medium: p.yellow, low: p.cyan, info: p.dim } as const;
-  const t = table(style, ['severity', 'finding', 'detail']);
+  const t = table(style, ['severity', 'finding', 'detail'], [10, 28]);
   for (const f of findings) t.push([colour[f.severity](f.severity), f.id, printable(f.message)]);
   return t.toString();
 }

@@ -3,6 +3,7 @@ import { SCHEMA_VERSION, errorInfo, type ErrorInfo } from '../schema/envelope.js
 import type { Status } from '../errors.js';
 import type { TranscriptEntry } from '../net/transcript.js';
 import type { ProbeOutcome } from '../probes/outcome.js';
+import { roundMs } from '../core/timeouts.js';
 
 /** Envelope: the printed form of one target's outcome. */
 export interface Envelope<C extends string, R> {
@@ -17,7 +18,6 @@ export interface Envelope<C extends string, R> {
   transcript?: TranscriptEntry[];
 }
 
-const round = (ms: number): number => Math.round(ms * 10) / 10;
 
 /** toEnvelope: see the module comment. The transcript is included only when asked for. */
 export function toEnvelope<C extends string, R>(command: C, target: string, outcome: ProbeOutcome<R>, withTranscript = false): Envelope<C, R> {
@@ -27,10 +27,10 @@ export function toEnvelope<C extends string, R>(command: C, target: string, outc
     target,
     status: outcome.status,
     startedAt: outcome.startedAt.toISOString(),
-    durationMs: round(outcome.durationMs),
+    durationMs: roundMs(outcome.durationMs),
     result: outcome.result,
     error: outcome.error ? errorInfo(outcome.error) : null,
   };
-  if (withTranscript) env.transcript = outcome.transcript.entries.map((e) => ({ ...e, atMs: round(e.atMs) }));
+  if (withTranscript) env.transcript = outcome.transcript.entries.map((e) => ({ ...e, atMs: roundMs(e.atMs) }));
   return env;
 }

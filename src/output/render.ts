@@ -16,6 +16,8 @@ export interface RenderContext {
   out: NodeJS.WritableStream;
   paint: Paint;
   color: boolean;
+  /** Columns to fit tables in. */
+  width: number;
 }
 
 /** headline: "caps 127.0.0.10:2525 — ok in 12 ms", then the error and what to do about it. */

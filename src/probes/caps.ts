@@ -6,7 +6,7 @@
 import type { TLSSocket } from 'node:tls';
 import { ProbeError } from '../errors.js';
 import { parseTarget, SMTP_PORT, SUBMISSIONS_PORT, formatEndpoint, type Target } from '../core/target.js';
-import { DEFAULT_TIMEOUTS, type Timeouts } from '../core/timeouts.js';
+import { DEFAULT_TIMEOUTS, roundMs, type Timeouts } from '../core/timeouts.js';
 import { checkHeloName, defaultHeloName } from '../core/helo-name.js';
 import type { SmtpSession } from '../core/session.js';
 import { handshake, describeTls, loadTrustStore, type TrustStore } from '../net/tls.js';
@@ -66,8 +66,10 @@ export async function probeCaps(input: string, options: CapsOptions = {}): Promi
     error = asProbeError(err, performance.now() - t0);
     progress.session?.close();
   }
-  Object.assign(result, { addresses: progress.addresses, attempts: progress.attempts, address: progress.address });
-  result.timings = { ...progress.timings, ...result.timings, total: performance.now() - t0 };
+  const attempts = progress.attempts.map((a) => ({ ...a, ms: roundMs(a.ms) }));
+  Object.assign(result, { addresses: progress.addresses, attempts, address: progress.address });
+  const timings = { ...progress.timings, ...result.timings, total: performance.now() - t0 };
+  result.timings = Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, roundMs(v)]));
   result.findings = capsFindings(result);
   return { status: error?.status ?? 'ok', result, error, startedAt, durationMs: performance.now() - t0, transcript };
 }

@@ -40,7 +40,7 @@ export async function runDemo(rc: RenderContext, signal: AbortSignal): Promise<n
     const main = rows[lab.hosts.indexOf(esmtp)]!;
     rc.out.write(`${p.bold('smtp-probe demo')}: a simulated mail network of ${lab.hosts.length} hosts is running on loopback.\n\n`);
     rc.out.write(`${p.bold(`1. smtp-probe caps ${main.env.target}`)} (${esmtp.description})\n\n`);
-    renderEnvelope(main.env, rc, (r) => renderCaps(r, { paint: p, color: rc.color }));
+    renderEnvelope(main.env, rc, (r) => renderCaps(r, rc));
     rc.out.write(`\n${p.bold('2. Every lab host, one row each')} — each status is what a real server of that kind gives you\n\n`);
     rc.out.write(renderCapsSummary(rows, rc));
     rc.out.write(`\nNext: run ${p.cyan('smtp-probe lab')} in one terminal and ${p.cyan('smtp-probe caps 127.0.0.10:2525 --transcript')} in another,\nor point ${p.cyan('smtp-probe caps')} at a mail server you are allowed to probe.\n`);
