@@ -36,6 +36,7 @@ export type LookupMode = 'on' | 'off' | 'blanket' | ReplySpec;
 
 /** LEGACY_VERBS: the RFC 821 verbs a personality may implement; unlisted ones answer 502 5.5.1. */
 export const LEGACY_VERBS = ['TURN', 'ETRN', 'SEND', 'SOML', 'SAML', 'VERB', 'HELP'] as const;
+/** LegacyVerb: one of LEGACY_VERBS. */
 export type LegacyVerb = (typeof LEGACY_VERBS)[number];
 
 /** LabUser: a local mailbox: `local` is the part before @, `name` the display name VRFY shows. */

@@ -71,9 +71,10 @@ export function handshake(socket: Duplex | Socket, opts: HandshakeOptions): Prom
       tls.destroy();
       reject(err);
     };
-    const onError = (err: Error): void => finish(new ProbeError({
+    const onError = (err: NodeJS.ErrnoException): void => finish(new ProbeError({
       code: 'TLS_HANDSHAKE_FAILED', stage: opts.stage, target: opts.endpoint, cause: err,
-      message: `TLS handshake failed (address: ${opts.endpoint}): ${err.message}`,
+      message: `TLS handshake failed (address: ${opts.endpoint}): ${err.message}${
+        err.code === 'ERR_SSL_WRONG_VERSION_NUMBER' ? ' — the server answered in plaintext, not TLS (implicit TLS on a STARTTLS port?)' : ''}`,
     }));
     const onAbort = (): void => finish(abortError(opts.signal!, opts.stage, opts.endpoint));
     const timer = setTimeout(() => finish(new ProbeError({
@@ -98,8 +99,25 @@ export function describeTls(tls: TLSSocket, name: string, trust: TrustStore, now
     cipher: tls.getCipher()?.standardName ?? tls.getCipher()?.name ?? 'unknown',
     chain,
     nameMatch: nameError ? { name, ok: false, error: nameError.message } : { name, ok: true },
-    trusted: tls.authorized ? { ok: true, store: trust.source } : { ok: false, store: trust.source, error: authError ? String(authError) : 'not authorized' },
+    trusted: tls.authorized ? { ok: true, store: trust.source } : { ok: false, store: trust.source, error: explainVerifyError(authError) },
   };
+}
+
+// OpenSSL's verify codes, in words an admin can act on.
+const VERIFY_ERRORS: Record<string, string> = {
+  DEPTH_ZERO_SELF_SIGNED_CERT: 'the certificate is self-signed',
+  SELF_SIGNED_CERT_IN_CHAIN: 'the chain ends in a self-signed root that is not trusted',
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'the issuer is not trusted and the server did not send it (missing intermediate or private CA)',
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'the issuing CA is not in the trust store',
+  UNABLE_TO_GET_ISSUER_CERT: 'the issuing CA is not in the trust store',
+  CERT_HAS_EXPIRED: 'a certificate in the chain has expired',
+  CERT_NOT_YET_VALID: 'a certificate in the chain is not valid yet',
+};
+
+function explainVerifyError(err: Error | string | null | undefined): string {
+  if (!err) return 'not authorized';
+  const code = String(err);
+  return VERIFY_ERRORS[code] ? `${code}: ${VERIFY_ERRORS[code]}` : code;
 }
 
 function walkChain(leaf: PeerCertificate & { issuerCertificate?: PeerCertificate }): PeerCertificate[] {

@@ -6,7 +6,7 @@ import type { RenderContext } from './render.js';
 
 /** renderLab: one row per host: name, address, personality, what it does. */
 export function renderLab(hosts: LabHost[], rc: RenderContext): string {
-  const t = table(rc, ['host', 'listens on', 'personality', 'behaviour']);
-  for (const h of hosts) t.push([h.name, h.port === 0 ? `${h.address} (nothing listens)` : formatEndpoint(h.address, h.port), h.personality, h.description]);
+  const t = table(rc, ['host', 'listens on', 'personality', 'behaviour'], [24, 17, 15]);
+  for (const h of hosts) t.push([h.name, formatEndpoint(h.address, h.port), h.personality, h.description]);
   return `${t.toString()}\n`;
 }

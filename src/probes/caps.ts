@@ -12,7 +12,7 @@ import type { SmtpSession } from '../core/session.js';
 import { handshake, describeTls, loadTrustStore, type TrustStore } from '../net/tls.js';
 import { Transcript, type TranscriptEntry } from '../net/transcript.js';
 import { diffCapabilities } from '../smtp/capabilities.js';
-import { replyText, type Reply } from '../smtp/reply.js';
+import { formatReply, replyText, type Reply } from '../smtp/reply.js';
 import type { CapsResult } from '../schema/caps.js';
 import { openSession, type OpenProgress } from './open.js';
 import { runCensus } from './census.js';
@@ -90,7 +90,7 @@ async function converse(target: Target, ctx: Ctx, progress: OpenProgress, result
   const endpoint = formatEndpoint(progress.address!, target.port);
   if (banner.code !== 220) {
     await politeQuit(session);
-    throw new ProbeError({ code: 'GREETING_REJECTED', stage: 'greeting', target: endpoint, message: `server greeted with ${banner.code}: ${replyText(banner)}` });
+    throw new ProbeError({ code: 'GREETING_REJECTED', stage: 'greeting', target: endpoint, message: `server greeted with ${formatReply(banner).join(' / ')}` });
   }
   checkTlsVerify(result, ctx, endpoint, 'tls');
   result.helo = ctx.heloGiven ?? defaultHeloName(progress.localAddress);

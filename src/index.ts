@@ -1,0 +1,15 @@
+/**
+ * smtp-probe as a library: the probes, their options and result schemas, the
+ * error catalogue, and the simulated mail network for your own tests.
+ */
+export { probeCaps, type CapsOptions } from './probes/caps.js';
+export type { ProbeOutcome } from './probes/outcome.js';
+export { ProbeError, ERROR_CODES, STATUSES, STAGES, type ErrorCode, type Stage, type Status } from './errors.js';
+export { CapsOutputSchema, CapsResultSchema, type CapsResult, type CapsOutput } from './schema/caps.js';
+export { OUTPUT_SCHEMAS } from './schema/index.js';
+export { DEFAULT_TIMEOUTS, parseDuration, type Timeouts } from './core/timeouts.js';
+export { parseTarget, type Target } from './core/target.js';
+export { SmtpSession } from './core/session.js';
+export { toEnvelope, type Envelope } from './output/envelope.js';
+export { EXIT, exitCodeFor } from './output/exit-codes.js';
+export { startLab, type Lab, type LabHost } from './lab/index.js';
