@@ -6,6 +6,14 @@
  */
 import { main } from './main.js';
 
+// `smtp-probe … | head` closes our stdout early; that is the reader's choice, not an error.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+}
+
 const controller = new AbortController();
 process.once('SIGINT', () => {
   controller.abort();
