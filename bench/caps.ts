@@ -13,10 +13,17 @@ function greetAndQuit(address: string, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = connect({ host: address, port });
     let buf = '';
+    let quitSent = false;
     s.on('data', (d) => {
       buf += d.toString('latin1');
-      if (/^220 .*\n/m.test(buf) && !buf.includes('QUIT-SENT')) { buf += 'QUIT-SENT'; s.write('QUIT\r\n'); }
-      if (/^221 /m.test(buf)) { s.destroy(); resolve(performance.now() - t); }
+      if (!quitSent && /^220 [^\n]*\n/m.test(buf)) {
+        quitSent = true;
+        s.write('QUIT\r\n');
+      }
+      if (/^221 /m.test(buf)) {
+        s.destroy();
+        resolve(performance.now() - t);
+      }
     });
     s.on('error', reject);
   });

@@ -4,7 +4,7 @@
  * the running probe (which then prints what it learned); a second Ctrl-C
  * exits at once.
  */
-import { main } from './main.js';
+import { readFileSync } from 'node:fs';
 
 // `smtp-probe … | head` closes our stdout early; that is the reader's choice, not an error.
 for (const stream of [process.stdout, process.stderr]) {
@@ -20,9 +20,17 @@ process.once('SIGINT', () => {
   process.once('SIGINT', () => process.exit(130));
 });
 
-process.exitCode = await main(process.argv.slice(2), {
-  stdout: process.stdout,
-  stderr: process.stderr,
-  env: process.env,
-  signal: controller.signal,
-});
+const args = process.argv.slice(2);
+if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
+  // Scripts call --version to check the tool is there; answer without loading yargs (a third of start-up).
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  process.stdout.write(`${pkg.version}\n`);
+} else {
+  const { main } = await import('./main.js');
+  process.exitCode = await main(args, {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+    signal: controller.signal,
+  });
+}

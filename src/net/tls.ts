@@ -3,7 +3,7 @@
  * (implicit TLS, RFC 8314). Certificates are never rejected here: a probe
  * reports what it sees, and the caller decides whether a bad chain is fatal.
  */
-import { connect as tlsConnect, checkServerIdentity, rootCertificates, type TLSSocket, type PeerCertificate } from 'node:tls';
+import { connect as tlsConnect, checkServerIdentity, createSecureContext, rootCertificates, type SecureContext, type TLSSocket, type PeerCertificate } from 'node:tls';
 import { X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { isIP, type Socket } from 'node:net';
@@ -12,11 +12,15 @@ import { ProbeError, invalidInput, type Stage } from '../errors.js';
 import { abortError } from './connect.js';
 import type { CertificateInfo, TlsInfo } from '../schema/tls.js';
 
-/** TrustStore: the CA certificates a chain is checked against, and where they came from. */
+/** TrustStore: the CA certificates a chain is checked against (as a ready TLS context), and where they came from. */
 export interface TrustStore {
   source: string;
-  ca: string[];
+  context: SecureContext;
 }
+
+// Parsing the system bundle (~150 roots) into a context costs ~15 ms, more
+// than a loopback handshake; one context per distinct set of roots is enough.
+const contexts = new Map<string, SecureContext>();
 
 // Debian/Ubuntu, RHEL/Fedora, Alpine/macOS-ish locations of the system bundle.
 const SYSTEM_BUNDLES = ['/etc/ssl/certs/ca-certificates.crt', '/etc/pki/tls/certs/ca-bundle.crt', '/etc/ssl/cert.pem'];
@@ -28,10 +32,16 @@ const SYSTEM_BUNDLES = ['/etc/ssl/certs/ca-certificates.crt', '/etc/pki/tls/cert
  */
 export function loadTrustStore(extraCaFiles: string[] = []): TrustStore {
   const bundle = [process.env.SSL_CERT_FILE, ...SYSTEM_BUNDLES].find((p): p is string => !!p && existsSync(p));
-  const ca = bundle ? [readFileSync(bundle, 'utf8')] : [...rootCertificates];
   const extras = extraCaFiles.map(readCaFile);
   const source = `${bundle ?? 'node bundled roots'}${extraCaFiles.length ? ` + ${extraCaFiles.join(', ')}` : ''}`;
-  return { source, ca: [...ca, ...extras] };
+  const key = [bundle ?? '', ...extras].join('\0');
+  let context = contexts.get(key);
+  if (!context) {
+    const roots = bundle ? [readFileSync(bundle, 'utf8')] : [...rootCertificates];
+    context = createSecureContext({ ca: [...roots, ...extras] });
+    contexts.set(key, context);
+  }
+  return { source, context };
 }
 
 function readCaFile(file: string): string {
@@ -62,7 +72,7 @@ export function handshake(socket: Duplex | Socket, opts: HandshakeOptions): Prom
     const sni = isIP(opts.servername) ? undefined : opts.servername;
     // Node folds its own host-name check into `authorized`; skip it so `authorized` means "the chain
     // verifies" only. describeTls checks the name itself, against the name the user asked about.
-    const tls = tlsConnect({ socket: socket as Socket, servername: sni, ca: opts.trust.ca, rejectUnauthorized: false, checkServerIdentity: () => undefined });
+    const tls = tlsConnect({ socket: socket as Socket, servername: sni, secureContext: opts.trust.context, rejectUnauthorized: false, checkServerIdentity: () => undefined });
     const finish = (err?: ProbeError): void => {
       clearTimeout(timer);
       opts.signal?.removeEventListener('abort', onAbort);
