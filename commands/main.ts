@@ -28,7 +28,7 @@ function isUsageError(err: unknown): err is Error {
 export async function main(args: string[], io: Omit<CliContext, 'exitCode'>): Promise<number> {
   const ctx: CliContext = { ...io, exitCode: EXIT.OK };
   let usageError: string | undefined;
-  const parser = yargs(args)
+  const parser = yargs()
     .scriptName('smtp-probe')
     .usage('$0 <command> [options]\n\nLook inside SMTP: capabilities, STARTTLS, verb census, and a simulated mail network to try it on.')
     .version(VERSION)
@@ -42,13 +42,18 @@ export async function main(args: string[], io: Omit<CliContext, 'exitCode'>): Pr
     .epilogue('Exit codes: 0 ok, 2 usage/invalid input, 3 connection failed, 4 a probe stage failed, 5 TLS failed, 6 rejected by server, 130 interrupted.\nDocs: README.md. Machine-readable output: --json or --format ndjson; schemas: smtp-probe schema <command>.')
     .fail((msg, err) => {
       if (err && !isUsageError(err)) throw err;
-      usageError = err ? err.message : `${msg}\nRun with --help for usage.`;
+      usageError ??= err ? err.message : `${msg}\nRun with --help for usage.`;
+      // Throwing stops yargs here, so a command with bad flags never runs.
+      throw Object.assign(new Error(usageError), { name: 'YError' });
     })
     .exitProcess(false)
     .showHelpOnFail(false);
   for (const make of COMMANDS) parser.command(make(ctx));
   try {
-    await parser.parseAsync();
+    // With a callback, yargs hands --help/--version text to us instead of console.log, so it goes to io.stdout.
+    await parser.parseAsync(args, {}, (_err, _argv, output) => {
+      if (output && usageError === undefined) io.stdout.write(`${output}\n`);
+    });
   } catch (err) {
     if (!isUsageError(err)) {
       io.stderr.write(`smtp-probe: internal error: ${err instanceof Error ? err.stack ?? err.message : String(err)}\nPlease report this with the command you ran.\n`);

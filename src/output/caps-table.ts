@@ -85,7 +85,7 @@ function describeExtension(c: Capabilities | null, key: string): string {
   if (!c) return '';
   const ext = c.extensions.find((e) => e.keyword === key || (key === 'AUTH' && e.keyword.startsWith('AUTH=')));
   if (!ext) return '—';
-  if (key === 'AUTH') return c.auth?.join(' ') || 'yes';
+  if (key === 'AUTH') return printable(c.auth?.join(' ') ?? '') || 'yes';
   if (key === 'SIZE') return c.size ? `${c.size} (${(c.size / 1_048_576).toFixed(1)} MiB)` : 'no fixed limit';
   return ext.params.length ? printable(ext.params.join(' ')) : 'yes';
 }
@@ -130,7 +130,7 @@ function tlsTable(r: CapsResult, style: TableStyle): string {
   }
   if (r.capabilityChanges) {
     const { added, removed } = r.capabilityChanges;
-    t.push(['after TLS', [added.length ? `+ ${added.join(', ')}` : '', removed.length ? `− ${removed.join(', ')}` : ''].filter(Boolean).join('\n') || 'no change']);
+    t.push(['after TLS', [added.length ? `+ ${printable(added.join(', '))}` : '', removed.length ? `− ${printable(removed.join(', '))}` : ''].filter(Boolean).join('\n') || 'no change']);
   }
   return t.toString();
 }

@@ -147,6 +147,7 @@ function checkTlsVerify(result: CapsResult, ctx: Ctx, endpoint: string, stage: '
   const info = result.tls?.info;
   if (!ctx.tlsVerify || !info || (info.nameMatch.ok && info.trusted.ok)) return;
   const why = [info.nameMatch.ok ? '' : info.nameMatch.error, info.trusted.ok ? '' : info.trusted.error].filter(Boolean).join('; ');
+  result.tls!.outcome = 'rejected';
   throw new ProbeError({ code: 'TLS_CERT_INVALID', stage, target: endpoint, message: `certificate rejected (--tls-verify): ${why}` });
 }
 

@@ -34,7 +34,7 @@ export type Finding = z.infer<typeof FindingSchema>;
 /** TlsReportSchema: STARTTLS or implicit TLS: whether it worked and what it showed. */
 export const TlsReportSchema = z.object({
   mode: z.enum(['starttls', 'implicit']),
-  outcome: z.enum(['ok', 'refused', 'failed']),
+  outcome: z.enum(['ok', 'refused', 'failed', 'rejected']).describe('rejected: the handshake worked but --tls-verify refused the certificate'),
   reply: ReplySchema.optional().describe('the reply to STARTTLS'),
   info: TlsInfoSchema.optional(),
   error: z.string().optional(),

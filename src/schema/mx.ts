@@ -1,0 +1,79 @@
+/** Schema of `smtp-probe mx` results: the MX × address matrix, lint findings, verdict, DNS trace. */
+import { z } from 'zod';
+import { ReplySchema } from './smtp.js';
+import { DomainNameSchema, ExchangeSchema, LookupSchema } from './dns.js';
+import { ErrorInfoSchema, envelopeSchema } from './envelope.js';
+
+/** AddressOutcomeSchema: how one address of one MX host fared, in the words an admin uses. */
+export const AddressOutcomeSchema = z.enum([
+  'ok', 'refused', 'connect-timeout', 'unreachable', 'greeting-timeout', 'greeting-4xx', 'greeting-5xx',
+  'rejected', 'tls-failure', 'closed', 'io-timeout', 'protocol-error', 'aborted',
+]);
+export type AddressOutcome = z.infer<typeof AddressOutcomeSchema>;
+
+/** AddressProbeSchema: one address probed: TCP connect, greeting, EHLO summary (and STARTTLS when offered). */
+export const AddressProbeSchema = z.object({
+  address: z.string(),
+  family: z.union([z.literal(4), z.literal(6)]),
+  outcome: AddressOutcomeSchema,
+  ms: z.number().describe('time this address took, connect to QUIT (or to the failure)'),
+  connectMs: z.number().optional(),
+  banner: ReplySchema.optional(),
+  hello: z.object({ verb: z.enum(['EHLO', 'HELO']), code: z.number().int(), keywords: z.array(z.string()) }).optional(),
+  tls: z.object({ outcome: z.enum(['ok', 'refused', 'failed']), protocol: z.string().optional(), error: z.string().optional() }).optional(),
+  error: ErrorInfoSchema.optional(),
+});
+export type AddressProbe = z.infer<typeof AddressProbeSchema>;
+
+/** MxHostSchema: one MX target with its addresses, in the order a sender tries them. */
+export const MxHostSchema = z.object({
+  name: z.string().describe('the MX exchange (A-labels)'),
+  preference: z.number().int(),
+  group: z.number().int().describe('index of its equal-preference group; a sender picks at random inside a group'),
+  groupSize: z.number().int(),
+  implicit: z.boolean().describe('the domain itself, because it has no MX (RFC 5321 §5.1)'),
+  cnameChain: z.array(z.string()),
+  lookups: z.object({ a: LookupSchema, aaaa: LookupSchema }),
+  addresses: z.array(AddressProbeSchema),
+});
+export type MxHost = z.infer<typeof MxHostSchema>;
+
+/** LintSchema: a DNS configuration problem, with the RFC it comes from. */
+export const LintSchema = z.object({
+  id: z.string(),
+  severity: z.enum(['info', 'warning', 'error']),
+  rfc: z.string(),
+  subject: z.string().describe('the name or address concerned'),
+  message: z.string(),
+});
+export type Lint = z.infer<typeof LintSchema>;
+
+/** FailedAttemptSchema: an address a sender tries and leaves before the one that takes the mail. */
+export const FailedAttemptSchema = z.object({ host: z.string(), address: z.string(), outcome: AddressOutcomeSchema });
+
+/** VerdictSchema: the one-line answer to "is mail for this domain accepted, and where?". */
+export const VerdictSchema = z.object({
+  kind: z.enum(['accepted', 'no-mail', 'no-such-domain', 'no-usable-host']),
+  host: z.string().optional(),
+  address: z.string().optional(),
+  failedBefore: z.array(FailedAttemptSchema),
+  text: z.string(),
+});
+export type Verdict = z.infer<typeof VerdictSchema>;
+
+/** MxResultSchema: everything the walk learned. */
+export const MxResultSchema = z.object({
+  domain: DomainNameSchema,
+  port: z.number().int(),
+  resolvers: z.array(z.string()),
+  source: z.enum(['mx', 'implicit', 'null-mx', 'none']).describe('where the host list came from'),
+  mxLookup: LookupSchema.nullable(),
+  hosts: z.array(MxHostSchema).describe('in preference order'),
+  lint: z.array(LintSchema),
+  verdict: VerdictSchema.nullable(),
+  dns: z.array(ExchangeSchema).describe('every DNS query and answer, in order'),
+});
+export type MxResult = z.infer<typeof MxResultSchema>;
+
+/** MxOutputSchema: the envelope `mx` prints. */
+export const MxOutputSchema = envelopeSchema('mx', MxResultSchema);
