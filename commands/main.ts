@@ -10,6 +10,8 @@ import { EXIT } from '../src/output/exit-codes.js';
 import { printable } from '../src/output/terminal.js';
 import type { CliContext } from './context.js';
 import { capsCommand } from './caps.js';
+import { mxCommand } from './mx.js';
+import { failoverCommand } from './failover.js';
 import { labCommand } from './lab.js';
 import { demoCommand } from './demo.js';
 import { schemaCommand } from './schema.js';
@@ -17,7 +19,7 @@ import { schemaCommand } from './schema.js';
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 /** COMMANDS: every subcommand, in the order --help lists them. */
-const COMMANDS = [capsCommand, labCommand, demoCommand, schemaCommand];
+const COMMANDS = [capsCommand, mxCommand, failoverCommand, labCommand, demoCommand, schemaCommand];
 
 // yargs wraps what a coerce function throws (our INVALID_INPUT) in a YError.
 function isUsageError(err: unknown): err is Error {
@@ -39,7 +41,7 @@ export async function main(args: string[], io: Omit<CliContext, 'exitCode'>): Pr
     .demandCommand(1, 'Give a command; try `smtp-probe demo` for a tour, or `smtp-probe caps <host>`.')
     .recommendCommands()
     .wrap(Math.min(110, process.stdout.columns ?? 100))
-    .epilogue('Exit codes: 0 ok, 2 usage/invalid input, 3 connection failed, 4 a probe stage failed, 5 TLS failed, 6 rejected by server, 130 interrupted.\nDocs: README.md. Machine-readable output: --json or --format ndjson; schemas: smtp-probe schema <command>.')
+    .epilogue('Exit codes: 0 ok, 2 usage/invalid input, 3 connection failed, 4 a probe stage failed, 5 TLS failed, 6 rejected by server, 7 delivered late, 8 undeliverable, 130 interrupted.\nDocs: README.md. Machine-readable output: --json or --format ndjson; schemas: smtp-probe schema <command>.')
     .fail((msg, err) => {
       if (err && !isUsageError(err)) throw err;
       usageError ??= err ? err.message : `${msg}\nRun with --help for usage.`;

@@ -20,16 +20,17 @@ export function outputFormat(argv: { format: Format; json: boolean }): Format {
   return argv.json ? 'json' : argv.format;
 }
 
-const duration = (flag: string) => (v: string | undefined): number | undefined => (v === undefined ? undefined : parseDuration(String(v), flag));
+/** durationFlag: a yargs coerce that reads a duration flag into milliseconds. */
+export const durationFlag = (flag: string) => (v: string | undefined): number | undefined => (v === undefined ? undefined : parseDuration(String(v), flag));
 
 /** withTimeouts: the four per-phase timeouts, each a duration like 500ms, 5s or 2m. */
 export function withTimeouts<T>(y: Argv<T>) {
   const d = DEFAULT_TIMEOUTS;
   return y
-    .option('connect-timeout', { type: 'string', coerce: duration('--connect-timeout'), describe: `TCP connect (default ${formatDurationFlag(d.connectMs)})`, group: 'Timeouts:' })
-    .option('greeting-timeout', { type: 'string', coerce: duration('--greeting-timeout'), describe: `connect to 220 greeting (default ${formatDurationFlag(d.greetingMs)})`, group: 'Timeouts:' })
-    .option('command-timeout', { type: 'string', coerce: duration('--command-timeout'), describe: `each command's reply (default ${formatDurationFlag(d.commandMs)})`, group: 'Timeouts:' })
-    .option('timeout', { type: 'string', coerce: duration('--timeout'), describe: `the whole target (default ${formatDurationFlag(d.targetMs)})`, group: 'Timeouts:' });
+    .option('connect-timeout', { type: 'string', coerce: durationFlag('--connect-timeout'), describe: `TCP connect (default ${formatDurationFlag(d.connectMs)})`, group: 'Timeouts:' })
+    .option('greeting-timeout', { type: 'string', coerce: durationFlag('--greeting-timeout'), describe: `connect to 220 greeting (default ${formatDurationFlag(d.greetingMs)})`, group: 'Timeouts:' })
+    .option('command-timeout', { type: 'string', coerce: durationFlag('--command-timeout'), describe: `each command's reply (default ${formatDurationFlag(d.commandMs)})`, group: 'Timeouts:' })
+    .option('timeout', { type: 'string', coerce: durationFlag('--timeout'), describe: `the whole target (default ${formatDurationFlag(d.targetMs)})`, group: 'Timeouts:' });
 }
 
 /** timeoutsFrom: the Timeouts the user set (unset ones fall back to the defaults in the probe). */
@@ -52,4 +53,30 @@ export function withHelo<T>(y: Argv<T>) {
     type: 'string',
     describe: 'name to send with EHLO/HELO (default: this machine\'s FQDN, else [our address])',
   });
+}
+
+/** withWalk: the flags of commands that walk a domain's MX hosts (mx, failover). */
+export function withWalk<T>(y: Argv<T>) {
+  return y
+    .option('resolver', { type: 'string', array: true, describe: 'DNS server IP[:port] (repeatable; default: /etc/resolv.conf)', group: 'DNS:' })
+    .option('dns-timeout', { type: 'string', coerce: durationFlag('--dns-timeout'), describe: 'per DNS query try (default 2s)', group: 'DNS:' })
+    .option('dns-trace', { type: 'boolean', default: false, describe: 'show every DNS query and answer (always in JSON)', group: 'DNS:' })
+    .option('port', { type: 'number', default: 25, describe: 'SMTP port to probe on every MX host' })
+    .option('parallel', { type: 'number', default: 8, describe: 'addresses probed at once' })
+    .option('starttls', { type: 'boolean', default: true, describe: 'try STARTTLS where offered, as a sender would (--no-starttls skips it)' })
+    .option('ca', { type: 'string', array: true, describe: 'extra trusted CA certificates (PEM file; repeatable)' });
+}
+
+/** walkOptionsFrom: the walk options the user set. */
+export function walkOptionsFrom(argv: Record<string, unknown>) {
+  return {
+    resolvers: (argv.resolver as string[] | undefined) ?? [],
+    port: argv.port as number,
+    parallel: argv.parallel as number,
+    starttls: argv.starttls !== false,
+    caFiles: (argv.ca as string[] | undefined) ?? [],
+    helo: argv.helo as string | undefined,
+    timeouts: timeoutsFrom(argv),
+    ...(typeof argv['dns-timeout'] === 'number' ? { dnsTimeoutMs: argv['dns-timeout'] } : {}),
+  };
 }

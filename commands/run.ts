@@ -22,6 +22,8 @@ export interface ProbeRun<R> {
   transcript: boolean;
   probe: (onTranscript?: (e: TranscriptEntry) => void) => Promise<ProbeOutcome<R>>;
   tables: (result: R, ctx: ReturnType<typeof renderContext>) => string;
+  /** exitCode: for a probe that ran (status ok), the exit code its result calls for; default 0. */
+  exitCode?: (result: R) => number;
 }
 
 /** runProbeCommand: see the module comment. */
@@ -38,5 +40,5 @@ export async function runProbeCommand<R>(ctx: CliContext, run: ProbeRun<R>): Pro
   }
   const rc = renderContext(ctx, run.format);
   renderEnvelope(toEnvelope(run.command, run.target, outcome, run.transcript), rc, (r) => run.tables(r as R, rc));
-  ctx.exitCode = exitCodeFor(outcome.status);
+  ctx.exitCode = outcome.status === 'ok' && outcome.result !== null && run.exitCode ? run.exitCode(outcome.result) : exitCodeFor(outcome.status);
 }

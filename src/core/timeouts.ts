@@ -43,14 +43,19 @@ export function parseDuration(text: string, flag = 'duration'): number {
   return ms;
 }
 
-/** formatDuration: milliseconds the way a person reads them (0.4 ms, 12 ms, 1.25 s, 2m05s). */
+/** formatDuration: milliseconds the way a person reads them (0.4 ms, 12 ms, 1.25 s, 2m05s, 1h05m, 4d, 4d6h). */
 export function formatDuration(ms: number): string {
   // Each bound is where the rounding below would carry into the next unit (999.6 must not print "1000 ms").
   if (ms < 9.95) return `${ms.toFixed(1)} ms`;
   if (ms < 999.5) return `${Math.round(ms)} ms`;
   if (ms < 59_995) return `${(ms / 1000).toFixed(2)} s`;
   const s = Math.round(ms / 1000);
-  return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  // Queue lifetimes run to days: minutes and seconds stop meaning anything there.
+  const m = Math.round(s / 60);
+  if (m < 24 * 60) return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
+  const h = Math.round(m / 60);
+  return h % 24 === 0 ? `${h / 24}d` : `${Math.floor(h / 24)}d${h % 24}h`;
 }
 
 /** roundMs: milliseconds to 0.1 ms, the precision worth printing. */

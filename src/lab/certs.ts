@@ -8,7 +8,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSecureContext, type SecureContext } from 'node:tls';
-import { hostnameOf, type Personality } from './personality.js';
+import type { LabHostSpec } from './hosts.js';
 
 /** LAB_CA_NAME: the CA's common name, as a client's chain report will show it. */
 export const LAB_CA_NAME = 'smtp-probe lab CA';
@@ -18,11 +18,17 @@ const CERT_VALIDITY_DAYS = 30;
 // Back-date by an hour so a client whose clock is a little behind does not see "not yet valid".
 const BACKDATE_MS = 3_600_000;
 
-/** LabPki: the CA for clients, and a TLS server context per STARTTLS host (by personality name). */
+/**
+ * LabPki: the CA for clients, and a TLS server context per STARTTLS host.
+ * Leaves for the hosts named at creation are made at once; any other host's
+ * on its first STARTTLS (EC keys take a few ms each, and a lab has a dozen
+ * scenario hosts most runs never upgrade), then kept.
+ */
 export interface LabPki {
   caCertPem: string;
   caCertFile: string;
-  contexts: Map<string, SecureContext>;
+  /** context: the host's server context, made on first call (one certificate per host name however many callers). */
+  context(host: TlsHost): Promise<SecureContext>;
   /** dispose: delete the temp directory holding the CA file. */
   dispose(): Promise<void>;
 }
@@ -46,36 +52,44 @@ async function makeCa(generate: Generate): Promise<{ key: string; cert: string }
   return { key: pems.private, cert: pems.cert };
 }
 
-// The leaf names the host both ways: a client that probes by IP (the usual lab case) checks the IP SAN (RFC 6125 §6.2.1).
-async function makeLeaf(generate: Generate, p: Personality, ca: { key: string; cert: string }): Promise<SecureContext> {
-  const name = hostnameOf(p);
+/** TlsHost: what a leaf certificate names: the host's name, its aliases and its addresses. */
+export type TlsHost = Pick<LabHostSpec, 'name' | 'aliases' | 'addresses'>;
+
+// The leaf names the host every way: a client that probes by IP (the usual lab case) checks the IP SAN (RFC 6125 §6.2.1),
+// an MX walk checks the MX name, which may be an alias (samehost.test).
+async function makeLeaf(generate: Generate, h: TlsHost, ca: { key: string; cert: string }): Promise<SecureContext> {
+  const name = h.name;
+  const altNames = [...[name, ...h.aliases].map((value) => ({ type: 2 as const, value })), ...h.addresses.map((ip) => ({ type: 7 as const, ip }))];
   const pems = await generate([{ name: 'commonName', value: name }], {
     keyType: 'ec', algorithm: 'sha256', ca, ...validity(),
     extensions: [
       { name: 'basicConstraints', cA: false, critical: true },
       { name: 'keyUsage', digitalSignature: true, critical: true },
       { name: 'extKeyUsage', serverAuth: true },
-      { name: 'subjectAltName', altNames: [{ type: 2, value: name }, { type: 7, ip: p.address }] },
+      { name: 'subjectAltName', altNames },
     ],
   });
   // Only the leaf is sent, like a real server whose root is in the client's store.
   return createSecureContext({ key: pems.private, cert: pems.cert });
 }
 
-/** createLabPki: the CA, its temp file, and contexts for the `tlsHosts` (made in parallel: EC keys take milliseconds). */
-export async function createLabPki(tlsHosts: readonly Personality[]): Promise<LabPki> {
+/** createLabPki: the CA, its temp file, and the contexts of the `eager` hosts (made in parallel). */
+export async function createLabPki(eager: readonly TlsHost[]): Promise<LabPki> {
   const { generate } = await import('selfsigned');
   const ca = await makeCa(generate);
-  const [dir, leaves] = await Promise.all([
-    mkdtemp(join(tmpdir(), 'smtp-probe-lab-')),
-    Promise.all(tlsHosts.map(async (p) => [p.name, await makeLeaf(generate, p, ca)] as const)),
-  ]);
+  const leaves = new Map<string, Promise<SecureContext>>();
+  const context = (h: TlsHost): Promise<SecureContext> => {
+    let leaf = leaves.get(h.name);
+    if (!leaf) leaves.set(h.name, (leaf = makeLeaf(generate, h, ca)));
+    return leaf;
+  };
+  const [dir] = await Promise.all([mkdtemp(join(tmpdir(), 'smtp-probe-lab-')), ...eager.map(context)]);
   const caCertFile = join(dir, 'lab-ca.pem');
   await writeFile(caCertFile, ca.cert, { mode: 0o644 });
   return {
     caCertPem: ca.cert,
     caCertFile,
-    contexts: new Map(leaves),
+    context,
     dispose: () => rm(dir, { recursive: true, force: true }),
   };
 }

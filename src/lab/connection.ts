@@ -29,8 +29,12 @@ const EMPTY = Buffer.alloc(0);
 /** ConnectionOptions: what a connection needs from its lab. */
 export interface ConnectionOptions {
   personality: Personality;
-  /** secureContext: the host's certificate, needed when it offers STARTTLS. */
-  secureContext?: SecureContext;
+  /** hostname: the name the host answers as (a scenario host's own name). */
+  hostname: string;
+  /** mailDomains: other domains RCPT accepts mail for. */
+  mailDomains?: readonly string[];
+  /** tlsContext: the host's certificate, needed when it offers STARTTLS (made on first use, so it may take a moment). */
+  tlsContext?: () => Promise<SecureContext>;
   /** log: called for every command line received, in order, with whether TLS was up. */
   log(line: string, tls: boolean): void;
   /** onClose: called once the socket is gone. */
@@ -51,7 +55,7 @@ export class LabConnection {
 
   constructor(private readonly raw: Socket, private readonly opts: ConnectionOptions) {
     this.stream = raw;
-    this.conversation = new Conversation(opts.personality);
+    this.conversation = new Conversation(opts.personality, { name: opts.hostname, mailDomains: opts.mailDomains ?? [] });
   }
 
   /** start: listen, greet, and answer commands until either side closes. */
@@ -83,13 +87,15 @@ export class LabConnection {
   /** perform: one Step; false once the conversation is over. */
   private async perform(step: Step): Promise<boolean> {
     if (step.delayMs) await this.sleep(step.delayMs);
+    // The certificate is ready before the 220 goes out, so the upgrade right after it stays synchronous.
+    const context = step.after === 'starttls' ? await this.opts.tlsContext?.().catch(() => undefined) : undefined;
     if (this.closed) return false;
     this.write(step.lines);
     if (step.after === 'close') {
       this.end();
       return false;
     }
-    if (step.after === 'starttls') this.upgrade();
+    if (step.after === 'starttls') this.upgrade(context);
     return true;
   }
 
@@ -175,8 +181,7 @@ export class LabConnection {
    * injection of CVE-2011-0411). All of this is synchronous, so no chunk can
    * slip between dropping our listener and the TLS layer taking the socket.
    */
-  private upgrade(): void {
-    const context = this.opts.secureContext;
+  private upgrade(context: SecureContext | undefined): void {
     // No certificate is a lab bug; a client that pipelined so much before STARTTLS that reading
     // was paused is no honest client (RFC 2920 §3.1: STARTTLS ends a group). Both: just close.
     if (!context || this.raw.isPaused()) return this.destroy();

@@ -79,9 +79,14 @@ export class Conversation {
     HELP: (a, v) => this.legacy(v as LegacyVerb, a),
   };
 
-  constructor(private readonly p: Personality) {
-    this.hostname = hostnameOf(p);
-    this.dir = new Directory(p, this.hostname);
+  /**
+   * Conversation: `host.name` is the name it answers as (default the
+   * personality's own host, `esmtp.lab.test`); `host.mailDomains` the other
+   * domains RCPT takes mail for.
+   */
+  constructor(private readonly p: Personality, host: { name?: string; mailDomains?: readonly string[] } = {}) {
+    this.hostname = host.name ?? hostnameOf(p);
+    this.dir = new Directory(p, this.hostname, host.mailDomains);
   }
 
   /** speaks: false for a host that never says anything (its greeting is null). */

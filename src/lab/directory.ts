@@ -27,19 +27,26 @@ export function parseAddress(text: string): Address | null {
   return local === '' || domain === '' ? null : { local, domain };
 }
 
-/** Directory: who lives on one lab host. Local parts match case-insensitively, as every real MTA does. */
+/**
+ * Directory: who lives on one lab host. Local parts and domains match
+ * case-insensitively, as every real MTA does. `domain` is the host's own
+ * name (how replies show addresses); `mailDomains` are the other domains it
+ * takes mail for (an MX takes its mail domain's mail, like Postfix's mydestination).
+ */
 export class Directory {
   private readonly users = new Map<string, LabUser>();
   private readonly lists = new Map<string, readonly string[]>();
+  private readonly domains: Set<string>;
 
-  constructor(p: Personality, readonly domain: string) {
+  constructor(p: Personality, readonly domain: string, mailDomains: readonly string[] = []) {
     for (const u of p.users ?? []) this.users.set(u.local.toLowerCase(), u);
     for (const [name, members] of Object.entries(p.lists ?? {})) this.lists.set(name.toLowerCase(), members);
+    this.domains = new Set([domain, ...mailDomains].map((d) => d.toLowerCase()));
   }
 
-  /** isOurs: whether the address is for this host (no domain, or this host's name). */
+  /** isOurs: whether the address is for this host (no domain, this host's name, or one of its mail domains). */
   isOurs(a: Address): boolean {
-    return a.domain === undefined || a.domain.toLowerCase() === this.domain.toLowerCase();
+    return a.domain === undefined || this.domains.has(a.domain.toLowerCase());
   }
 
   /** user: the local user an address names, if any. */

@@ -1,12 +1,25 @@
 /**
  * The lab: a simulated mail network on loopback for `smtp-probe lab`, the
  * demo, tests and benchmarks. Hosts are declarative Personalities played by
- * one engine; see personality.ts for the fields and personalities.ts for the hosts.
+ * one engine (personality.ts for the fields, personalities.ts for the kinds);
+ * the MX-walk scenarios (scenarios.ts) add hosts and a DNS zone (zone.ts)
+ * served by the lab's own DNS server; one address is a blackhole.
  */
 export { startLab, describeLab, DEFAULT_LAB_PORT, MAX_LOG_ENTRIES } from './lab.js';
 export type { Lab, LabHost, LabLogEntry, LabOptions, LabRow } from './lab.js';
 export { PERSONALITIES, SLOW_GREETING_MS } from './personalities.js';
 export { LAB_DOMAIN, LEGACY_VERBS, hostnameOf } from './personality.js';
 export type { Personality, ReplySpec, LookupMode, LegacyVerb, LabUser, Greeting } from './personality.js';
+export { LAB_SCENARIOS, RECORD_TTL_S } from './scenarios.js';
+export type { LabScenario, ScenarioHost } from './scenarios.js';
+export { LAB_HOSTS, labHostTable } from './hosts.js';
+export type { LabHostSpec } from './hosts.js';
+export { LAB_ZONE, LAB_SOA, LAB_DNS_ADDRESS, ZONE_APEX, MAX_CNAME_HOPS, Zone, buildZone } from './zone.js';
+export type { ZoneRecord, ZoneAnswer, Soa } from './zone.js';
+export { DEFAULT_LAB_DNS_PORT, DNS_TCP_IDLE_MS, startDnsServer } from './dns-server.js';
+export type { DnsQueryLog, LabDnsServer } from './dns-server.js';
+export { answerQuery, MAX_UDP_PAYLOAD, CLASSIC_UDP_PAYLOAD } from './dns-answer.js';
+export { startBlackhole, BLACKHOLE_VERIFY_MS, NFT_TABLE_PREFIX } from './blackhole.js';
+export type { Blackhole, BlackholeMethod } from './blackhole.js';
 export { LAB_CA_NAME } from './certs.js';
 export { Conversation, frame, splitCommand, type Step } from './conversation.js';

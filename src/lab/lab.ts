@@ -1,36 +1,54 @@
 /**
- * startLab: the simulated mail network. Each personality listens on its own
- * 127.0.0.x address (all on one port, or each on a free port), runs the one
- * engine, and records every command line it hears in `lab.log`. Nothing
- * listens beyond 127.0.0.0/8 and ::1, and nothing needs root.
+ * startLab: the simulated mail network. Every host of the host table
+ * (hosts.ts: the personality hosts, then the MX-walk scenario hosts) listens
+ * on its own loopback address(es), all on one port, and runs the one engine;
+ * a DNS server answers for the zone `test.` (zone.ts) on 127.0.0.1; one
+ * blackhole address drops connects. Every SMTP command line and DNS question
+ * is logged. Nothing listens beyond 127.0.0.0/8 and ::1; root is used only
+ * for the nftables blackhole, and only when we already are root.
  */
-import { createServer, type Server, type Socket } from 'node:net';
+import type { Server, Socket } from 'node:net';
 import { invalidInput } from '../errors.js';
 import { formatEndpoint } from '../core/target.js';
+import { startBlackhole, type Blackhole, type BlackholeMethod } from './blackhole.js';
 import { createLabPki, type LabPki } from './certs.js';
 import { LabConnection } from './connection.js';
+import { listenHosts } from './listen.js';
+import { DEFAULT_LAB_DNS_PORT, startDnsServer, type DnsQueryLog, type LabDnsServer } from './dns-server.js';
+import { labHostTable, type LabHostSpec } from './hosts.js';
 import { PERSONALITIES } from './personalities.js';
-import { hostnameOf, isLoopback, type Personality } from './personality.js';
+import type { Personality } from './personality.js';
+import { LAB_SCENARIOS } from './scenarios.js';
+import { buildZone, Zone } from './zone.js';
 
 /** DEFAULT_LAB_PORT: the submission-alternate port, unprivileged and familiar to mail admins. */
 export const DEFAULT_LAB_PORT = 2525;
-/** MAX_LOG_ENTRIES: `lab.log` keeps the newest entries up to this many, so a long-running lab stays small. */
+/** MAX_LOG_ENTRIES: `lab.log` and `lab.dnsLog` each keep the newest entries up to this many, so a long-running lab stays small. */
 export const MAX_LOG_ENTRIES = 10_000;
-// Per host: enough for parallel tests and benchmarks, few enough that a runaway client cannot exhaust file descriptors.
-const MAX_CONNECTIONS_PER_HOST = 64;
-// Where a port is held when only hosts that start no listener were asked for (see closedHostPort).
-const RESERVE_ADDRESS = '127.0.0.2';
 
-/** LabHost: one host of the lab. `listening` is false for a host that refuses connections (the `closed` personality). */
+/**
+ * LabHost: one host of the lab. `listening` is false for a host where no
+ * SMTP server runs: connects are refused (`closed`) or time out (`blackhole`).
+ */
 export interface LabHost {
-  /** name: the host name it answers as (`esmtp.lab.test`). */
+  /** name: the host name it answers as (`esmtp.lab.test`, `mx1.mlfarm.test`). */
   name: string;
+  /** address: its first address (the one to show and to probe). */
   address: string;
+  /** addresses: all of them (sun.noao.test has two, mx.v6.test 127.0.0.32 and ::1); every one listens alike. */
+  addresses: string[];
+  /** port: the lab's one SMTP port (`lab.port`). */
   port: number;
-  /** personality: the Personality's name (`esmtp`), what `lab.host()` takes. */
+  /** personality: the Personality's name (`esmtp`, `mx`, `closed`, `blackhole`). */
   personality: string;
   description: string;
   listening: boolean;
+  /**
+   * scenario: the LAB_SCENARIOS domain this host was made for
+   * (`mlfarm.test`), or null for a personality's own host (`*.lab.test`):
+   * the demo tours the null ones, MX walks reach the others through DNS.
+   */
+  scenario: string | null;
 }
 
 /** LabLogEntry: one command line a lab host received, as received (CRLF removed). */
@@ -49,77 +67,81 @@ export interface LabLogEntry {
   line: string;
 }
 
-/** Lab: a running lab. Call close() when done: it holds sockets and a temp file. */
+/** Lab: a running lab. Call close() when done: it holds sockets, a temp file, and for the blackhole a child process or an nftables table. */
 export interface Lab {
   hosts: LabHost[];
+  /** port: the SMTP port every host listens on (a free one when started with port 0). */
+  port: number;
+  /** dns: where the lab's DNS server answers for `test.` over UDP and TCP (`dig @127.0.0.1 -p <port> mlfarm.test MX`). */
+  dns: { address: string; port: number };
+  /** blackhole: the address whose connects time out and how that was done; null when its host was not started. */
+  blackhole: { address: string; port: number; method: BlackholeMethod } | null;
   /** caCertPem: the lab CA that signed every TLS host's certificate; trust it to see chains verify. */
   caCertPem: string;
   /** caCertFile: the same PEM in a temp file (for `--ca` / `caFiles`); deleted by close(). */
   caCertFile: string;
-  /** log: every command line received, oldest first (bounded by MAX_LOG_ENTRIES). */
+  /** log: every SMTP command line received, oldest first (bounded by MAX_LOG_ENTRIES). */
   log: readonly LabLogEntry[];
-  /** host: the host of a personality; throws if the lab was started without it. */
-  host(personality: string): LabHost;
-  /** close: drop every connection, stop listening, delete the CA file. Safe to call twice. */
+  /** dnsLog: every DNS query received, oldest first (bounded by MAX_LOG_ENTRIES). */
+  dnsLog: readonly DnsQueryLog[];
+  /**
+   * host: the host named `key` (`mx1.mlfarm.test`), else a personality's own
+   * host (`esmtp`), else the first host playing that personality (`mx`);
+   * throws if the lab was started without it.
+   */
+  host(key: string): LabHost;
+  /** close: drop every connection, stop listening (SMTP and DNS), remove the blackhole, delete the CA file. Safe to call twice. */
   close(): Promise<void>;
 }
 
 /** LabOptions: what to start and where. */
 export interface LabOptions {
-  /** port: for every host; default 2525; 0 gives each host a free port (parallel tests). */
+  /** port: the SMTP port of every host; default 2525; 0: one free port for all of them (parallel tests). */
   port?: number;
-  /** hosts: personality names to start; default all. */
+  /** dnsPort: the DNS port (UDP and TCP); default 2553, or a free one when `port` is 0; 0: a free one. */
+  dnsPort?: number;
+  /**
+   * hosts: what to start: personality names (`esmtp`: its own host), host
+   * names (`mx1.mlfarm.test`) or scenario domains (`blackhole.test`: all its
+   * hosts); default all. DNS always serves the whole zone.
+   */
   hosts?: string[];
   /** personalities: the catalogue to draw from (default PERSONALITIES), e.g. one with a shorter slow-greeting delay. */
   personalities?: readonly Personality[];
+  /** blackhole: how to make the blackhole; default 'auto' (nftables when root with nft, else a full accept queue). */
+  blackhole?: BlackholeMethod | 'auto';
 }
 
 /** LabRow: one line of the `lab` table, as data. */
 export interface LabRow {
   name: string;
+  /** endpoint: every address with the port, and what a connect gets when nothing serves SMTP there. */
   endpoint: string;
   personality: string;
   description: string;
+  scenario: string | null;
 }
 
-function choose(opts: LabOptions): Personality[] {
-  const catalogue = opts.personalities ?? PERSONALITIES;
-  const known = new Set(catalogue.map((p) => p.name));
-  const unknown = (opts.hosts ?? []).filter((h) => !known.has(h));
-  if (unknown.length > 0) throw invalidInput(`unknown lab host ${unknown.join(', ')}; choose from ${[...known].join(', ')}`);
-  const chosen = opts.hosts ? catalogue.filter((p) => opts.hosts!.includes(p.name)) : [...catalogue];
-  const outside = chosen.find((p) => !isLoopback(p.address));
-  // The lab must never listen where another machine could reach it.
-  if (outside) throw invalidInput(`lab host ${outside.name}: ${outside.address} is not a loopback address (127.0.0.0/8 or ::1)`);
-  return chosen;
+const serves = (h: LabHostSpec): boolean => (h.personality.listen ?? true) === true;
+
+function selects(h: LabHostSpec, key: string): boolean {
+  return h.name === key || h.scenario === key || (h.scenario === null && h.personality.name === key);
 }
 
-function checkPort(port: number): number {
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw invalidInput(`lab port ${port} is not a whole number from 0 to 65535`);
+function choose(table: LabHostSpec[], keys: string[] | undefined): LabHostSpec[] {
+  if (!keys) return table;
+  const domains = new Set(LAB_SCENARIOS.map((s) => s.domain));
+  const unknown = keys.filter((k) => !domains.has(k) && !table.some((h) => selects(h, k)));
+  if (unknown.length > 0) {
+    const choices = [...table.filter((h) => h.scenario === null).map((h) => h.personality.name), ...domains];
+    throw invalidInput(`unknown lab host ${unknown.join(', ')}; choose from ${choices.join(', ')}, or a host name`);
+  }
+  return table.filter((h) => keys.some((k) => selects(h, k)));
+}
+
+function checkPort(port: number, what: string): number {
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw invalidInput(`${what} ${port} is not a whole number from 0 to 65535`);
   return port;
-}
-
-/** listen: a TCP server on address:port, resolved once it listens; the error says what to do on the usual failures. */
-function listen(address: string, port: number, onSocket: (s: Socket) => void): Promise<Server> {
-  return new Promise((resolve, reject) => {
-    const server = createServer(onSocket);
-    server.maxConnections = MAX_CONNECTIONS_PER_HOST;
-    const onError = (err: NodeJS.ErrnoException): void => reject(listenError(address, port, err));
-    server.once('error', onError);
-    server.listen({ host: address, port, exclusive: true }, () => {
-      server.off('error', onError);
-      server.on('error', () => undefined);
-      resolve(server);
-    });
-  });
-}
-
-function listenError(address: string, port: number, err: NodeJS.ErrnoException): Error {
-  const hint = err.code === 'EADDRINUSE' ? 'the port is taken (another lab running?); try port 0 for free ports'
-    : err.code === 'EADDRNOTAVAIL' ? `${address} is not configured; Linux routes all of 127.0.0.0/8 to loopback, macOS needs \`sudo ifconfig lo0 alias ${address}\``
-    : err.code === 'EACCES' ? 'ports below 1024 need privileges; use the default 2525 or 0'
-    : err.message;
-  return new Error(`lab cannot listen on ${address}:${port}: ${err.code ?? 'error'}: ${hint}`, { cause: err });
 }
 
 /** Running: the lab's moving parts, for close(). */
@@ -127,94 +149,109 @@ interface Running {
   servers: Server[];
   connections: Set<LabConnection>;
   pki?: LabPki;
+  dns?: LabDnsServer;
+  blackhole?: Blackhole;
 }
 
 async function shutdown(r: Running): Promise<void> {
   for (const c of r.connections) c.destroy();
-  await Promise.all(r.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+  await Promise.all([
+    ...r.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))),
+    r.dns?.close(), r.blackhole?.close(),
+  ]);
   await r.pki?.dispose();
 }
 
 /**
- * closedHostPort: the port a non-listening host reports. With a fixed port it
- * is that port. With port 0 it borrows a port a lab listener holds on another
- * address: while that listener exists nothing can take the port on 0.0.0.0, so
- * a connect to the closed host's address is certain to be refused.
+ * startLab: see the module comment. The CA, the DNS server and the SMTP
+ * listeners start in parallel, then the blackhole (it needs the port). Rejects,
+ * having released everything, if any part cannot start.
  */
-async function closedHostPort(port: number, ports: number[], r: Running): Promise<number> {
-  if (port !== 0) return port;
-  if (ports[0] !== undefined) return ports[0];
-  const reserve = await listen(RESERVE_ADDRESS, 0, (s) => s.destroy());
-  r.servers.push(reserve);
-  return (reserve.address() as { port: number }).port;
-}
-
-/** startLab: see the module comment. Rejects (having released everything) if any host cannot listen. */
 export async function startLab(opts: LabOptions = {}): Promise<Lab> {
-  const port = checkPort(opts.port ?? DEFAULT_LAB_PORT);
-  const chosen = choose(opts);
-  const listening = chosen.filter((p) => p.listen !== false);
+  const port = checkPort(opts.port ?? DEFAULT_LAB_PORT, 'lab port');
+  const dnsPort = checkPort(opts.dnsPort ?? (port === 0 ? 0 : DEFAULT_LAB_DNS_PORT), 'lab DNS port');
+  const table = labHostTable(opts.personalities ?? PERSONALITIES, LAB_SCENARIOS);
+  const chosen = choose(table, opts.hosts);
+  const zone = new Zone(buildZone(table, LAB_SCENARIOS));
   const log: LabLogEntry[] = [];
+  const dnsLog: DnsQueryLog[] = [];
   const r: Running = { servers: [], connections: new Set() };
-  let conns = 0;
+  const hole = chosen.find((h) => h.personality.listen === 'blackhole');
+  let smtpPort = port;
   try {
-    r.pki = await createLabPki(listening.filter((p) => p.starttls));
-    const accept = (p: Personality) => (socket: Socket): void => {
-      const entry = { host: hostnameOf(p), personality: p.name, conn: ++conns, remote: `${socket.remoteAddress}:${socket.remotePort}` };
-      const c = new LabConnection(socket, {
-        personality: p,
-        secureContext: r.pki!.contexts.get(p.name),
-        log: (line, tls) => record(log, { ...entry, at: Date.now(), tls, line }),
-        onClose: () => r.connections.delete(c),
-      });
-      r.connections.add(c);
-      c.start();
-    };
-    const started = await Promise.allSettled(listening.map((p) => listen(p.address, port, accept(p))));
-    for (const s of started) if (s.status === 'fulfilled') r.servers.push(s.value);
-    const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    const parts = await Promise.allSettled([
+      // Only the personality hosts' certificates up front (esmtp's first STARTTLS is timed by the demo); the rest on first use.
+      createLabPki(chosen.filter((h) => serves(h) && h.personality.starttls && h.scenario === null)).then((pki) => { r.pki = pki; }),
+      startDnsServer(zone, dnsPort, (e) => record(dnsLog, e)).then((dns) => { r.dns = dns; }),
+      listenHosts(chosen.filter(serves), port, acceptor(r, log), r.servers).then(async (p) => {
+        smtpPort = p;
+        if (hole) r.blackhole = await startBlackhole(hole.addresses[0]!, p, opts.blackhole);
+      }),
+    ]);
+    const failed = parts.find((s): s is PromiseRejectedResult => s.status === 'rejected');
     if (failed) throw failed.reason;
-    const ports = new Map(listening.map((p, i) => [p.name, (r.servers[i]!.address() as { port: number }).port]));
-    const closedPort = chosen.length > listening.length ? await closedHostPort(port, [...ports.values()], r) : port;
-    const hosts = chosen.map((p): LabHost => ({
-      name: hostnameOf(p), address: p.address, port: ports.get(p.name) ?? closedPort,
-      personality: p.name, description: p.description, listening: ports.has(p.name),
+    const hosts = chosen.map((h): LabHost => ({
+      name: h.name, address: h.addresses[0]!, addresses: [...h.addresses], port: smtpPort,
+      personality: h.personality.name, description: h.description, listening: serves(h), scenario: h.scenario,
     }));
-    return makeLab(hosts, log, r);
+    return makeLab(hosts, smtpPort, log, dnsLog, r);
   } catch (err) {
     await shutdown(r);
     throw err;
   }
 }
 
-function record(log: LabLogEntry[], entry: LabLogEntry): void {
+/** acceptor: per host, the handler that plays each accepted socket with the engine and logs what it hears. */
+function acceptor(r: Running, log: LabLogEntry[]): (h: LabHostSpec) => (socket: Socket) => void {
+  let conns = 0;
+  return (h) => (socket) => {
+    // Only with a fixed port can a client arrive before the certificates exist; it is turned away.
+    if (!r.pki) return void socket.destroy();
+    const pki = r.pki;
+    const entry = { host: h.name, personality: h.personality.name, conn: ++conns, remote: `${socket.remoteAddress}:${socket.remotePort}` };
+    const c: LabConnection = new LabConnection(socket, {
+      personality: h.personality, hostname: h.name, mailDomains: h.mailDomains,
+      ...(h.personality.starttls ? { tlsContext: () => pki.context(h) } : {}),
+      log: (line, tls) => record(log, { ...entry, at: Date.now(), tls, line }),
+      onClose: () => r.connections.delete(c),
+    });
+    r.connections.add(c);
+    c.start();
+  };
+}
+
+function record<T>(log: T[], entry: T): void {
   // Drop the oldest half at once: one splice per 5,000 lines instead of a shift per line.
   if (log.length >= MAX_LOG_ENTRIES) log.splice(0, MAX_LOG_ENTRIES / 2);
   log.push(entry);
 }
 
-function makeLab(hosts: LabHost[], log: LabLogEntry[], r: Running): Lab {
+function makeLab(hosts: LabHost[], port: number, log: LabLogEntry[], dnsLog: DnsQueryLog[], r: Running): Lab {
   let closing: Promise<void> | undefined;
+  const b = r.blackhole;
   return {
     hosts,
+    port,
+    dns: { address: r.dns!.address, port: r.dns!.port },
+    blackhole: b ? { address: b.address, port: b.port, method: b.method } : null,
     caCertPem: r.pki!.caCertPem,
     caCertFile: r.pki!.caCertFile,
     log,
-    host(personality: string): LabHost {
-      const h = hosts.find((x) => x.personality === personality);
-      if (!h) throw new Error(`lab has no ${personality} host (started: ${hosts.map((x) => x.personality).join(', ') || 'none'})`);
+    dnsLog,
+    host(key: string): LabHost {
+      const h = hosts.find((x) => x.name === key) ?? hosts.find((x) => x.scenario === null && x.personality === key) ?? hosts.find((x) => x.personality === key);
+      if (!h) throw new Error(`lab has no ${key} host (started: ${hosts.map((x) => x.name).join(', ') || 'none'})`);
       return h;
     },
     close: () => (closing ??= shutdown(r)),
   };
 }
 
-/** describeLab: one row per host (name, address:port, personality, what it does) for a table or JSON; prints nothing. */
+/** describeLab: one row per host (name, addresses:port, personality, what it does, its scenario) for a table or JSON; prints nothing. */
 export function describeLab(lab: Pick<Lab, 'hosts'>): LabRow[] {
-  return lab.hosts.map((h) => ({
-    name: h.name,
-    endpoint: `${formatEndpoint(h.address, h.port)}${h.listening ? '' : ' (nothing listens)'}`,
-    personality: h.personality,
-    description: h.description,
-  }));
+  return lab.hosts.map((h) => {
+    const endpoints = h.addresses.map((a) => formatEndpoint(a, h.port)).join(', ');
+    const note = h.listening ? '' : h.personality === 'blackhole' ? ' (connects time out)' : ' (nothing listens)';
+    return { name: h.name, endpoint: `${endpoints}${note}`, personality: h.personality, description: h.description, scenario: h.scenario };
+  });
 }

@@ -1,9 +1,11 @@
 /**
- * PERSONALITIES: the lab's hosts. Each is plain data read by the engine in
- * conversation.ts; the replies imitate what real servers say (Postfix for the
- * modern ones, sendmail of the 1990s for vrfy-open) so a probe sees what it
- * would see in the wild. Addresses are 127.0.0.10 and up: Linux routes all of
- * 127.0.0.0/8 to lo, so binding them needs no root.
+ * PERSONALITIES: the kinds of server the lab plays. Each is plain data read
+ * by the engine in conversation.ts; the replies imitate what real servers say
+ * (Postfix for the modern ones, sendmail of the 1990s for vrfy-open) so a
+ * probe sees what it would see in the wild. A personality with an address has
+ * a host of its own (`esmtp.lab.test` on 127.0.0.10 and up: Linux routes all
+ * of 127.0.0.0/8 to lo, so binding them needs no root); `mx` and `blackhole`
+ * are played only by the MX-walk scenario hosts (scenarios.ts).
  */
 import type { LabUser, Personality, ReplySpec } from './personality.js';
 
@@ -127,7 +129,32 @@ const vrfyClosed: Personality = {
   users: [POSTMASTER, ALICE, BOB],
 };
 
-/** PERSONALITIES: every lab host, in the order `lab` lists them (esmtp first: it is the one to try). */
+const mx: Personality = {
+  name: 'mx',
+  description: 'a plain good MX (Postfix-like): STARTTLS with a lab-CA certificate naming the host, accepts mail for its domain (never delivers)',
+  greeting: ready(),
+  ehlo: true,
+  extensions: MODERN_EXTENSIONS,
+  starttls: true,
+  vrfy: 'off',
+  expn: 'off',
+  users: [POSTMASTER, ALICE],
+};
+
+const blackhole: Personality = {
+  name: 'blackhole',
+  description: 'a connect gets no SYN-ACK at all, so it times out (a host that is down, or a firewall that drops)',
+  listen: 'blackhole',
+  greeting: null,
+  ehlo: true,
+  vrfy: 'off',
+  expn: 'off',
+};
+
+/**
+ * PERSONALITIES: every kind of lab server, in the order `lab` lists their own
+ * hosts (esmtp first: it is the one to try); the address-less ones at the end.
+ */
 export const PERSONALITIES: readonly Personality[] = Object.freeze([
-  esmtp, heloOnly, reject554, slowGreeting, silent, closed, vrfyOpen, vrfyClosed,
+  esmtp, heloOnly, reject554, slowGreeting, silent, closed, vrfyOpen, vrfyClosed, mx, blackhole,
 ]);

@@ -8,7 +8,7 @@
  * Planned fields (not yet read by the engine, listed so they land here):
  * a `rcpt` policy (catch-all, greylisting, a recipient cap answered with
  * 452 4.5.3, error throttling that delays after N rejected RCPTs and sends
- * 421 after M), a `faults` list (421 midway), and `connect: 'blackhole'`.
+ * 421 after M) and a `faults` list (421 midway).
  */
 import { isIPv4 } from 'node:net';
 
@@ -55,12 +55,20 @@ export interface Greeting {
 export interface Personality {
   /** name: short id and first label of the host name (`esmtp` is esmtp.lab.test). */
   readonly name: string;
-  /** address: where it listens; must be in 127.0.0.0/8 (startLab refuses anything else). */
-  readonly address: string;
+  /**
+   * address: where its own host (`<name>.lab.test`) listens; must be in
+   * 127.0.0.0/8 (startLab refuses anything else). Absent for a personality
+   * only scenario hosts play (`mx`, `blackhole`): they bring their own addresses.
+   */
+  readonly address?: string;
   /** description: one line for people (the `lab` table, the demo). */
   readonly description: string;
-  /** listen: false reserves the address and starts nothing there, so a connect is refused (RST). Default true. */
-  readonly listen?: boolean;
+  /**
+   * listen: true (default) serves SMTP; false reserves the address and starts
+   * nothing there, so a connect is refused (RST); 'blackhole' makes a connect
+   * get no SYN-ACK at all, so it times out (see blackhole.ts).
+   */
+  readonly listen?: boolean | 'blackhole';
   /**
    * greeting: the opening reply. A non-2xx greeting puts the session in the
    * state RFC 5321 §3.1 describes for 554: only QUIT is answered (221),
@@ -85,7 +93,7 @@ export interface Personality {
   readonly lists?: Readonly<Record<string, readonly string[]>>;
 }
 
-/** hostnameOf: the host name a personality answers as (`esmtp.lab.test`). */
+/** hostnameOf: the name of a personality's own host (`esmtp.lab.test`); scenario hosts have names of their own. */
 export function hostnameOf(p: Pick<Personality, 'name'>): string {
   return `${p.name}.${LAB_DOMAIN}`;
 }

@@ -19,6 +19,10 @@ export const EXIT = {
   TLS: 5,
   /** The server refused us: greeting not 220, or EHLO and HELO both refused. */
   REJECTED: 6,
+  /** failover: the mail would be delivered, but later than --max-delay. */
+  DELAYED: 7,
+  /** mx/failover: no host takes the mail (null MX, no such domain, every address fails). */
+  UNDELIVERABLE: 8,
   /** Interrupted by Ctrl-C (128 + SIGINT). */
   INTERRUPTED: 130,
 } as const;

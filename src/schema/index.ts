@@ -1,7 +1,11 @@
 /** OUTPUT_SCHEMAS: every command's output schema by command name, for `smtp-probe schema <command>`. */
 import { CapsOutputSchema } from './caps.js';
+import { MxOutputSchema } from './mx.js';
+import { FailoverOutputSchema } from './failover.js';
 
 export const OUTPUT_SCHEMAS = {
   caps: CapsOutputSchema,
+  mx: MxOutputSchema,
+  failover: FailoverOutputSchema,
 } as const;
 export type SchemaCommand = keyof typeof OUTPUT_SCHEMAS;

@@ -12,6 +12,8 @@ import { startLab, type Lab } from '../../src/lab/index.js';
 import { formatEndpoint } from '../../src/core/target.js';
 import { CapsOutputSchema, type CapsOutput } from '../../src/schema/caps.js';
 import { STATUSES } from '../../src/errors.js';
+import { MxOutputSchema } from '../../src/schema/mx.js';
+import { FailoverOutputSchema } from '../../src/schema/failover.js';
 import { runCli, countingServer } from '../support/cli-run.js';
 import { ANSI_ESCAPE } from '../support/sink.js';
 
@@ -277,13 +279,19 @@ describe('output', () => {
     assert.match(coloured.stderr, ANSI_ESCAPE);
   });
 
-  test('demo --format ndjson: one valid caps envelope per lab host, in lab order, exit 0', async () => {
+  test('demo --format ndjson: one caps envelope per lab personality in lab order, then the MX walk and the failover, exit 0', async () => {
     const run = await runCli(['demo', '--format', 'ndjson']);
     assert.equal(run.code, 0, run.stderr);
     const lines = run.stdout.trimEnd().split('\n');
-    assert.equal(lines.length, lab.hosts.length);
-    const envs = lines.map(envelope);
+    const personalities = lab.hosts.filter((h) => h.scenario === null);
+    assert.equal(lines.length, personalities.length + 2);
+    const envs = lines.slice(0, personalities.length).map(envelope);
     assert.deepEqual(envs.map((e) => e.status), ['ok', 'ok', 'rejected', 'ok', 'greeting-timeout', 'connection-refused', 'ok', 'ok']);
-    assert.deepEqual(envs.map((e) => e.target.split(':')[0]), lab.hosts.map((h) => h.address));
+    assert.deepEqual(envs.map((e) => e.target.split(':')[0]), personalities.map((h) => h.address));
+    const walk = MxOutputSchema.parse(JSON.parse(lines.at(-2)!));
+    assert.equal(walk.result?.verdict?.kind, 'accepted');
+    assert.deepEqual(walk.result?.verdict?.failedBefore.map((f) => f.outcome), ['refused', 'connect-timeout']);
+    const failover = FailoverOutputSchema.parse(JSON.parse(lines.at(-1)!));
+    assert.equal(failover.result?.attempts.length, 3);
   });
 });

@@ -116,24 +116,32 @@ before(async () => {
 after(() => lab.close());
 
 describe('lab: hosts and layout', () => {
-  test('every personality is started on its own loopback address, each on a free port', () => {
-    assert.deepEqual(lab.hosts.map((h) => h.personality), PERSONALITIES.map((p) => p.name));
-    assert.equal(new Set(lab.hosts.map((h) => h.address)).size, lab.hosts.length);
-    for (const h of lab.hosts) {
+  test('every personality with an address has its own host, first, on its own loopback address; all share one free port', () => {
+    const own = lab.hosts.filter((h) => h.scenario === null);
+    assert.deepEqual(own.map((h) => h.personality), PERSONALITIES.filter((p) => p.address).map((p) => p.name));
+    assert.deepEqual(lab.hosts.slice(0, own.length), own, 'the personality hosts come first');
+    const addresses = lab.hosts.flatMap((h) => h.addresses);
+    assert.equal(new Set(addresses).size, addresses.length, 'no address is used twice');
+    for (const h of own) {
       assert.match(h.address, /^127\.0\.0\.\d+$/);
       assert.equal(h.name, `${h.personality}.lab.test`);
-      assert.ok(h.port > 0);
     }
+    assert.ok(lab.port > 0);
+    assert.ok(lab.hosts.every((h) => h.port === lab.port), 'one port for every host: DNS gives addresses, never ports');
     assert.equal(lab.host('esmtp').address, '127.0.0.10');
+    assert.equal(lab.host('closed').name, 'closed.lab.test', 'a personality name finds its own host first');
     assert.equal(lab.host('closed').listening, false);
+    assert.equal(lab.host('mx1.mlfarm.test').scenario, 'mlfarm.test');
     assert.ok(startMs < 2_000, `startLab took ${startMs.toFixed(0)} ms`);
   });
 
   test('describeLab gives one printable row per host', () => {
     const rows = describeLab(lab);
     assert.equal(rows.length, lab.hosts.length);
-    assert.deepEqual(rows[0], { name: 'esmtp.lab.test', endpoint: target('esmtp'), personality: 'esmtp', description: lab.host('esmtp').description });
+    assert.deepEqual(rows[0], { name: 'esmtp.lab.test', endpoint: target('esmtp'), personality: 'esmtp', description: lab.host('esmtp').description, scenario: null });
     assert.match(rows.find((r) => r.personality === 'closed')!.endpoint, /nothing listens/);
+    assert.match(rows.find((r) => r.name === 'bh.blackhole.test')!.endpoint, /connects time out/);
+    assert.equal(rows.find((r) => r.name === 'mx.v6.test')!.endpoint, `127.0.0.32:${lab.port}, [::1]:${lab.port}`);
   });
 
   test('the CA is in PEM form and on disk', () => {
@@ -143,6 +151,16 @@ describe('lab: hosts and layout', () => {
 
   test('unknown personalities are refused before anything listens', async () => {
     await assert.rejects(startLab({ port: 0, hosts: ['nope'] }), /unknown lab host nope/);
+  });
+
+  test('hosts picks by personality, host name or scenario domain', async () => {
+    const some = await startLab({ port: 0, hosts: ['esmtp', 'mx1.mlfarm.test', 'noao.test'] });
+    try {
+      assert.deepEqual(some.hosts.map((h) => h.name), ['esmtp.lab.test', 'mx1.mlfarm.test', 'sun.noao.test', 'mx.noao.test']);
+      assert.equal(some.blackhole, null, 'no blackhole host, no blackhole');
+    } finally {
+      await some.close();
+    }
   });
 });
 

@@ -98,8 +98,10 @@ describe('SIGINT', () => {
     const child = start(['lab', '--port', '0', '--json']);
     const parses = (out: string): boolean => { try { JSON.parse(out); return true; } catch { return false; } };
     await child.waitFor((out) => parses(out), START_MS);
-    const doc = JSON.parse(child.stdout()) as { hosts: { personality: string; address: string; port: number; listening: boolean }[]; caCertFile: string };
-    assert.equal(doc.hosts.length, 8);
+    const doc = JSON.parse(child.stdout()) as { hosts: { personality: string; address: string; port: number; listening: boolean; scenario: string | null }[]; caCertFile: string; dns: { address: string; port: number } };
+    assert.equal(doc.hosts.filter((h) => h.scenario === null).length, 8, 'one host per personality');
+    assert.ok(doc.hosts.some((h) => h.scenario === 'blackhole.test'), 'the MX scenarios are served too');
+    assert.ok(doc.dns.port > 0 && doc.dns.address === '127.0.0.1');
     for (const h of doc.hosts) assert.ok(h.port > 0 && h.address.startsWith('127.0.0.'), JSON.stringify(h));
     const esmtp = doc.hosts.find((h) => h.personality === 'esmtp')!;
     assert.match(await firstLine(esmtp.address, esmtp.port), /^220 esmtp\.lab\.test /);

@@ -277,6 +277,6 @@ describe('exitCodeFor', () => {
     test(`${status} → ${README[status]}`, () => assert.equal(exitCodeFor(status), README[status]));
   }
   test('the named codes', () => {
-    assert.deepEqual(EXIT, { OK: 0, INTERNAL: 1, USAGE: 2, CONNECT: 3, STAGE: 4, TLS: 5, REJECTED: 6, INTERRUPTED: 130 });
+    assert.deepEqual(EXIT, { OK: 0, INTERNAL: 1, USAGE: 2, CONNECT: 3, STAGE: 4, TLS: 5, REJECTED: 6, DELAYED: 7, UNDELIVERABLE: 8, INTERRUPTED: 130 });
   });
 });

@@ -1,0 +1,150 @@
+/**
+ * The MX walk (RFC 5321 §5.1, RFC 974): the MX RRset by preference, null MX
+ * (RFC 7505) and implicit MX, every host resolved to all its addresses, every
+ * address probed in parallel under a bound, then shown in the order a
+ * sender would try them, with lint findings and one verdict.
+ */
+import { ProbeError } from '../errors.js';
+import { DEFAULT_TIMEOUTS, type Timeouts } from '../core/timeouts.js';
+import { SMTP_PORT } from '../core/target.js';
+import { checkHeloName } from '../core/helo-name.js';
+import { formatEndpoint } from '../core/target.js';
+import { loadTrustStore } from '../net/tls.js';
+import { Resolver, normalizeDomain, parseResolverAddress, systemResolvers } from '../dns/index.js';
+import type { DnsRecord, Lookup } from '../schema/dns.js';
+import type { AddressProbe, MxHost, MxResult } from '../schema/mx.js';
+import { probeAddress } from './address.js';
+import { mxLint } from './mx-lint.js';
+import { mxVerdict } from './mx-verdict.js';
+import { asProbeError, type ProbeOutcome } from './outcome.js';
+import { Transcript } from '../net/transcript.js';
+
+/** MX_PARALLEL: addresses probed at once; enough that one dead host costs one timeout, few enough to be polite. */
+export const MX_PARALLEL = 8;
+
+/** MxOptions: what `mx` can be told. */
+export interface MxOptions {
+  /** DNS servers as IP[:port]; default: /etc/resolv.conf. */
+  resolvers?: string[];
+  port?: number;
+  helo?: string;
+  starttls?: boolean;
+  caFiles?: string[];
+  parallel?: number;
+  timeouts?: Partial<Timeouts>;
+  dnsTimeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+interface Planned {
+  name: string;
+  preference: number;
+  implicit: boolean;
+}
+
+/** probeMx: see the module comment. Input is checked before any query is sent. */
+export async function probeMx(input: string, options: MxOptions = {}): Promise<ProbeOutcome<MxResult>> {
+  const domain = normalizeDomain(input);
+  const servers = options.resolvers?.length ? options.resolvers.map(parseResolverAddress) : systemResolvers();
+  if (options.helo !== undefined) checkHeloName(options.helo);
+  const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
+  const deadline = AbortSignal.timeout(timeouts.targetMs);
+  const signal = options.signal ? AbortSignal.any([options.signal, deadline]) : deadline;
+  const resolver = new Resolver({ servers, signal, ...(options.dnsTimeoutMs ? { timeoutMs: options.dnsTimeoutMs } : {}) });
+  const startedAt = new Date();
+  const t0 = performance.now();
+  const result: MxResult = {
+    domain, port: options.port ?? SMTP_PORT, resolvers: servers.map((s) => formatEndpoint(s.address, s.port)),
+    source: 'none', mxLookup: null, hosts: [], lint: [], verdict: null, dns: [],
+  };
+  let error: ProbeError | undefined;
+  try {
+    await walk(resolver, result, { ...options, timeouts, signal });
+  } catch (err) {
+    error = asProbeError(err, performance.now() - t0);
+  }
+  result.dns = resolver.exchanges;
+  return { status: error?.status ?? 'ok', result, error, startedAt, durationMs: performance.now() - t0, transcript: new Transcript() };
+}
+
+async function walk(resolver: Resolver, result: MxResult, opts: MxOptions & { timeouts: Timeouts; signal: AbortSignal }): Promise<void> {
+  const mx = await resolver.lookup(result.domain.ascii, 'MX');
+  result.mxLookup = mx;
+  const planned = plan(result, mx);
+  if (planned === null) return;
+  result.hosts = await Promise.all(planned.map((p) => resolveHost(resolver, p)));
+  groupByPreference(result.hosts);
+  result.lint = mxLint(result.domain.ascii, mx, result.hosts);
+  await probeAll(result.hosts, opts);
+  result.verdict = mxVerdict(result);
+}
+
+/** plan: the hosts to walk, or null when the answer is already final (null MX, NXDOMAIN). */
+function plan(result: MxResult, mx: Lookup): Planned[] | null {
+  const domain = result.domain.ascii;
+  if (mx.status === 'nxdomain') {
+    result.verdict = { kind: 'no-such-domain', failedBefore: [], text: `${domain} does not exist (NXDOMAIN): mail to it bounces at once` };
+    return null;
+  }
+  if (mx.status !== 'ok' && mx.status !== 'nodata') {
+    throw new ProbeError({ code: 'RESOLVE_FAILED', stage: 'resolve', target: domain, message: `MX lookup for ${domain} failed: ${mx.status}${mx.error ? ` (${mx.error})` : ''}; senders defer and retry` });
+  }
+  const records = mx.records.filter((r): r is Extract<DnsRecord, { type: 'MX' }> => r.type === 'MX');
+  const real = records.filter((r) => r.exchange !== '.' && r.exchange !== '');
+  if (records.length > 0 && real.length === 0) {
+    result.source = 'null-mx';
+    result.lint = mxLint(domain, mx, []);
+    result.verdict = { kind: 'no-mail', failedBefore: [], text: `${domain} publishes a null MX (RFC 7505): it accepts no mail` };
+    return null;
+  }
+  if (real.length === 0) {
+    // RFC 5321 §5.1: no MX records → the domain itself is the implicit MX, preference 0.
+    result.source = 'implicit';
+    return [{ name: mx.cnameChain.at(-1) ?? domain, preference: 0, implicit: true }];
+  }
+  result.source = 'mx';
+  return real
+    .map((r) => ({ name: r.exchange.replace(/\.$/, '').toLowerCase(), preference: r.preference, implicit: false }))
+    .sort((a, b) => a.preference - b.preference);
+}
+
+async function resolveHost(resolver: Resolver, p: Planned): Promise<MxHost> {
+  const [aaaa, a] = await Promise.all([resolver.lookup(p.name, 'AAAA'), resolver.lookup(p.name, 'A')]);
+  const addresses = (l: Lookup, family: 4 | 6): AddressProbe[] => l.records.flatMap((r) => (
+    r.type === 'A' || r.type === 'AAAA' ? [{ address: r.address, family, outcome: 'aborted' as const, ms: 0 }] : []));
+  return {
+    name: p.name, preference: p.preference, group: 0, groupSize: 1, implicit: p.implicit,
+    cnameChain: a.cnameChain.length ? a.cnameChain : aaaa.cnameChain,
+    lookups: { a, aaaa },
+    // IPv6 first, then IPv4: RFC 6724's default policy, and what dual-stack MTAs do.
+    addresses: [...addresses(aaaa, 6), ...addresses(a, 4)],
+  };
+}
+
+function groupByPreference(hosts: MxHost[]): void {
+  let group = -1;
+  let last: number | undefined;
+  for (const h of hosts) {
+    if (h.preference !== last) group++;
+    h.group = group;
+    last = h.preference;
+  }
+  for (const h of hosts) h.groupSize = hosts.filter((o) => o.group === h.group).length;
+}
+
+/** probeAll: every address at once under a bound, each result written back in place (the sender's order stays). */
+async function probeAll(hosts: MxHost[], opts: MxOptions & { timeouts: Timeouts; signal: AbortSignal }): Promise<void> {
+  const trust = loadTrustStore(opts.caFiles);
+  const jobs = hosts.flatMap((h) => h.addresses.map((a, i) => ({ h, i, address: a.address })));
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < jobs.length) {
+      const job = jobs[next++]!;
+      job.h.addresses[job.i] = await probeAddress(job.address, {
+        port: opts.port ?? SMTP_PORT, hostname: job.h.name, helo: opts.helo, starttls: opts.starttls !== false,
+        trust, timeouts: opts.timeouts, signal: opts.signal,
+      });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.parallel ?? MX_PARALLEL, jobs.length)) }, worker));
+}
