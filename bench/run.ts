@@ -1,6 +1,8 @@
 /** `npm run bench`: every benchmark, numbers on stdout. Traffic stays on loopback. */
 import { benchStartup } from './startup.js';
 import { benchCaps } from './caps.js';
+import { benchWalk } from './walk.js';
 
 benchStartup();
 await benchCaps();
+await benchWalk();
