@@ -12,6 +12,7 @@ import type { CliContext } from './context.js';
 import { capsCommand } from './caps.js';
 import { mxCommand } from './mx.js';
 import { failoverCommand } from './failover.js';
+import { verifyCommand } from './verify.js';
 import { labCommand } from './lab.js';
 import { demoCommand } from './demo.js';
 import { schemaCommand } from './schema.js';
@@ -19,7 +20,7 @@ import { schemaCommand } from './schema.js';
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 /** COMMANDS: every subcommand, in the order --help lists them. */
-const COMMANDS = [capsCommand, mxCommand, failoverCommand, labCommand, demoCommand, schemaCommand];
+const COMMANDS = [capsCommand, mxCommand, failoverCommand, verifyCommand, labCommand, demoCommand, schemaCommand];
 
 // yargs wraps what a coerce function throws (our INVALID_INPUT) in a YError.
 function isUsageError(err: unknown): err is Error {

@@ -68,15 +68,26 @@ export async function probeMx(input: string, options: MxOptions = {}): Promise<P
 }
 
 async function walk(resolver: Resolver, result: MxResult, opts: MxOptions & { timeouts: Timeouts; signal: AbortSignal }): Promise<void> {
+  if (!(await resolveWalk(resolver, result))) return;
+  await probeAll(result.hosts, opts);
+  result.verdict = mxVerdict(result);
+}
+
+/**
+ * resolveWalk: the DNS half of a walk — MX lookup, null/implicit MX, every
+ * host's addresses, lint — filling `result`. False when DNS already decided
+ * (null MX, NXDOMAIN: result.verdict says which). Throws RESOLVE_FAILED when
+ * the MX lookup itself fails. Shared by `mx` and `verify`.
+ */
+export async function resolveWalk(resolver: Resolver, result: MxResult): Promise<boolean> {
   const mx = await resolver.lookup(result.domain.ascii, 'MX');
   result.mxLookup = mx;
   const planned = plan(result, mx);
-  if (planned === null) return;
+  if (planned === null) return false;
   result.hosts = await Promise.all(planned.map((p) => resolveHost(resolver, p)));
   groupByPreference(result.hosts);
   result.lint = mxLint(result.domain.ascii, mx, result.hosts);
-  await probeAll(result.hosts, opts);
-  result.verdict = mxVerdict(result);
+  return true;
 }
 
 /** plan: the hosts to walk, or null when the answer is already final (null MX, NXDOMAIN). */

@@ -2,10 +2,12 @@
 import { CapsOutputSchema } from './caps.js';
 import { MxOutputSchema } from './mx.js';
 import { FailoverOutputSchema } from './failover.js';
+import { VerifyOutputSchema } from './verify.js';
 
 export const OUTPUT_SCHEMAS = {
   caps: CapsOutputSchema,
   mx: MxOutputSchema,
   failover: FailoverOutputSchema,
+  verify: VerifyOutputSchema,
 } as const;
 export type SchemaCommand = keyof typeof OUTPUT_SCHEMAS;

@@ -1,0 +1,248 @@
+/**
+ * verifyOnHost: RCPT TO for many mailboxes at one MX address — pipelined
+ * when the server advertises PIPELINING (RFC 2920), in transactions of at
+ * most the server's recipient limit, in sessions that stay under a budget
+ * of rejected recipients (stock Postfix slows every reply after 10 errors
+ * and drops the session after 20). Never DATA: every transaction ends with
+ * RSET, every session with QUIT. No address is lost: one cut short by a
+ * dropped session is retried in the next one.
+ */
+import { randomBytes } from 'node:crypto';
+import { ProbeError } from '../errors.js';
+import type { Timeouts } from '../core/timeouts.js';
+import type { SmtpSession } from '../core/session.js';
+import { defaultHeloName } from '../core/helo-name.js';
+import { formatEndpoint } from '../core/target.js';
+import { handshake, type TrustStore } from '../net/tls.js';
+import { Transcript } from '../net/transcript.js';
+import { mailFrom, rcptTo } from '../smtp/command.js';
+import type { Mailbox } from '../smtp/address.js';
+import type { Reply } from '../smtp/reply.js';
+import { classifyRcpt, type RcptMeaning } from '../smtp/rcpt-verdict.js';
+import type { Evidence } from '../schema/verify.js';
+import { openSession, type OpenProgress } from './open.js';
+
+/** MAX_RCPT_PER_TRANSACTION: RFC 5321 §4.5.3.1.8 obliges servers to take 100 recipients. */
+export const MAX_RCPT_PER_TRANSACTION = 100;
+/** DEFAULT_MAX_ERRORS: rejected recipients per session; one under Postfix's smtpd_soft_error_limit (10). */
+export const DEFAULT_MAX_ERRORS = 9;
+/** THROTTLE_GAP_MS: a reply this much slower than the others means the server is punishing errors (Postfix sleeps 1 s). */
+export const THROTTLE_GAP_MS = 500;
+/** MAX_TRIES: sessions an address may be cut short in before it is given up as unknown. */
+const MAX_TRIES = 3;
+
+/** HostOptions: where and how. */
+export interface HostOptions {
+  host: string;
+  address: string;
+  port: number;
+  from: string;
+  helo?: string;
+  starttls: boolean;
+  pipelining: boolean;
+  maxErrors: number;
+  trust: TrustStore;
+  timeouts: Timeouts;
+  signal?: AbortSignal;
+  /** Test the domain for a catch-all with one random local part. */
+  catchAllDomain?: string;
+}
+
+/** HostOutcome: per-mailbox meanings with evidence, and how the host behaved. */
+export interface HostOutcome {
+  results: Map<Mailbox, { meaning: RcptMeaning | { kind: 'lost'; why: string }; evidence: Evidence[] }>;
+  catchAll: 'yes' | 'no' | 'unknown' | 'not-tested';
+  pipelining: boolean;
+  tls: string | null;
+  sessions: number;
+  transactions: number;
+  rcptBatches: number;
+  maxErrors: number;
+  throttled: boolean;
+  notes: string[];
+}
+
+interface Work {
+  box: Mailbox;
+  tries: number;
+  probe?: boolean;
+}
+
+/** verifyOnHost: see the module comment. Throws only when the host cannot be reached at all in the first session. */
+export async function verifyOnHost(boxes: Mailbox[], o: HostOptions): Promise<HostOutcome> {
+  const out: HostOutcome = { results: new Map(), catchAll: 'not-tested', pipelining: false, tls: null, sessions: 0, transactions: 0, rcptBatches: 0, maxErrors: o.maxErrors, throttled: false, notes: [] };
+  const pending: Work[] = boxes.map((box) => ({ box, tries: 0 }));
+  if (o.catchAllDomain) pending.unshift({ box: randomMailbox(o.catchAllDomain), tries: 0, probe: true });
+  while (pending.length > 0 && out.sessions < boxes.length + 5) {
+    out.sessions++;
+    try {
+      await runSession(pending, o, out);
+    } catch (err) {
+      if (!(err instanceof ProbeError)) throw err;
+      if (out.sessions === 1 && out.transactions === 0) throw err;
+      out.notes.push(`session ${out.sessions}: ${err.code} at ${err.stage}`);
+      for (const w of pending.slice(0, 1)) w.tries++;
+    }
+    for (let i = pending.length - 1; i >= 0; i--) {
+      const w = pending[i]!;
+      if (w.tries < MAX_TRIES) continue;
+      pending.splice(i, 1);
+      if (w.probe) out.catchAll = 'unknown';
+      else out.results.set(w.box, { meaning: { kind: 'lost', why: `cut short in ${MAX_TRIES} sessions` }, evidence: [] });
+    }
+  }
+  for (const w of pending) if (!w.probe) out.results.set(w.box, { meaning: { kind: 'lost', why: 'too many sessions' }, evidence: [] });
+  return out;
+}
+
+function randomMailbox(domain: string): Mailbox {
+  const localPart = `smtp-probe-${randomBytes(6).toString('hex')}`;
+  return { input: `${localPart}@${domain}`, localPart, domain, address: `${localPart}@${domain}`, smtputf8: false };
+}
+
+async function openVerified(o: HostOptions, out: HostOutcome): Promise<{ session: SmtpSession; pipelining: boolean; smtputf8: boolean }> {
+  const progress: OpenProgress = { addresses: [], attempts: [], address: null, timings: {} };
+  const target = { input: o.address, host: o.address, port: o.port, family: o.address.includes(':') ? 6 : 4 } as const;
+  const open = { timeouts: o.timeouts, signal: o.signal, transcript: new Transcript(), implicitTls: false, trust: o.trust, tlsName: o.host };
+  try {
+    const { session, banner } = await openSession(target, open, progress);
+    const endpoint = formatEndpoint(o.address, o.port);
+    if (banner.code !== 220) throw new ProbeError({ code: 'GREETING_REJECTED', stage: 'greeting', target: endpoint, message: `greeting ${banner.code}` });
+    const name = o.helo ?? defaultHeloName(progress.localAddress);
+    let hello = await session.hello(name);
+    if (hello.reply.code !== 250) throw new ProbeError({ code: 'HELLO_REJECTED', stage: 'ehlo', target: endpoint, message: `${hello.verb} ${hello.reply.code}` });
+    if (o.starttls && hello.capabilities?.starttls) {
+      const reply = await session.starttls(async (raw) => {
+        const tls = await handshake(raw, { servername: o.host, trust: o.trust, timeoutMs: o.timeouts.commandMs, signal: o.signal, stage: 'starttls', endpoint });
+        out.tls = tls.getProtocol();
+        return tls;
+      });
+      if (reply.code === 220) hello = await session.hello(name);
+    }
+    return { session, pipelining: o.pipelining && hello.capabilities?.pipelining === true, smtputf8: hello.capabilities?.smtpUtf8 === true };
+  } catch (err) {
+    progress.session?.close();
+    throw err;
+  }
+}
+
+async function runSession(pending: Work[], o: HostOptions, out: HostOutcome): Promise<void> {
+  const { session, pipelining, smtputf8 } = await openVerified(o, out);
+  out.pipelining = pipelining;
+  if (!smtputf8) refuseUtf8(pending, out);
+  let errors = 0;
+  let perTransaction = MAX_RCPT_PER_TRANSACTION;
+  try {
+    while (pending.length > 0) {
+      const budget = out.maxErrors - errors;
+      if (budget <= 0) break;
+      const batch = pending.slice(0, Math.min(budget, perTransaction, pending.length));
+      const r = await transaction(session, batch, pipelining, o, out);
+      out.transactions++;
+      errors += r.errors;
+      if (r.limit !== undefined) perTransaction = Math.max(1, r.limit);
+      for (const w of r.done) pending.splice(pending.indexOf(w), 1);
+      if (r.closing) return session.close();
+      // RFC 5321 §4.1.1.5: RSET ends the transaction; no DATA is ever sent.
+      await session.send('RSET', 'rset');
+    }
+    await session.quit();
+  } catch (err) {
+    session.close();
+    throw err;
+  }
+}
+
+// RFC 6531 §3.4: a UTF-8 local part may only be sent to a server that advertises SMTPUTF8.
+function refuseUtf8(pending: Work[], out: HostOutcome): void {
+  for (let i = pending.length - 1; i >= 0; i--) {
+    const w = pending[i]!;
+    if (!w.box.smtputf8) continue;
+    pending.splice(i, 1);
+    out.results.set(w.box, { meaning: { kind: 'verdict', verdict: 'unknown', reason: 'needs-smtputf8', confidence: 'high' }, evidence: [] });
+  }
+}
+
+interface TxResult {
+  done: Work[];
+  errors: number;
+  closing: boolean;
+  limit?: number;
+}
+
+async function transaction(session: SmtpSession, batch: Work[], pipelining: boolean, o: HostOptions, out: HostOutcome): Promise<TxResult> {
+  const utf8 = batch.some((w) => w.box.smtputf8);
+  const lines = [mailFrom(o.from, utf8 ? 'SMTPUTF8' : ''), ...batch.map((w) => rcptTo(w.box.address))];
+  const replies: { reply: Reply; at: number }[] = [];
+  const started = performance.now();
+  const collect = (reply: Reply): void => { replies.push({ reply, at: performance.now() }); };
+  try {
+    if (pipelining) {
+      out.rcptBatches++;
+      await session.pipeline(lines, 'rcpt', collect);
+    } else {
+      for (const line of lines) {
+        out.rcptBatches++;
+        collect(await session.send(line, line.startsWith('MAIL') ? 'mail' : 'rcpt'));
+        if (replies.length === 1 && replies[0]!.reply.code !== 250) break;
+      }
+    }
+  } catch (err) {
+    // A dropped session keeps what was answered; the rest stays pending for the next session.
+    if (!(err instanceof ProbeError)) throw err;
+    for (const w of batch.slice(Math.max(0, replies.length - 1))) w.tries++;
+    out.notes.push(`session ${out.sessions}: ${err.code} during ${err.stage} after ${Math.max(0, replies.length - 1)} of ${batch.length} recipients`);
+    return { ...interpret(batch, replies, started, o, out), closing: true };
+  }
+  return interpret(batch, replies, started, o, out);
+}
+
+function interpret(batch: Work[], replies: { reply: Reply; at: number }[], started: number, o: HostOptions, out: HostOutcome): TxResult {
+  const result: TxResult = { done: [], errors: 0, closing: false };
+  const mail = replies[0];
+  if (!mail) return result;
+  if (mail.reply.code !== 250) {
+    if (mail.reply.code === 421) return { ...result, closing: true };
+    for (const w of batch) record(w, { kind: 'verdict', verdict: 'unknown', reason: 'sender-rejected', confidence: 'high' }, `MAIL FROM:<${o.from}>`, mail.reply, o, out, result);
+    return result;
+  }
+  let previous = mail.at - started;
+  const gaps: number[] = [];
+  for (let i = 1; i < replies.length; i++) {
+    const { reply, at } = replies[i]!;
+    const w = batch[i - 1]!;
+    gaps.push(at - started - previous);
+    previous = at - started;
+    const meaning = classifyRcpt(reply);
+    if (meaning.kind === 'closing') {
+      for (const rest of batch.slice(i - 1)) rest.tries++;
+      return { ...result, closing: true };
+    }
+    if (meaning.kind === 'too-many-recipients') return { ...result, limit: i - 1 };
+    if (isThrottled(gaps) && !out.throttled) {
+      out.throttled = true;
+      out.maxErrors = Math.max(1, result.errors - 1);
+      out.notes.push(`replies slowed after ${result.errors} rejected recipients: sessions now stop at ${out.maxErrors}`);
+    }
+    record(w, meaning, `RCPT TO:<${w.box.address}>`, reply, o, out, result);
+    if (reply.code >= 500) result.errors++;
+  }
+  return result;
+}
+
+function isThrottled(gaps: number[]): boolean {
+  const last = gaps.at(-1) ?? 0;
+  const typical = [...gaps].sort((a, b) => a - b)[Math.floor(gaps.length / 2)] ?? 0;
+  return last > typical + THROTTLE_GAP_MS;
+}
+
+function record(w: Work, meaning: RcptMeaning, command: string, reply: Reply, o: HostOptions, out: HostOutcome, tx: TxResult): void {
+  tx.done.push(w);
+  const evidence: Evidence = { host: o.host, address: o.address, method: 'rcpt', command, reply, session: out.sessions };
+  if (w.probe) {
+    out.catchAll = reply.code === 250 || reply.code === 251 ? 'yes' : reply.code >= 500 ? 'no' : 'unknown';
+    out.notes.push(`catch-all test: ${command} → ${reply.code}`);
+    return;
+  }
+  out.results.set(w.box, { meaning, evidence: [evidence] });
+}
