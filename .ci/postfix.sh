@@ -144,7 +144,7 @@ myhostname = $HOSTNAME_FQDN
 mydomain = $DOMAIN
 myorigin = \$mydomain
 smtpd_banner = \$myhostname ESMTP \$mail_name
-mydestination = \$myhostname, \$mydomain, localhost
+mydestination = \$myhostname, \$mydomain, localhost, postfix.dnsmasq.test
 
 # Loopback only, IPv4 only (the listeners in master.cf name 127.0.0.1 anyway).
 inet_interfaces = loopback-only
