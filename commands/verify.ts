@@ -13,7 +13,7 @@ export function verifyCommand(ctx: CliContext): CommandModule {
     builder: (y: Argv) => withHelo(withTimeouts(withOutput(y
       .positional('addresses', { type: 'string', array: true, describe: 'addresses to verify (or --file)' })
       .option('file', { type: 'string', describe: 'read addresses from a file, one per line (- for stdin; # comments)' })
-      .option('from', { type: 'string', describe: 'MAIL FROM address (default verify@smtp-probe.invalid; "" for the null path <>)' })
+      .option('from', { type: 'string', describe: 'MAIL FROM address (default postmaster@<this host\'s FQDN>, else <>; "" for <>)' })
       .option('pipelining', { type: 'boolean', default: true, describe: 'pipeline RCPTs when the server offers PIPELINING (--no-pipelining: one at a time)' })
       .option('max-errors', { type: 'number', default: 9, describe: 'rejected recipients per session before a fresh one (Postfix slows down after 10)' })
       .option('catch-all', { type: 'boolean', default: true, describe: 'test each domain once with a random local part' })

@@ -5,6 +5,7 @@
  * domain, greylisted addresses retried after --retry-after. Every input
  * address gets exactly one verdict, with its evidence.
  */
+import { hostname } from 'node:os';
 import { ProbeError, invalidInput } from '../errors.js';
 import { DEFAULT_TIMEOUTS, type Timeouts } from '../core/timeouts.js';
 import { SMTP_PORT } from '../core/target.js';
@@ -20,8 +21,16 @@ import { senderOrder } from './mx-verdict.js';
 import { DEFAULT_MAX_ERRORS, verifyOnHost, type HostOutcome } from './verify-host.js';
 import type { ProbeOutcome } from './outcome.js';
 
-/** DEFAULT_FROM: a real-looking sender at a reserved domain; see the README for why not `<>`. */
-export const DEFAULT_FROM = 'verify@smtp-probe.invalid';
+/**
+ * defaultFrom: postmaster at this machine's FQDN — a domain that resolves
+ * (servers with reject_unknown_sender_domain refuse made-up ones) and a
+ * mailbox every site must have (RFC 5321 §4.5.1); without a FQDN, the null
+ * path <>, which some servers accept for one recipient only (see README).
+ */
+export function defaultFrom(): string {
+  const name = hostname().toLowerCase();
+  return /^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$/.test(name) ? `postmaster@${name}` : '';
+}
 
 /** VerifyOptions: what `verify` can be told. */
 export interface VerifyOptions {
@@ -46,7 +55,7 @@ export interface VerifyOptions {
 export async function probeVerify(inputs: string[], options: VerifyOptions = {}): Promise<ProbeOutcome<VerifyResult>> {
   if (inputs.length === 0) throw invalidInput('give at least one address to verify');
   const parsed = inputs.map((input) => ({ input, box: parseMailbox(input) }));
-  const from = options.from === undefined ? DEFAULT_FROM : options.from === '' ? '' : parseMailbox(options.from).address;
+  const from = options.from === undefined ? defaultFrom() : options.from === '' ? '' : parseMailbox(options.from).address;
   if (options.helo !== undefined) checkHeloName(options.helo);
   const servers = options.resolvers?.length ? options.resolvers.map(parseResolverAddress) : systemResolvers();
   const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
