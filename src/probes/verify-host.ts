@@ -132,21 +132,25 @@ async function runSession(pending: Work[], o: HostOptions, out: HostOutcome): Pr
   if (!smtputf8) refuseUtf8(pending, out);
   let errors = 0;
   let perTransaction = MAX_RCPT_PER_TRANSACTION;
+  let open = false;
   try {
     while (pending.length > 0) {
       const budget = out.maxErrors - errors;
       if (budget <= 0) break;
       const batch = pending.slice(0, Math.min(budget, perTransaction, pending.length));
-      const r = await transaction(session, batch, pipelining, o, out);
+      const r = await transaction(session, batch, pipelining, open, o, out);
       out.transactions++;
+      open = true;
       errors += r.errors;
       if (r.limit !== undefined) perTransaction = Math.max(1, r.limit);
       for (const w of r.done) pending.splice(pending.indexOf(w), 1);
       if (r.closing) return session.close();
-      // RFC 5321 §4.1.1.5: RSET ends the transaction; no DATA is ever sent.
-      await session.send('RSET', 'rset');
     }
-    await session.quit();
+    // RFC 5321 §4.1.1.5: RSET ends the transaction (no DATA is ever sent); with PIPELINING it travels with QUIT.
+    if (open && pipelining) await session.pipeline(['RSET', 'QUIT'], 'quit');
+    else if (open) await session.send('RSET', 'rset');
+    if (!(open && pipelining)) await session.quit();
+    session.close();
   } catch (err) {
     session.close();
     throw err;
@@ -170,7 +174,12 @@ interface TxResult {
   limit?: number;
 }
 
-async function transaction(session: SmtpSession, batch: Work[], pipelining: boolean, o: HostOptions, out: HostOutcome): Promise<TxResult> {
+/**
+ * transaction: MAIL and RCPTs for one batch. After the first transaction of a
+ * session the previous one is RSET first — in the same pipelined group
+ * (RFC 2920 §3.1 lets RSET lead a group), so it costs no round trip.
+ */
+async function transaction(session: SmtpSession, batch: Work[], pipelining: boolean, reset: boolean, o: HostOptions, out: HostOutcome): Promise<TxResult> {
   const utf8 = batch.some((w) => w.box.smtputf8);
   const lines = [mailFrom(o.from, utf8 ? 'SMTPUTF8' : ''), ...batch.map((w) => rcptTo(w.box.address))];
   const replies: { reply: Reply; at: number }[] = [];
@@ -179,8 +188,10 @@ async function transaction(session: SmtpSession, batch: Work[], pipelining: bool
   try {
     if (pipelining) {
       out.rcptBatches++;
-      await session.pipeline(lines, 'rcpt', collect);
+      let skip = reset ? 1 : 0;
+      await session.pipeline(reset ? ['RSET', ...lines] : lines, 'rcpt', (reply) => (skip-- > 0 ? undefined : collect(reply)));
     } else {
+      if (reset) await session.send('RSET', 'rset');
       for (const line of lines) {
         out.rcptBatches++;
         collect(await session.send(line, line.startsWith('MAIL') ? 'mail' : 'rcpt'));
