@@ -15,7 +15,7 @@ export function verifyCommand(ctx: CliContext): CommandModule {
       .option('file', { type: 'string', describe: 'read addresses from a file, one per line (- for stdin; # comments)' })
       .option('from', { type: 'string', describe: 'MAIL FROM address (default postmaster@<this host\'s FQDN>, else <>; "" for <>)' })
       .option('pipelining', { type: 'boolean', default: true, describe: 'pipeline RCPTs when the server offers PIPELINING (--no-pipelining: one at a time)' })
-      .option('max-errors', { type: 'number', default: 9, describe: 'rejected recipients per session before a fresh one (Postfix slows down after 10)' })
+      .option('max-errors', { type: 'number', describe: 'rejected recipients per session before a fresh one (default 9, under Postfix\'s limit of 10, raised for servers that do not slow down; setting it fixes it)' })
       .option('catch-all', { type: 'boolean', default: true, describe: 'test each domain once with a random local part' })
       .option('retry-after', { type: 'string', coerce: durationFlag('--retry-after'), describe: 'retry greylisted addresses once after this long (e.g. 5m)' })
       .option('resolver', { type: 'string', array: true, describe: 'DNS server IP[:port] (repeatable; default /etc/resolv.conf)' })
@@ -37,7 +37,8 @@ export function verifyCommand(ctx: CliContext): CommandModule {
         probe: () => probeVerify(addresses, {
           resolvers: (argv.resolver as string[] | undefined) ?? [], port: argv.port as number,
           ...(argv.from !== undefined ? { from: String(argv.from) } : {}), helo: argv.helo as string | undefined,
-          starttls: argv.starttls !== false, pipelining: argv.pipelining !== false, maxErrors: argv['max-errors'] as number,
+          starttls: argv.starttls !== false, pipelining: argv.pipelining !== false,
+          ...(typeof argv['max-errors'] === 'number' ? { maxErrors: argv['max-errors'] } : {}),
           catchAll: argv['catch-all'] !== false, caFiles: (argv.ca as string[] | undefined) ?? [], timeouts: timeoutsFrom(argv),
           ...(typeof argv['retry-after'] === 'number' ? { retryAfterMs: argv['retry-after'] } : {}), signal: ctx.signal,
         }),

@@ -107,6 +107,21 @@ export class SmtpSession {
     }
   }
 
+  /**
+   * abandon: write `lines` (RSET, QUIT) without waiting for their replies, then
+   * close — for a server that delays every reply as punishment, where waiting
+   * would cost seconds and learn nothing.
+   */
+  abandon(lines: string[]): void {
+    this.reader.takeUnsolicited();
+    try {
+      this.write(lines, 'quit');
+    } finally {
+      this.reader.detach();
+      this.stream.end();
+    }
+  }
+
   /** close: end the stream without QUIT (after a failure, or after TURN was accepted). */
   close(): void {
     this.reader.detach();

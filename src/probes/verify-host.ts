@@ -28,6 +28,8 @@ export const MAX_RCPT_PER_TRANSACTION = 100;
 export const DEFAULT_MAX_ERRORS = 9;
 /** THROTTLE_GAP_MS: a reply this much slower than the others means the server is punishing errors (Postfix sleeps 1 s). */
 export const THROTTLE_GAP_MS = 500;
+/** ESCALATED_MAX_ERRORS: the budget once a server has shown it does not punish rejections at Postfix's limit. */
+export const ESCALATED_MAX_ERRORS = 10_000;
 /** MAX_TRIES: sessions an address may be cut short in before it is given up as unknown. */
 const MAX_TRIES = 3;
 
@@ -41,6 +43,11 @@ export interface HostOptions {
   starttls: boolean;
   pipelining: boolean;
   maxErrors: number;
+  /**
+   * Probe past the budget once (two more recipients): a server that does not
+   * slow down there gets far bigger sessions; one that does keeps the budget.
+   */
+  adaptive: boolean;
   trust: TrustStore;
   timeouts: Timeouts;
   signal?: AbortSignal;
@@ -59,6 +66,8 @@ export interface HostOutcome {
   rcptBatches: number;
   maxErrors: number;
   throttled: boolean;
+  /** untested: not yet probed past the budget; raised: it did not punish; fixed: it did (or the user set the budget). */
+  escalation: 'untested' | 'raised' | 'fixed';
   notes: string[];
 }
 
@@ -70,7 +79,10 @@ interface Work {
 
 /** verifyOnHost: see the module comment. Throws only when the host cannot be reached at all in the first session. */
 export async function verifyOnHost(boxes: Mailbox[], o: HostOptions): Promise<HostOutcome> {
-  const out: HostOutcome = { results: new Map(), catchAll: 'not-tested', pipelining: false, tls: null, sessions: 0, transactions: 0, rcptBatches: 0, maxErrors: o.maxErrors, throttled: false, notes: [] };
+  const out: HostOutcome = {
+    results: new Map(), catchAll: 'not-tested', pipelining: false, tls: null, sessions: 0, transactions: 0, rcptBatches: 0,
+    maxErrors: o.maxErrors, throttled: false, escalation: o.adaptive ? 'untested' : 'fixed', notes: [],
+  };
   const pending: Work[] = boxes.map((box) => ({ box, tries: 0 }));
   if (o.catchAllDomain) pending.unshift({ box: randomMailbox(o.catchAllDomain), tries: 0, probe: true });
   while (pending.length > 0 && out.sessions < boxes.length + 5) {
@@ -135,16 +147,23 @@ async function runSession(pending: Work[], o: HostOptions, out: HostOutcome): Pr
   let open = false;
   try {
     while (pending.length > 0) {
-      const budget = out.maxErrors - errors;
+      const probing = out.maxErrors - errors <= 0 && out.escalation === 'untested';
+      const budget = probing ? 2 : out.maxErrors - errors;
       if (budget <= 0) break;
       const batch = pending.slice(0, Math.min(budget, perTransaction, pending.length));
-      const r = await transaction(session, batch, pipelining, open, o, out);
+      const r = await transaction(session, batch, pipelining, open, errors, o, out);
       out.transactions++;
       open = true;
       errors += r.errors;
       if (r.limit !== undefined) perTransaction = Math.max(1, r.limit);
       for (const w of r.done) pending.splice(pending.indexOf(w), 1);
       if (r.closing) return session.close();
+      if (r.throttled) return session.abandon(['RSET', 'QUIT']);
+      if (probing && r.errors > 0) {
+        out.escalation = 'raised';
+        out.maxErrors = ESCALATED_MAX_ERRORS;
+        out.notes.push(`no slowdown after ${errors} rejected recipients: sessions are no longer split by rejections`);
+      }
     }
     // RFC 5321 §4.1.1.5: RSET ends the transaction (no DATA is ever sent); with PIPELINING it travels with QUIT.
     if (open && pipelining) await session.pipeline(['RSET', 'QUIT'], 'quit');
@@ -171,6 +190,8 @@ interface TxResult {
   done: Work[];
   errors: number;
   closing: boolean;
+  /** A reply came late enough to be a punishment: end the session without waiting for more. */
+  throttled: boolean;
   limit?: number;
 }
 
@@ -179,7 +200,7 @@ interface TxResult {
  * session the previous one is RSET first — in the same pipelined group
  * (RFC 2920 §3.1 lets RSET lead a group), so it costs no round trip.
  */
-async function transaction(session: SmtpSession, batch: Work[], pipelining: boolean, reset: boolean, o: HostOptions, out: HostOutcome): Promise<TxResult> {
+async function transaction(session: SmtpSession, batch: Work[], pipelining: boolean, reset: boolean, errorsBefore: number, o: HostOptions, out: HostOutcome): Promise<TxResult> {
   const utf8 = batch.some((w) => w.box.smtputf8);
   const lines = [mailFrom(o.from, utf8 ? 'SMTPUTF8' : ''), ...batch.map((w) => rcptTo(w.box.address))];
   const replies: { reply: Reply; at: number }[] = [];
@@ -203,13 +224,13 @@ async function transaction(session: SmtpSession, batch: Work[], pipelining: bool
     if (!(err instanceof ProbeError)) throw err;
     for (const w of batch.slice(Math.max(0, replies.length - 1))) w.tries++;
     out.notes.push(`session ${out.sessions}: ${err.code} during ${err.stage} after ${Math.max(0, replies.length - 1)} of ${batch.length} recipients`);
-    return { ...interpret(batch, replies, started, o, out), closing: true };
+    return { ...interpret(batch, replies, started, errorsBefore, o, out), closing: true };
   }
-  return interpret(batch, replies, started, o, out);
+  return interpret(batch, replies, started, errorsBefore, o, out);
 }
 
-function interpret(batch: Work[], replies: { reply: Reply; at: number }[], started: number, o: HostOptions, out: HostOutcome): TxResult {
-  const result: TxResult = { done: [], errors: 0, closing: false };
+function interpret(batch: Work[], replies: { reply: Reply; at: number }[], started: number, errorsBefore: number, o: HostOptions, out: HostOutcome): TxResult {
+  const result: TxResult = { done: [], errors: 0, closing: false, throttled: false };
   const mail = replies[0];
   if (!mail) return result;
   if (mail.reply.code !== 250) {
@@ -227,13 +248,14 @@ function interpret(batch: Work[], replies: { reply: Reply; at: number }[], start
     const meaning = classifyRcpt(reply);
     if (meaning.kind === 'closing') {
       for (const rest of batch.slice(i - 1)) rest.tries++;
+      // 421 4.7.0 after rejections is an error limit (Postfix's "too many errors"): stay under it from now on.
+      if (reply.enhanced === '4.7.0' && errorsBefore + result.errors > 0) lowerBudget(out, errorsBefore + result.errors, `session dropped with ${reply.code} after ${errorsBefore + result.errors} rejected recipients`);
       return { ...result, closing: true };
     }
     if (meaning.kind === 'too-many-recipients') return { ...result, limit: i - 1 };
-    if (isThrottled(gaps) && !out.throttled) {
-      out.throttled = true;
-      out.maxErrors = Math.max(1, result.errors - 1);
-      out.notes.push(`replies slowed after ${result.errors} rejected recipients: sessions now stop at ${out.maxErrors}`);
+    if (isThrottled(gaps)) {
+      result.throttled = true;
+      lowerBudget(out, errorsBefore + result.errors, `replies slowed after ${errorsBefore + result.errors} rejected recipients`);
     }
     record(w, meaning, `RCPT TO:<${w.box.address}>`, reply, o, out, result);
     if (reply.code >= 500) result.errors++;
@@ -241,10 +263,18 @@ function interpret(batch: Work[], replies: { reply: Reply; at: number }[], start
   return result;
 }
 
+function lowerBudget(out: HostOutcome, errorsSeen: number, why: string): void {
+  const budget = Math.max(1, Math.min(out.maxErrors, errorsSeen - 1));
+  out.throttled = true;
+  out.escalation = 'fixed';
+  if (budget === out.maxErrors && out.notes.some((n) => n.includes('sessions now stop at'))) return;
+  out.maxErrors = budget;
+  out.notes.push(`${why}: sessions now stop at ${budget}`);
+}
+
+// The fastest reply of the batch is the server's normal pace; one far slower is a punishment delay.
 function isThrottled(gaps: number[]): boolean {
-  const last = gaps.at(-1) ?? 0;
-  const typical = [...gaps].sort((a, b) => a - b)[Math.floor(gaps.length / 2)] ?? 0;
-  return last > typical + THROTTLE_GAP_MS;
+  return gaps.length > 1 && (gaps.at(-1) ?? 0) > Math.min(...gaps) + THROTTLE_GAP_MS;
 }
 
 function record(w: Work, meaning: RcptMeaning, command: string, reply: Reply, o: HostOptions, out: HostOutcome, tx: TxResult): void {

@@ -18,7 +18,7 @@ import type { MxResult } from '../schema/mx.js';
 import type { AddressVerdict, DomainReport, VerifyResult } from '../schema/verify.js';
 import { resolveWalk } from './mx.js';
 import { senderOrder } from './mx-verdict.js';
-import { DEFAULT_MAX_ERRORS, verifyOnHost, type HostOutcome } from './verify-host.js';
+import { DEFAULT_MAX_ERRORS, verifyOnHost, type HostOptions, type HostOutcome } from './verify-host.js';
 import type { ProbeOutcome } from './outcome.js';
 
 /**
@@ -106,11 +106,7 @@ async function verifyDomain(domain: string, boxes: Mailbox[], ctx: Ctx, resolver
   let lastError = 'no MX host has an address';
   for (const candidate of order) {
     try {
-      const outcome = await verifyOnHost(boxes, {
-        host: candidate.host, address: candidate.address.address, port: ctx.port ?? SMTP_PORT, from: ctx.from, helo: ctx.helo,
-        starttls: ctx.starttls !== false, pipelining: ctx.pipelining !== false, maxErrors: ctx.maxErrors ?? DEFAULT_MAX_ERRORS,
-        trust: ctx.trust, timeouts: ctx.timeouts, signal: ctx.signal, ...(ctx.catchAll === false ? {} : { catchAllDomain: domain }),
-      });
+      const outcome = await verifyOnHost(boxes, { ...hostOptions(candidate, ctx), ...(ctx.catchAll === false ? {} : { catchAllDomain: domain }) });
       Object.assign(report, { host: candidate.host, address: candidate.address.address, mx: `first usable MX: ${candidate.host} (${candidate.address.address})` });
       await retryGreylisted(boxes, outcome, candidate, ctx);
       fill(report, outcome);
@@ -130,11 +126,7 @@ async function retryGreylisted(boxes: Mailbox[], outcome: HostOutcome, candidate
   if (grey.length === 0 || ctx.retryAfterMs === undefined) return;
   outcome.notes.push(`${grey.length} greylisted: retrying after ${ctx.retryAfterMs} ms from the same address with the same sender`);
   await new Promise((r) => setTimeout(r, ctx.retryAfterMs));
-  const again = await verifyOnHost(grey, {
-    host: candidate.host, address: candidate.address.address, port: ctx.port ?? SMTP_PORT, from: ctx.from, helo: ctx.helo,
-    starttls: ctx.starttls !== false, pipelining: ctx.pipelining !== false, maxErrors: ctx.maxErrors ?? DEFAULT_MAX_ERRORS,
-    trust: ctx.trust, timeouts: ctx.timeouts, signal: ctx.signal,
-  });
+  const again = await verifyOnHost(grey, hostOptions(candidate, ctx));
   for (const b of grey) {
     const first = outcome.results.get(b)!;
     const second = again.results.get(b)!;
@@ -143,6 +135,16 @@ async function retryGreylisted(boxes: Mailbox[], outcome: HostOutcome, candidate
   outcome.sessions += again.sessions;
   outcome.transactions += again.transactions;
   outcome.rcptBatches += again.rcptBatches;
+}
+
+function hostOptions(candidate: ReturnType<typeof senderOrder>[number], ctx: Ctx): HostOptions {
+  return {
+    host: candidate.host, address: candidate.address.address, port: ctx.port ?? SMTP_PORT, from: ctx.from, helo: ctx.helo,
+    starttls: ctx.starttls !== false, pipelining: ctx.pipelining !== false,
+    // A budget the user chose is kept; the default one is probed once and raised for servers that do not punish.
+    maxErrors: ctx.maxErrors ?? DEFAULT_MAX_ERRORS, adaptive: ctx.maxErrors === undefined,
+    trust: ctx.trust, timeouts: ctx.timeouts, signal: ctx.signal,
+  };
 }
 
 function fill(report: DomainReport, o: HostOutcome): void {

@@ -23,6 +23,11 @@ async function fakeMta(answers: Answer[], opts: { pipelining?: boolean } = {}) {
     const answer = answers[Math.min(n, answers.length - 1)]!;
     let rcpts = 0;
     let buf = '';
+    // Replies leave in command order even when one is held back (a punishment delay).
+    let chain = Promise.resolve();
+    const send = (text: string, delayMs = 0): void => {
+      chain = chain.then(() => new Promise<void>((r) => setTimeout(() => { if (!sock.destroyed) sock.write(text); r(); }, delayMs)));
+    };
     sock.on('error', () => undefined);
     sock.write('220 fake.test ESMTP\r\n');
     sock.on('data', (d) => {
@@ -33,17 +38,18 @@ async function fakeMta(answers: Answer[], opts: { pipelining?: boolean } = {}) {
         buf = buf.slice(i + 2);
         seen.push(line);
         const verb = line.split(' ')[0]!.toUpperCase();
-        if (verb === 'EHLO') sock.write(`250-fake.test\r\n${opts.pipelining === false ? '' : '250-PIPELINING\r\n'}250 ENHANCEDSTATUSCODES\r\n`);
-        else if (verb === 'MAIL') sock.write('250 2.1.0 Ok\r\n');
-        else if (verb === 'RSET') sock.write('250 2.0.0 Ok\r\n');
-        else if (verb === 'QUIT') { sock.end('221 2.0.0 Bye\r\n'); return; }
+        if (verb === 'EHLO') send(`250-fake.test\r\n${opts.pipelining === false ? '' : '250-PIPELINING\r\n'}250 ENHANCEDSTATUSCODES\r\n`);
+        else if (verb === 'MAIL') send('250 2.1.0 Ok\r\n');
+        else if (verb === 'RSET') send('250 2.0.0 Ok\r\n');
+        else if (verb === 'QUIT') { send('221 2.0.0 Bye\r\n'); chain = chain.then(() => { sock.end(); }); return; }
         else if (verb === 'RCPT') {
           const r = answer(rcpts++, line);
           if (r === null) continue;
-          if (r === 'CLOSE') { sock.destroy(); return; }
-          sock.write(r);
-          if (r.startsWith('421')) { sock.end(); return; }
-        } else sock.write('502 5.5.1 no\r\n');
+          if (r === 'CLOSE') { chain = chain.then(() => { sock.destroy(); }); return; }
+          if (r.startsWith('DELAY')) { send(r.slice(5), 700); continue; }
+          send(r);
+          if (r.startsWith('421')) { chain = chain.then(() => { sock.end(); }); return; }
+        } else send('502 5.5.1 no\r\n');
       }
     });
   });
@@ -58,7 +64,7 @@ const boxes = (n: number) => Array.from({ length: n }, (_, i) => parseMailbox(i 
 
 function options(port: number, extra: Partial<HostOptions> = {}): HostOptions {
   return {
-    host: 'fake.test', address: '127.0.0.1', port, from: 'probe@example.org', starttls: false, pipelining: true, maxErrors: 9,
+    host: 'fake.test', address: '127.0.0.1', port, from: 'probe@example.org', starttls: false, pipelining: true, maxErrors: 9, adaptive: false,
     trust: loadTrustStore(), timeouts: { connectMs: 1000, greetingMs: 1000, commandMs: 400, targetMs: 10_000 }, ...extra,
   };
 }
@@ -148,6 +154,34 @@ describe('verifyOnHost', () => {
         assert.equal(out.rcptBatches, 5, 'MAIL plus one per RCPT');
       } finally { await mta.close(); }
     }
+  });
+
+  test('adaptive budget: a server that does not slow down gets bigger sessions; one that does keeps 9', async () => {
+    const relaxed = await fakeMta([normal]);
+    try {
+      const list = boxes(40);
+      const out = await verifyOnHost(list, options(relaxed.port, { adaptive: true }));
+      assertAllAnswered(out, list);
+      assert.equal(out.escalation, 'raised');
+      assert.equal(out.sessions, 1);
+    } finally { await relaxed.close(); }
+    // Postfix-like: from the 11th rejection on, each reply comes 700 ms late.
+    let errors = 0;
+    const strict = await fakeMta([(i, l) => {
+      if (i === 0) errors = 0;
+      const r = normal(i, l)!;
+      if (r.startsWith('550')) errors++;
+      return errors > 10 ? `DELAY${r}` : r;
+    }]);
+    try {
+      const list = boxes(25);
+      const out = await verifyOnHost(list, options(strict.port, { adaptive: true, timeouts: { connectMs: 1000, greetingMs: 1000, commandMs: 3000, targetMs: 20_000 } }));
+      assertAllAnswered(out, list);
+      assert.equal(out.throttled, true);
+      assert.equal(out.escalation, 'fixed');
+      assert.equal(out.maxErrors, 9);
+      assert.ok(out.sessions >= 3);
+    } finally { await strict.close(); }
   });
 
   test('a catch-all domain: the random local part is accepted and reported', async () => {
