@@ -11,6 +11,8 @@ export interface CliContext {
   stdout: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
   stderr: NodeJS.WritableStream & { isTTY?: boolean };
   env: NodeJS.ProcessEnv;
+  /** Where `--file -` reads from; process.stdin when absent (tests hand in their own). */
+  stdin?: NodeJS.ReadableStream;
   /** Aborted on Ctrl-C: probes stop and print what they learned. */
   signal: AbortSignal;
   /** The process exit code; the last command to set it wins. */

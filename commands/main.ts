@@ -13,6 +13,8 @@ import { capsCommand } from './caps.js';
 import { mxCommand } from './mx.js';
 import { failoverCommand } from './failover.js';
 import { verifyCommand } from './verify.js';
+import { vrfyCommand } from './vrfy.js';
+import { expnCommand } from './expn.js';
 import { labCommand } from './lab.js';
 import { demoCommand } from './demo.js';
 import { schemaCommand } from './schema.js';
@@ -20,7 +22,7 @@ import { schemaCommand } from './schema.js';
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 /** COMMANDS: every subcommand, in the order --help lists them. */
-const COMMANDS = [capsCommand, mxCommand, failoverCommand, verifyCommand, labCommand, demoCommand, schemaCommand];
+const COMMANDS = [capsCommand, mxCommand, failoverCommand, verifyCommand, vrfyCommand, expnCommand, labCommand, demoCommand, schemaCommand];
 
 // yargs wraps what a coerce function throws (our INVALID_INPUT) in a YError.
 function isUsageError(err: unknown): err is Error {

@@ -3,7 +3,7 @@ import type { Argv, CommandModule } from 'yargs';
 import type { CliContext } from './context.js';
 
 /** SCHEMA_COMMANDS: commands with a JSON output schema (kept here so --help needs no zod). */
-export const SCHEMA_COMMANDS = ['caps', 'mx', 'failover', 'verify'] as const;
+export const SCHEMA_COMMANDS = ['caps', 'mx', 'failover', 'verify', 'vrfy', 'expn'] as const;
 
 /** schemaCommand: the yargs module for `schema`. */
 export function schemaCommand(ctx: CliContext): CommandModule {

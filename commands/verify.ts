@@ -12,7 +12,7 @@ export function verifyCommand(ctx: CliContext): CommandModule {
     describe: 'Verify addresses with RCPT TO at the MX a sender would use (pipelined, catch-all, greylisting; never DATA)',
     builder: (y: Argv) => withHelo(withTimeouts(withOutput(y
       .positional('addresses', { type: 'string', array: true, describe: 'addresses to verify (or --file)' })
-      .option('file', { type: 'string', describe: 'read addresses from a file, one per line (- for stdin; # comments)' })
+      .option('file', { type: 'string', requiresArg: true, describe: 'read addresses from a file, one per line (- for stdin; # comments)' })
       .option('from', { type: 'string', describe: 'MAIL FROM address (default postmaster@<this host\'s FQDN>, else <>; "" for <>)' })
       .option('pipelining', { type: 'boolean', default: true, describe: 'pipeline RCPTs when the server offers PIPELINING (--no-pipelining: one at a time)' })
       .option('max-errors', { type: 'number', describe: 'rejected recipients per session before a fresh one (default 9, under Postfix\'s limit of 10, raised for servers that do not slow down; setting it fixes it)' })
@@ -28,7 +28,7 @@ export function verifyCommand(ctx: CliContext): CommandModule {
     handler: async (argv) => {
       const { probeVerify } = await import('../src/probes/verify.js');
       const { renderVerify } = await import('../src/output/verify-table.js');
-      const addresses = await readArgumentList((argv.addresses as string[] | undefined) ?? [], argv.file as string | undefined, process.stdin);
+      const addresses = await readArgumentList((argv.addresses as string[] | undefined) ?? [], argv.file as string | undefined, ctx.stdin ?? process.stdin);
       await runProbeCommand(ctx, {
         command: 'verify',
         target: addresses.length === 1 ? addresses[0]! : `${addresses.length} addresses`,

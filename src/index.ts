@@ -3,6 +3,10 @@
  * error catalogue, and the simulated mail network for your own tests.
  */
 export { probeCaps, type CapsOptions } from './probes/caps.js';
+export { probeMx, type MxOptions } from './probes/mx.js';
+export { probeFailover, type FailoverOptions } from './probes/failover.js';
+export { probeVerify, type VerifyOptions } from './probes/verify.js';
+export { probeVrfy, probeExpn, type LookupOptions } from './probes/lookup.js';
 export type { ProbeOutcome } from './probes/outcome.js';
 export { ProbeError, ERROR_CODES, STATUSES, STAGES, type ErrorCode, type Stage, type Status } from './errors.js';
 export { CapsOutputSchema, CapsResultSchema, type CapsResult, type CapsOutput } from './schema/caps.js';

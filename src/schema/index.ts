@@ -3,11 +3,14 @@ import { CapsOutputSchema } from './caps.js';
 import { MxOutputSchema } from './mx.js';
 import { FailoverOutputSchema } from './failover.js';
 import { VerifyOutputSchema } from './verify.js';
+import { VrfyOutputSchema, ExpnOutputSchema } from './lookup.js';
 
 export const OUTPUT_SCHEMAS = {
   caps: CapsOutputSchema,
   mx: MxOutputSchema,
   failover: FailoverOutputSchema,
   verify: VerifyOutputSchema,
+  vrfy: VrfyOutputSchema,
+  expn: ExpnOutputSchema,
 } as const;
 export type SchemaCommand = keyof typeof OUTPUT_SCHEMAS;

@@ -4,6 +4,7 @@
  * run custom code) and records every line the client sent. Any line the
  * script did not expect, a line not ended by CRLF, a second connection, or a
  * script stuck past its watchdog makes `finished()` reject, so the test fails.
+ * scriptedSessions plays one script per connection, for clients that reconnect.
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
@@ -50,49 +51,71 @@ export interface ScriptedServer {
   port: number;
   /** "127.0.0.1:port", ready for probeCaps. */
   target: string;
-  /** Every line the client sent, in order, without CRLF. */
+  /** Every line the client sent, in order, without CRLF (all sessions, one after another). */
   received: string[];
+  /** The lines of each session (connection) separately. */
+  readonly sessions: string[][];
   /** TCP connections accepted so far. */
   readonly connections: number;
-  /** finished: resolves when the conversation is over and went by the script; rejects otherwise. */
+  /** finished: resolves when every scripted conversation is over and went by its script; rejects otherwise. */
   finished(): Promise<void>;
   /** close: stop listening and drop any connection. */
   close(): Promise<void>;
 }
 
-/** ScriptOptions: watchdog for a stuck conversation (default 5 s). */
+/** ScriptOptions: watchdog for a stuck conversation, or for a connection that never comes (default 5 s). */
 export interface ScriptOptions {
   watchdogMs?: number;
 }
 
 /** scriptedServer: see the module comment. */
-export async function scriptedServer(steps: Step[], opts: ScriptOptions = {}): Promise<ScriptedServer> {
-  const received: string[] = [];
+export function scriptedServer(steps: Step[], opts: ScriptOptions = {}): Promise<ScriptedServer> {
+  return scriptedSessions([steps], opts);
+}
+
+/**
+ * scriptedSessions: like scriptedServer, for a client that reconnects: the
+ * n-th connection plays the n-th script. One connection more than there are
+ * scripts, or one that never comes, makes `finished()` reject.
+ */
+export async function scriptedSessions(scripts: Step[][], opts: ScriptOptions = {}): Promise<ScriptedServer> {
+  const sessions: string[][] = [];
   const sockets = new Set<Socket>();
+  const watchdogMs = opts.watchdogMs ?? 5000;
   let connections = 0;
+  let ended = 0;
   let settle!: { resolve: () => void; reject: (err: Error) => void };
   const done = new Promise<void>((resolve, reject) => { settle = { resolve, reject }; });
   done.catch(() => undefined); // observed through finished(); never an unhandled rejection
-  const watchdog = setTimeout(() => settle.reject(new Error('scripted server: no client connected')), opts.watchdogMs ?? 5000);
+  let watchdog = setTimeout(() => settle.reject(new Error('scripted server: no client connected')), watchdogMs);
 
   const server: Server = createServer((socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     connections++;
-    if (connections > 1) {
+    if (connections > scripts.length) {
       socket.destroy();
-      settle.reject(new Error('scripted server: a second connection was opened'));
+      settle.reject(new Error(scripts.length === 1 ? 'scripted server: a second connection was opened' : `scripted server: connection ${connections} was opened; the script has ${scripts.length}`));
       return;
     }
     clearTimeout(watchdog);
-    new Conversation(socket, steps, received, opts.watchdogMs ?? 5000).run().then(settle.resolve, settle.reject);
+    const lines: string[] = [];
+    sessions.push(lines);
+    new Conversation(socket, scripts[connections - 1]!, lines, watchdogMs).run().then(() => {
+      ended++;
+      if (ended === scripts.length) return settle.resolve();
+      if (connections === ended) {
+        watchdog = setTimeout(() => settle.reject(new Error(`scripted server: session ${ended + 1} never connected`)), watchdogMs);
+      }
+    }, settle.reject);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as { port: number }).port;
   return {
     port,
     target: `127.0.0.1:${port}`,
-    received,
+    get received() { return sessions.flat(); },
+    sessions,
     get connections() { return connections; },
     finished: () => done,
     close: () => {

@@ -3,7 +3,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { once } from 'node:events';
-import { expect, scriptedServer, send, close } from '../support/scripted-server.js';
+import { expect, scriptedServer, scriptedSessions, send, close } from '../support/scripted-server.js';
 
 /** client: a raw socket that writes `text` once the first server line arrives, then waits for close. */
 async function client(port: number, text: string): Promise<string> {
@@ -101,6 +101,41 @@ describe('scriptedServer', () => {
       socket.destroy();
     } finally {
       await server.close();
+    }
+  });
+
+  test('scriptedSessions: each connection plays its own script; lines are kept per session', async () => {
+    const server = await scriptedSessions([[send('220 one'), expect('QUIT'), send('221 bye'), close()], [send('220 two'), expect('NOOP'), send('250 ok'), close()]]);
+    try {
+      assert.equal(await client(server.port, 'QUIT\r\n'), '220 one\r\n221 bye\r\n');
+      assert.equal(await client(server.port, 'NOOP\r\n'), '220 two\r\n250 ok\r\n');
+      await server.finished();
+      assert.deepEqual(server.sessions, [['QUIT'], ['NOOP']]);
+      assert.deepEqual(server.received, ['QUIT', 'NOOP']);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('scriptedSessions: a connection beyond the scripts rejects, and so does a session that never comes', async () => {
+    const extra = await scriptedSessions([[send('220 one'), expect('QUIT')], [send('220 two'), expect('QUIT')]]);
+    const missing = await scriptedSessions([[send('220 one'), close()], [send('220 two'), close()]], { watchdogMs: 200 });
+    const open: Socket[] = [];
+    try {
+      for (let i = 0; i < 2; i++) {
+        const s = connect({ host: '127.0.0.1', port: extra.port });
+        s.on('error', () => undefined);
+        open.push(s);
+        await once(s, 'data');
+      }
+      await client(extra.port, 'x');
+      await assert.rejects(extra.finished(), /connection 3 was opened; the script has 2/);
+      await client(missing.port, '');
+      await assert.rejects(missing.finished(), /session 2 never connected/);
+    } finally {
+      for (const s of open) s.destroy();
+      await extra.close();
+      await missing.close();
     }
   });
 });

@@ -1,0 +1,275 @@
+/**
+ * The lookup probe behind `vrfy` and `expn`: every argument checked before a
+ * socket opens; then one session for all of them — greeting, EHLO (HELO
+ * fallback), STARTTLS when offered (a VRFY policy may differ after TLS), one
+ * VRFY or EXPN per name (RFC 2920 §3.1: they may not be pipelined), QUIT.
+ * VRFY and EXPN open no mail transaction, so no RSET is needed. A 421 ends a
+ * session (RFC 5321 §3.8): the name it answered keeps it as its answer and
+ * the rest are asked in a new session. Every argument (and form) ends with
+ * exactly one item, `not-asked` when the probe stopped before it.
+ */
+import { randomBytes } from 'node:crypto';
+import { ProbeError, invalidInput } from '../errors.js';
+import { parseTarget, SMTP_PORT, formatEndpoint, type Target } from '../core/target.js';
+import { DEFAULT_TIMEOUTS, type Timeouts } from '../core/timeouts.js';
+import { checkHeloName, defaultHeloName } from '../core/helo-name.js';
+import type { SmtpSession } from '../core/session.js';
+import { normalizeDomain } from '../dns/name.js';
+import { handshake, loadTrustStore, type TrustStore } from '../net/tls.js';
+import { Transcript, type TranscriptEntry } from '../net/transcript.js';
+import { expn, vrfy } from '../smtp/command.js';
+import { parseMailbox, parseUserOrMailbox } from '../smtp/address.js';
+import { formatReply, replyText, type Reply } from '../smtp/reply.js';
+import { classifyLookup, disclosure, interpretLookup, type LookupVerb } from '../smtp/lookup-meaning.js';
+import type { LookupItem, LookupResult } from '../schema/lookup.js';
+import { bannerHostname } from './caps.js';
+import { openSession, type OpenProgress } from './open.js';
+import { asProbeError, type ProbeOutcome } from './outcome.js';
+
+/** MAX_COMMAND_OCTETS: RFC 5321 §4.5.3.1.4: a command line is at most 512 octets, CRLF included. */
+export const MAX_COMMAND_OCTETS = 512;
+/** MAX_RECONNECTS: new sessions after a 421 before the rest of the names are given up as not asked. */
+export const MAX_RECONNECTS = 10;
+
+/** LookupOptions: what `vrfy` and `expn` can be told. */
+export interface LookupOptions {
+  helo?: string;
+  /** STARTTLS when offered (default true); false stays in clear. */
+  starttls?: boolean;
+  caFiles?: string[];
+  /** Ask each argument in both forms: `user` and `user@domain` (the domain from `domain`, else the banner's host name). */
+  bothForms?: boolean;
+  /** The domain of the user@domain form; read only with bothForms. */
+  domain?: string;
+  /** When every answer is 252, ask once about a made-up name to tell a blanket 252 from a real lookup (default true). */
+  control?: boolean;
+  timeouts?: Partial<Timeouts>;
+  signal?: AbortSignal;
+  onTranscript?: (entry: TranscriptEntry) => void;
+}
+
+/** probeVrfy: VRFY each name at `target`; see the module comment. Throws only INVALID_INPUT, before anything is sent. */
+export function probeVrfy(target: string, names: string[], options: LookupOptions = {}): Promise<ProbeOutcome<LookupResult>> {
+  return probeLookup('VRFY', target, names, options);
+}
+
+/** probeExpn: EXPN each list at `target`; see the module comment. Throws only INVALID_INPUT, before anything is sent. */
+export function probeExpn(target: string, lists: string[], options: LookupOptions = {}): Promise<ProbeOutcome<LookupResult>> {
+  return probeLookup('EXPN', target, lists, options);
+}
+
+/** Work: one line to send; `text` is null until the domain of a user@domain form is known. */
+interface Work {
+  query: string;
+  form: 'user' | 'mailbox';
+  text: string | null;
+  item?: LookupItem;
+}
+
+interface Ctx {
+  verb: LookupVerb;
+  target: Target;
+  options: LookupOptions;
+  trust: TrustStore;
+  timeouts: Timeouts;
+  signal: AbortSignal;
+  transcript: Transcript;
+  heloGiven?: string;
+  work: Work[];
+  result: LookupResult;
+}
+
+/** probeLookup: VRFY or EXPN; see the module comment. */
+export async function probeLookup(verb: LookupVerb, input: string, names: string[], options: LookupOptions = {}): Promise<ProbeOutcome<LookupResult>> {
+  const target = parseTarget(input, SMTP_PORT);
+  const domain = options.domain === undefined ? undefined : normalizeDomain(options.domain).ascii;
+  const work = planWork(verb, names, options.bothForms === true, domain);
+  const heloGiven = options.helo === undefined ? undefined : checkHeloName(options.helo);
+  const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
+  const trust = loadTrustStore(options.caFiles);
+  const deadline = AbortSignal.timeout(timeouts.targetMs);
+  const signal = options.signal ? AbortSignal.any([options.signal, deadline]) : deadline;
+  const transcript = new Transcript(options.onTranscript);
+  const startedAt = new Date();
+  const t0 = performance.now();
+  const result: LookupResult = {
+    verb, host: target.host, port: target.port, address: null, banner: null, helo: heloGiven ?? '', hello: null, tls: null,
+    domain: options.bothForms ? domain ?? null : null, sessions: 0, items: [], control: null, counts: {}, discloses: null, disclosure: '',
+  };
+  const ctx: Ctx = { verb, target, options, trust, timeouts, signal, transcript, heloGiven, work, result };
+  let error: ProbeError | undefined;
+  try {
+    await askAll(ctx);
+  } catch (err) {
+    error = asProbeError(err, performance.now() - t0);
+  }
+  finish(ctx, error);
+  return { status: error?.status ?? 'ok', result, error, startedAt, durationMs: performance.now() - t0, transcript };
+}
+
+/** planWork: every argument checked (control bytes, syntax, length) and, with bothForms, its other form. */
+function planWork(verb: LookupVerb, names: string[], bothForms: boolean, domain: string | undefined): Work[] {
+  if (names.length === 0) throw invalidInput(`give at least one ${verb === 'VRFY' ? 'name or address' : 'list'} to ${verb}`);
+  const work: Work[] = [];
+  for (const query of names) {
+    const text = checkedArgument(verb, query);
+    const isMailbox = text.includes('@');
+    work.push({ query, form: isMailbox ? 'mailbox' : 'user', text });
+    if (!bothForms) continue;
+    if (isMailbox) work.push({ query, form: 'user', text: checkedArgument(verb, parseMailbox(text).localPart) });
+    else work.push({ query, form: 'mailbox', text: domain === undefined ? null : checkedArgument(verb, `${text}@${domain}`) });
+  }
+  return work;
+}
+
+function checkedArgument(verb: LookupVerb, input: string): string {
+  const text = parseUserOrMailbox(input);
+  const line = verb === 'VRFY' ? vrfy(text) : expn(text);
+  if (Buffer.byteLength(line) + 2 > MAX_COMMAND_OCTETS) {
+    throw invalidInput(`"${input.slice(0, 40)}…" makes a command line longer than ${MAX_COMMAND_OCTETS} octets (RFC 5321 §4.5.3.1.4)`);
+  }
+  return text;
+}
+
+/** askAll: sessions until every work item is answered, a session fails, or the server keeps closing fresh sessions. */
+async function askAll(ctx: Ctx): Promise<void> {
+  let next = 0;
+  for (;;) {
+    const session = await openLookupSession(ctx);
+    const reconnected = ctx.result.sessions > 1;
+    let answered: number;
+    try {
+      ({ next, answered } = await askInSession(ctx, session, next));
+      if (next >= ctx.work.length && !session.closed) {
+        await askControl(ctx, session);
+        if (!session.closed) await session.quit();
+      }
+    } catch (err) {
+      session.close();
+      throw err;
+    }
+    if (next >= ctx.work.length) return;
+    const why = reconnected && answered === 0 ? 'a fresh session was closed with 421 before any answer: the server is refusing us'
+      : ctx.result.sessions > MAX_RECONNECTS ? `${MAX_RECONNECTS} new sessions after 421 were spent` : undefined;
+    if (why) {
+      for (const w of ctx.work.slice(next)) w.item = notAsked(w, `not asked: ${why}`);
+      return;
+    }
+    ctx.transcript.note(`the server closed the session (421); a new session for the ${ctx.work.length - next} name(s) left`);
+  }
+}
+
+/**
+ * askInSession: one command per work item from `from`, until a 421 closes the
+ * session. Returns the index after the last item handled (the 421'd one
+ * included: the 421 is its answer) and how many replies were not 421.
+ */
+async function askInSession(ctx: Ctx, session: SmtpSession, from: number): Promise<{ next: number; answered: number }> {
+  const stage = ctx.verb === 'VRFY' ? 'vrfy' : 'expn';
+  const number = ctx.result.sessions;
+  let answered = 0;
+  for (let i = from; i < ctx.work.length; i++) {
+    const w = ctx.work[i]!;
+    if (w.text === null) {
+      w.item = notAsked(w, 'not asked: no domain for the user@domain form (no --domain, and the banner names no usable host)');
+      continue;
+    }
+    const line = ctx.verb === 'VRFY' ? vrfy(w.text) : expn(w.text);
+    const reply = await session.send(line, stage);
+    w.item = { query: w.query, form: w.form, command: line, ...interpretLookup(ctx.verb, reply), reply, session: number, reconnected: number > 1 };
+    if (reply.code === 421) {
+      session.close();
+      return { next: i + 1, answered };
+    }
+    answered++;
+  }
+  return { next: ctx.work.length, answered };
+}
+
+/** askControl: when every answer was 252, one made-up name (as the census does) shows whether 252 is a blanket answer. */
+async function askControl(ctx: Ctx, session: SmtpSession): Promise<void> {
+  const answered = ctx.work.filter((w) => w.item?.reply);
+  if (ctx.options.control === false || answered.length === 0 || answered.some((w) => w.item!.meaning !== 'cannot-verify')) return;
+  const name = `smtp-probe-${randomBytes(5).toString('hex')}`;
+  const line = ctx.verb === 'VRFY' ? vrfy(name) : expn(name);
+  const reply = await session.send(line, ctx.verb === 'VRFY' ? 'vrfy' : 'expn');
+  ctx.result.control = { command: line, reply, meaning: classifyLookup(reply) };
+  if (reply.code === 421) session.close();
+}
+
+/** openLookupSession: connect, greet, EHLO, STARTTLS when offered; the first session fills the result's connection fields. */
+async function openLookupSession(ctx: Ctx): Promise<SmtpSession> {
+  const { result, target } = ctx;
+  const progress: OpenProgress = { addresses: [], attempts: [], address: null, timings: {} };
+  result.sessions++;
+  const first = result.sessions === 1;
+  try {
+    const { session, banner } = await openSession(target, { ...ctx, implicitTls: false, tlsName: target.host }, progress);
+    const endpoint = formatEndpoint(progress.address!, target.port);
+    if (first) Object.assign(result, { address: progress.address, banner, helo: ctx.heloGiven ?? defaultHeloName(progress.localAddress) });
+    if (banner.code !== 220) {
+      await session.quit().catch(() => undefined);
+      throw new ProbeError({ code: 'GREETING_REJECTED', stage: 'greeting', target: endpoint, message: `server greeted with ${formatReply(banner).join(' / ')}` });
+    }
+    if (first) fillDomain(ctx, banner);
+    await helloAndTls(ctx, session, endpoint, first);
+    return session;
+  } catch (err) {
+    progress.session?.close();
+    throw err;
+  }
+}
+
+async function helloAndTls(ctx: Ctx, session: SmtpSession, endpoint: string, first: boolean): Promise<void> {
+  const hello = await session.hello(ctx.result.helo);
+  if (first) ctx.result.hello = hello.verb;
+  if (hello.reply.code !== 250) {
+    await session.quit().catch(() => undefined);
+    throw new ProbeError({ code: 'HELLO_REJECTED', stage: hello.verb === 'EHLO' ? 'ehlo' : 'helo', target: endpoint, message: `${hello.verb} refused: ${hello.reply.code} ${replyText(hello.reply)}` });
+  }
+  if (ctx.options.starttls === false || !hello.capabilities?.starttls) return;
+  let protocol: string | undefined;
+  const reply = await session.starttls(async (raw) => {
+    const tls = await handshake(raw, { servername: ctx.target.host, trust: ctx.trust, timeoutMs: ctx.timeouts.commandMs, signal: ctx.signal, stage: 'starttls', endpoint });
+    protocol = tls.getProtocol() ?? undefined;
+    return tls;
+  });
+  if (first) ctx.result.tls = reply.code === 220 ? { outcome: 'ok', ...(protocol ? { protocol } : {}) } : { outcome: 'refused', reply };
+  if (reply.code !== 220) return;
+  // RFC 3207 §4.2: what EHLO said before TLS is void; ask again.
+  const again = await session.hello(ctx.result.helo);
+  if (again.reply.code !== 250) {
+    throw new ProbeError({ code: 'HELLO_REJECTED', stage: 'ehlo', target: endpoint, message: `EHLO after STARTTLS refused: ${again.reply.code} ${replyText(again.reply)}` });
+  }
+}
+
+/** fillDomain: with bothForms and no --domain, the banner's host name completes the user@domain forms. */
+function fillDomain(ctx: Ctx, banner: Reply): void {
+  if (ctx.result.domain !== null || !ctx.work.some((w) => w.text === null)) return;
+  const name = bannerHostname(banner)?.replace(/\.$/, '');
+  if (!name) return;
+  ctx.result.domain = name;
+  for (const w of ctx.work) {
+    if (w.text !== null) continue;
+    try {
+      w.text = checkedArgument(ctx.verb, `${parseUserOrMailbox(w.query)}@${name}`);
+    } catch (err) {
+      if (!(err instanceof ProbeError)) throw err;
+    }
+  }
+}
+
+function notAsked(w: Work, note: string): LookupItem {
+  return { query: w.query, form: w.form, command: null, meaning: 'not-asked', session: null, note };
+}
+
+/** finish: an item for every work entry (not-asked where the probe stopped), counts and the disclosure finding. */
+function finish(ctx: Ctx, error: ProbeError | undefined): void {
+  const { result } = ctx;
+  const why = error ? `not asked: ${error.code} at ${error.stage}` : 'not asked';
+  result.items = ctx.work.map((w) => w.item ?? notAsked(w, why));
+  for (const item of result.items) result.counts[item.meaning] = (result.counts[item.meaning] ?? 0) + 1;
+  const found = disclosure(ctx.verb, result.items, result.control?.reply);
+  result.discloses = found.discloses;
+  result.disclosure = found.text;
+}
