@@ -2,7 +2,9 @@
 import { benchStartup } from './startup.js';
 import { benchCaps } from './caps.js';
 import { benchWalk } from './walk.js';
+import { benchVerify } from './verify.js';
 
 benchStartup();
 await benchCaps();
 await benchWalk();
+await benchVerify();

@@ -1,63 +1,139 @@
 /**
- * Domain names as users type them and as DNS needs them: one trailing dot
- * dropped, IDN converted to A-labels (shown in both forms), lengths checked
- * (RFC 1035 §2.3.4) — all before any query is sent.
+ * Domain names and resolver addresses from user text, checked before any
+ * packet is built: a name DNS cannot carry is refused with what exactly is
+ * wrong, so "nothing was sent" holds for DNS as it does for SMTP.
  */
-import { domainToASCII, domainToUnicode } from 'node:url';
 import { isIP } from 'node:net';
+import { domainToASCII, domainToUnicode } from 'node:url';
 import { invalidInput } from '../errors.js';
 import { assertSafe } from '../smtp/command.js';
 import type { DomainName } from '../schema/dns.js';
 
-/** MAX_LABEL_OCTETS / MAX_NAME_OCTETS: RFC 1035 §2.3.4 (253 in text form, without the root dot). */
+/** MAX_LABEL_OCTETS: RFC 1035 §2.3.4, a label is at most 63 octets. */
 export const MAX_LABEL_OCTETS = 63;
+/**
+ * MAX_NAME_OCTETS: RFC 1035 §2.3.4 allows 255 octets on the wire; that is
+ * 253 in text once the length octets and the root label are counted.
+ */
 export const MAX_NAME_OCTETS = 253;
-
-// Letters, digits, hyphen (RFC 1123 §2.1); underscore appears in real owner names (SRV, DKIM).
-const LABEL = /^[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?$/;
-
-/** normalizeDomain: a DomainName from user text, or INVALID_INPUT saying what is wrong. */
-export function normalizeDomain(input: string): DomainName {
-  assertSafe('domain', input);
-  const text = input.trim().replace(/\.$/, '');
-  if (text === '') throw invalidInput('domain is empty');
-  if (isIP(text) || /^\[.*\]$/.test(text)) throw invalidInput(`"${input}" is an address, not a mail domain`);
-  for (const label of text.split('.')) checkLabelLength(label, input);
-  const ascii = domainToASCII(text);
-  if (ascii === '') throw invalidInput(`"${input}" is not a valid domain name (IDNA conversion failed)`);
-  if (ascii.length > MAX_NAME_OCTETS) throw invalidInput(`"${input}" is ${ascii.length} octets; a domain name is at most ${MAX_NAME_OCTETS} (RFC 1035 §2.3.4)`);
-  for (const label of ascii.split('.')) {
-    checkLabelLength(label, input);
-    if (!LABEL.test(label)) throw invalidInput(`label "${label}" of "${input}" has characters DNS host names cannot carry (letters, digits, hyphens)`);
-  }
-  return { input, ascii, unicode: domainToUnicode(ascii) || ascii };
-}
-
-function checkLabelLength(label: string, input: string): void {
-  if (label === '') throw invalidInput(`"${input}" has an empty label (two dots in a row, or a leading dot)`);
-  const octets = Buffer.byteLength(label);
-  if (octets > MAX_LABEL_OCTETS) {
-    throw invalidInput(`label "${label.slice(0, 20)}…" of "${input.slice(0, 40)}…" is ${octets} octets; the limit is ${MAX_LABEL_OCTETS} (RFC 1035 §2.3.4)`);
-  }
-}
-
-/** DNS_PORT: RFC 1035 §4.2. */
+/** DNS_PORT: RFC 1035 §4.2, the port DNS servers listen on. */
 export const DNS_PORT = 53;
 
-/** ServerAddress: a DNS server. */
+/** ServerAddress: a DNS server, as an IP literal (no brackets) and a port. */
 export interface ServerAddress {
   address: string;
   port: number;
 }
 
-/** parseResolverAddress: `IP`, `IP:port`, `[IPv6]`, `[IPv6]:port` (addresses only: resolving the resolver would be circular). */
+// Full stops IDNA treats as label separators (UTS #46 §2.3): ASCII, ideographic, fullwidth, halfwidth.
+const SEPARATORS = /[.\u3002\uff0e\uff61]/;
+// LDH (RFC 1035 §2.3.1, RFC 1123 §2.1) plus underscore, which real names carry (_dmarc, _mta-sts, SRV owners).
+const LDH_CHAR = /[^a-z0-9_-]/;
+
+/** short: a label or name as quoted in a message, cut so a 300-octet mistake stays readable. */
+function short(text: string): string {
+  return text.length > 24 ? `${text.slice(0, 20)}…` : text;
+}
+
+/** toALabel: one label in A-label form (lower-case ASCII), or INVALID_INPUT saying why it cannot be one. */
+function toALabel(label: string, input: string): string {
+  if (/^[\u0000-\u007f]*$/.test(label)) {
+    const lower = label.toLowerCase();
+    // A label that claims to be punycode must decode (RFC 5890 §2.3.2.1: otherwise it is a "fake A-label").
+    if (lower.startsWith('xn--') && domainToUnicode(lower) === '') {
+      throw invalidInput(`domain "${short(input)}": label "${short(label)}" starts with xn-- but is not valid punycode (RFC 5891 §5.4)`);
+    }
+    return lower;
+  }
+  // Per label, never the whole name: the WHATWG host parser behind domainToASCII would
+  // otherwise read a numeric last label as IPv4 ("1.2.3" → "1.2.0.3").
+  const ascii = domainToASCII(label);
+  if (ascii === '' || ascii.includes('.')) {
+    throw invalidInput(`domain "${short(input)}": label "${short(label)}" is not a valid internationalized label (IDNA, UTS #46 refuses it)`);
+  }
+  return ascii;
+}
+
+/** checkLabel: the LDH and length rules for one A-label; throws INVALID_INPUT naming the rule broken. */
+function checkLabel(label: string, input: string): void {
+  const octets = Buffer.byteLength(label);
+  if (octets > MAX_LABEL_OCTETS) {
+    throw invalidInput(`domain "${short(input)}": label "${short(label)}" is ${octets} octets; the limit is ${MAX_LABEL_OCTETS} (RFC 1035 §2.3.4)`);
+  }
+  const bad = LDH_CHAR.exec(label);
+  if (bad) {
+    const hex = bad[0].charCodeAt(0).toString(16).padStart(2, '0');
+    throw invalidInput(`domain "${short(input)}": label "${short(label)}" contains "${bad[0]}" (0x${hex}) at offset ${bad.index}; labels are letters, digits, hyphens and underscores (RFC 1035 §2.3.1)`);
+  }
+  if (label.startsWith('-') || label.endsWith('-')) {
+    throw invalidInput(`domain "${short(input)}": label "${short(label)}" starts or ends with a hyphen; host names may not (RFC 1123 §2.1)`);
+  }
+}
+
+/**
+ * normalizeDomain: a domain name from user text, in A-labels (what DNS sees)
+ * and U-labels (what a person reads). Trims, drops one trailing root dot,
+ * lower-cases, converts IDN labels (IDNA via node:url), and refuses control
+ * bytes, IP literals, empty labels, labels over 63 octets, names over 253
+ * octets and characters outside LDH + underscore, with INVALID_INPUT saying
+ * exactly which rule broke. Caveat: it checks syntax only; whether the name
+ * exists is for DNS to say.
+ */
+export function normalizeDomain(input: string): DomainName {
+  assertSafe('domain name', input);
+  const trimmed = input.trim();
+  const text = trimmed.replace(/[.\u3002\uff0e\uff61]$/, '');
+  if (text === '') {
+    throw invalidInput(trimmed === '' ? 'domain name is empty' : `domain "${input}" is only the root; give a name such as example.com`);
+  }
+  if (isIP(text) !== 0 || isIP(text.replace(/^\[(.*)\]$/, '$1')) !== 0) {
+    throw invalidInput(`"${text}" is an IP address, not a domain name; DNS lookups here take names`);
+  }
+  const labels = text.split(SEPARATORS);
+  const empty = labels.indexOf('');
+  if (empty !== -1) {
+    const where = empty === 0 ? 'a leading dot' : 'two dots in a row';
+    throw invalidInput(`domain "${short(input)}": label ${empty + 1} is empty (${where}); every label needs 1 to 63 octets (RFC 1035 §2.3.4)`);
+  }
+  const ascii = labels.map((label) => toALabel(label, input));
+  ascii.forEach((label) => checkLabel(label, input));
+  const name = ascii.join('.');
+  if (name.length > MAX_NAME_OCTETS) {
+    throw invalidInput(`domain "${short(input)}" is ${name.length} octets; the limit is ${MAX_NAME_OCTETS} (255 on the wire, RFC 1035 §2.3.4)`);
+  }
+  const unicode = ascii.map((label) => (label.startsWith('xn--') ? domainToUnicode(label) : label)).join('.');
+  return { input, ascii: name, unicode };
+}
+
+/**
+ * parseResolverAddress: a DNS server from `IP`, `IP:port`, `[IPv6]` or
+ * `[IPv6]:port` (a bare IPv6 literal is always an address; port 53 by
+ * default). Only IP literals: a resolver given by name would need a resolver
+ * to find it. Throws INVALID_INPUT.
+ */
 export function parseResolverAddress(text: string): ServerAddress {
-  assertSafe('--resolver', text);
-  const t = text.trim();
-  const m = /^\[([^\]]+)\](?::(\d{1,5}))?$/.exec(t) ?? (isIP(t) === 6 ? [t, t, undefined] : /^([^:]+)(?::(\d{1,5}))?$/.exec(t));
-  const address = m?.[1];
-  const port = m?.[2] === undefined ? DNS_PORT : Number(m[2]);
-  if (!address || isIP(address) === 0) throw invalidInput(`--resolver "${text}": give an IP address, optionally with :port (e.g. 127.0.0.1:5353 or [::1]:53)`);
-  if (!(port >= 1 && port <= 65535)) throw invalidInput(`--resolver "${text}": port must be 1-65535`);
+  assertSafe('resolver address', text);
+  const value = text.trim();
+  const usage = 'give IP, IP:port or [IPv6]:port';
+  if (value === '') throw invalidInput(`resolver address is empty; ${usage}`);
+  let address = value;
+  let portText: string | undefined;
+  const bracketed = /^\[([^\]]+)\](?::(.*))?$/.exec(value);
+  if (bracketed) {
+    address = bracketed[1]!;
+    portText = bracketed[2];
+    if (isIP(address) !== 6) throw invalidInput(`resolver "${text}": [${address}] is not an IPv6 address`);
+  } else if (isIP(value) === 0 && value.includes(':')) {
+    const colon = value.lastIndexOf(':');
+    address = value.slice(0, colon);
+    portText = value.slice(colon + 1);
+    if (address.includes(':')) throw invalidInput(`resolver "${text}": write an IPv6 address with a port as [addr]:port`);
+  }
+  if (isIP(address) === 0) {
+    throw invalidInput(`resolver "${text}": "${address}" is not an IP address; ${usage} (a name would need a resolver to find the resolver)`);
+  }
+  if (portText === undefined) return { address, port: DNS_PORT };
+  const port = /^\d{1,5}$/.test(portText) ? Number(portText) : NaN;
+  if (!(port >= 1 && port <= 65535)) throw invalidInput(`resolver "${text}": port "${portText}" is not a number from 1 to 65535`);
   return { address, port };
 }

@@ -1,106 +1,167 @@
 /**
- * How a query reaches a server. Pluggable (DNS over HTTPS is the next
- * transport); the default speaks UDP and, for truncated answers, TCP with
- * RFC 7766's two-byte length framing.
+ * How a query reaches a server and its answer comes back. Pluggable (DNS
+ * over HTTPS is the next transport); the default speaks UDP and TCP. A
+ * transport resolves only with the answer to the query it was given, so each
+ * one applies its medium's matching rule: over UDP a packet that is not our
+ * answer is ignored (it may be stray or spoofed; the real one may follow),
+ * over a TCP connection of our own it can only be a broken server.
  */
 import { createSocket } from 'node:dgram';
-import { connect } from 'node:net';
-import { isIP } from 'node:net';
+import { connect, isIP } from 'node:net';
+import type { DnsExchange } from '../schema/dns.js';
+import { formatEndpoint } from '../core/target.js';
 import type { ServerAddress } from './name.js';
+import { answerMismatch } from './wire.js';
 
-/** TransportError: why an exchange produced no answer. */
+/** TransportFailure: why an exchange produced no answer; the first three are ExchangeSchema outcomes. */
+export type TransportFailure = 'timeout' | 'network-error' | 'malformed' | 'aborted';
+
+/** TransportError: the one error a transport rejects with; `kind` classifies it, the message says what happened. */
 export class TransportError extends Error {
-  constructor(readonly kind: 'timeout' | 'network-error' | 'malformed', message: string) {
-    super(message);
+  constructor(readonly kind: TransportFailure, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'TransportError';
   }
 }
 
-/** ExchangeOptions: deadline, cancellation, and which packets count as the answer. */
+/** ExchangeOptions: the deadline for this one try, cancellation, and whether to use TCP (after a truncated UDP answer). */
 export interface ExchangeOptions {
   timeoutMs: number;
   signal?: AbortSignal;
-  /** accept: whether a received packet answers our query (UDP keeps waiting past strangers; throws for garbage). */
-  accept: (bytes: Buffer) => boolean;
+  tcp: boolean;
 }
 
-/** DnsTransport: one query, one answer. */
+/**
+ * DnsTransport: one query, one answer. `exchange` resolves with the whole
+ * response message, already checked to answer `query` (answerMismatch or the
+ * transport's equivalent), or rejects with a TransportError. `protocol` is
+ * what the trace calls an exchange made with the given `tcp` option.
+ */
 export interface DnsTransport {
-  readonly name: 'udp' | 'tcp' | 'https';
+  protocol(tcp: boolean): DnsExchange['transport'];
   exchange(query: Buffer, server: ServerAddress, opts: ExchangeOptions): Promise<Buffer>;
 }
 
-/** MAX_TCP_MESSAGE: the framing allows 65535 octets; more is a broken server. */
-const MAX_TCP_MESSAGE = 65_535;
+/** MAX_TCP_MESSAGE_OCTETS: the two-byte length prefix caps a message at 65535 octets (RFC 1035 §4.2.2). */
+export const MAX_TCP_MESSAGE_OCTETS = 65_535;
 
-function withDeadline<T>(opts: ExchangeOptions, run: (done: (err?: Error, value?: T) => void) => () => void): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    let cleanup: () => void = () => undefined;
-    const done = (err?: Error, value?: T): void => {
+type Finish = (err?: TransportError, answer?: Buffer) => void;
+interface Running {
+  release(): void;
+  /** timeoutDetail: what to add to the timeout message (packets ignored, bytes received). */
+  timeoutDetail(): string;
+}
+
+/**
+ * settle: runs one exchange under its deadline and the caller's signal;
+ * whichever of answer, failure, timeout or abort comes first wins, and the
+ * socket is released exactly once.
+ */
+function settle(opts: ExchangeOptions, what: string, start: (finish: Finish) => Running): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    if (opts.signal?.aborted) return reject(new TransportError('aborted', `cancelled before querying ${what}`));
+    let running: Running | undefined;
+    let settled = false;
+    const finish: Finish = (err, answer) => {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
       opts.signal?.removeEventListener('abort', onAbort);
-      cleanup();
+      running?.release();
       if (err) reject(err);
-      else resolve(value as T);
+      else resolve(answer!);
     };
-    const onAbort = (): void => done(new TransportError('timeout', 'cancelled'));
-    const timer = setTimeout(() => done(new TransportError('timeout', `no answer within ${opts.timeoutMs}ms`)), opts.timeoutMs);
-    if (opts.signal?.aborted) return done(new TransportError('timeout', 'cancelled'));
+    const onAbort = (): void => finish(new TransportError('aborted', `cancelled while waiting for ${what}`));
+    const timer = setTimeout(() => {
+      finish(new TransportError('timeout', `no answer from ${what} within ${opts.timeoutMs}ms${running?.timeoutDetail() ?? ''}`));
+    }, opts.timeoutMs);
     opts.signal?.addEventListener('abort', onAbort, { once: true });
-    cleanup = run(done);
+    try {
+      running = start(finish);
+    } catch (err) {
+      // Node throws synchronously for arguments no socket can take (a port out of range).
+      return finish(new TransportError('network-error', `cannot query ${what}: ${(err as Error).message}`, { cause: err }));
+    }
+    if (settled) running.release(); // finished before `running` was set
   });
 }
 
-/** UDP_TRANSPORT: a connected datagram socket per query (so ICMP port unreachable surfaces as ECONNREFUSED). */
-export const UDP_TRANSPORT: DnsTransport = {
-  name: 'udp',
-  exchange: (query, server, opts) => withDeadline<Buffer>(opts, (done) => {
-    const socket = createSocket(isIP(server.address) === 6 ? 'udp6' : 'udp4');
-    socket.on('error', (err: NodeJS.ErrnoException) => done(new TransportError('network-error', `${err.code ?? 'error'}: ${err.message}`)));
-    socket.on('message', (msg) => {
-      try {
-        if (opts.accept(msg)) done(undefined, msg);
-      } catch (err) {
-        done(new TransportError('malformed', `unparseable answer: ${(err as Error).message}`));
-      }
-    });
-    socket.connect(server.port, server.address, () => socket.send(query));
-    return () => {
-      try {
-        socket.close();
-      } catch {
-        // Already closed by an error: nothing left to release.
-      }
-    };
-  }),
-};
+/** socketFailure: a network-error naming what the errno means here (ECONNREFUSED over UDP is an ICMP port unreachable). */
+function socketFailure(err: NodeJS.ErrnoException, what: string, tcp: boolean): TransportError {
+  const code = err.code ?? 'socket error';
+  const meaning = code !== 'ECONNREFUSED' ? code : tcp ? 'connection refused (RST)' : 'port unreachable (ICMP), nothing listens';
+  return new TransportError('network-error', `${meaning} at ${what}`, { cause: err });
+}
 
-/** TCP_TRANSPORT: one connection per query, two-byte length prefix both ways (RFC 7766 §8). */
-export const TCP_TRANSPORT: DnsTransport = {
-  name: 'tcp',
-  exchange: (query, server, opts) => withDeadline<Buffer>(opts, (done) => {
-    const socket = connect({ host: server.address, port: server.port });
-    let buf = Buffer.alloc(0);
-    socket.on('connect', () => {
-      const len = Buffer.alloc(2);
-      len.writeUInt16BE(query.length);
-      socket.write(Buffer.concat([len, query]));
+/**
+ * exchangeUdp: a datagram socket per query, connect()ed to the server, so the
+ * kernel drops packets from any other source and an ICMP port unreachable
+ * comes back as ECONNREFUSED instead of a silent timeout.
+ */
+function exchangeUdp(query: Buffer, server: ServerAddress, opts: ExchangeOptions): Promise<Buffer> {
+  const what = `${formatEndpoint(server.address, server.port)} (udp)`;
+  return settle(opts, what, (finish) => {
+    const socket = createSocket(isIP(server.address) === 6 ? 'udp6' : 'udp4');
+    const ignored: string[] = [];
+    socket.on('error', (err) => finish(socketFailure(err, what, false)));
+    socket.on('message', (msg) => {
+      const why = answerMismatch(query, msg);
+      if (why === undefined) finish(undefined, msg);
+      else ignored.push(why); // RFC 5452 §9.1: not our answer; keep listening for the real one
     });
-    socket.on('data', (chunk) => {
+    socket.connect(server.port, server.address, () => {
+      socket.send(query, (err) => { if (err) finish(socketFailure(err, what, false)); });
+    });
+    return {
+      release: () => { try { socket.close(); } catch { /* already closed after an error */ } },
+      timeoutDetail: () => (ignored.length === 0 ? '' : `; ignored ${ignored.length} packet(s) that did not answer our query (${ignored[0]})`),
+    };
+  });
+}
+
+/**
+ * exchangeTcp: one connection per query, the message and its two-byte length
+ * prefix in one write (RFC 7766 §8), the answer read up to its declared
+ * length and never beyond MAX_TCP_MESSAGE_OCTETS.
+ */
+function exchangeTcp(query: Buffer, server: ServerAddress, opts: ExchangeOptions): Promise<Buffer> {
+  const what = `${formatEndpoint(server.address, server.port)} (tcp)`;
+  return settle(opts, what, (finish) => {
+    const socket = connect({ host: server.address, port: server.port, noDelay: true });
+    let buf = Buffer.alloc(0);
+    const need = (): number => (buf.length >= 2 ? buf.readUInt16BE(0) : NaN);
+    socket.on('connect', () => {
+      const prefix = Buffer.alloc(2);
+      prefix.writeUInt16BE(query.length);
+      socket.write(Buffer.concat([prefix, query]));
+    });
+    socket.on('data', (chunk: Buffer) => {
       buf = Buffer.concat([buf, chunk]);
       if (buf.length < 2) return;
-      const need = buf.readUInt16BE(0);
-      if (buf.length > MAX_TCP_MESSAGE + 2) return done(new TransportError('malformed', 'answer longer than its length prefix'));
-      if (buf.length < need + 2) return;
-      const msg = buf.subarray(2, need + 2);
-      try {
-        if (opts.accept(msg)) done(undefined, msg);
-        else done(new TransportError('malformed', 'TCP answer does not match the query'));
-      } catch (err) {
-        done(new TransportError('malformed', `unparseable answer: ${(err as Error).message}`));
-      }
+      if (need() === 0) return finish(new TransportError('malformed', `${what} sent a zero-length message`));
+      if (buf.length < 2 + need()) return;
+      const answer = buf.subarray(2, 2 + need());
+      const why = answerMismatch(query, answer);
+      // On our own connection nobody else can answer: a mismatch is a broken server (RFC 7766 §7).
+      finish(why === undefined ? undefined : new TransportError('malformed', `${what} answered something else: ${why}`), answer);
     });
-    socket.on('end', () => done(new TransportError('network-error', 'connection closed before a full answer')));
-    socket.on('error', (err: NodeJS.ErrnoException) => done(new TransportError('network-error', `${err.code ?? 'error'}: ${err.message}`)));
-    return () => socket.destroy();
-  }),
+    socket.on('end', () => finish(buf.length === 0
+      ? new TransportError('network-error', `${what} closed the connection without answering`)
+      : new TransportError('malformed', `${what} closed the connection mid-answer (${Math.max(0, buf.length - 2)} of ${need() || '?'} bytes)`)));
+    socket.on('error', (err) => finish(socketFailure(err, what, true)));
+    return {
+      release: () => socket.destroy(),
+      timeoutDetail: () => (buf.length === 0 ? '' : `; ${Math.max(0, buf.length - 2)} of ${need() || '?'} bytes received`),
+    };
+  });
+}
+
+/**
+ * UDP_TCP_TRANSPORT: classic DNS (RFC 1035 §4.2): UDP, or TCP when asked
+ * (after a truncated answer, RFC 7766 §5). Stateless, so one instance serves
+ * every resolver.
+ */
+export const UDP_TCP_TRANSPORT: DnsTransport = {
+  protocol: (tcp) => (tcp ? 'tcp' : 'udp'),
+  exchange: (query, server, opts) => (opts.tcp ? exchangeTcp : exchangeUdp)(query, server, opts),
 };

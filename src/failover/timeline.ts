@@ -3,7 +3,7 @@
  * to the attempts a real MTA makes (RFC 5321 §5.1 order), what each costs,
  * where the mail lands and after how long — or the queue it sits in.
  */
-import type { AddressOutcome, MxResult } from '../schema/mx.js';
+import type { AddressOutcome, AddressProbe, MxResult } from '../schema/mx.js';
 import type { Assumption, Delivery, FailoverResult, Queue, TimelineAttempt } from '../schema/failover.js';
 import { formatDuration } from '../core/timeouts.js';
 import { senderOrder } from '../probes/mx-verdict.js';
@@ -42,7 +42,7 @@ export function buildTimeline(walk: MxResult, profile: SenderProfile, assume: As
     }
     const assumed = matchAssumption(assumptions, o.host, o.address.address);
     const outcome: AddressOutcome = assumed ? (assumed.mode === 'refused' ? 'refused' : 'connect-timeout') : o.address.outcome;
-    const { costMs, basis } = cost(outcome, o.address.ms, o.address.connectMs, profile);
+    const { costMs, basis } = cost(outcome, o.address, profile);
     const attempt = { host: o.host, preference: o.preference, address: o.address.address, outcome, assumed: !!assumed, startMs: clock, costMs, basis };
     attempts.push(attempt);
     clock += costMs;
@@ -68,7 +68,8 @@ function matchAssumption(assumptions: Assumption[], host: string, address: strin
   return hit;
 }
 
-function cost(outcome: AddressOutcome, measuredMs: number, connectMs: number | undefined, p: SenderProfile): Pick<TimelineAttempt, 'costMs' | 'basis'> {
+function cost(outcome: AddressOutcome, measured: AddressProbe, p: SenderProfile): Pick<TimelineAttempt, 'costMs' | 'basis'> {
+  const { ms: measuredMs, connectMs } = measured;
   switch (outcome) {
     case 'connect-timeout':
       return { costMs: p.connectTimeoutMs, basis: 'sender-connect-timeout' };
@@ -76,6 +77,9 @@ function cost(outcome: AddressOutcome, measuredMs: number, connectMs: number | u
     case 'io-timeout':
       return { costMs: (connectMs ?? 0) + p.greetingTimeoutMs, basis: 'sender-greeting-timeout' };
     case 'refused':
+      // A RST costs one round trip. An assumed refusal of an address that really answered costs its SYN-ACK time,
+      // not its whole session (or, for a blackholed one, our connect timeout).
+      if (measured.outcome !== 'refused') return { costMs: connectMs ?? REFUSED_FALLBACK_MS, basis: 'measured' };
       return { costMs: Math.max(measuredMs, connectMs ?? 0) || REFUSED_FALLBACK_MS, basis: 'measured' };
     default:
       return { costMs: measuredMs, basis: 'measured' };

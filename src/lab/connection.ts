@@ -8,6 +8,7 @@
 import type { Socket } from 'node:net';
 import { TLSSocket, type SecureContext } from 'node:tls';
 import { Conversation, type Step } from './conversation.js';
+import type { GreylistStore } from './greylist.js';
 import type { Personality } from './personality.js';
 
 /** MAX_LINE_OCTETS: longest command line taken (RFC 5321 §4.5.3.1.4 says 512; real servers allow more, so the lab does too). */
@@ -35,10 +36,14 @@ export interface ConnectionOptions {
   mailDomains?: readonly string[];
   /** tlsContext: the host's certificate, needed when it offers STARTTLS (made on first use, so it may take a moment). */
   tlsContext?: () => Promise<SecureContext>;
+  /** greylist: the host's greylisting memory, shared by all its connections. */
+  greylist?: GreylistStore;
   /** log: called for every command line received, in order, with whether TLS was up. */
   log(line: string, tls: boolean): void;
-  /** onClose: called once the socket is gone. */
-  onClose(): void;
+  /** onReply: called with the code of every reply written (greeting included). */
+  onReply?(code: number): void;
+  /** onClose: called once the socket is gone; `closedBy` says whether the host hung up first (QUIT's 221, a 421) or the client did. */
+  onClose(closedBy: 'server' | 'client'): void;
 }
 
 /** LabConnection: see the module comment. */
@@ -52,25 +57,37 @@ export class LabConnection {
   private overflowed = false;
   private tls = false;
   private closed = false;
+  private hungUp = false;
+  private corked = false;
 
   constructor(private readonly raw: Socket, private readonly opts: ConnectionOptions) {
     this.stream = raw;
-    this.conversation = new Conversation(opts.personality, { name: opts.hostname, mailDomains: opts.mailDomains ?? [] });
+    this.conversation = new Conversation(opts.personality, {
+      name: opts.hostname, mailDomains: opts.mailDomains ?? [], client: raw.remoteAddress ?? '', ...(opts.greylist ? { greylist: opts.greylist } : {}),
+    });
   }
 
   /** start: listen, greet, and answer commands until either side closes. */
   start(): void {
     // Resets and aborted handshakes are ordinary client behaviour; they end this connection only.
-    this.raw.on('error', () => this.destroy());
+    this.raw.on('error', () => this.lost());
     this.raw.once('close', () => this.finish());
     this.raw.on('data', this.onData);
+    // Replies go out when we say so (see write), never held back by Nagle waiting for a delayed ACK.
+    this.raw.setNoDelay(true);
     // A silent host keeps the socket for as long as the client does.
     if (this.conversation.speaks) this.raw.setTimeout(IDLE_TIMEOUT_MS, this.onIdle);
     this.serve().catch(() => this.destroy());
   }
 
-  /** destroy: drop the connection now (lab shutdown, a broken client). */
+  /** destroy: the host drops the connection now (lab shutdown, a broken client). */
   destroy(): void {
+    if (!this.closed) this.hungUp = true;
+    this.lost();
+  }
+
+  /** lost: the connection is gone from under us (a reset, a failed handshake): close what is left. */
+  private lost(): void {
     this.stream.destroy();
     this.raw.destroy();
   }
@@ -84,7 +101,7 @@ export class LabConnection {
     }
   }
 
-  /** perform: one Step; false once the conversation is over. */
+  /** perform: one Step and the Steps it chains (`then`); false once the conversation is over. */
   private async perform(step: Step): Promise<boolean> {
     if (step.delayMs) await this.sleep(step.delayMs);
     // The certificate is ready before the 220 goes out, so the upgrade right after it stays synchronous.
@@ -96,7 +113,7 @@ export class LabConnection {
       return false;
     }
     if (step.after === 'starttls') this.upgrade(context);
-    return true;
+    return step.then ? this.perform(step.then) : true;
   }
 
   private readonly onData = (chunk: Buffer): void => {
@@ -144,10 +161,13 @@ export class LabConnection {
       return Promise.resolve(item);
     }
     if (this.closed) return Promise.resolve(null);
+    this.flush();
     return new Promise((resolve) => { this.waiting = resolve; });
   }
 
   private sleep(ms: number): Promise<void> {
+    // Replies already made go out before the pause: delays apply per reply.
+    this.flush();
     return new Promise((resolve) => {
       const wake = (): void => {
         clearTimeout(this.sleeping?.timer);
@@ -158,13 +178,33 @@ export class LabConnection {
     });
   }
 
+  /**
+   * write: one reply. While more pipelined commands wait, replies are held
+   * and sent together once the input is used up, as Postfix does; a host
+   * with a reply delay (nopipe) answers strictly one line at a time, so each
+   * of its replies leaves alone.
+   */
   private write(lines: string[]): void {
     if (lines.length === 0 || this.closed) return;
+    if (!this.corked && this.queue.length > 0 && !this.opts.personality.replyDelayMs) {
+      this.stream.cork();
+      this.corked = true;
+    }
     this.stream.write(lines.map((l) => `${l}\r\n`).join(''));
+    if (this.queue.length === 0) this.flush();
+    this.opts.onReply?.(Number(lines.at(-1)!.slice(0, 3)));
     if (this.stream.writableLength > MAX_UNSENT_OCTETS) this.destroy();
   }
 
+  private flush(): void {
+    if (!this.corked) return;
+    this.corked = false;
+    this.stream.uncork();
+  }
+
   private end(): void {
+    this.hungUp = true;
+    this.flush();
     this.stream.end();
     setTimeout(() => this.destroy(), CLOSE_GRACE_MS).unref();
   }
@@ -185,13 +225,14 @@ export class LabConnection {
     // No certificate is a lab bug; a client that pipelined so much before STARTTLS that reading
     // was paused is no honest client (RFC 2920 §3.1: STARTTLS ends a group). Both: just close.
     if (!context || this.raw.isPaused()) return this.destroy();
+    this.flush();
     this.queue.length = 0;
     this.pending = EMPTY;
     this.raw.off('data', this.onData);
     this.raw.setTimeout(0);
     const tls = new TLSSocket(this.raw, { isServer: true, secureContext: context });
     this.stream = tls;
-    tls.on('error', () => this.destroy());
+    tls.on('error', () => this.lost());
     // The TLS socket now owns the handle; the raw socket may not report the close itself.
     tls.once('close', () => { this.raw.destroy(); this.finish(); });
     tls.setTimeout(TLS_HANDSHAKE_TIMEOUT_MS, () => { if (!this.tls) this.destroy(); });
@@ -210,6 +251,6 @@ export class LabConnection {
     const waiter = this.waiting;
     this.waiting = undefined;
     waiter?.(null);
-    this.opts.onClose();
+    this.opts.onClose(this.hungUp ? 'server' : 'client');
   }
 }

@@ -6,7 +6,8 @@
  * feeding it lines.
  */
 import { Directory, parseAddress, type Address } from './directory.js';
-import { hostnameOf, type LegacyVerb, type Personality, type ReplySpec } from './personality.js';
+import { GreylistStore } from './greylist.js';
+import { hostnameOf, type Greylisting, type LegacyVerb, type Personality, type ReplySpec } from './personality.js';
 
 /** Step: what the connection does for one command. */
 export interface Step {
@@ -16,6 +17,20 @@ export interface Step {
   delayMs?: number;
   /** after: once the reply is written, close the connection or start TLS (RFC 3207 §4). */
   after?: 'close' | 'starttls';
+  /** then: a reply the host sends next without waiting for a command (Postfix's 421 once the error limit is reached). */
+  then?: Step;
+}
+
+/** ConversationHost: who a Conversation is, and what it shares with the host's other connections. */
+export interface ConversationHost {
+  /** name: the name it answers as; default the personality's own host (`esmtp.lab.test`). */
+  name?: string;
+  /** mailDomains: the other domains RCPT takes mail for. */
+  mailDomains?: readonly string[];
+  /** client: the client's IP address (greylisting keys on it). */
+  client?: string;
+  /** greylist: the host's triplet memory, shared by its connections; default one of this conversation's own. */
+  greylist?: GreylistStore;
 }
 
 interface State {
@@ -25,6 +40,12 @@ interface State {
   /** mailFrom: the reverse path once MAIL (or SEND/SOML/SAML) opened a transaction. */
   mailFrom: string | null;
   recipients: number;
+  /** rcptsInTransaction: RCPT commands since MAIL, accepted or not (RcptPolicy.maxRecipients). */
+  rcptsInTransaction: number;
+  /** rcptsInSession: every RCPT command of the session (Fault.afterRcpts). */
+  rcptsInSession: number;
+  /** errors: 4xx/5xx replies sent so far (ErrorLimits). */
+  errors: number;
   tls: boolean;
 }
 
@@ -41,6 +62,8 @@ export function frame(code: number, lines: readonly string[]): string[] {
 }
 
 const reply = (code: number, ...lines: string[]): Step => ({ lines: frame(code, lines) });
+const codeOf = (step: Step): number => Number(step.lines.at(-1)?.slice(0, 3));
+const bare = (path: string): string => path.replace(/^<|>$/g, '');
 
 /** splitCommand: "mail FROM:<a>" to verb "MAIL" and argument "FROM:<a>" (verbs are case-insensitive, RFC 5321 §2.4). */
 export function splitCommand(line: string): { verb: string; arg: string } {
@@ -55,7 +78,9 @@ export class Conversation {
   /** hostname: the name this host answers as. */
   readonly hostname: string;
   private readonly dir: Directory;
-  private readonly state: State = { refused: false, hello: null, mailFrom: null, recipients: 0, tls: false };
+  private readonly state: State = { refused: false, hello: null, mailFrom: null, recipients: 0, rcptsInTransaction: 0, rcptsInSession: 0, errors: 0, tls: false };
+  private readonly client: string;
+  private readonly greylist: GreylistStore;
   private readonly handlers: Record<string, Handler> = {
     HELO: (a) => this.helo(a),
     EHLO: (a) => this.ehlo(a),
@@ -79,14 +104,12 @@ export class Conversation {
     HELP: (a, v) => this.legacy(v as LegacyVerb, a),
   };
 
-  /**
-   * Conversation: `host.name` is the name it answers as (default the
-   * personality's own host, `esmtp.lab.test`); `host.mailDomains` the other
-   * domains RCPT takes mail for.
-   */
-  constructor(private readonly p: Personality, host: { name?: string; mailDomains?: readonly string[] } = {}) {
+  /** Conversation: one session of personality `p` on `host` (see ConversationHost). */
+  constructor(private readonly p: Personality, host: ConversationHost = {}) {
     this.hostname = host.name ?? hostnameOf(p);
     this.dir = new Directory(p, this.hostname, host.mailDomains);
+    this.client = host.client ?? '';
+    this.greylist = host.greylist ?? new GreylistStore();
   }
 
   /** speaks: false for a host that never says anything (its greeting is null). */
@@ -105,16 +128,12 @@ export class Conversation {
   /** handle: the Step for one command line (CRLF already removed); null when the host never speaks. */
   handle(line: string): Step | null {
     if (!this.speaks) return null;
-    const { verb, arg } = splitCommand(line);
-    // RFC 5321 §3.1: after a 554 greeting the server waits for QUIT and answers anything else with 503.
-    if (this.state.refused) return verb === 'QUIT' ? this.quit() : reply(503, '5.5.1 Error: no SMTP service here; send QUIT');
-    const handler = Object.hasOwn(this.handlers, verb) ? this.handlers[verb] : undefined;
-    return handler ? handler(arg, verb) : reply(500, '5.5.2 Error: command not recognized');
+    return this.paced(this.dispatch(line));
   }
 
   /** tlsStarted: the handshake finished; RFC 3207 §4.2 voids everything before it, so the client must say EHLO again. */
   tlsStarted(): void {
-    Object.assign(this.state, { hello: null, mailFrom: null, recipients: 0, tls: true });
+    Object.assign(this.state, { hello: null, mailFrom: null, recipients: 0, rcptsInTransaction: 0, tls: true });
   }
 
   /** lineTooLong: the reply to an overlong line, after which the connection closes (the rest of it cannot be framed). */
@@ -127,9 +146,36 @@ export class Conversation {
     return this.speaks ? { ...reply(421, `4.4.2 ${this.hostname} Error: timeout exceeded`), after: 'close' } : null;
   }
 
-  private spec(s: ReplySpec, arg: string): Step {
+  private dispatch(line: string): Step {
+    const { verb, arg } = splitCommand(line);
+    // RFC 5321 §3.1: after a 554 greeting the server waits for QUIT and answers anything else with 503.
+    if (this.state.refused) return verb === 'QUIT' ? this.quit() : reply(503, '5.5.1 Error: no SMTP service here; send QUIT');
+    const handler = Object.hasOwn(this.handlers, verb) ? this.handlers[verb] : undefined;
+    return handler ? handler(arg, verb) : reply(500, '5.5.2 Error: command not recognized');
+  }
+
+  /**
+   * paced: a command's Step with the host's reply delay and error limits.
+   * Like Postfix's smtpd_chat_reply, the sleep comes before any reply once
+   * the soft limit is reached, and the error that reaches the hard limit is
+   * followed by the 421 without waiting for another command.
+   */
+  private paced(step: Step): Step {
+    const lim = this.p.errorLimits;
+    let delayMs = (step.delayMs ?? 0) + (this.p.replyDelayMs ?? 0);
+    if (lim && this.state.errors >= lim.soft) delayMs += lim.sleepMs;
+    const out: Step = delayMs > 0 ? { ...step, delayMs } : step;
+    if (!lim || codeOf(step) < 400) return out;
+    this.state.errors++;
+    if (this.state.errors < lim.hard || step.after === 'close') return out;
+    const sleep = this.state.errors >= lim.soft ? lim.sleepMs : 0;
+    return { ...out, then: { ...reply(421, `4.7.0 ${this.hostname} Error: too many errors`), delayMs: sleep, after: 'close' } };
+  }
+
+  /** spec: a ReplySpec made a Step: `{host}`, `{arg}` and `{domain}` filled in. */
+  private spec(s: ReplySpec, arg: string, domain = ''): Step {
     const lines = typeof s.text === 'string' ? [s.text] : s.text;
-    return reply(s.code, ...lines.map((l) => l.replaceAll('{host}', this.hostname).replaceAll('{arg}', arg)));
+    return reply(s.code, ...lines.map((l) => l.replaceAll('{host}', this.hostname).replaceAll('{arg}', arg).replaceAll('{domain}', domain)));
   }
 
   private helo(arg: string): Step {
@@ -156,20 +202,37 @@ export class Conversation {
     if (this.state.mailFrom !== null) return reply(503, '5.5.1 Error: nested MAIL command');
     const m = /^FROM:\s*(<[^<>]*>)(?:\s.*)?$/i.exec(arg);
     if (!m) return reply(501, '5.5.4 Syntax: MAIL FROM:<address>');
+    this.resetTransaction();
     this.state.mailFrom = m[1]!;
     return reply(250, '2.1.0 Ok');
   }
 
+  /** rcpt: RCPT TO, with the checks in Postfix's order: fault, syntax, recipient cap, relay, greylisting, user (see RcptPolicy). */
   private rcpt(arg: string): Step {
+    const fault = this.p.fault;
+    if (fault && ++this.state.rcptsInSession > fault.afterRcpts) return { ...this.spec(fault.reply, arg), after: 'close' };
     if (this.state.mailFrom === null) return reply(503, '5.5.1 Error: need MAIL command');
     const m = /^TO:\s*(<[^<>]*>)(?:\s.*)?$/i.exec(arg);
     if (!m) return reply(501, '5.5.4 Syntax: RCPT TO:<address>');
     const a = parseAddress(m[1]!);
     if (!a) return reply(501, '5.1.3 Bad recipient address syntax');
-    if (!this.dir.isOurs(a)) return reply(554, `5.7.1 ${this.dir.address(a)}: Relay access denied`);
-    if (!this.dir.deliverable(a)) return reply(550, `5.1.1 ${this.dir.address(a)}: Recipient address rejected: User unknown`);
+    const policy = this.p.rcpt ?? {};
+    // RFC 5321 §4.5.3.1.10: 452 for recipients over the server's limit; the client may go on in a new transaction.
+    if (policy.maxRecipients !== undefined && ++this.state.rcptsInTransaction > policy.maxRecipients) return reply(452, '4.5.3 Error: too many recipients');
+    const shown = this.dir.address(a);
+    if (!this.dir.isOurs(a)) return reply(554, `5.7.1 ${shown}: Relay access denied`);
+    if (policy.greylist && this.greylisted(a, policy.greylist)) return this.spec(policy.greylist.reply, shown, a.domain ?? this.hostname);
+    if (!policy.catchAll && !this.dir.deliverable(a)) {
+      return policy.unknown ? this.spec(policy.unknown, shown) : reply(550, `5.1.1 ${shown}: Recipient address rejected: User unknown`);
+    }
     this.state.recipients++;
     return reply(250, '2.1.5 Ok');
+  }
+
+  /** greylisted: whether this RCPT's triplet is still to be deferred. */
+  private greylisted(a: Address, g: Greylisting): boolean {
+    const triplet = { client: this.client, sender: bare(this.state.mailFrom ?? ''), recipient: `${a.local}@${a.domain ?? this.hostname}` };
+    return this.greylist.check(triplet, g.delayMs) === 'defer';
   }
 
   private data(chunked: boolean): Step {
@@ -251,5 +314,6 @@ export class Conversation {
   private resetTransaction(): void {
     this.state.mailFrom = null;
     this.state.recipients = 0;
+    this.state.rcptsInTransaction = 0;
   }
 }

@@ -3,13 +3,18 @@
  * demo, tests and benchmarks. Hosts are declarative Personalities played by
  * one engine (personality.ts for the fields, personalities.ts for the kinds);
  * the MX-walk scenarios (scenarios.ts) add hosts and a DNS zone (zone.ts)
- * served by the lab's own DNS server; one address is a blackhole.
+ * served by the lab's own DNS server; one address is a blackhole. Scenario
+ * hosts for `verify` (catchall.test, greylist.test, throttle.test,
+ * rcptcap.test, drop421.test, nopipe.test) play the RCPT policies, and
+ * startLatencyProxy slows any of it down for benchmarks.
  */
 export { startLab, describeLab, DEFAULT_LAB_PORT, MAX_LOG_ENTRIES } from './lab.js';
-export type { Lab, LabHost, LabLogEntry, LabOptions, LabRow } from './lab.js';
-export { PERSONALITIES, SLOW_GREETING_MS } from './personalities.js';
+export type { Lab, LabHost, LabLogEntry, LabSession, LabOptions, LabRow } from './lab.js';
+export { PERSONALITIES, SLOW_GREETING_MS, GREYLIST_DELAY_MS, POSTFIX_ERROR_LIMITS, RCPT_CAP, DROP_AFTER_RCPTS, NOPIPE_REPLY_DELAY_MS } from './personalities.js';
 export { LAB_DOMAIN, LEGACY_VERBS, hostnameOf } from './personality.js';
-export type { Personality, ReplySpec, LookupMode, LegacyVerb, LabUser, Greeting } from './personality.js';
+export type { Personality, ReplySpec, LookupMode, LegacyVerb, LabUser, Greeting, RcptPolicy, Greylisting, ErrorLimits, Fault } from './personality.js';
+export { GreylistStore, MAX_TRIPLETS, type Triplet } from './greylist.js';
+export { startLatencyProxy, type LatencyProxy, type LatencyProxyOptions, type Endpoint } from './latency-proxy.js';
 export { LAB_SCENARIOS, RECORD_TTL_S } from './scenarios.js';
 export type { LabScenario, ScenarioHost } from './scenarios.js';
 export { LAB_HOSTS, labHostTable } from './hosts.js';
@@ -22,4 +27,4 @@ export { answerQuery, MAX_UDP_PAYLOAD, CLASSIC_UDP_PAYLOAD } from './dns-answer.
 export { startBlackhole, BLACKHOLE_VERIFY_MS, NFT_TABLE_PREFIX } from './blackhole.js';
 export type { Blackhole, BlackholeMethod } from './blackhole.js';
 export { LAB_CA_NAME } from './certs.js';
-export { Conversation, frame, splitCommand, type Step } from './conversation.js';
+export { Conversation, frame, splitCommand, type Step, type ConversationHost } from './conversation.js';

@@ -7,12 +7,13 @@
  * is logged. Nothing listens beyond 127.0.0.0/8 and ::1; root is used only
  * for the nftables blackhole, and only when we already are root.
  */
-import type { Server, Socket } from 'node:net';
+import type { Server } from 'node:net';
 import { invalidInput } from '../errors.js';
 import { formatEndpoint } from '../core/target.js';
 import { startBlackhole, type Blackhole, type BlackholeMethod } from './blackhole.js';
 import { createLabPki, type LabPki } from './certs.js';
-import { LabConnection } from './connection.js';
+import { acceptor, record, MAX_LOG_ENTRIES, type LabLogEntry, type LabSession, type Logs } from './accept.js';
+import type { LabConnection } from './connection.js';
 import { listenHosts } from './listen.js';
 import { DEFAULT_LAB_DNS_PORT, startDnsServer, type DnsQueryLog, type LabDnsServer } from './dns-server.js';
 import { labHostTable, type LabHostSpec } from './hosts.js';
@@ -21,10 +22,10 @@ import type { Personality } from './personality.js';
 import { LAB_SCENARIOS } from './scenarios.js';
 import { buildZone, Zone } from './zone.js';
 
+export { MAX_LOG_ENTRIES, type LabLogEntry, type LabSession };
+
 /** DEFAULT_LAB_PORT: the submission-alternate port, unprivileged and familiar to mail admins. */
 export const DEFAULT_LAB_PORT = 2525;
-/** MAX_LOG_ENTRIES: `lab.log` and `lab.dnsLog` each keep the newest entries up to this many, so a long-running lab stays small. */
-export const MAX_LOG_ENTRIES = 10_000;
 
 /**
  * LabHost: one host of the lab. `listening` is false for a host where no
@@ -51,22 +52,6 @@ export interface LabHost {
   scenario: string | null;
 }
 
-/** LabLogEntry: one command line a lab host received, as received (CRLF removed). */
-export interface LabLogEntry {
-  /** at: Date.now() when it arrived. */
-  at: number;
-  /** host: the host name (`esmtp.lab.test`). */
-  host: string;
-  personality: string;
-  /** conn: the connection's number, counting from 1 across the lab. */
-  conn: number;
-  /** remote: the client's "address:port". */
-  remote: string;
-  /** tls: whether the line came over TLS. */
-  tls: boolean;
-  line: string;
-}
-
 /** Lab: a running lab. Call close() when done: it holds sockets, a temp file, and for the blackhole a child process or an nftables table. */
 export interface Lab {
   hosts: LabHost[];
@@ -84,6 +69,8 @@ export interface Lab {
   log: readonly LabLogEntry[];
   /** dnsLog: every DNS query received, oldest first (bounded by MAX_LOG_ENTRIES). */
   dnsLog: readonly DnsQueryLog[];
+  /** sessions: every SMTP connection accepted, oldest first (bounded by MAX_LOG_ENTRIES). */
+  sessions: readonly LabSession[];
   /**
    * host: the host named `key` (`mx1.mlfarm.test`), else a personality's own
    * host (`esmtp`), else the first host playing that personality (`mx`);
@@ -110,6 +97,10 @@ export interface LabOptions {
   personalities?: readonly Personality[];
   /** blackhole: how to make the blackhole; default 'auto' (nftables when root with nft, else a full accept queue). */
   blackhole?: BlackholeMethod | 'auto';
+  /** greylistDelayMs: how long greylisting hosts (greylist.test) defer a new triplet; default GREYLIST_DELAY_MS (2 s). */
+  greylistDelayMs?: number;
+  /** throttleSleepMs: the per-reply sleep of hosts with error limits (throttle.test) once over the soft limit; default 1 s, as Postfix. */
+  throttleSleepMs?: number;
 }
 
 /** LabRow: one line of the `lab` table, as data. */
@@ -144,6 +135,22 @@ function checkPort(port: number, what: string): number {
   return port;
 }
 
+function checkMs(ms: number | undefined, what: string): number | undefined {
+  if (ms !== undefined && !(Number.isFinite(ms) && ms >= 0)) throw invalidInput(`${what} ${ms} is not a duration in milliseconds (0 or more)`);
+  return ms;
+}
+
+/** tune: the catalogue with the LabOptions timings applied to the personalities that have them. */
+function tune(catalogue: readonly Personality[], opts: LabOptions): readonly Personality[] {
+  const grey = checkMs(opts.greylistDelayMs, 'greylistDelayMs');
+  const sleep = checkMs(opts.throttleSleepMs, 'throttleSleepMs');
+  return catalogue.map((p) => ({
+    ...p,
+    ...(grey !== undefined && p.rcpt?.greylist ? { rcpt: { ...p.rcpt, greylist: { ...p.rcpt.greylist, delayMs: grey } } } : {}),
+    ...(sleep !== undefined && p.errorLimits ? { errorLimits: { ...p.errorLimits, sleepMs: sleep } } : {}),
+  }));
+}
+
 /** Running: the lab's moving parts, for close(). */
 interface Running {
   servers: Server[];
@@ -170,11 +177,10 @@ async function shutdown(r: Running): Promise<void> {
 export async function startLab(opts: LabOptions = {}): Promise<Lab> {
   const port = checkPort(opts.port ?? DEFAULT_LAB_PORT, 'lab port');
   const dnsPort = checkPort(opts.dnsPort ?? (port === 0 ? 0 : DEFAULT_LAB_DNS_PORT), 'lab DNS port');
-  const table = labHostTable(opts.personalities ?? PERSONALITIES, LAB_SCENARIOS);
+  const table = labHostTable(tune(opts.personalities ?? PERSONALITIES, opts), LAB_SCENARIOS);
   const chosen = choose(table, opts.hosts);
   const zone = new Zone(buildZone(table, LAB_SCENARIOS));
-  const log: LabLogEntry[] = [];
-  const dnsLog: DnsQueryLog[] = [];
+  const logs: Logs = { log: [], dnsLog: [], sessions: [] };
   const r: Running = { servers: [], connections: new Set() };
   const hole = chosen.find((h) => h.personality.listen === 'blackhole');
   let smtpPort = port;
@@ -182,8 +188,8 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
     const parts = await Promise.allSettled([
       // Only the personality hosts' certificates up front (esmtp's first STARTTLS is timed by the demo); the rest on first use.
       createLabPki(chosen.filter((h) => serves(h) && h.personality.starttls && h.scenario === null)).then((pki) => { r.pki = pki; }),
-      startDnsServer(zone, dnsPort, (e) => record(dnsLog, e)).then((dns) => { r.dns = dns; }),
-      listenHosts(chosen.filter(serves), port, acceptor(r, log), r.servers).then(async (p) => {
+      startDnsServer(zone, dnsPort, (e) => record(logs.dnsLog, e)).then((dns) => { r.dns = dns; }),
+      listenHosts(chosen.filter(serves), port, acceptor(r, logs), r.servers).then(async (p) => {
         smtpPort = p;
         if (hole) r.blackhole = await startBlackhole(hole.addresses[0]!, p, opts.blackhole);
       }),
@@ -194,39 +200,14 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
       name: h.name, address: h.addresses[0]!, addresses: [...h.addresses], port: smtpPort,
       personality: h.personality.name, description: h.description, listening: serves(h), scenario: h.scenario,
     }));
-    return makeLab(hosts, smtpPort, log, dnsLog, r);
+    return makeLab(hosts, smtpPort, logs, r);
   } catch (err) {
     await shutdown(r);
     throw err;
   }
 }
 
-/** acceptor: per host, the handler that plays each accepted socket with the engine and logs what it hears. */
-function acceptor(r: Running, log: LabLogEntry[]): (h: LabHostSpec) => (socket: Socket) => void {
-  let conns = 0;
-  return (h) => (socket) => {
-    // Only with a fixed port can a client arrive before the certificates exist; it is turned away.
-    if (!r.pki) return void socket.destroy();
-    const pki = r.pki;
-    const entry = { host: h.name, personality: h.personality.name, conn: ++conns, remote: `${socket.remoteAddress}:${socket.remotePort}` };
-    const c: LabConnection = new LabConnection(socket, {
-      personality: h.personality, hostname: h.name, mailDomains: h.mailDomains,
-      ...(h.personality.starttls ? { tlsContext: () => pki.context(h) } : {}),
-      log: (line, tls) => record(log, { ...entry, at: Date.now(), tls, line }),
-      onClose: () => r.connections.delete(c),
-    });
-    r.connections.add(c);
-    c.start();
-  };
-}
-
-function record<T>(log: T[], entry: T): void {
-  // Drop the oldest half at once: one splice per 5,000 lines instead of a shift per line.
-  if (log.length >= MAX_LOG_ENTRIES) log.splice(0, MAX_LOG_ENTRIES / 2);
-  log.push(entry);
-}
-
-function makeLab(hosts: LabHost[], port: number, log: LabLogEntry[], dnsLog: DnsQueryLog[], r: Running): Lab {
+function makeLab(hosts: LabHost[], port: number, logs: Logs, r: Running): Lab {
   let closing: Promise<void> | undefined;
   const b = r.blackhole;
   return {
@@ -236,8 +217,7 @@ function makeLab(hosts: LabHost[], port: number, log: LabLogEntry[], dnsLog: Dns
     blackhole: b ? { address: b.address, port: b.port, method: b.method } : null,
     caCertPem: r.pki!.caCertPem,
     caCertFile: r.pki!.caCertFile,
-    log,
-    dnsLog,
+    ...logs,
     host(key: string): LabHost {
       const h = hosts.find((x) => x.name === key) ?? hosts.find((x) => x.scenario === null && x.personality === key) ?? hosts.find((x) => x.personality === key);
       if (!h) throw new Error(`lab has no ${key} host (started: ${hosts.map((x) => x.name).join(', ') || 'none'})`);

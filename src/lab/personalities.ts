@@ -4,13 +4,24 @@
  * (Postfix for the modern ones, sendmail of the 1990s for vrfy-open) so a
  * probe sees what it would see in the wild. A personality with an address has
  * a host of its own (`esmtp.lab.test` on 127.0.0.10 and up: Linux routes all
- * of 127.0.0.0/8 to lo, so binding them needs no root); `mx` and `blackhole`
- * are played only by the MX-walk scenario hosts (scenarios.ts).
+ * of 127.0.0.0/8 to lo, so binding them needs no root); `mx`, `blackhole`
+ * and the verify hosts (`catchall` … `nopipe`) are played only by scenario
+ * hosts (scenarios.ts), reached through the lab's DNS.
  */
-import type { LabUser, Personality, ReplySpec } from './personality.js';
+import type { ErrorLimits, LabUser, Personality, ReplySpec } from './personality.js';
 
 /** SLOW_GREETING_MS: slow-greeting's pause before 220; longer than a hasty client's wait, well under RFC 5321 §4.5.3.2.1's 5 minutes. */
 export const SLOW_GREETING_MS = 3_000;
+/** GREYLIST_DELAY_MS: how long greylist.test defers a new triplet (postgrey's default is 300 s; the lab's is short, and LabOptions.greylistDelayMs changes it). */
+export const GREYLIST_DELAY_MS = 2_000;
+/** POSTFIX_ERROR_LIMITS: stock Postfix's smtpd_soft_error_limit (10), smtpd_hard_error_limit (20) and smtpd_error_sleep_time (1 s); LabOptions.throttleSleepMs changes the sleep. */
+export const POSTFIX_ERROR_LIMITS: ErrorLimits = Object.freeze({ soft: 10, hard: 20, sleepMs: 1_000 });
+/** RCPT_CAP: rcptcap.test's recipients per transaction (RFC 5321 §4.5.3.1.8 asks servers for at least 100). */
+export const RCPT_CAP = 5;
+/** DROP_AFTER_RCPTS: RCPT commands drop421.test answers in a session before it hangs up on the next one. */
+export const DROP_AFTER_RCPTS = 3;
+/** NOPIPE_REPLY_DELAY_MS: nopipe.test's pause before each reply: enough to split replies into segments, far below what reads as throttling. */
+export const NOPIPE_REPLY_DELAY_MS = 20;
 
 const ready = (text = '{host} ESMTP smtp-probe lab'): { reply: ReplySpec } => ({ reply: { code: 220, text } });
 
@@ -141,6 +152,60 @@ const mx: Personality = {
   users: [POSTMASTER, ALICE],
 };
 
+// The hosts for `verify`: a Postfix-like MX each (as `mx`, with bob too), differing only in how RCPT goes.
+const verifyBase = { ...mx, users: [POSTMASTER, ALICE, BOB] };
+// Postfix's words for an unknown local user (local_recipient_maps).
+const UNKNOWN_USER: ReplySpec = { code: 550, text: '5.1.1 {arg}: Recipient address rejected: User unknown in local recipient table' };
+
+const catchall: Personality = {
+  ...verifyBase,
+  name: 'catchall',
+  description: 'a catch-all domain: RCPT to any local part gets 250 2.1.5, so acceptance says nothing about a mailbox',
+  rcpt: { catchAll: true },
+};
+
+const greylist: Personality = {
+  ...verifyBase,
+  name: 'greylist',
+  description: `greylisting (postgrey): a new (client IP, sender, recipient) gets 450 4.7.1; the same one again after ${GREYLIST_DELAY_MS / 1000} s gets the real answer`,
+  rcpt: {
+    unknown: UNKNOWN_USER,
+    // postgrey answers DEFER_IF_PERMIT, which Postfix sends as 450 4.7.1 after the recipient.
+    greylist: { delayMs: GREYLIST_DELAY_MS, reply: { code: 450, text: '4.7.1 {arg}: Recipient address rejected: Greylisted, see https://postgrey.schweikert.ch/help/{domain}.html' } },
+  },
+};
+
+const throttle: Personality = {
+  ...verifyBase,
+  name: 'throttle',
+  description: 'stock Postfix error limits: after 10 errors every reply waits 1 s; the 20th error brings 421 4.7.0 and a hang-up',
+  rcpt: { unknown: UNKNOWN_USER },
+  errorLimits: POSTFIX_ERROR_LIMITS,
+};
+
+const rcptcap: Personality = {
+  ...verifyBase,
+  name: 'rcptcap',
+  description: `takes ${RCPT_CAP} RCPT commands per transaction; the next get 452 4.5.3 until RSET or a new MAIL`,
+  rcpt: { unknown: UNKNOWN_USER, maxRecipients: RCPT_CAP },
+};
+
+const drop421: Personality = {
+  ...verifyBase,
+  name: 'drop421',
+  description: `answers ${DROP_AFTER_RCPTS} RCPT commands per session, then says 421 4.3.2 to the next and hangs up (a server going down midway)`,
+  rcpt: { unknown: UNKNOWN_USER },
+  fault: { afterRcpts: DROP_AFTER_RCPTS, reply: { code: 421, text: '4.3.2 Service shutting down' } },
+};
+
+const nopipe: Personality = {
+  ...verifyBase,
+  name: 'nopipe',
+  description: 'advertises PIPELINING yet reads and answers one line at a time, each reply in its own segment: correct, just no faster',
+  rcpt: { unknown: UNKNOWN_USER },
+  replyDelayMs: NOPIPE_REPLY_DELAY_MS,
+};
+
 const blackhole: Personality = {
   name: 'blackhole',
   description: 'a connect gets no SYN-ACK at all, so it times out (a host that is down, or a firewall that drops)',
@@ -157,4 +222,5 @@ const blackhole: Personality = {
  */
 export const PERSONALITIES: readonly Personality[] = Object.freeze([
   esmtp, heloOnly, reject554, slowGreeting, silent, closed, vrfyOpen, vrfyClosed, mx, blackhole,
+  catchall, greylist, throttle, rcptcap, drop421, nopipe,
 ]);

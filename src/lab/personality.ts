@@ -5,10 +5,10 @@
  * any of them. A new kind of server is a new entry in personalities.ts, not
  * new code, unless it needs a behaviour no field describes yet.
  *
- * Planned fields (not yet read by the engine, listed so they land here):
- * a `rcpt` policy (catch-all, greylisting, a recipient cap answered with
- * 452 4.5.3, error throttling that delays after N rejected RCPTs and sends
- * 421 after M) and a `faults` list (421 midway).
+ * The fields for address verification (`rcpt`, `errorLimits`, `fault`,
+ * `replyDelayMs`) describe what a verifier meets in the wild: catch-all
+ * domains, greylisting, recipient caps, Postfix's error throttling, servers
+ * that hang up midway and servers that answer strictly one line at a time.
  */
 import { isIPv4 } from 'node:net';
 
@@ -51,6 +51,57 @@ export interface Greeting {
   readonly delayMs?: number;
 }
 
+/**
+ * Greylisting: postgrey's policy as data. The first RCPT for a triplet
+ * (client IP, sender, recipient) is deferred with `reply`; the same triplet
+ * seen again at least `delayMs` after its first sighting passes on to the
+ * usual user check. An early retry is deferred again and does not restart
+ * the clock. Triplets are kept per host for the life of the lab.
+ */
+export interface Greylisting {
+  readonly delayMs: number;
+  /** reply: the deferral; `{arg}` is the recipient (`<x@domain>`), `{domain}` its domain. */
+  readonly reply: ReplySpec;
+}
+
+/**
+ * RcptPolicy: how RCPT TO is answered beyond "250 for a user, 550 5.1.1 for
+ * anyone else". The checks run in Postfix's order: recipient cap, relay,
+ * greylisting, then the user lookup.
+ */
+export interface RcptPolicy {
+  /** catchAll: every local part at the host's mail domains is accepted (Postfix's `@domain` virtual alias). */
+  readonly catchAll?: boolean;
+  /** unknown: the reply to an unknown local part (`{arg}` is the recipient); default 550 5.1.1 "…: Recipient address rejected: User unknown". */
+  readonly unknown?: ReplySpec;
+  /**
+   * maxRecipients: RCPT commands per transaction; the next ones get 452 4.5.3
+   * (RFC 5321 §4.5.3.1.10) until RSET or a new MAIL. Every RCPT counts, accepted
+   * or not, as Exim's `recipients_max` does (Postfix counts only accepted ones).
+   */
+  readonly maxRecipients?: number;
+  readonly greylist?: Greylisting;
+}
+
+/**
+ * ErrorLimits: stock Postfix's error throttling (smtpd_soft_error_limit,
+ * smtpd_hard_error_limit, smtpd_error_sleep_time). Every 4xx/5xx reply is an
+ * error; once `soft` errors were made, every reply waits `sleepMs` first; the
+ * reply that makes it `hard` errors is followed at once (unasked, as Postfix
+ * does) by `421 4.7.0 <host> Error: too many errors` and the connection closes.
+ */
+export interface ErrorLimits {
+  readonly soft: number;
+  readonly hard: number;
+  readonly sleepMs: number;
+}
+
+/** Fault: the host gives up midway: once `afterRcpts` RCPT commands came in one session, the next RCPT gets `reply` and the connection closes. */
+export interface Fault {
+  readonly afterRcpts: number;
+  readonly reply: ReplySpec;
+}
+
 /** Personality: one kind of SMTP server, described as data (see the module comment). */
 export interface Personality {
   /** name: short id and first label of the host name (`esmtp` is esmtp.lab.test). */
@@ -91,6 +142,19 @@ export interface Personality {
   readonly users?: readonly LabUser[];
   /** lists: mailing lists by local part, members by local part (EXPN expands them). */
   readonly lists?: Readonly<Record<string, readonly string[]>>;
+  /** rcpt: catch-all, greylisting, a recipient cap, the unknown-user reply (see RcptPolicy). */
+  readonly rcpt?: RcptPolicy;
+  /** errorLimits: Postfix-like throttling of clients that make many errors. */
+  readonly errorLimits?: ErrorLimits;
+  /** fault: hang up midway with a 421 (see Fault). */
+  readonly fault?: Fault;
+  /**
+   * replyDelayMs: every reply after the greeting waits this long and goes out
+   * in a write (and TCP segment) of its own: a server that reads one line,
+   * answers it, and only then reads the next. Pipelined commands still get
+   * every reply, in order; they just gain nothing.
+   */
+  readonly replyDelayMs?: number;
 }
 
 /** hostnameOf: the name of a personality's own host (`esmtp.lab.test`); scenario hosts have names of their own. */

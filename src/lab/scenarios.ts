@@ -5,9 +5,13 @@
  * (RFC 6761 §6.2: no real domain can be meant) and every address loopback.
  * Hosts bring their addresses here once; zone.ts turns them into A/AAAA
  * records, so DNS and the listening sockets cannot disagree. Addresses are
- * 127.0.0.20 and up (the personality hosts have 127.0.0.10-17).
+ * 127.0.0.20 and up (the personality hosts have 127.0.0.10-17); the hosts
+ * for `verify` (catchall.test … nopipe.test) have 127.0.0.40-45.
  */
+import { DROP_AFTER_RCPTS, POSTFIX_ERROR_LIMITS, RCPT_CAP } from './personalities.js';
 import type { ZoneRecord } from './zone.js';
+
+const { soft: SOFT, hard: HARD, sleepMs: SLEEP_MS } = POSTFIX_ERROR_LIMITS;
 
 /** ScenarioHost: one host a scenario needs: its name, addresses, and the personality it plays. */
 export interface ScenarioHost {
@@ -44,6 +48,21 @@ const cname = (name: string, target: string): ZoneRecord => ({ name, type: 'CNAM
 const txt = (name: string, ...strings: string[]): ZoneRecord => ({ name, type: 'TXT', ttl: RECORD_TTL_S, data: strings });
 const good = (name: string, address: string, role: string, aliases?: string[]): ScenarioHost =>
   ({ name, addresses: [address], personality: 'mx', role, ...(aliases ? { aliases } : {}) });
+
+/**
+ * verifyDomain: a scenario for `verify`: `<kind>.test` with MX 10
+ * `mx.<kind>.test`, which plays the personality `<kind>` and takes mail for
+ * the domain (users alice, bob, postmaster).
+ */
+function verifyDomain(kind: string, address: string, description: string): LabScenario {
+  const domain = `${kind}.test`;
+  return {
+    domain,
+    description,
+    hosts: [{ name: `mx.${domain}`, addresses: [address], personality: kind, role: `MX 10: ${description}` }],
+    records: [mx(domain, 10, `mx.${domain}`)],
+  };
+}
 
 // big.test: eight 250-octet strings, ~2.2 kB encoded: over 1232 (the lab's UDP limit, DNS Flag Day 2020), so UDP must truncate.
 const BIG_TXT = Array.from({ length: 8 }, (_, i) => txt('big.test', `part ${i + 1} of 8: ${'lorem ipsum '.repeat(20)}`.slice(0, 250)));
@@ -145,4 +164,10 @@ export const LAB_SCENARIOS: readonly LabScenario[] = Object.freeze([
     hosts: [],
     records: BIG_TXT,
   },
+  verifyDomain('catchall', '127.0.0.40', 'verify: a catch-all, every local part is accepted (250 2.1.5)'),
+  verifyDomain('greylist', '127.0.0.41', 'verify: greylisting, a new (client, sender, recipient) gets 450 4.7.1, the same after the delay the real answer'),
+  verifyDomain('throttle', '127.0.0.42', `verify: Postfix error limits, ${SLEEP_MS / 1000} s per reply after ${SOFT} rejected RCPTs, 421 4.7.0 at ${HARD}`),
+  verifyDomain('rcptcap', '127.0.0.43', `verify: ${RCPT_CAP} RCPTs per transaction, then 452 4.5.3 until RSET`),
+  verifyDomain('drop421', '127.0.0.44', `verify: hangs up with 421 4.3.2 on RCPT number ${DROP_AFTER_RCPTS + 1} of a session`),
+  verifyDomain('nopipe', '127.0.0.45', 'verify: advertises PIPELINING but answers one line at a time'),
 ]);

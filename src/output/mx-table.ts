@@ -48,7 +48,8 @@ function prefCell(h: MxHost): string {
 
 function matrix(r: MxResult, style: TableStyle): string {
   const p = style.paint;
-  const t = table(style, ['pref', 'MX host', 'address', 'outcome', 'time', 'greeting / EHLO / error'], [8, 26, 17, 17, 9]);
+  // pref is 12 wide so "(implicit)" and "random)" wrap whole instead of being cut to "(impl…".
+  const t = table(style, ['pref', 'MX host', 'address', 'outcome', 'time', 'greeting / EHLO / error'], [12, 26, 17, 17, 9]);
   for (const h of r.hosts) {
     if (h.addresses.length === 0) {
       const why = `no address (A: ${h.lookups.a.status}, AAAA: ${h.lookups.aaaa.status})`;

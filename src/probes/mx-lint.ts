@@ -49,7 +49,9 @@ function hostLint(h: MxHost): Lint[] {
   const out: Lint[] = [];
   if (h.implicit) return out;
   if (looksLikeIpLiteral(h.name)) {
+    // Never looked up (mx.ts), so the lookup findings below would only repeat this one.
     out.push({ id: 'mx-ip-literal', severity: 'error', rfc: 'RFC 5321 §5.1', subject: h.name, message: 'MX target is an IP address; it must be a host name with A/AAAA records' });
+    return out;
   }
   const chain = h.lookups.a.cnameChain.length ? h.lookups.a.cnameChain : h.lookups.aaaa.cnameChain;
   if (chain.length > 0) {

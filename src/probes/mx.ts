@@ -14,7 +14,7 @@ import { Resolver, normalizeDomain, parseResolverAddress, systemResolvers } from
 import type { DnsRecord, Lookup } from '../schema/dns.js';
 import type { AddressProbe, MxHost, MxResult } from '../schema/mx.js';
 import { probeAddress } from './address.js';
-import { mxLint } from './mx-lint.js';
+import { looksLikeIpLiteral, mxLint } from './mx-lint.js';
 import { mxVerdict } from './mx-verdict.js';
 import { asProbeError, type ProbeOutcome } from './outcome.js';
 import { Transcript } from '../net/transcript.js';
@@ -120,7 +120,7 @@ function plan(result: MxResult, mx: Lookup): Planned[] | null {
 }
 
 async function resolveHost(resolver: Resolver, p: Planned): Promise<MxHost> {
-  const [aaaa, a] = await Promise.all([resolver.lookup(p.name, 'AAAA'), resolver.lookup(p.name, 'A')]);
+  const [aaaa, a] = await Promise.all([lookupTarget(resolver, p.name, 'AAAA'), lookupTarget(resolver, p.name, 'A')]);
   const addresses = (l: Lookup, family: 4 | 6): AddressProbe[] => l.records.flatMap((r) => (
     r.type === 'A' || r.type === 'AAAA' ? [{ address: r.address, family, outcome: 'aborted' as const, ms: 0 }] : []));
   return {
@@ -130,6 +130,23 @@ async function resolveHost(resolver: Resolver, p: Planned): Promise<MxHost> {
     // IPv6 first, then IPv4: RFC 6724's default policy, and what dual-stack MTAs do.
     addresses: [...addresses(aaaa, 6), ...addresses(a, 4)],
   };
+}
+
+/**
+ * lookupTarget: the addresses of an MX target. A target DNS cannot be asked
+ * about — an IP address written as a name (RFC 5321 §5.1; Postfix and Exim
+ * skip such a record), or bytes no host name has — is a failed lookup of that
+ * one host, not INVALID_INPUT for the whole walk: it came from DNS, not from
+ * the user, and one bad record must not sink the walk.
+ */
+async function lookupTarget(resolver: Resolver, name: string, type: 'A' | 'AAAA'): Promise<Lookup> {
+  try {
+    return await resolver.lookup(name, type);
+  } catch (err) {
+    if (!(err instanceof ProbeError) || err.code !== 'INVALID_INPUT') throw err;
+    const why = looksLikeIpLiteral(name) ? 'an IP address is not a host name' : err.message;
+    return { name, type, status: 'error', cnameChain: [], records: [], error: `not looked up: ${why}` };
+  }
 }
 
 function groupByPreference(hosts: MxHost[]): void {

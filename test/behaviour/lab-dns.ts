@@ -92,6 +92,8 @@ describe('lab DNS: the scenarios', { concurrency: true }, () => {
     'blackhole.test': [[10, 'refused.blackhole.test'], [20, 'bh.blackhole.test'], [30, 'mx.blackhole.test']],
     'samehost.test': [[10, 'a.samehost.test'], [20, 'b.samehost.test']],
     'literal.test': [[10, '127.0.0.10']],
+    // The verify hosts: one MX each (their SMTP behaviour is tested in lab-verify.ts).
+    ...Object.fromEntries(['catchall', 'greylist', 'throttle', 'rcptcap', 'drop421', 'nopipe'].map((k): [string, [number, string][]] => [`${k}.test`, [[10, `mx.${k}.test`]]])),
   };
 
   test('every scenario is covered by a test below', () => {
@@ -299,7 +301,7 @@ async function session(address: string, port: number, lines: string[]): Promise<
 describe('lab: the scenario hosts over SMTP', { concurrency: true }, () => {
   test('every good scenario host greets with its own name on every address, [::1] included', async () => {
     const good = lab.hosts.filter((h) => h.scenario !== null && h.listening);
-    assert.equal(good.length, 13);
+    assert.equal(good.length, 19, 'thirteen MX-walk hosts and six verify hosts');
     for (const h of good) {
       for (const a of h.addresses) assert.match(await greet(a, lab.port), new RegExp(`^220 ${h.name.replaceAll('.', '\\.')} `), `${h.name} at ${a}`);
     }
