@@ -147,8 +147,9 @@ async function runSession(pending: Work[], o: HostOptions, out: HostOutcome): Pr
   let open = false;
   try {
     while (pending.length > 0) {
-      const probing = out.maxErrors - errors <= 0 && out.escalation === 'untested';
-      const budget = probing ? 2 : out.maxErrors - errors;
+      // Untested server: go two past the budget in this very batch (no extra round trip) and watch the replies.
+      const probing = out.escalation === 'untested';
+      const budget = out.maxErrors - errors + (probing ? 2 : 0);
       if (budget <= 0) break;
       const batch = pending.slice(0, Math.min(budget, perTransaction, pending.length));
       const r = await transaction(session, batch, pipelining, open, errors, o, out);
@@ -159,7 +160,7 @@ async function runSession(pending: Work[], o: HostOptions, out: HostOutcome): Pr
       for (const w of r.done) pending.splice(pending.indexOf(w), 1);
       if (r.closing) return session.close();
       if (r.throttled) return session.abandon(['RSET', 'QUIT']);
-      if (probing && r.errors > 0) {
+      if (probing && errors >= o.maxErrors + 2) {
         out.escalation = 'raised';
         out.maxErrors = ESCALATED_MAX_ERRORS;
         out.notes.push(`no slowdown after ${errors} rejected recipients: sessions are no longer split by rejections`);
@@ -239,7 +240,8 @@ function interpret(batch: Work[], replies: { reply: Reply; at: number }[], start
     return result;
   }
   let previous = mail.at - started;
-  const gaps: number[] = [];
+  // The MAIL reply's own latency is the server's normal pace, so even a one-RCPT batch has a baseline.
+  const gaps: number[] = [previous];
   for (let i = 1; i < replies.length; i++) {
     const { reply, at } = replies[i]!;
     const w = batch[i - 1]!;
