@@ -98,6 +98,8 @@ export function normalizeDomain(input: string): DomainName {
   const ascii = labels.map((label) => toALabel(label, input));
   ascii.forEach((label) => checkLabel(label, input));
   const name = ascii.join('.');
+  // IDNA's other full stops can spell an address the check above did not see ("127。0。0。1").
+  if (isIP(name) !== 0) throw invalidInput(`"${text}" is an IP address, not a domain name; DNS lookups here take names`);
   if (name.length > MAX_NAME_OCTETS) {
     throw invalidInput(`domain "${short(input)}" is ${name.length} octets; the limit is ${MAX_NAME_OCTETS} (255 on the wire, RFC 1035 §2.3.4)`);
   }

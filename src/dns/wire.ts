@@ -134,15 +134,19 @@ function walkMessage(buf: Buffer): Response {
     codecs.question.decode(buf, offset);
     offset += codecs.question.decode.bytes;
   }
-  const sections: packet.Answer[][] = [];
-  for (const [index, section] of (['answer', 'authority', 'additional'] as const).entries()) {
-    const list: packet.Answer[] = [];
-    for (let i = 0; i < buf.readUInt16BE(6 + 2 * index); i++) {
-      const rr = readRecord(buf, offset, `${section} record ${i + 1}`);
-      list.push(rr.answer);
-      offset = rr.next;
+  const sections: packet.Answer[][] = [[], [], []];
+  try {
+    for (const [index, section] of (['answer', 'authority', 'additional'] as const).entries()) {
+      for (let i = 0; i < buf.readUInt16BE(6 + 2 * index); i++) {
+        const rr = readRecord(buf, offset, `${section} record ${i + 1}`);
+        sections[index]!.push(rr.answer);
+        offset = rr.next;
+      }
     }
-    sections.push(list);
+  } catch (err) {
+    // RFC 1035 §4.2.1: a truncated (TC) message may be cut anywhere, even inside a record.
+    // Keep the whole records; the resolver asks again over TCP for the rest.
+    if ((flags & 0x0200) === 0) throw err;
   }
   const [answers = [], authorities = [], additionals = []] = sections;
   return {

@@ -99,7 +99,10 @@ function startKeeper(what: string, args: string[]): Promise<Keeper> {
       settled = true;
       clearTimeout(timer);
       child.kill('SIGKILL');
-      reject(new Error(`blackhole keeper (${what}): ${why}`));
+      // Reject only once it is gone, so a failed start leaves no process behind (one never spawned has no exit to wait for).
+      const err = new Error(`blackhole keeper (${what}): ${why}`);
+      if (child.pid === undefined) reject(err);
+      else void exited.then(() => reject(err));
     };
     child.once('error', (err) => fail(err.message));
     void exited.then((code) => fail(`exited with ${code}`));

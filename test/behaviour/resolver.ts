@@ -245,6 +245,15 @@ describe('Resolver: truncation, garbage, silence, strays', () => {
     assert.deepEqual(zs.queries.map((q) => q.transport), ['udp', 'tcp']);
   });
 
+  test('TC=1 on an answer cut off inside a record: still a truncation, and TCP gets the whole answer', async (t) => {
+    const zs = await serve(t, [{ mode: 'truncate-cut', name: 'mail.example.test' }]);
+    const r = resolverFor([zs]);
+    const l = await r.lookup('mail.example.test', 'A');
+    assert.equal(l.status, 'ok');
+    assert.equal(l.records.length, 2);
+    assert.deepEqual(r.exchanges.map((e) => `${e.transport} #${e.attempt} ${e.outcome}`), ['udp #1 truncated', 'tcp #1 answer']);
+  });
+
   test('TCP closed mid-answer after TC=1: that try fails, the next try gets the answer', async (t) => {
     const zs = await serve(t, [{ mode: 'close-mid-answer', times: 2 }]); // the first UDP query (TC) and the first TCP one
     const r = resolverFor([zs]);

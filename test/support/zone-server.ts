@@ -23,11 +23,12 @@ export type ZoneRecord =
  * - silent: never answers
  * - wrong-id-first: an answer with another id, then the right one
  * - truncate: over UDP TC=1 and no records; over TCP the full answer
+ * - truncate-cut: over UDP the answer with TC=1 cut off inside its last record (RFC 1035 §4.2.1's "truncated", taken literally); over TCP the full answer
  * - servfail / refused / notimp: that rcode, no records
  * - close-mid-answer: over TCP the length and half the message, then FIN; over UDP TC=1 (so the client comes to TCP)
  * - delay: the right answer after `delayMs`
  */
-export type FaultMode = 'garbage' | 'silent' | 'wrong-id-first' | 'truncate' | 'servfail' | 'refused' | 'notimp' | 'close-mid-answer' | 'delay';
+export type FaultMode = 'garbage' | 'silent' | 'wrong-id-first' | 'truncate' | 'truncate-cut' | 'servfail' | 'refused' | 'notimp' | 'close-mid-answer' | 'delay';
 
 /** Fault: a misbehaviour and which queries it applies to (every filter left out matches all). */
 export interface Fault {
@@ -169,6 +170,11 @@ export async function zoneServer(zone: ZoneRecord[], opts: { host?: '127.0.0.1' 
         return later(10, () => send(good()));
       }
       case 'truncate': return send(transport === 'udp' ? tc() : good());
+      case 'truncate-cut': {
+        const whole = good();
+        whole.writeUInt16BE(whole.readUInt16BE(2) | dnsPacket.TRUNCATED_RESPONSE, 2);
+        return send(transport === 'udp' ? whole.subarray(0, whole.length - 3) : good());
+      }
       case 'close-mid-answer': return transport === 'udp' ? send(tc()) : closeHalf(good());
       case 'servfail': case 'refused': case 'notimp': return send(encodeReply(q, RCODE[f.mode]!, [], []));
       case 'delay': return later(f.delayMs ?? 200, () => send(good()));

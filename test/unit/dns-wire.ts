@@ -105,6 +105,14 @@ describe('decodeResponse', () => {
     assert.throws(() => decodeResponse(whole.subarray(0, whole.length - 2)), /cannot decode the answer/);
   });
 
+  test('a TC answer cut off inside a record keeps the whole records (RFC 1035 §4.2.1); TC tells the resolver to use TCP', () => {
+    const answers = ['192.0.2.1', '192.0.2.2'].map((data): dnsPacket.Answer => ({ type: 'A', name: 'mail.example.test', ttl: 60, class: 'IN', data }));
+    const whole = reply(q, { flags: dnsPacket.TRUNCATED_RESPONSE, answers });
+    const r = decodeResponse(whole.subarray(0, whole.length - 3));
+    assert.equal(r.flags.tc, true);
+    assert.deepEqual(r.answers, [{ type: 'A', name: 'mail.example.test', ttl: 60, address: '192.0.2.1' }]);
+  });
+
   const rcodes: [string, number][] = [['NXDOMAIN', 3], ['SERVFAIL', 2], ['REFUSED', 5], ['FORMERR', 1], ['NOTIMP', 4]];
   for (const [name, value] of rcodes) {
     test(`rcode ${name}`, () => assert.equal(decodeResponse(reply(q, { flags: dnsPacket.AUTHORITATIVE_ANSWER | value })).rcode, name));

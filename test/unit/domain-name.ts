@@ -84,6 +84,10 @@ describe('normalizeDomain refuses', () => {
     { input: '[::1]', why: /IP address, not a domain name/ },
     // Full-width digits map to ASCII digits under IDNA: whatever the reason given, 127.0.0.1 must not come out as a name.
     { input: '１２７.０.０.１', why: /IP address, not a domain name|not a valid internationalized label/ },
+    // Ideographic and fullwidth full stops are label separators under IDNA (UTS #46): these spell 127.0.0.1.
+    { input: '127\u30020\u30020\u30021', why: /IP address, not a domain name/ },
+    { input: '127\uff0e0\uff0e0\uff0e1', why: /IP address, not a domain name/ },
+    { input: '192\uff610\uff612\uff611\u3002', why: /IP address, not a domain name/ },
     { input: 'a b.test', why: /contains " " \(0x20\)/ },
     { input: 'mx!.example.test', why: /contains "!" \(0x21\)/ },
     { input: 'mx/25.example.test', why: /contains "\/"/ },
@@ -93,6 +97,22 @@ describe('normalizeDomain refuses', () => {
   ];
   for (const c of cases) {
     test(c.title ?? JSON.stringify(c.input), () => refused(() => normalizeDomain(c.input), c.why));
+  }
+});
+
+describe('normalizeDomain never turns a name into an address', () => {
+  // The WHATWG host parser behind domainToASCII reads these whole names as IPv4 (127.0.0.1, 1.2.0.3).
+  for (const input of ['0x7f.1', '2130706433', '1.2.3', '0177.0.0.1']) {
+    test(JSON.stringify(input), () => {
+      let ascii: string | undefined;
+      try {
+        ascii = normalizeDomain(input).ascii;
+      } catch (err) {
+        assert.ok(err instanceof ProbeError && err.code === 'INVALID_INPUT', String(err));
+        return;
+      }
+      assert.equal(ascii, input, 'a numeric-looking name is asked as written, never as the address it resembles');
+    });
   }
 });
 
