@@ -66,6 +66,8 @@ export interface HostOutcome {
   rcptBatches: number;
   maxErrors: number;
   throttled: boolean;
+  /** Set when the host refuses us by policy (every recipient of a batch rejected with X.7.X): probing stops, with its reply. */
+  blocked?: string;
   /** untested: not yet probed past the budget; raised: it did not punish; fixed: it did (or the user set the budget). */
   escalation: 'untested' | 'raised' | 'fixed';
   notes: string[];
@@ -85,10 +87,15 @@ export async function verifyOnHost(boxes: Mailbox[], o: HostOptions): Promise<Ho
   };
   const pending: Work[] = boxes.map((box) => ({ box, tries: 0 }));
   if (o.catchAllDomain) pending.unshift({ box: randomMailbox(o.catchAllDomain), tries: 0, probe: true });
-  while (pending.length > 0 && out.sessions < boxes.length + 5) {
+  let backoffMs = 0;
+  while (pending.length > 0 && out.sessions < boxes.length + 5 && !out.blocked) {
+    if (backoffMs > 0) await sleep(backoffMs, o.signal);
     out.sessions++;
+    const before = pending.length;
     try {
       await runSession(pending, o, out);
+      // A session that got nothing done before the server hung up: give it time before the next (polite backoff on 421).
+      backoffMs = pending.length > 0 && pending.length === before ? Math.min(MAX_BACKOFF_MS, Math.max(FIRST_BACKOFF_MS, backoffMs * 2)) : 0;
     } catch (err) {
       if (!(err instanceof ProbeError)) throw err;
       if (out.sessions === 1 && out.transactions === 0) throw err;
@@ -103,8 +110,22 @@ export async function verifyOnHost(boxes: Mailbox[], o: HostOptions): Promise<Ho
       else out.results.set(w.box, { meaning: { kind: 'lost', why: `cut short in ${MAX_TRIES} sessions` }, evidence: [] });
     }
   }
-  for (const w of pending) if (!w.probe) out.results.set(w.box, { meaning: { kind: 'lost', why: 'too many sessions' }, evidence: [] });
+  const why = out.blocked ? 'the host refuses us by policy' : 'too many sessions';
+  for (const w of pending) {
+    if (!w.probe) out.results.set(w.box, { meaning: out.blocked ? { kind: 'verdict', verdict: 'unknown', reason: 'host-blocked', confidence: 'high' } : { kind: 'lost', why }, evidence: [] });
+  }
   return out;
+}
+
+/** FIRST_BACKOFF_MS / MAX_BACKOFF_MS: the wait before a new session after one that ended with nothing done (421), doubling. */
+const FIRST_BACKOFF_MS = 500;
+const MAX_BACKOFF_MS = 8_000;
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
+  });
 }
 
 function randomMailbox(domain: string): Mailbox {
@@ -160,6 +181,7 @@ async function runSession(pending: Work[], o: HostOptions, out: HostOutcome): Pr
       for (const w of r.done) pending.splice(pending.indexOf(w), 1);
       if (r.closing) return session.close();
       if (r.throttled) return session.abandon(['RSET', 'QUIT']);
+      if (out.blocked) return session.abandon(['RSET', 'QUIT']);
       if (probing && errors >= o.maxErrors + 2) {
         out.escalation = 'raised';
         out.maxErrors = ESCALATED_MAX_ERRORS;
@@ -262,7 +284,20 @@ function interpret(batch: Work[], replies: { reply: Reply; at: number }[], start
     record(w, meaning, `RCPT TO:<${w.box.address}>`, reply, o, out, result);
     if (reply.code >= 500) result.errors++;
   }
+  noteBlock(replies.slice(1).map((x) => x.reply), out);
   return result;
+}
+
+/**
+ * noteBlock: a batch of two or more whose every RCPT got a 5xx X.7.X is the
+ * host refusing *us* (an RBL listing, a policy on our address), not a verdict
+ * on mailboxes: stop probing it, and say so.
+ */
+function noteBlock(rcptReplies: Reply[], out: HostOutcome): void {
+  if (rcptReplies.length < 2 || !rcptReplies.every((r) => r.code >= 500 && r.enhanced?.startsWith('5.7.'))) return;
+  const first = rcptReplies[0]!;
+  out.blocked = `${first.code} ${first.lines[0] ?? ''}`;
+  out.notes.push(`the host refuses us by policy (${out.blocked}): probing stopped; try from another address or ask its postmaster`);
 }
 
 function lowerBudget(out: HostOutcome, errorsSeen: number, why: string): void {

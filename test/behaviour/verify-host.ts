@@ -184,6 +184,18 @@ describe('verifyOnHost', () => {
     } finally { await strict.close(); }
   });
 
+  test('a host that blocks us (every RCPT 5.7.1, an RBL listing): probing stops after one batch and every address says so', async () => {
+    const mta = await fakeMta([() => '554 5.7.1 Service unavailable; Client host [127.0.0.1] blocked using zen.spamhaus.org\r\n']);
+    try {
+      const list = boxes(30);
+      const out = await verifyOnHost(list, options(mta.port));
+      assertAllAnswered(out, list);
+      assert.match(out.blocked ?? '', /blocked using/);
+      assert.equal(mta.sessions.length, 1);
+      assert.ok([...out.results.values()].every((r) => r.meaning.kind === 'verdict' && (r.meaning.reason === 'host-blocked' || r.meaning.reason === 'policy')));
+    } finally { await mta.close(); }
+  });
+
   test('a catch-all domain: the random local part is accepted and reported', async () => {
     const mta = await fakeMta([() => '250 2.1.5 Ok\r\n']);
     try {
