@@ -6,20 +6,11 @@
  * feeding it lines.
  */
 import { Directory, parseAddress, type Address } from './directory.js';
+import { codeOf, frame, splitCommand, type Step } from './step.js';
 import { GreylistStore } from './greylist.js';
 import { hostnameOf, type Greylisting, type LegacyVerb, type Personality, type ReplySpec } from './personality.js';
 
-/** Step: what the connection does for one command. */
-export interface Step {
-  /** lines: the framed reply ("250-…", "250 …"), without CRLF. */
-  lines: string[];
-  /** delayMs: wait this long before replying (a tarpit, throttling). */
-  delayMs?: number;
-  /** after: once the reply is written, close the connection or start TLS (RFC 3207 §4). */
-  after?: 'close' | 'starttls';
-  /** then: a reply the host sends next without waiting for a command (Postfix's 421 once the error limit is reached). */
-  then?: Step;
-}
+export { frame, splitCommand, type Step };
 
 /** ConversationHost: who a Conversation is, and what it shares with the host's other connections. */
 export interface ConversationHost {
@@ -51,27 +42,8 @@ interface State {
 
 type Handler = (arg: string, verb: string) => Step;
 
-/**
- * frame: reply lines in wire form: every line but the last has a hyphen after
- * the code (RFC 5321 §4.2.1). Control bytes become "?": replies echo client
- * text ({arg}, addresses), and a stray CR must not split a reply line.
- */
-export function frame(code: number, lines: readonly string[]): string[] {
-  const body = lines.length > 0 ? lines : [''];
-  return body.map((l, i) => `${code}${i === body.length - 1 ? ' ' : '-'}${l.replace(/[\x00-\x1f\x7f]/g, '?')}`);
-}
-
 const reply = (code: number, ...lines: string[]): Step => ({ lines: frame(code, lines) });
-const codeOf = (step: Step): number => Number(step.lines.at(-1)?.slice(0, 3));
 const bare = (path: string): string => path.replace(/^<|>$/g, '');
-
-/** splitCommand: "mail FROM:<a>" to verb "MAIL" and argument "FROM:<a>" (verbs are case-insensitive, RFC 5321 §2.4). */
-export function splitCommand(line: string): { verb: string; arg: string } {
-  const text = line.trim();
-  const space = text.search(/\s/);
-  if (space === -1) return { verb: text.toUpperCase(), arg: '' };
-  return { verb: text.slice(0, space).toUpperCase(), arg: text.slice(space + 1).trim() };
-}
 
 /** Conversation: see the module comment. One per connection. */
 export class Conversation {

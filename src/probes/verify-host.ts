@@ -166,6 +166,8 @@ async function runSession(pending: Work[], o: HostOptions, out: HostOutcome): Pr
   let errors = 0;
   let perTransaction = MAX_RCPT_PER_TRANSACTION;
   let open = false;
+  // The fastest reply of the session so far: once a server punishes, it delays *every* reply (RSET, MAIL too).
+  const pace = { baselineMs: Number.POSITIVE_INFINITY };
   try {
     while (pending.length > 0) {
       // Untested server: go two past the budget in this very batch (no extra round trip) and watch the replies.
@@ -173,7 +175,7 @@ async function runSession(pending: Work[], o: HostOptions, out: HostOutcome): Pr
       const budget = out.maxErrors - errors + (probing ? 2 : 0);
       if (budget <= 0) break;
       const batch = pending.slice(0, Math.min(budget, perTransaction, pending.length));
-      const r = await transaction(session, batch, pipelining, open, errors, o, out);
+      const r = await transaction(session, batch, pipelining, open, errors, pace, o, out);
       out.transactions++;
       open = true;
       errors += r.errors;
@@ -223,7 +225,7 @@ interface TxResult {
  * session the previous one is RSET first — in the same pipelined group
  * (RFC 2920 §3.1 lets RSET lead a group), so it costs no round trip.
  */
-async function transaction(session: SmtpSession, batch: Work[], pipelining: boolean, reset: boolean, errorsBefore: number, o: HostOptions, out: HostOutcome): Promise<TxResult> {
+async function transaction(session: SmtpSession, batch: Work[], pipelining: boolean, reset: boolean, errorsBefore: number, pace: { baselineMs: number }, o: HostOptions, out: HostOutcome): Promise<TxResult> {
   const utf8 = batch.some((w) => w.box.smtputf8);
   const lines = [mailFrom(o.from, utf8 ? 'SMTPUTF8' : ''), ...batch.map((w) => rcptTo(w.box.address))];
   const replies: { reply: Reply; at: number }[] = [];
@@ -245,14 +247,16 @@ async function transaction(session: SmtpSession, batch: Work[], pipelining: bool
   } catch (err) {
     // A dropped session keeps what was answered; the rest stays pending for the next session.
     if (!(err instanceof ProbeError)) throw err;
-    for (const w of batch.slice(Math.max(0, replies.length - 1))) w.tries++;
+    // Only the recipient in flight when the session died is charged a try; the ones after it were never asked.
+    const inFlight = batch[Math.max(0, replies.length - 1)];
+    if (inFlight) inFlight.tries++;
     out.notes.push(`session ${out.sessions}: ${err.code} during ${err.stage} after ${Math.max(0, replies.length - 1)} of ${batch.length} recipients`);
-    return { ...interpret(batch, replies, started, errorsBefore, o, out), closing: true };
+    return { ...interpret(batch, replies, started, errorsBefore, pace, o, out), closing: true };
   }
-  return interpret(batch, replies, started, errorsBefore, o, out);
+  return interpret(batch, replies, started, errorsBefore, pace, o, out);
 }
 
-function interpret(batch: Work[], replies: { reply: Reply; at: number }[], started: number, errorsBefore: number, o: HostOptions, out: HostOutcome): TxResult {
+function interpret(batch: Work[], replies: { reply: Reply; at: number }[], started: number, errorsBefore: number, pace: { baselineMs: number }, o: HostOptions, out: HostOutcome): TxResult {
   const result: TxResult = { done: [], errors: 0, closing: false, throttled: false };
   const mail = replies[0];
   if (!mail) return result;
@@ -271,13 +275,14 @@ function interpret(batch: Work[], replies: { reply: Reply; at: number }[], start
     previous = at - started;
     const meaning = classifyRcpt(reply);
     if (meaning.kind === 'closing') {
-      for (const rest of batch.slice(i - 1)) rest.tries++;
+      w.tries++;
       // 421 4.7.0 after rejections is an error limit (Postfix's "too many errors"): stay under it from now on.
       if (reply.enhanced === '4.7.0' && errorsBefore + result.errors > 0) lowerBudget(out, errorsBefore + result.errors, `session dropped with ${reply.code} after ${errorsBefore + result.errors} rejected recipients`);
       return { ...result, closing: true };
     }
     if (meaning.kind === 'too-many-recipients') return { ...result, limit: i - 1 };
-    if (isThrottled(gaps)) {
+    pace.baselineMs = Math.min(pace.baselineMs, ...gaps.slice(0, -1));
+    if (isThrottled(gaps.at(-1) ?? 0, pace.baselineMs)) {
       result.throttled = true;
       lowerBudget(out, errorsBefore + result.errors, `replies slowed after ${errorsBefore + result.errors} rejected recipients`);
     }
@@ -309,9 +314,9 @@ function lowerBudget(out: HostOutcome, errorsSeen: number, why: string): void {
   out.notes.push(`${why}: sessions now stop at ${budget}`);
 }
 
-// The fastest reply of the batch is the server's normal pace; one far slower is a punishment delay.
-function isThrottled(gaps: number[]): boolean {
-  return gaps.length > 1 && (gaps.at(-1) ?? 0) > Math.min(...gaps) + THROTTLE_GAP_MS;
+// A reply far slower than the session's normal pace is a punishment delay.
+function isThrottled(gapMs: number, baselineMs: number): boolean {
+  return Number.isFinite(baselineMs) && gapMs > baselineMs + THROTTLE_GAP_MS;
 }
 
 function record(w: Work, meaning: RcptMeaning, command: string, reply: Reply, o: HostOptions, out: HostOutcome, tx: TxResult): void {

@@ -1,0 +1,75 @@
+/**
+ * probeVerify end to end against the lab's verify scenarios (DNS → MX →
+ * RCPT): catch-all, greylisting with --retry-after, Postfix-like throttling,
+ * a recipient cap, a server that drops the session, one that only pretends to
+ * pipeline. Every address gets exactly one verdict; no DATA ever arrives.
+ */
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startLab, type Lab } from '../../src/lab/index.js';
+import { probeVerify, type VerifyOptions } from '../../src/probes/verify.js';
+import { VerifyResultSchema } from '../../src/schema/verify.js';
+import { formatEndpoint } from '../../src/core/target.js';
+
+let lab: Lab;
+let opts: VerifyOptions;
+
+before(async () => {
+  lab = await startLab({ port: 0, hosts: ['catchall.test', 'greylist.test', 'throttle.test', 'rcptcap.test', 'drop421.test', 'nopipe.test', 'mlfarm.test'], greylistDelayMs: 300, throttleSleepMs: 600 });
+  opts = { resolvers: [formatEndpoint(lab.dns.address, lab.dns.port)], port: lab.port, caFiles: [lab.caCertFile], from: 'probe@example.org', timeouts: { connectMs: 2000, greetingMs: 3000, commandMs: 5000 } };
+});
+after(() => lab.close());
+
+const noData = (): void => assert.ok(lab.log.every((e) => !/^(DATA|BDAT)/i.test(e.line)), 'DATA reached the lab');
+const addrs = (domain: string, n: number, real = ['alice']) => [...real.map((u) => `${u}@${domain}`), ...Array.from({ length: n }, (_, i) => `nobody${i}@${domain}`)];
+
+describe('verify against the lab', { concurrency: true }, () => {
+  test('catch-all: "accepted" becomes risky (catch-all) for every address', async () => {
+    const { result } = await probeVerify(addrs('catchall.test', 2), opts);
+    VerifyResultSchema.parse(result);
+    assert.equal(result.domains[0]!.catchAll, 'yes');
+    assert.deepEqual(new Set(result.addresses.map((a) => `${a.verdict}/${a.reason}`)), new Set(['risky/catch-all']));
+    noData();
+  });
+
+  test('greylisting: 450 4.7.1 first, the real answer after --retry-after, evidence of both kept', async () => {
+    const first = await probeVerify(['alice@greylist.test'], { ...opts, catchAll: false });
+    assert.equal(first.result.addresses[0]!.reason, 'greylisted');
+    const retried = await probeVerify(['bob@greylist.test', 'nobody@greylist.test'], { ...opts, catchAll: false, retryAfterMs: 500 });
+    assert.deepEqual(retried.result.addresses.map((a) => a.verdict), ['deliverable', 'undeliverable']);
+    assert.equal(retried.result.addresses[0]!.evidence.length, 2);
+    assert.equal(retried.result.addresses[0]!.evidence[0]!.reply.enhanced, '4.7.1');
+  });
+
+  test('Postfix-like throttling: detected, sessions kept under the limit, no 421, every address answered', async () => {
+    const list = addrs('throttle.test', 40);
+    const { result } = await probeVerify(list, opts);
+    assert.equal(result.addresses.length, list.length);
+    assert.equal(result.addresses[0]!.verdict, 'deliverable');
+    assert.ok(result.addresses.slice(1).every((a) => a.reason === 'bad-mailbox'));
+    const d = result.domains[0]!;
+    assert.equal(d.throttled, true);
+    assert.equal(d.maxErrorsPerSession, 9);
+    assert.ok(!d.notes.some((n) => /421/.test(n)), d.notes.join('; '));
+  });
+
+  test('a recipient cap (452 4.5.3): the rest go in new transactions, nobody lost', async () => {
+    const { result } = await probeVerify(addrs('rcptcap.test', 12, ['alice', 'bob']), { ...opts, maxErrors: 50 });
+    assert.equal(result.addresses.length, 14);
+    assert.ok(result.addresses.every((a) => a.reason === 'accepted' || a.reason === 'bad-mailbox'));
+    assert.ok(result.domains[0]!.transactions >= 3);
+  });
+
+  test('a server that drops the session with 421 midway: every address still gets a verdict', async () => {
+    const { result } = await probeVerify(addrs('drop421.test', 10), { ...opts, maxErrors: 50 });
+    assert.equal(result.addresses.length, 11);
+    assert.ok(result.addresses.every((a) => a.reason === 'accepted' || a.reason === 'bad-mailbox'), JSON.stringify(result.addresses.map((a) => a.reason)));
+    assert.ok(result.domains[0]!.sessions >= 3);
+  });
+
+  test('PIPELINING advertised but answered one line at a time: replies still pair with the right addresses', async () => {
+    const { result } = await probeVerify([...addrs('nopipe.test', 5, ['alice', 'bob'])], opts);
+    assert.deepEqual(result.addresses.map((a) => a.verdict), ['deliverable', 'deliverable', ...Array(5).fill('undeliverable')]);
+    assert.equal(result.domains[0]!.pipelining, true);
+  });
+});
