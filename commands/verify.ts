@@ -4,6 +4,16 @@ import { withHelo, withOutput, withTimeouts, outputFormat, timeoutsFrom, duratio
 import { runProbeCommand } from './run.js';
 import { readArgumentList } from './input-list.js';
 import type { CliContext } from './context.js';
+import { invalidInput } from '../src/errors.js';
+
+/** parseMethods: "rcpt", "vrfy,rcpt" or "vrfy", in the order to try them. */
+function parseMethods(text: string): ('vrfy' | 'rcpt')[] {
+  const methods = text.split(',').map((m) => m.trim().toLowerCase());
+  if (methods.length === 0 || methods.some((m) => m !== 'vrfy' && m !== 'rcpt') || new Set(methods).size !== methods.length) {
+    throw invalidInput(`--method "${text}": use rcpt, vrfy,rcpt or vrfy`);
+  }
+  return methods as ('vrfy' | 'rcpt')[];
+}
 
 /** verifyCommand: the yargs module for `verify`. */
 export function verifyCommand(ctx: CliContext): CommandModule {
@@ -14,6 +24,7 @@ export function verifyCommand(ctx: CliContext): CommandModule {
       .positional('addresses', { type: 'string', array: true, describe: 'addresses to verify (or --file)' })
       .option('file', { type: 'string', requiresArg: true, describe: 'read addresses from a file, one per line (- for stdin; # comments)' })
       .option('from', { type: 'string', describe: 'MAIL FROM address (default postmaster@<this host\'s FQDN>, else <>; "" for <>)' })
+      .option('method', { type: 'string', default: 'rcpt', describe: 'rcpt, vrfy,rcpt (VRFY first where the server answers it clearly) or vrfy' })
       .option('pipelining', { type: 'boolean', default: true, describe: 'pipeline RCPTs when the server offers PIPELINING (--no-pipelining: one at a time)' })
       .option('max-errors', { type: 'number', describe: 'rejected recipients per session before a fresh one (default 9, under Postfix\'s limit of 10, raised for servers that do not slow down; setting it fixes it)' })
       .option('catch-all', { type: 'boolean', default: true, describe: 'test each domain once with a random local part' })
@@ -37,6 +48,7 @@ export function verifyCommand(ctx: CliContext): CommandModule {
         probe: () => probeVerify(addresses, {
           resolvers: (argv.resolver as string[] | undefined) ?? [], port: argv.port as number,
           ...(argv.from !== undefined ? { from: String(argv.from) } : {}), helo: argv.helo as string | undefined,
+          methods: parseMethods(String(argv.method)),
           starttls: argv.starttls !== false, pipelining: argv.pipelining !== false,
           ...(typeof argv['max-errors'] === 'number' ? { maxErrors: argv['max-errors'] } : {}),
           catchAll: argv['catch-all'] !== false, caFiles: (argv.ca as string[] | undefined) ?? [], timeouts: timeoutsFrom(argv),

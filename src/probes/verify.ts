@@ -17,6 +17,8 @@ import { parseMailbox, type Mailbox } from '../smtp/address.js';
 import type { MxResult } from '../schema/mx.js';
 import type { AddressVerdict, DomainReport, VerifyResult } from '../schema/verify.js';
 import { resolveWalk } from './mx.js';
+import { probeVrfy } from './lookup.js';
+import { formatEndpoint } from '../core/target.js';
 import { senderOrder } from './mx-verdict.js';
 import { DEFAULT_MAX_ERRORS, verifyOnHost, type HostOptions, type HostOutcome } from './verify-host.js';
 import type { ProbeOutcome } from './outcome.js';
@@ -42,6 +44,8 @@ export interface VerifyOptions {
   pipelining?: boolean;
   maxErrors?: number;
   catchAll?: boolean;
+  /** Methods in order: ['rcpt'] (default), ['vrfy', 'rcpt'] (VRFY first where the server answers it), or ['vrfy']. */
+  methods?: ('vrfy' | 'rcpt')[];
   /** Retry greylisted addresses once after this many ms. */
   retryAfterMs?: number;
   caFiles?: string[];
@@ -106,11 +110,21 @@ async function verifyDomain(domain: string, boxes: Mailbox[], ctx: Ctx, resolver
   let lastError = 'no MX host has an address';
   for (const candidate of order) {
     try {
-      const outcome = await verifyOnHost(boxes, { ...hostOptions(candidate, ctx), ...(ctx.catchAll === false ? {} : { catchAllDomain: domain }) });
+      const byVrfy = ctx.methods?.includes('vrfy') ? await askVrfy(boxes, candidate, ctx, report) : new Map<Mailbox, AddressVerdict>();
+      const rest = boxes.filter((b) => !byVrfy.has(b));
+      const useRcpt = ctx.methods === undefined || ctx.methods.includes('rcpt');
+      const outcome = rest.length > 0 && useRcpt
+        ? await verifyOnHost(rest, { ...hostOptions(candidate, ctx), ...(ctx.catchAll === false ? {} : { catchAllDomain: domain }) })
+        : undefined;
       Object.assign(report, { host: candidate.host, address: candidate.address.address, mx: `first usable MX: ${candidate.host} (${candidate.address.address})` });
-      await retryGreylisted(boxes, outcome, candidate, ctx);
-      fill(report, outcome);
-      for (const box of boxes) verdicts.set(box, verdictOf(box, outcome));
+      if (outcome) {
+        await retryGreylisted(rest, outcome, candidate, ctx);
+        fill(report, outcome);
+      }
+      for (const box of boxes) {
+        verdicts.set(box, byVrfy.get(box) ?? (outcome ? verdictOf(box, outcome)
+          : { input: box.input, address: box.address, domain, verdict: 'unknown', reason: 'cannot-verify', confidence: 'low', evidence: [], note: 'VRFY did not tell, and --method has no rcpt' }));
+      }
       return report;
     } catch (err) {
       if (!(err instanceof ProbeError)) throw err;
@@ -135,6 +149,34 @@ async function retryGreylisted(boxes: Mailbox[], outcome: HostOutcome, candidate
   outcome.sessions += again.sessions;
   outcome.transactions += again.transactions;
   outcome.rcptBatches += again.rcptBatches;
+}
+
+/**
+ * askVrfy: VRFY each address at the chosen host first (--method vrfy,rcpt).
+ * Only a clear answer counts — 250/251 deliverable, 550 undeliverable; a 252,
+ * a refusal or a policy answer leaves the address to RCPT.
+ */
+async function askVrfy(boxes: Mailbox[], candidate: ReturnType<typeof senderOrder>[number], ctx: Ctx, report: DomainReport): Promise<Map<Mailbox, AddressVerdict>> {
+  const found = new Map<Mailbox, AddressVerdict>();
+  const target = formatEndpoint(candidate.address.address, ctx.port ?? SMTP_PORT);
+  const { status, result } = await probeVrfy(target, boxes.map((b) => b.address), {
+    helo: ctx.helo, starttls: ctx.starttls !== false, caFiles: ctx.caFiles, control: false, timeouts: ctx.timeouts, signal: ctx.signal,
+  });
+  if (status !== 'ok' || result === null) {
+    report.notes.push(`VRFY first: ${status}; every address went to RCPT`);
+    return found;
+  }
+  boxes.forEach((box, i) => {
+    const item = result.items[i];
+    if (!item?.reply || !item.command) return;
+    const evidence = [{ host: candidate.host, address: candidate.address.address, method: 'vrfy' as const, command: item.command, reply: item.reply, session: item.session ?? 1 }];
+    const base = { input: box.input, address: box.address, domain: box.domain, evidence };
+    if (item.meaning === 'exists') found.set(box, { ...base, verdict: 'deliverable', reason: 'accepted', confidence: 'high' });
+    else if (item.meaning === 'will-forward') found.set(box, { ...base, verdict: 'deliverable', reason: 'will-forward', confidence: 'high' });
+    else if (item.meaning === 'no-such-user') found.set(box, { ...base, verdict: 'undeliverable', reason: 'bad-mailbox', confidence: 'high' });
+  });
+  report.notes.push(`VRFY first: ${found.size} of ${boxes.length} answered clearly; ${boxes.length - found.size} went to RCPT`);
+  return found;
 }
 
 function hostOptions(candidate: ReturnType<typeof senderOrder>[number], ctx: Ctx): HostOptions {

@@ -15,7 +15,7 @@ let lab: Lab;
 let opts: VerifyOptions;
 
 before(async () => {
-  lab = await startLab({ port: 0, hosts: ['catchall.test', 'greylist.test', 'throttle.test', 'rcptcap.test', 'drop421.test', 'nopipe.test', 'mlfarm.test'], greylistDelayMs: 300, throttleSleepMs: 600 });
+  lab = await startLab({ port: 0, hosts: ['catchall.test', 'greylist.test', 'throttle.test', 'rcptcap.test', 'drop421.test', 'nopipe.test', 'mlfarm.test', 'vrfy-open', 'vrfy-closed'], greylistDelayMs: 300, throttleSleepMs: 600 });
   opts = { resolvers: [formatEndpoint(lab.dns.address, lab.dns.port)], port: lab.port, caFiles: [lab.caCertFile], from: 'probe@example.org', timeouts: { connectMs: 2000, greetingMs: 3000, commandMs: 5000 } };
 });
 after(() => lab.close());
@@ -65,6 +65,13 @@ describe('verify against the lab', { concurrency: true }, () => {
     assert.equal(result.addresses.length, 11);
     assert.ok(result.addresses.every((a) => a.reason === 'accepted' || a.reason === 'bad-mailbox'), JSON.stringify(result.addresses.map((a) => a.reason)));
     assert.ok(result.domains[0]!.sessions >= 3);
+  });
+
+  test('--method vrfy,rcpt: a clear VRFY answer is used; a blanket 252 falls back to RCPT', async () => {
+    const open = await probeVerify(['alice@vrfy-open.lab.test', 'nobody@vrfy-open.lab.test'], { ...opts, methods: ['vrfy', 'rcpt'] });
+    assert.deepEqual(open.result.addresses.map((a) => [a.verdict, a.evidence[0]?.method]), [['deliverable', 'vrfy'], ['undeliverable', 'vrfy']]);
+    const closed = await probeVerify(['alice@vrfy-closed.lab.test'], { ...opts, methods: ['vrfy', 'rcpt'] });
+    assert.equal(closed.result.addresses[0]!.evidence[0]?.method, 'rcpt');
   });
 
   test('PIPELINING advertised but answered one line at a time: replies still pair with the right addresses', async () => {
