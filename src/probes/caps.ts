@@ -6,10 +6,10 @@
 import type { TLSSocket } from 'node:tls';
 import { ProbeError } from '../errors.js';
 import { parseTarget, SMTP_PORT, SUBMISSIONS_PORT, formatEndpoint, type Target } from '../core/target.js';
-import { DEFAULT_TIMEOUTS, roundMs, type Timeouts } from '../core/timeouts.js';
+import { roundMs, type Timeouts } from '../core/timeouts.js';
 import { checkHeloName, defaultHeloName } from '../core/helo-name.js';
 import type { SmtpSession } from '../core/session.js';
-import { handshake, describeTls, loadTrustStore, type TrustStore } from '../net/tls.js';
+import { handshake, describeTls, type TrustStore } from '../net/tls.js';
 import { Transcript, type TranscriptEntry } from '../net/transcript.js';
 import { diffCapabilities } from '../smtp/capabilities.js';
 import { formatReply, replyText, type Reply } from '../smtp/reply.js';
@@ -17,7 +17,7 @@ import type { CapsResult } from '../schema/caps.js';
 import { openSession, type OpenProgress } from './open.js';
 import { runCensus } from './census.js';
 import { capsFindings } from './findings.js';
-import { asProbeError, type ProbeOutcome } from './outcome.js';
+import { asProbeError, startRun, type ProbeOutcome } from './outcome.js';
 
 /** CapsOptions: everything `caps` can be told. */
 export interface CapsOptions {
@@ -46,13 +46,7 @@ export async function probeCaps(input: string, options: CapsOptions = {}): Promi
   const target = parseTarget(input, options.implicitTls ? SUBMISSIONS_PORT : SMTP_PORT);
   const heloGiven = options.helo === undefined ? undefined : checkHeloName(options.helo);
   const tlsName = options.tlsName === undefined ? target.host : parseTarget(options.tlsName).host;
-  const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
-  const trust = loadTrustStore(options.caFiles);
-  const deadline = AbortSignal.timeout(timeouts.targetMs);
-  const signal = options.signal ? AbortSignal.any([options.signal, deadline]) : deadline;
-  const transcript = new Transcript(options.onTranscript);
-  const startedAt = new Date();
-  const t0 = performance.now();
+  const { timeouts, trust, signal, transcript, startedAt, t0 } = startRun(options);
   const progress: OpenProgress = { addresses: [], attempts: [], address: null, timings: {} };
   const result: CapsResult = {
     host: target.host, port: target.port, helo: heloGiven ?? '', addresses: [], attempts: [], address: null,

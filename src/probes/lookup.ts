@@ -11,11 +11,11 @@
 import { randomBytes } from 'node:crypto';
 import { ProbeError, invalidInput } from '../errors.js';
 import { parseTarget, SMTP_PORT, formatEndpoint, type Target } from '../core/target.js';
-import { DEFAULT_TIMEOUTS, type Timeouts } from '../core/timeouts.js';
+import type { Timeouts } from '../core/timeouts.js';
 import { checkHeloName, defaultHeloName } from '../core/helo-name.js';
 import type { SmtpSession } from '../core/session.js';
 import { normalizeDomain } from '../dns/name.js';
-import { handshake, loadTrustStore, type TrustStore } from '../net/tls.js';
+import { handshake, type TrustStore } from '../net/tls.js';
 import { Transcript, type TranscriptEntry } from '../net/transcript.js';
 import { expn, vrfy } from '../smtp/command.js';
 import { parseMailbox, parseUserOrMailbox } from '../smtp/address.js';
@@ -24,7 +24,7 @@ import { classifyLookup, disclosure, interpretLookup, type LookupVerb } from '..
 import type { LookupItem, LookupResult } from '../schema/lookup.js';
 import { bannerHostname } from './caps.js';
 import { openSession, type OpenProgress } from './open.js';
-import { asProbeError, type ProbeOutcome } from './outcome.js';
+import { asProbeError, startRun, type ProbeOutcome } from './outcome.js';
 
 /** MAX_COMMAND_OCTETS: RFC 5321 §4.5.3.1.4: a command line is at most 512 octets, CRLF included. */
 export const MAX_COMMAND_OCTETS = 512;
@@ -85,13 +85,7 @@ export async function probeLookup(verb: LookupVerb, input: string, names: string
   const domain = options.domain === undefined ? undefined : normalizeDomain(options.domain).ascii;
   const work = planWork(verb, names, options.bothForms === true, domain);
   const heloGiven = options.helo === undefined ? undefined : checkHeloName(options.helo);
-  const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
-  const trust = loadTrustStore(options.caFiles);
-  const deadline = AbortSignal.timeout(timeouts.targetMs);
-  const signal = options.signal ? AbortSignal.any([options.signal, deadline]) : deadline;
-  const transcript = new Transcript(options.onTranscript);
-  const startedAt = new Date();
-  const t0 = performance.now();
+  const { timeouts, trust, signal, transcript, startedAt, t0 } = startRun(options);
   const result: LookupResult = {
     verb, host: target.host, port: target.port, address: null, banner: null, helo: heloGiven ?? '', hello: null, tls: null,
     domain: options.bothForms ? domain ?? null : null, sessions: 0, items: [], control: null, counts: {}, discloses: null, disclosure: '',
