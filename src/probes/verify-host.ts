@@ -133,7 +133,7 @@ function randomMailbox(domain: string): Mailbox {
   return { input: `${localPart}@${domain}`, localPart, domain, address: `${localPart}@${domain}`, smtputf8: false };
 }
 
-async function openVerified(o: HostOptions, out: HostOutcome): Promise<{ session: SmtpSession; pipelining: boolean; smtputf8: boolean }> {
+async function openVerified(o: HostOptions, out: HostOutcome): Promise<{ session: SmtpSession; pipelining: boolean; smtputf8: boolean; ehloMs: number }> {
   const progress: OpenProgress = { addresses: [], attempts: [], address: null, timings: {} };
   const target = { input: o.address, host: o.address, port: o.port, family: o.address.includes(':') ? 6 : 4 } as const;
   const open = { timeouts: o.timeouts, signal: o.signal, transcript: new Transcript(), implicitTls: false, trust: o.trust, tlsName: o.host };
@@ -142,7 +142,9 @@ async function openVerified(o: HostOptions, out: HostOutcome): Promise<{ session
     const endpoint = formatEndpoint(o.address, o.port);
     if (banner.code !== 220) throw new ProbeError({ code: 'GREETING_REJECTED', stage: 'greeting', target: endpoint, message: `greeting ${banner.code}` });
     const name = o.helo ?? defaultHeloName(progress.localAddress);
+    const t0 = performance.now();
     let hello = await session.hello(name);
+    const ehloMs = performance.now() - t0;
     if (hello.reply.code !== 250) throw new ProbeError({ code: 'HELLO_REJECTED', stage: 'ehlo', target: endpoint, message: `${hello.verb} ${hello.reply.code}` });
     if (o.starttls && hello.capabilities?.starttls) {
       const reply = await session.starttls(async (raw) => {
@@ -152,7 +154,7 @@ async function openVerified(o: HostOptions, out: HostOutcome): Promise<{ session
       });
       if (reply.code === 220) hello = await session.hello(name);
     }
-    return { session, pipelining: o.pipelining && hello.capabilities?.pipelining === true, smtputf8: hello.capabilities?.smtpUtf8 === true };
+    return { session, pipelining: o.pipelining && hello.capabilities?.pipelining === true, smtputf8: hello.capabilities?.smtpUtf8 === true, ehloMs };
   } catch (err) {
     progress.session?.close();
     throw err;
@@ -160,14 +162,15 @@ async function openVerified(o: HostOptions, out: HostOutcome): Promise<{ session
 }
 
 async function runSession(pending: Work[], o: HostOptions, out: HostOutcome): Promise<void> {
-  const { session, pipelining, smtputf8 } = await openVerified(o, out);
+  const { session, pipelining, smtputf8, ehloMs } = await openVerified(o, out);
   out.pipelining = pipelining;
   if (!smtputf8) refuseUtf8(pending, out);
   let errors = 0;
   let perTransaction = MAX_RCPT_PER_TRANSACTION;
   let open = false;
-  // The fastest reply of the session so far: once a server punishes, it delays *every* reply (RSET, MAIL too).
-  const pace = { baselineMs: Number.POSITIVE_INFINITY };
+  // The session's normal pace, from the EHLO round trip on: once a server punishes, it delays *every* reply
+  // (RSET and MAIL too), and Postfix holds a pipelined batch's replies and sends them together, late.
+  const pace = { baselineMs: ehloMs };
   try {
     while (pending.length > 0) {
       // Untested server: go two past the budget in this very batch (no extra round trip) and watch the replies.
@@ -281,13 +284,15 @@ function interpret(batch: Work[], replies: { reply: Reply; at: number }[], start
       return { ...result, closing: true };
     }
     if (meaning.kind === 'too-many-recipients') return { ...result, limit: i - 1 };
-    pace.baselineMs = Math.min(pace.baselineMs, ...gaps.slice(0, -1));
-    if (isThrottled(gaps.at(-1) ?? 0, pace.baselineMs)) {
-      result.throttled = true;
-      lowerBudget(out, errorsBefore + result.errors, `replies slowed after ${errorsBefore + result.errors} rejected recipients`);
-    }
     record(w, meaning, `RCPT TO:<${w.box.address}>`, reply, o, out, result);
     if (reply.code >= 500) result.errors++;
+  }
+  // Judged once the batch is in: a server that holds replies (Postfix) delays the whole batch, not one reply.
+  if (gaps.some((g) => isThrottled(g, pace.baselineMs))) {
+    result.throttled = true;
+    lowerBudget(out, errorsBefore + result.errors, `replies slowed with ${errorsBefore + result.errors} rejected recipients in the session`);
+  } else {
+    pace.baselineMs = Math.min(pace.baselineMs, ...gaps);
   }
   noteBlock(replies.slice(1).map((x) => x.reply), out);
   return result;

@@ -17,6 +17,9 @@ import { ProbeError } from '../../src/errors.js';
 import { probeMx } from '../../src/probes/mx.js';
 import { zoneServer, type Fault, type ZoneRecord, type ZoneServer } from '../support/zone-server.js';
 
+// A broken resolver may loop or wait for ever; a suite that outlives this fails instead of hanging the run.
+const LIMIT = { timeout: 20_000 };
+
 const ZONE: ZoneRecord[] = [
   { name: 'example.test', type: 'MX', ttl: 3600, data: { preference: 20, exchange: 'backup.example.test' } },
   { name: 'example.test', type: 'MX', ttl: 3600, data: { preference: 10, exchange: 'mail.example.test' } },
@@ -71,7 +74,7 @@ function checkShapes(lookup: Lookup, exchanges: DnsExchange[]): void {
   for (const e of exchanges) ExchangeSchema.parse(e);
 }
 
-describe('Resolver: answers', () => {
+describe('Resolver: answers', LIMIT, () => {
   test('A records with their TTLs, one UDP query with RD and EDNS0 1232, and a full trace', async (t) => {
     const zs = await serve(t);
     const seen: DnsExchange[] = [];
@@ -148,7 +151,7 @@ describe('Resolver: answers', () => {
   });
 });
 
-describe('Resolver: CNAMEs (RFC 1034 §3.6.2)', () => {
+describe('Resolver: CNAMEs (RFC 1034 §3.6.2)', LIMIT, () => {
   test('a chain inside one answer: one query, cnameChain lists every name, records from the end', async (t) => {
     const zs = await serve(t);
     const l = await resolverFor([zs]).lookup('www.example.test', 'A');
@@ -202,7 +205,7 @@ describe('Resolver: CNAMEs (RFC 1034 §3.6.2)', () => {
   });
 });
 
-describe('Resolver: negative answers (RFC 2308)', () => {
+describe('Resolver: negative answers (RFC 2308)', LIMIT, () => {
   test('NXDOMAIN: the name does not exist; the SOA is in the trace\'s authority', async (t) => {
     const zs = await serve(t);
     const r = resolverFor([zs]);
@@ -230,7 +233,7 @@ describe('Resolver: negative answers (RFC 2308)', () => {
   });
 });
 
-describe('Resolver: truncation, garbage, silence, strays', () => {
+describe('Resolver: truncation, garbage, silence, strays', LIMIT, () => {
   test('TC=1 over UDP: the same server is asked over TCP, both exchanges traced, the first "truncated"', async (t) => {
     const zs = await serve(t, [{ mode: 'truncate', name: 'mail.example.test' }]);
     const r = resolverFor([zs]);
@@ -327,7 +330,7 @@ describe('Resolver: truncation, garbage, silence, strays', () => {
   });
 });
 
-describe('Resolver: several servers (RFC 1035 §7.2)', () => {
+describe('Resolver: several servers (RFC 1035 §7.2)', LIMIT, () => {
   test('the second server is asked after the first times out', async (t) => {
     const [a, b] = [await serve(t, [{ mode: 'silent' }]), await serve(t)];
     const r = resolverFor([a, b], { timeoutMs: 150 });
@@ -389,7 +392,7 @@ describe('Resolver: several servers (RFC 1035 §7.2)', () => {
   });
 });
 
-describe('Resolver: input, cancellation, sharing', () => {
+describe('Resolver: input, cancellation, sharing', LIMIT, () => {
   const bad: [string, RegExp][] = [
     [`${'a'.repeat(64)}.test`, /64 octets/],
     ['a..b.test', /empty/],
@@ -476,7 +479,7 @@ describe('Resolver: input, cancellation, sharing', () => {
   });
 });
 
-describe('probeMx when the MX lookup fails', () => {
+describe('probeMx when the MX lookup fails', LIMIT, () => {
   const DNS_TIMEOUT_MS = 100;
   // probeMx asks with the resolver's default retries (2): three tries of DNS_TIMEOUT_MS, plus generous slack.
   const BUDGET_MS = 3 * DNS_TIMEOUT_MS + 2_000;

@@ -31,15 +31,17 @@ test('real users are deliverable, unknown ones undeliverable (5.1.1), nothing is
   assert.deepEqual(mailboxSizes(), before, 'verify must never deliver mail');
 });
 
-test('many unknown users: sessions stay under Postfix\'s error limits and every address gets one verdict', async () => {
+test('many unknown users: Postfix\'s error limits are detected, sessions stay under them, every address gets one verdict', async () => {
   const unknown = Array.from({ length: 30 }, (_, i) => `ghost${i}@${domain}`);
   const { result } = await probeVerify([...unknown, `alice@${domain}`], opts);
   assert.equal(result.addresses.length, 31);
   assert.deepEqual(new Set(result.addresses.slice(0, 30).map((a) => a.reason)), new Set(['bad-mailbox']));
   assert.equal(result.addresses[30]!.verdict, 'deliverable');
   const d = result.domains[0]!;
-  assert.equal(d.throttled, false, 'never reached smtpd_soft_error_limit');
-  // 31 rejections (30 unknown + the catch-all probe) at 9 per session.
-  assert.equal(d.sessions, 4);
-  assert.ok(!d.notes.some((n) => /421|too many errors/.test(n)), d.notes.join('; '));
+  // The first batch goes two past the budget to see whether Postfix punishes: it does (smtpd_soft_error_limit),
+  // so the budget stays at 9 and the session that saw the delay is abandoned.
+  assert.equal(d.throttled, true, d.notes.join('; '));
+  assert.equal(d.maxErrorsPerSession, 9);
+  assert.ok(d.sessions >= 3 && d.sessions <= 5, `${d.sessions} sessions`);
+  assert.ok(!d.notes.some((n) => /421|too many errors|CONNECTION_CLOSED/.test(n)), d.notes.join('; '));
 });
