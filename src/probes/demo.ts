@@ -21,7 +21,7 @@ const DEMO_CONNECT_TIMEOUT_MS = 2_000;
 /** The lab scenarios the tour walks: three MX (refused, blackhole, good), and the seed's sun/noao case. */
 const DEMO_WALK_DOMAIN = 'blackhole.test';
 const DEMO_FAILOVER_DOMAIN = 'noao.test';
-const DEMO_ASSUME_DOWN = 'mx.noao.test=refused';
+const DEMO_ASSUME_DOWN = 'mx.noao.test';
 
 /** DEMO_GREETING_TIMEOUT_MS: long enough for the slow-greeting host, short enough that the silent one does not drag the tour. */
 const DEMO_GREETING_TIMEOUT_MS = 4_000;
