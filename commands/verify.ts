@@ -27,6 +27,7 @@ export function verifyCommand(ctx: CliContext): CommandModule {
       .option('method', { type: 'string', default: 'rcpt', describe: 'rcpt, vrfy,rcpt (VRFY first where the server answers it clearly) or vrfy' })
       .option('pipelining', { type: 'boolean', default: true, describe: 'pipeline RCPTs when the server offers PIPELINING (--no-pipelining: one at a time)' })
       .option('max-errors', { type: 'number', describe: 'rejected recipients per session before a fresh one (default 9, under Postfix\'s limit of 10, raised for servers that do not slow down; setting it fixes it)' })
+      .option('connections', { type: 'number', default: 1, describe: 'sessions per MX host at once (polite default 1; at most 8)' })
       .option('catch-all', { type: 'boolean', default: true, describe: 'test each domain once with a random local part' })
       .option('retry-after', { type: 'string', coerce: durationFlag('--retry-after'), describe: 'retry greylisted addresses once after this long (e.g. 5m)' })
       .option('resolver', { type: 'string', array: true, describe: 'DNS server IP[:port] (repeatable; default /etc/resolv.conf)' })
@@ -48,7 +49,7 @@ export function verifyCommand(ctx: CliContext): CommandModule {
         probe: () => probeVerify(addresses, {
           resolvers: (argv.resolver as string[] | undefined) ?? [], port: argv.port as number,
           ...(argv.from !== undefined ? { from: String(argv.from) } : {}), helo: argv.helo as string | undefined,
-          methods: parseMethods(String(argv.method)),
+          methods: parseMethods(String(argv.method)), connections: argv.connections as number,
           starttls: argv.starttls !== false, pipelining: argv.pipelining !== false,
           ...(typeof argv['max-errors'] === 'number' ? { maxErrors: argv['max-errors'] } : {}),
           catchAll: argv['catch-all'] !== false, caFiles: (argv.ca as string[] | undefined) ?? [], timeouts: timeoutsFrom(argv),

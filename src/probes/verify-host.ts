@@ -43,6 +43,8 @@ export interface HostOptions {
   starttls: boolean;
   pipelining: boolean;
   maxErrors: number;
+  /** Sessions at this host at once (default 1: one connection per MX host, as a polite sender). */
+  connections?: number;
   /**
    * Probe past the budget once (two more recipients): a server that does not
    * slow down there gets far bigger sessions; one that does keeps the budget.
@@ -87,34 +89,52 @@ export async function verifyOnHost(boxes: Mailbox[], o: HostOptions): Promise<Ho
   };
   const pending: Work[] = boxes.map((box) => ({ box, tries: 0 }));
   if (o.catchAllDomain) pending.unshift({ box: randomMailbox(o.catchAllDomain), tries: 0, probe: true });
-  let backoffMs = 0;
-  while (pending.length > 0 && out.sessions < boxes.length + 5 && !out.blocked) {
-    if (backoffMs > 0) await sleep(backoffMs, o.signal);
-    out.sessions++;
-    const before = pending.length;
-    try {
-      await runSession(pending, o, out);
-      // A session that got nothing done before the server hung up: give it time before the next (polite backoff on 421).
-      backoffMs = pending.length > 0 && pending.length === before ? Math.min(MAX_BACKOFF_MS, Math.max(FIRST_BACKOFF_MS, backoffMs * 2)) : 0;
-    } catch (err) {
-      if (!(err instanceof ProbeError)) throw err;
-      if (out.sessions === 1 && out.transactions === 0) throw err;
-      out.notes.push(`session ${out.sessions}: ${err.code} at ${err.stage}`);
-      for (const w of pending.slice(0, 1)) w.tries++;
-    }
-    for (let i = pending.length - 1; i >= 0; i--) {
-      const w = pending[i]!;
-      if (w.tries < MAX_TRIES) continue;
-      pending.splice(i, 1);
-      if (w.probe) out.catchAll = 'unknown';
-      else out.results.set(w.box, { meaning: { kind: 'lost', why: `cut short in ${MAX_TRIES} sessions` }, evidence: [] });
-    }
-  }
+  const limit = boxes.length + 5;
+  // The first session runs alone: it proves the host usable (or throws, and the caller tries the next MX).
+  await sessionLoop(pending, o, out, limit, true);
+  const workers = Math.max(1, Math.min(o.connections ?? 1, MAX_CONNECTIONS));
+  await Promise.all(Array.from({ length: workers }, () => sessionLoop(pending, o, out, limit, false)));
   const why = out.blocked ? 'the host refuses us by policy' : 'too many sessions';
   for (const w of pending) {
     if (!w.probe) out.results.set(w.box, { meaning: out.blocked ? { kind: 'verdict', verdict: 'unknown', reason: 'host-blocked', confidence: 'high' } : { kind: 'lost', why }, evidence: [] });
   }
   return out;
+}
+
+/** MAX_CONNECTIONS: the most sessions at one host at once, however asked (politeness has a ceiling). */
+export const MAX_CONNECTIONS = 8;
+
+/** sessionLoop: sessions one after another until the work is done (or, with `once`, just one). */
+async function sessionLoop(pending: Work[], o: HostOptions, out: HostOutcome, limit: number, once: boolean): Promise<void> {
+  let backoffMs = 0;
+  while (pending.length > 0 && out.sessions < limit && !out.blocked) {
+    if (backoffMs > 0) await sleep(backoffMs, o.signal);
+    out.sessions++;
+    const first = out.sessions === 1;
+    try {
+      const done = await runSession(pending, o, out);
+      // A session that got nothing done before the server hung up: give it time before the next (polite backoff on 421).
+      backoffMs = pending.length > 0 && done === 0 ? Math.min(MAX_BACKOFF_MS, Math.max(FIRST_BACKOFF_MS, backoffMs * 2)) : 0;
+    } catch (err) {
+      if (!(err instanceof ProbeError)) throw err;
+      if (first && out.transactions === 0) throw err;
+      out.notes.push(`session ${out.sessions}: ${err.code} at ${err.stage}`);
+      const next = pending[0];
+      if (next) next.tries++;
+    }
+    dropExhausted(pending, out);
+    if (once) return;
+  }
+}
+
+function dropExhausted(pending: Work[], out: HostOutcome): void {
+  for (let i = pending.length - 1; i >= 0; i--) {
+    const w = pending[i]!;
+    if (w.tries < MAX_TRIES) continue;
+    pending.splice(i, 1);
+    if (w.probe) out.catchAll = 'unknown';
+    else out.results.set(w.box, { meaning: { kind: 'lost', why: `cut short in ${MAX_TRIES} sessions` }, evidence: [] });
+  }
 }
 
 /** FIRST_BACKOFF_MS / MAX_BACKOFF_MS: the wait before a new session after one that ended with nothing done (421), doubling. */
@@ -161,13 +181,15 @@ async function openVerified(o: HostOptions, out: HostOutcome): Promise<{ session
   }
 }
 
-async function runSession(pending: Work[], o: HostOptions, out: HostOutcome): Promise<void> {
+/** runSession: one session; claims batches from `pending` (other sessions may run beside it) and returns how many it finished. */
+async function runSession(pending: Work[], o: HostOptions, out: HostOutcome): Promise<number> {
   const { session, pipelining, smtputf8, ehloMs } = await openVerified(o, out);
   out.pipelining = pipelining;
   if (!smtputf8) refuseUtf8(pending, out);
   let errors = 0;
   let perTransaction = MAX_RCPT_PER_TRANSACTION;
   let open = false;
+  let finished = 0;
   // The session's normal pace, from the EHLO round trip on: once a server punishes, it delays *every* reply
   // (RSET and MAIL too), and Postfix holds a pipelined batch's replies and sends them together, late.
   const pace = { baselineMs: ehloMs };
@@ -177,16 +199,27 @@ async function runSession(pending: Work[], o: HostOptions, out: HostOutcome): Pr
       const probing = out.escalation === 'untested';
       const budget = out.maxErrors - errors + (probing ? 2 : 0);
       if (budget <= 0) break;
-      const batch = pending.slice(0, Math.min(budget, perTransaction, pending.length));
-      const r = await transaction(session, batch, pipelining, open, errors, pace, o, out);
+      // Claimed, so a session beside this one cannot ask the same recipients; whatever stays unanswered goes back.
+      const batch = pending.splice(0, Math.min(budget, perTransaction, pending.length));
+      let r: TxResult;
+      try {
+        r = await transaction(session, batch, pipelining, open, errors, pace, o, out);
+      } finally {
+        pending.unshift(...batch.filter((w) => !out.results.has(w.box) && !(w.probe && out.catchAll !== 'not-tested')));
+      }
       out.transactions++;
       open = true;
       errors += r.errors;
       if (r.limit !== undefined) perTransaction = Math.max(1, r.limit);
-      for (const w of r.done) pending.splice(pending.indexOf(w), 1);
-      if (r.closing) return session.close();
-      if (r.throttled) return session.abandon(['RSET', 'QUIT']);
-      if (out.blocked) return session.abandon(['RSET', 'QUIT']);
+      finished += r.done.length;
+      if (r.closing) {
+        session.close();
+        return finished;
+      }
+      if (r.throttled || out.blocked) {
+        session.abandon(['RSET', 'QUIT']);
+        return finished;
+      }
       if (probing && errors >= o.maxErrors + 2) {
         out.escalation = 'raised';
         out.maxErrors = ESCALATED_MAX_ERRORS;
@@ -198,6 +231,7 @@ async function runSession(pending: Work[], o: HostOptions, out: HostOutcome): Pr
     else if (open) await session.send('RSET', 'rset');
     if (!(open && pipelining)) await session.quit();
     session.close();
+    return finished;
   } catch (err) {
     session.close();
     throw err;

@@ -44,6 +44,8 @@ export interface VerifyOptions {
   pipelining?: boolean;
   maxErrors?: number;
   catchAll?: boolean;
+  /** Sessions per MX host at once (default 1). */
+  connections?: number;
   /** Methods in order: ['rcpt'] (default), ['vrfy', 'rcpt'] (VRFY first where the server answers it), or ['vrfy']. */
   methods?: ('vrfy' | 'rcpt')[];
   /** Retry greylisted addresses once after this many ms. */
@@ -184,7 +186,7 @@ function hostOptions(candidate: ReturnType<typeof senderOrder>[number], ctx: Ctx
     host: candidate.host, address: candidate.address.address, port: ctx.port ?? SMTP_PORT, from: ctx.from, helo: ctx.helo,
     starttls: ctx.starttls !== false, pipelining: ctx.pipelining !== false,
     // A budget the user chose is kept; the default one is probed once and raised for servers that do not punish.
-    maxErrors: ctx.maxErrors ?? DEFAULT_MAX_ERRORS, adaptive: ctx.maxErrors === undefined,
+    maxErrors: ctx.maxErrors ?? DEFAULT_MAX_ERRORS, adaptive: ctx.maxErrors === undefined, connections: ctx.connections ?? 1,
     trust: ctx.trust, timeouts: ctx.timeouts, signal: ctx.signal,
   };
 }

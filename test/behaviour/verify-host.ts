@@ -16,7 +16,12 @@ type Answer = (rcptIndex: number, line: string) => string | null;
 /** fakeMta: a pipelining ESMTP server; `answers[n]` decides RCPT replies on connection n (null: say nothing). */
 async function fakeMta(answers: Answer[], opts: { pipelining?: boolean } = {}) {
   const sessions: string[][] = [];
+  const load = { open: 0, max: 0 };
   const server = createServer((sock: Socket) => {
+    // "In session" from EHLO to QUIT (or the hang-up): TCP teardown may overlap the next connect and does not count.
+    let inSession = false;
+    const leave = (): void => { if (inSession) { inSession = false; load.open--; } };
+    sock.on('close', leave);
     const n = sessions.length;
     const seen: string[] = [];
     sessions.push(seen);
@@ -38,6 +43,8 @@ async function fakeMta(answers: Answer[], opts: { pipelining?: boolean } = {}) {
         buf = buf.slice(i + 2);
         seen.push(line);
         const verb = line.split(' ')[0]!.toUpperCase();
+        if (verb === 'EHLO' && !inSession) { inSession = true; load.open++; load.max = Math.max(load.max, load.open); }
+        if (verb === 'QUIT') leave();
         if (verb === 'EHLO') send(`250-fake.test\r\n${opts.pipelining === false ? '' : '250-PIPELINING\r\n'}250 ENHANCEDSTATUSCODES\r\n`);
         else if (verb === 'MAIL') send('250 2.1.0 Ok\r\n');
         else if (verb === 'RSET') send('250 2.0.0 Ok\r\n');
@@ -55,7 +62,7 @@ async function fakeMta(answers: Answer[], opts: { pipelining?: boolean } = {}) {
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as { port: number }).port;
-  return { port, sessions, close: () => new Promise<void>((r) => server.close(() => r())) };
+  return { port, sessions, load, close: () => new Promise<void>((r) => server.close(() => r())) };
 }
 
 const known = (line: string): boolean => /<(alice|bob)@/.test(line);
@@ -91,7 +98,7 @@ describe('verifyOnHost', () => {
     } finally { await mta.close(); }
   });
 
-  test('the rejection budget splits sessions: 20 unknown at 9 per session is 3 sessions, each ended with QUIT', async () => {
+  test('the rejection budget splits sessions: 20 unknown at 9 per session is 3 sessions, each ended with QUIT, one at a time', async () => {
     const mta = await fakeMta([normal]);
     try {
       const list = boxes(21);
@@ -102,6 +109,7 @@ describe('verifyOnHost', () => {
         assert.ok(s.filter((l) => l.startsWith('RCPT') && !known(l)).length <= 9);
         assert.equal(s.at(-1), 'QUIT');
       }
+      assert.equal(mta.load.max, 1, 'politeness: one connection at a time by default');
       noData(mta.sessions);
     } finally { await mta.close(); }
   });
@@ -193,6 +201,20 @@ describe('verifyOnHost', () => {
       assert.match(out.blocked ?? '', /blocked using/);
       assert.equal(mta.sessions.length, 1);
       assert.ok([...out.results.values()].every((r) => r.meaning.kind === 'verdict' && (r.meaning.reason === 'host-blocked' || r.meaning.reason === 'policy')));
+    } finally { await mta.close(); }
+  });
+
+  test('--connections 3: sessions run side by side, each recipient asked once, none lost', async () => {
+    const mta = await fakeMta([normal]);
+    try {
+      const list = boxes(60);
+      const out = await verifyOnHost(list, options(mta.port, { connections: 3 }));
+      assertAllAnswered(out, list);
+      const asked = mta.sessions.flat().filter((l) => l.startsWith('RCPT')).map((l) => l.slice(9));
+      assert.equal(new Set(asked).size, asked.length, 'a recipient was asked twice');
+      assert.equal(asked.length, 60);
+      assert.ok(mta.sessions.length >= 4);
+      assert.ok(mta.load.max >= 2, `at most ${mta.load.max} connection(s) at once`);
     } finally { await mta.close(); }
   });
 
