@@ -48,21 +48,42 @@ async function run(port: number, host: string, domain: string, pipelining: boole
   return { ms, out };
 }
 
-/** benchVerify: prints, per server, pipelined and one-at-a-time times, sessions, and ratios to the lower bounds. */
+/** Server: one host to verify at, and whether to expect it to throttle. */
+interface Server {
+  label: string;
+  name: string;
+  domain: string;
+  address: string;
+  port: number;
+  throttles: boolean;
+}
+
+/** benchVerify: prints, per lab server, pipelined and one-at-a-time times, sessions, and ratios to the lower bounds. */
 export async function benchVerify(): Promise<void> {
   const lab = await startLab({ port: 0, hosts: ['mlfarm.test', 'throttle.test'] });
   try {
-    console.log(`verify ${ADDRESSES} addresses (${REAL.length} real) through a ${RTT_MS} ms round trip, no STARTTLS:`);
-    for (const [label, name, domain] of [['unthrottled', 'mx1.mlfarm.test', 'mlfarm.test'], ['Postfix-like throttling', 'mx.throttle.test', 'throttle.test']] as const) {
-      const h = lab.host(name);
-      const proxy = await startLatencyProxy({ target: { address: h.address, port: lab.port }, delayMs: RTT_MS });
+    await benchServers([
+      { label: 'unthrottled', name: 'mx1.mlfarm.test', domain: 'mlfarm.test', address: lab.host('mx1.mlfarm.test').address, port: lab.port, throttles: false },
+      { label: 'Postfix-like throttling', name: 'mx.throttle.test', domain: 'throttle.test', address: lab.host('mx.throttle.test').address, port: lab.port, throttles: true },
+    ]);
+  } finally {
+    await lab.close();
+  }
+}
+
+/** benchServers: the verify benchmark against any hosts (the lab's, or a real Postfix). */
+export async function benchServers(servers: Server[]): Promise<void> {
+  console.log(`verify ${ADDRESSES} addresses (${REAL.length} real) through a ${RTT_MS} ms round trip, no STARTTLS:`);
+  {
+    for (const { label, name, domain, address, port: serverPort, throttles } of servers) {
+      const proxy = await startLatencyProxy({ target: { address, port: serverPort }, delayMs: RTT_MS });
       try {
         const rtt = await measureRtt(proxy.port);
         const piped = await run(proxy.port, name, domain, true);
         const single = await run(proxy.port, name, domain, false);
         const rejections = ADDRESSES - REAL.length + 1;
         // One session, greeting + EHLO + a batch per 100 recipients + QUIT; throttled: sessions of at most limit-1 rejections.
-        const bound = label === 'unthrottled'
+        const bound = !throttles
           ? (3 + Math.ceil((ADDRESSES + 1) / MAX_RCPT_PER_TRANSACTION)) * rtt
           : Math.ceil(rejections / DEFAULT_MAX_ERRORS) * 4 * rtt;
         console.log(`  ${label} (measured RTT ${rtt.toFixed(1)} ms; lower bound ${bound.toFixed(0)} ms):`);
@@ -73,7 +94,5 @@ export async function benchVerify(): Promise<void> {
         await proxy.close();
       }
     }
-  } finally {
-    await lab.close();
   }
 }
