@@ -46,37 +46,16 @@ PORT=5354
 ZONE=dnsmasq.test
 TTL=60
 
-log() { printf '[dnsmasq.sh %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
-
-# The state dir is wiped on start, so refuse anything odd.
-case "$STATE" in
-  /*) ;;
-  *) die "SMTP_PROBE_DNSMASQ_DIR must be an absolute path (got '$STATE')" ;;
-esac
-[ "$STATE" != "/" ] || die "SMTP_PROBE_DNSMASQ_DIR must not be /"
+SCRIPT_NAME=dnsmasq.sh
+# shellcheck source=.ci/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+require_state_dir SMTP_PROBE_DNSMASQ_DIR "$STATE"
 
 # ---------------------------------------------------------------- install
 cmd_install() {
   # dnsmasq-base is the bare binary: unlike the `dnsmasq` package it brings no
   # init script, no system instance and no change to the machine's resolver.
-  if dpkg-query -W -f='${Status}' dnsmasq-base 2>/dev/null | grep -q 'install ok installed'; then
-    log "dnsmasq-base already installed"
-  else
-    export DEBIAN_FRONTEND=noninteractive
-    local apt=(apt-get install -y -q --no-install-recommends dnsmasq-base)
-    # Only refresh package lists when needed (see postfix.sh).
-    if ! compgen -G '/var/lib/apt/lists/*_Packages*' >/dev/null; then
-      log "apt package lists are empty: apt-get update"
-      apt-get update -q
-    fi
-    log "apt-get install dnsmasq-base"
-    if ! "${apt[@]}"; then
-      log "install failed; retrying after apt-get update"
-      apt-get update -q
-      "${apt[@]}"
-    fi
-  fi
+  apt_install dnsmasq-base
   command -v dnsmasq >/dev/null || die "dnsmasq not found after install"
   log "$(dnsmasq --version | head -n 1 | cut -d" " -f1-3)"
 }

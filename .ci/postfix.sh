@@ -35,46 +35,17 @@ NOVRFY_PORT=2526
 HOSTNAME_FQDN=mx.postfix.test
 DOMAIN=postfix.test
 
-log() { printf '[postfix.sh %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
-
-# The state dir is wiped in part on start, so refuse anything odd.
-case "$STATE" in
-  /*) ;;
-  *) die "SMTP_PROBE_POSTFIX_DIR must be an absolute path (got '$STATE')" ;;
-esac
-[ "$STATE" != "/" ] || die "SMTP_PROBE_POSTFIX_DIR must not be /"
+SCRIPT_NAME=postfix.sh
+# shellcheck source=.ci/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+require_state_dir SMTP_PROBE_POSTFIX_DIR "$STATE"
 
 # ---------------------------------------------------------------- install
 cmd_install() {
-  # Only packages that are missing: naming an installed package to apt-get would
-  # upgrade it (and its libraries) as a side effect.
-  local pkg missing=()
-  for pkg in postfix openssl; do
-    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' \
-      || missing+=("$pkg")
-  done
-  if [ "${#missing[@]}" -eq 0 ]; then
-    log "postfix and openssl already installed"
-  else
-    # "No configuration": the package installs without writing /etc/postfix/main.cf
-    # and without starting a system instance on port 25. We bring our own config.
-    echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
-    export DEBIAN_FRONTEND=noninteractive
-    local apt=(apt-get install -y -q --no-install-recommends "${missing[@]}")
-    # Only refresh package lists when needed: an update costs time and the lists
-    # on the image are normally good enough.
-    if ! compgen -G '/var/lib/apt/lists/*_Packages*' >/dev/null; then
-      log "apt package lists are empty: apt-get update"
-      apt-get update -q
-    fi
-    log "apt-get install ${missing[*]}"
-    if ! "${apt[@]}"; then
-      log "install failed; retrying after apt-get update"
-      apt-get update -q
-      "${apt[@]}"
-    fi
-  fi
+  # "No configuration": the package installs without writing /etc/postfix/main.cf
+  # and without starting a system instance on port 25. We bring our own config.
+  echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+  apt_install postfix openssl
   log "$(postconf -d mail_version)"
 }
 
