@@ -35,7 +35,7 @@ export async function main(args: string[], io: Omit<CliContext, 'exitCode'>): Pr
   let usageError: string | undefined;
   const parser = yargs()
     .scriptName('smtp-probe')
-    .usage('$0 <command> [options]\n\nLook inside SMTP: capabilities, STARTTLS, verb census, and a simulated mail network to try it on.')
+    .usage('$0 <command> [options]\n\nLook inside SMTP: capabilities, STARTTLS, verb census, MX walks and failover, address verification, and a simulated mail network to try it on.')
     .version(VERSION)
     .help()
     .alias('h', 'help')
