@@ -10,11 +10,11 @@ import { roundMs } from '../core/timeouts.js';
 import { defaultHeloName } from '../core/helo-name.js';
 import { formatEndpoint } from '../core/target.js';
 import type { SmtpSession } from '../core/session.js';
-import { handshake, type TrustStore } from '../net/tls.js';
+import type { TrustStore } from '../net/tls.js';
 import { Transcript } from '../net/transcript.js';
 import { errorInfo } from '../schema/envelope.js';
 import type { AddressOutcome, AddressProbe } from '../schema/mx.js';
-import { openSession, type OpenProgress } from './open.js';
+import { openSession, upgradeSession, type OpenProgress } from './open.js';
 
 /** AddressProbeOptions: how to probe one address. */
 export interface AddressProbeOptions {
@@ -88,18 +88,16 @@ async function converse(session: SmtpSession, address: string, opts: AddressProb
   }
   if (opts.starttls && hello.capabilities?.starttls) {
     const endpoint = formatEndpoint(address, opts.port);
-    const reply = await session.starttls(async (raw) => {
-      try {
-        const tls = await handshake(raw, { servername: opts.hostname, trust: opts.trust, timeoutMs: opts.timeouts.commandMs, signal: opts.signal, stage: 'starttls', endpoint });
-        probe.tls = { outcome: 'ok', protocol: tls.getProtocol() ?? 'unknown' };
-        return tls;
-      } catch (err) {
+    const { reply, tls } = await upgradeSession(session, { servername: opts.hostname, trust: opts.trust, timeouts: opts.timeouts, signal: opts.signal, endpoint })
+      .catch((err: unknown) => {
         probe.tls = { outcome: 'failed', error: err instanceof Error ? err.message : String(err) };
         throw err;
-      }
-    });
-    if (reply.code !== 220) probe.tls = { outcome: 'refused', error: `${reply.code} ${reply.lines[0] ?? ''}` };
-    else await session.hello(opts.helo ?? defaultHeloName(local));
+      });
+    if (!tls) probe.tls = { outcome: 'refused', error: `${reply.code} ${reply.lines[0] ?? ''}` };
+    else {
+      probe.tls = { outcome: 'ok', protocol: tls.getProtocol() ?? 'unknown' };
+      await session.hello(opts.helo ?? defaultHeloName(local));
+    }
   }
   await session.quit();
   return probe.tls && probe.tls.outcome !== 'ok' ? 'tls-failure' : 'ok';

@@ -3,18 +3,17 @@
  * certificate, EHLO again, the verb census, QUIT — each stage timed, and a
  * failure at any stage still returns everything learned before it.
  */
-import type { TLSSocket } from 'node:tls';
 import { ProbeError } from '../errors.js';
 import { parseTarget, SMTP_PORT, SUBMISSIONS_PORT, formatEndpoint, type Target } from '../core/target.js';
 import { roundMs, type Timeouts } from '../core/timeouts.js';
 import { checkHeloName, defaultHeloName } from '../core/helo-name.js';
 import type { SmtpSession } from '../core/session.js';
-import { handshake, describeTls, type TrustStore } from '../net/tls.js';
+import { describeTls, type TrustStore } from '../net/tls.js';
 import { Transcript, type TranscriptEntry } from '../net/transcript.js';
 import { diffCapabilities } from '../smtp/capabilities.js';
 import { formatReply, replyText, type Reply } from '../smtp/reply.js';
 import type { CapsResult } from '../schema/caps.js';
-import { openSession, type OpenProgress } from './open.js';
+import { openSession, upgradeSession, type OpenProgress } from './open.js';
 import { runCensus } from './census.js';
 import { capsFindings } from './findings.js';
 import { asProbeError, startRun, type ProbeOutcome } from './outcome.js';
@@ -113,15 +112,11 @@ async function converse(target: Target, ctx: Ctx, progress: OpenProgress, result
 
 /** startTls: upgrade and EHLO again; returns the STARTTLS_REFUSED error for a non-220 (the session stays usable in clear). */
 async function startTls(session: SmtpSession, ctx: Ctx, result: CapsResult, endpoint: string): Promise<ProbeError | undefined> {
-  let tlsSocket: TLSSocket | undefined;
-  const reply = await timed(result, 'starttls', () => session.starttls(async (raw) => {
-    tlsSocket = await handshake(raw, { servername: ctx.tlsName, trust: ctx.trust, timeoutMs: ctx.timeouts.commandMs, signal: ctx.signal, stage: 'starttls', endpoint })
-      .catch((err: unknown) => {
-        result.tls = { mode: 'starttls', outcome: 'failed', error: err instanceof Error ? err.message : String(err) };
-        throw err;
-      });
-    return tlsSocket;
-  }));
+  const { reply, tls: tlsSocket } = await timed(result, 'starttls', () => upgradeSession(session, { servername: ctx.tlsName, trust: ctx.trust, timeouts: ctx.timeouts, signal: ctx.signal, endpoint })
+    .catch((err: unknown) => {
+      result.tls = { mode: 'starttls', outcome: 'failed', error: err instanceof Error ? err.message : String(err) };
+      throw err;
+    }));
   if (reply.code !== 220) {
     result.tls = { mode: 'starttls', outcome: 'refused', reply };
     return new ProbeError({ code: 'STARTTLS_REFUSED', stage: 'starttls', target: endpoint, message: `STARTTLS refused: ${reply.code} ${replyText(reply)}` });

@@ -15,7 +15,7 @@ import type { Timeouts } from '../core/timeouts.js';
 import { checkHeloName, defaultHeloName } from '../core/helo-name.js';
 import type { SmtpSession } from '../core/session.js';
 import { normalizeDomain } from '../dns/name.js';
-import { handshake, type TrustStore } from '../net/tls.js';
+import type { TrustStore } from '../net/tls.js';
 import { Transcript, type TranscriptEntry } from '../net/transcript.js';
 import { expn, vrfy } from '../smtp/command.js';
 import { parseMailbox, parseUserOrMailbox } from '../smtp/address.js';
@@ -23,7 +23,7 @@ import { formatReply, replyText, type Reply } from '../smtp/reply.js';
 import { classifyLookup, disclosure, interpretLookup, type LookupVerb } from '../smtp/lookup-meaning.js';
 import type { LookupItem, LookupResult } from '../schema/lookup.js';
 import { bannerHostname } from './caps.js';
-import { openSession, type OpenProgress } from './open.js';
+import { openSession, upgradeSession, type OpenProgress } from './open.js';
 import { asProbeError, startRun, type ProbeOutcome } from './outcome.js';
 
 /** MAX_COMMAND_OCTETS: RFC 5321 §4.5.3.1.4: a command line is at most 512 octets, CRLF included. */
@@ -222,12 +222,8 @@ async function helloAndTls(ctx: Ctx, session: SmtpSession, endpoint: string, fir
     throw new ProbeError({ code: 'HELLO_REJECTED', stage: hello.verb === 'EHLO' ? 'ehlo' : 'helo', target: endpoint, message: `${hello.verb} refused: ${hello.reply.code} ${replyText(hello.reply)}` });
   }
   if (ctx.options.starttls === false || !hello.capabilities?.starttls) return;
-  let protocol: string | undefined;
-  const reply = await session.starttls(async (raw) => {
-    const tls = await handshake(raw, { servername: ctx.target.host, trust: ctx.trust, timeoutMs: ctx.timeouts.commandMs, signal: ctx.signal, stage: 'starttls', endpoint });
-    protocol = tls.getProtocol() ?? undefined;
-    return tls;
-  });
+  const { reply, tls } = await upgradeSession(session, { servername: ctx.target.host, trust: ctx.trust, timeouts: ctx.timeouts, signal: ctx.signal, endpoint });
+  const protocol = tls?.getProtocol() ?? undefined;
   if (first) ctx.result.tls = reply.code === 220 ? { outcome: 'ok', ...(protocol ? { protocol } : {}) } : { outcome: 'refused', reply };
   if (reply.code !== 220) return;
   // RFC 3207 §4.2: what EHLO said before TLS is void; ask again.

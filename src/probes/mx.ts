@@ -5,19 +5,18 @@
  * sender would try them, with lint findings and one verdict.
  */
 import { ProbeError } from '../errors.js';
-import { DEFAULT_TIMEOUTS, type Timeouts } from '../core/timeouts.js';
+import type { Timeouts } from '../core/timeouts.js';
 import { SMTP_PORT } from '../core/target.js';
 import { checkHeloName } from '../core/helo-name.js';
 import { formatEndpoint } from '../core/target.js';
-import { loadTrustStore } from '../net/tls.js';
+import type { TrustStore } from '../net/tls.js';
 import { Resolver, normalizeDomain, parseResolverAddress, systemResolvers } from '../dns/index.js';
 import type { DnsRecord, Lookup } from '../schema/dns.js';
 import type { AddressProbe, MxHost, MxResult } from '../schema/mx.js';
 import { probeAddress } from './address.js';
 import { looksLikeIpLiteral, mxLint } from './mx-lint.js';
 import { mxVerdict } from './mx-verdict.js';
-import { asProbeError, type ProbeOutcome } from './outcome.js';
-import { Transcript } from '../net/transcript.js';
+import { asProbeError, startRun, type ProbeOutcome } from './outcome.js';
 
 /** MX_PARALLEL: addresses probed at once; enough that one dead host costs one timeout, few enough to be polite. */
 export const MX_PARALLEL = 8;
@@ -47,27 +46,26 @@ export async function probeMx(input: string, options: MxOptions = {}): Promise<P
   const domain = normalizeDomain(input);
   const servers = options.resolvers?.length ? options.resolvers.map(parseResolverAddress) : systemResolvers();
   if (options.helo !== undefined) checkHeloName(options.helo);
-  const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
-  const deadline = AbortSignal.timeout(timeouts.targetMs);
-  const signal = options.signal ? AbortSignal.any([options.signal, deadline]) : deadline;
+  const { timeouts, trust, signal, transcript, startedAt, t0 } = startRun(options);
   const resolver = new Resolver({ servers, signal, ...(options.dnsTimeoutMs ? { timeoutMs: options.dnsTimeoutMs } : {}) });
-  const startedAt = new Date();
-  const t0 = performance.now();
   const result: MxResult = {
     domain, port: options.port ?? SMTP_PORT, resolvers: servers.map((s) => formatEndpoint(s.address, s.port)),
     source: 'none', mxLookup: null, hosts: [], lint: [], verdict: null, dns: [],
   };
   let error: ProbeError | undefined;
   try {
-    await walk(resolver, result, { ...options, timeouts, signal });
+    await walk(resolver, result, { ...options, timeouts, trust, signal });
   } catch (err) {
     error = asProbeError(err, performance.now() - t0);
   }
   result.dns = resolver.exchanges;
-  return { status: error?.status ?? 'ok', result, error, startedAt, durationMs: performance.now() - t0, transcript: new Transcript() };
+  return { status: error?.status ?? 'ok', result, error, startedAt, durationMs: performance.now() - t0, transcript };
 }
 
-async function walk(resolver: Resolver, result: MxResult, opts: MxOptions & { timeouts: Timeouts; signal: AbortSignal }): Promise<void> {
+/** Walking: the walk's options with the run's budget, trust and signal resolved. */
+type Walking = MxOptions & { timeouts: Timeouts; trust: TrustStore; signal: AbortSignal };
+
+async function walk(resolver: Resolver, result: MxResult, opts: Walking): Promise<void> {
   if (!(await resolveWalk(resolver, result))) return;
   await probeAll(result.hosts, opts);
   result.verdict = mxVerdict(result);
@@ -161,8 +159,8 @@ function groupByPreference(hosts: MxHost[]): void {
 }
 
 /** probeAll: every address at once under a bound, each result written back in place (the sender's order stays). */
-async function probeAll(hosts: MxHost[], opts: MxOptions & { timeouts: Timeouts; signal: AbortSignal }): Promise<void> {
-  const trust = loadTrustStore(opts.caFiles);
+async function probeAll(hosts: MxHost[], opts: Walking): Promise<void> {
+  const { trust } = opts;
   const jobs = hosts.flatMap((h) => h.addresses.map((a, i) => ({ h, i, address: a.address })));
   let next = 0;
   const worker = async (): Promise<void> => {

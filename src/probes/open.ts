@@ -119,3 +119,26 @@ async function greet(target: Target, opts: OpenOptions, progress: OpenProgress, 
   progress.banner = banner;
   return { session, banner };
 }
+
+/** UpgradeOptions: the name for SNI and the certificate check, trust, budget, and the endpoint errors quote. */
+export interface UpgradeOptions {
+  servername: string;
+  trust: TrustStore;
+  timeouts: Timeouts;
+  signal?: AbortSignal;
+  endpoint: string;
+}
+
+/**
+ * upgradeSession: STARTTLS on a greeted session (RFC 3207). Returns the reply
+ * and, on 220, the TLS socket the session now runs over; a failed handshake
+ * throws TLS_HANDSHAKE_FAILED at stage starttls. EHLO again is the caller's.
+ */
+export async function upgradeSession(session: SmtpSession, o: UpgradeOptions): Promise<{ reply: Reply; tls?: TLSSocket }> {
+  let tls: TLSSocket | undefined;
+  const reply = await session.starttls(async (raw) => {
+    tls = await handshake(raw, { servername: o.servername, trust: o.trust, timeoutMs: o.timeouts.commandMs, signal: o.signal, stage: 'starttls', endpoint: o.endpoint });
+    return tls;
+  });
+  return tls ? { reply, tls } : { reply };
+}

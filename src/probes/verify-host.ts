@@ -13,14 +13,14 @@ import type { Timeouts } from '../core/timeouts.js';
 import type { SmtpSession } from '../core/session.js';
 import { defaultHeloName } from '../core/helo-name.js';
 import { formatEndpoint } from '../core/target.js';
-import { handshake, type TrustStore } from '../net/tls.js';
+import type { TrustStore } from '../net/tls.js';
 import { Transcript } from '../net/transcript.js';
 import { mailFrom, rcptTo } from '../smtp/command.js';
 import type { Mailbox } from '../smtp/address.js';
 import type { Reply } from '../smtp/reply.js';
 import { classifyRcpt, type RcptMeaning } from '../smtp/rcpt-verdict.js';
 import type { Evidence } from '../schema/verify.js';
-import { openSession, type OpenProgress } from './open.js';
+import { openSession, upgradeSession, type OpenProgress } from './open.js';
 
 /** MAX_RCPT_PER_TRANSACTION: RFC 5321 §4.5.3.1.8 obliges servers to take 100 recipients. */
 export const MAX_RCPT_PER_TRANSACTION = 100;
@@ -167,12 +167,11 @@ async function openVerified(o: HostOptions, out: HostOutcome): Promise<{ session
     const ehloMs = performance.now() - t0;
     if (hello.reply.code !== 250) throw new ProbeError({ code: 'HELLO_REJECTED', stage: 'ehlo', target: endpoint, message: `${hello.verb} ${hello.reply.code}` });
     if (o.starttls && hello.capabilities?.starttls) {
-      const reply = await session.starttls(async (raw) => {
-        const tls = await handshake(raw, { servername: o.host, trust: o.trust, timeoutMs: o.timeouts.commandMs, signal: o.signal, stage: 'starttls', endpoint });
+      const { tls } = await upgradeSession(session, { servername: o.host, trust: o.trust, timeouts: o.timeouts, signal: o.signal, endpoint });
+      if (tls) {
         out.tls = tls.getProtocol();
-        return tls;
-      });
-      if (reply.code === 220) hello = await session.hello(name);
+        hello = await session.hello(name);
+      }
     }
     return { session, pipelining: o.pipelining && hello.capabilities?.pipelining === true, smtputf8: hello.capabilities?.smtpUtf8 === true, ehloMs };
   } catch (err) {
