@@ -145,14 +145,6 @@ is_ours() {
 
 is_running() { our_pid >/dev/null; }
 
-log_tail() {
-  if [ -f "$LOG" ]; then
-    log "last lines of $LOG:"
-    tail -n 40 "$LOG" >&2
-  else
-    log "(no log at $LOG)"
-  fi
-}
 
 # ------------------------------------------------------------------- start
 write_config() {
@@ -235,7 +227,7 @@ cmd_start() {
   # file; configuration and bind errors are printed and make it exit non-zero.
   log "dnsmasq --conf-file=$CONF"
   if ! dnsmasq --conf-file="$CONF"; then
-    log_tail
+    log_tail "$LOG"
     die "dnsmasq did not start"
   fi
 
@@ -244,7 +236,7 @@ cmd_start() {
   until out=$(dns_check "udp mx.$ZONE A NOERROR:1" "tcp mx.$ZONE A NOERROR:1" 2>&1); do
     if [ "$SECONDS" -ge "$deadline" ]; then
       printf '%s\n' "$out" >&2
-      log_tail
+      log_tail "$LOG"
       cmd_stop >/dev/null 2>&1 || true   # do not leave a half-working instance behind
       die "no DNS answer from $ADDR:$PORT within 10 s"
     fi
@@ -261,7 +253,7 @@ cmd_start() {
       "tcp www.$ZONE MX NOERROR:2" \
       "udp outside.example A REFUSED:0" 2>&1); then
     printf '%s\n' "$out" >&2
-    log_tail
+    log_tail "$LOG"
     cmd_stop >/dev/null 2>&1 || true
     die "dnsmasq answers differ from what the tests expect"
   fi

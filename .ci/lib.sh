@@ -37,3 +37,13 @@ apt_install() {
     "${apt[@]}"
   fi
 }
+
+# log_tail FILE: the end of a peer's log on stderr, for a failed start.
+log_tail() {
+  if [ -f "$1" ]; then
+    log "last lines of $1:"
+    tail -n 40 "$1" >&2
+  else
+    log "(no log at $1)"
+  fi
+}

@@ -69,14 +69,6 @@ greeting() {
   ) 2>/dev/null
 }
 
-maillog_tail() {
-  if [ -f "$LOG" ]; then
-    log "last lines of $LOG:"
-    tail -n 40 "$LOG" >&2
-  else
-    log "(no maillog at $LOG)"
-  fi
-}
 
 # ------------------------------------------------------------------- start
 write_config() {
@@ -245,12 +237,12 @@ cmd_start() {
 
   # `postfix check` also creates missing queue subdirectories with the right owners.
   if ! pf check; then
-    maillog_tail
+    log_tail "$LOG"
     die "postfix check failed"
   fi
   log "postfix start"
   if ! pf start; then
-    maillog_tail
+    log_tail "$LOG"
     die "postfix start failed"
   fi
 
@@ -262,7 +254,7 @@ cmd_start() {
     [ -n "$g2" ] || g2=$(greeting "$NOVRFY_PORT" || true)
     if [ -n "$g1" ] && [ -n "$g2" ]; then break; fi
     if [ "$SECONDS" -ge "$deadline" ]; then
-      maillog_tail
+      log_tail "$LOG"
       # Do not leave a half-working instance behind.
       pf stop >/dev/null 2>&1 || true
       die "no 220 greeting within 20 s (2525: '${g1:-none}', 2526: '${g2:-none}')"
