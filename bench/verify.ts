@@ -75,7 +75,6 @@ export async function benchVerify(): Promise<void> {
 /** benchServers: the verify benchmark against any hosts (the lab's, or a real Postfix). */
 export async function benchServers(servers: Server[]): Promise<void> {
   console.log(`verify ${ADDRESSES} addresses (${REAL.length} real) through a ${RTT_MS} ms round trip, no STARTTLS:`);
-  {
     for (const { label, name, domain, address, port: serverPort, throttles } of servers) {
       const proxy = await startLatencyProxy({ target: { address, port: serverPort }, delayMs: RTT_MS });
       try {
@@ -95,5 +94,4 @@ export async function benchServers(servers: Server[]): Promise<void> {
         await proxy.close();
       }
     }
-  }
 }

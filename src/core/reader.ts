@@ -7,7 +7,7 @@
 import type { Duplex } from 'node:stream';
 import { ProbeError, type Stage } from '../errors.js';
 import { LineSplitter, LineTooLongError } from '../smtp/lines.js';
-import { ReplyAssembler, ReplySyntaxError, type Reply } from '../smtp/reply.js';
+import { ReplyAssembler, type ReplySyntaxError, type Reply } from '../smtp/reply.js';
 import type { Transcript } from '../net/transcript.js';
 import { abortError, classifySocketError } from '../net/connect.js';
 
@@ -117,8 +117,8 @@ export class ReplyReader {
     const w = this.waiter;
     if (!w) return;
     const reply = this.queue.shift();
-    if (reply) return w.resolve(reply);
-    if (this.failure) w.reject(this.failureError(this.failure, w.stage));
+    if (reply) w.resolve(reply);
+    else if (this.failure) w.reject(this.failureError(this.failure, w.stage));
   }
 
   private timeoutError(stage: Stage, ms: number): ProbeError {

@@ -96,7 +96,7 @@ export function normalizeDomain(input: string): DomainName {
     throw invalidInput(`domain "${short(input)}": label ${empty + 1} is empty (${where}); every label needs 1 to 63 octets (RFC 1035 §2.3.4)`);
   }
   const ascii = labels.map((label) => toALabel(label, input));
-  ascii.forEach((label) => checkLabel(label, input));
+  for (const label of ascii) checkLabel(label, input);
   const name = ascii.join('.');
   // IDNA's other full stops can spell an address the check above did not see ("127。0。0。1").
   if (isIP(name) !== 0) throw invalidInput(`"${text}" is an IP address, not a domain name; DNS lookups here take names`);

@@ -80,7 +80,10 @@ export async function createLabPki(eager: readonly TlsHost[]): Promise<LabPki> {
   const leaves = new Map<string, Promise<SecureContext>>();
   const context = (h: TlsHost): Promise<SecureContext> => {
     let leaf = leaves.get(h.name);
-    if (!leaf) leaves.set(h.name, (leaf = makeLeaf(generate, h, ca)));
+    if (!leaf) {
+      leaf = makeLeaf(generate, h, ca);
+      leaves.set(h.name, leaf);
+    }
     return leaf;
   };
   const [dir] = await Promise.all([mkdtemp(join(tmpdir(), 'smtp-probe-lab-')), ...eager.map(context)]);

@@ -101,7 +101,7 @@ export class LabConnection {
     }
   }
 
-  /** perform: one Step and the Steps it chains (`then`); false once the conversation is over. */
+  /** perform: one Step and the Steps it chains (`followedBy`); false once the conversation is over. */
   private async perform(step: Step): Promise<boolean> {
     if (step.delayMs) await this.sleep(step.delayMs);
     // The certificate is ready before the 220 goes out, so the upgrade right after it stays synchronous.
@@ -113,7 +113,7 @@ export class LabConnection {
       return false;
     }
     if (step.after === 'starttls') this.upgrade(context);
-    return step.then ? this.perform(step.then) : true;
+    return step.followedBy ? this.perform(step.followedBy) : true;
   }
 
   private readonly onData = (chunk: Buffer): void => {
@@ -124,7 +124,10 @@ export class LabConnection {
       this.pending = this.pending.subarray(nl + 1);
       // Bare LF is taken as an end of line too: lenient, as most servers are.
       const line = raw.at(-1) === 0x0d ? raw.subarray(0, -1) : raw;
-      if (line.length > MAX_LINE_OCTETS) return this.overflow();
+      if (line.length > MAX_LINE_OCTETS) {
+        this.overflow();
+        return;
+      }
       this.accept(line.toString('utf8'));
     }
     if (this.pending.length > MAX_LINE_OCTETS) this.overflow();
@@ -147,7 +150,8 @@ export class LabConnection {
     const waiter = this.waiting;
     if (waiter) {
       this.waiting = undefined;
-      return waiter(item);
+      waiter(item);
+      return;
     }
     this.queue.push(item);
     if (this.queue.length >= MAX_QUEUED_LINES) this.stream.pause();
@@ -224,7 +228,10 @@ export class LabConnection {
   private upgrade(context: SecureContext | undefined): void {
     // No certificate is a lab bug; a client that pipelined so much before STARTTLS that reading
     // was paused is no honest client (RFC 2920 §3.1: STARTTLS ends a group). Both: just close.
-    if (!context || this.raw.isPaused()) return this.destroy();
+    if (!context || this.raw.isPaused()) {
+      this.destroy();
+      return;
+    }
     this.flush();
     this.queue.length = 0;
     this.pending = EMPTY;

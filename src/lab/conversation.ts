@@ -141,7 +141,7 @@ export class Conversation {
     this.state.errors++;
     if (this.state.errors < lim.hard || step.after === 'close') return out;
     const sleep = this.state.errors >= lim.soft ? lim.sleepMs : 0;
-    return { ...out, then: { ...reply(421, `4.7.0 ${this.hostname} Error: too many errors`), delayMs: sleep, after: 'close' } };
+    return { ...out, followedBy: { ...reply(421, `4.7.0 ${this.hostname} Error: too many errors`), delayMs: sleep, after: 'close' } };
   }
 
   /** spec: a ReplySpec made a Step: `{host}`, `{arg}` and `{domain}` filled in. */

@@ -89,7 +89,10 @@ class DelayLine {
     const now = performance.now();
     while (this.queue.length > 0 && this.queue[0]!.due <= now) {
       const { chunk } = this.queue.shift()!;
-      if (this.to.destroyed) return this.stop();
+      if (this.to.destroyed) {
+        this.stop();
+        return;
+      }
       if (chunk === null) {
         this.to.end();
         continue;

@@ -41,7 +41,9 @@ function listenError(address: string, port: number, err: NodeJS.ErrnoException):
   return new Error(`lab cannot listen on ${address}:${port}: ${err.code ?? 'error'}: ${hint}`, { cause: err });
 }
 
-const close = (servers: Server[]): Promise<void[]> => Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+const close = async (servers: Server[]): Promise<void> => {
+  await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+};
 
 /**
  * listenHosts: see the module comment. Pushes every server it keeps to

@@ -11,8 +11,8 @@ export interface Step {
   delayMs?: number;
   /** after: once the reply is written, close the connection or start TLS (RFC 3207 §4). */
   after?: 'close' | 'starttls';
-  /** then: a reply the host sends next without waiting for a command (Postfix's 421 once the error limit is reached). */
-  then?: Step;
+  /** followedBy: a reply the host sends next without waiting for a command (Postfix's 421 once the error limit is reached). */
+  followedBy?: Step;
 }
 
 /**

@@ -55,9 +55,12 @@ export function openTcp(opts: ConnectOptions): Promise<Socket> {
       clearTimeout(timer);
       opts.signal?.removeEventListener('abort', onAbort);
       socket.off('error', onError);
-      if (!err) return resolve(socket);
-      socket.destroy();
-      reject(err);
+      if (err) {
+        socket.destroy();
+        reject(err);
+      } else {
+        resolve(socket);
+      }
     };
     const onError = (err: NodeJS.ErrnoException): void => finish(classifySocketError(err, 'connect', endpoint));
     const onAbort = (): void => finish(abortError(opts.signal!, 'connect', endpoint));

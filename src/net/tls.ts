@@ -77,9 +77,12 @@ export function handshake(socket: Duplex | Socket, opts: HandshakeOptions): Prom
       clearTimeout(timer);
       opts.signal?.removeEventListener('abort', onAbort);
       tls.off('error', onError);
-      if (!err) return resolve(tls);
-      tls.destroy();
-      reject(err);
+      if (err) {
+        tls.destroy();
+        reject(err);
+      } else {
+        resolve(tls);
+      }
     };
     const onError = (err: NodeJS.ErrnoException): void => finish(new ProbeError({
       code: 'TLS_HANDSHAKE_FAILED', stage: opts.stage, target: opts.endpoint, cause: err,

@@ -13,7 +13,6 @@ export function useColor(stream: NodeJS.WritableStream & { isTTY?: boolean }, en
 
 /** printable: `text` with every control byte shown as \xNN, safe to print. */
 export function printable(text: string): string {
-  // eslint-disable-next-line no-control-regex
   return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 

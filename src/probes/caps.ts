@@ -9,7 +9,7 @@ import { roundMs, type Timeouts } from '../core/timeouts.js';
 import { checkHeloName, defaultHeloName } from '../core/helo-name.js';
 import type { SmtpSession } from '../core/session.js';
 import { describeTls, type TrustStore } from '../net/tls.js';
-import { Transcript, type TranscriptEntry } from '../net/transcript.js';
+import type { Transcript, TranscriptEntry } from '../net/transcript.js';
 import { diffCapabilities } from '../smtp/capabilities.js';
 import { formatReply, replyText, type Reply } from '../smtp/reply.js';
 import type { CapsResult } from '../schema/caps.js';

@@ -16,7 +16,7 @@ import { checkHeloName, defaultHeloName } from '../core/helo-name.js';
 import type { SmtpSession } from '../core/session.js';
 import { normalizeDomain } from '../dns/name.js';
 import type { TrustStore } from '../net/tls.js';
-import { Transcript, type TranscriptEntry } from '../net/transcript.js';
+import type { Transcript, TranscriptEntry } from '../net/transcript.js';
 import { expn, vrfy } from '../smtp/command.js';
 import { parseMailbox, parseUserOrMailbox } from '../smtp/address.js';
 import { formatReply, replyText, type Reply } from '../smtp/reply.js';

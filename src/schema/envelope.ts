@@ -4,7 +4,7 @@
  * asked for). Scripts read `status` and `error.code`; both are closed sets.
  */
 import { z } from 'zod';
-import { ERROR_CODES, STAGES, STATUSES, ProbeError, causeText, type ErrorCode } from '../errors.js';
+import { ERROR_CODES, STAGES, STATUSES, type ProbeError, causeText, type ErrorCode } from '../errors.js';
 
 /** SCHEMA_VERSION: bumped on any incompatible change to an output schema. */
 export const SCHEMA_VERSION = 1;

@@ -109,7 +109,7 @@ describe('against the lab', { concurrency: true }, () => {
       const end = r.attempts.reduce((t, a) => t + a.costMs, 0);
       assert.ok(q.retriesAtMs.length > 1);
       assert.ok(q.retriesAtMs[0]! > end, 'the first retry comes after the failed attempt');
-      q.retriesAtMs.forEach((at, i) => assert.ok(i === 0 || at > q.retriesAtMs[i - 1]!, `retry ${i} not after retry ${i - 1}`));
+      for (const [i, at] of q.retriesAtMs.entries()) assert.ok(i === 0 || at > q.retriesAtMs[i - 1]!, `retry ${i} not after retry ${i - 1}`);
       assert.ok(q.retriesAtMs.at(-1)! < q.bounceAtMs, 'every retry before the bounce');
     }
 

@@ -308,7 +308,7 @@ describe('lab verify hosts: the engine and the options', () => {
     assert.equal(g.check(t, 500), 'defer', 'the oldest triplets were forgotten');
   });
 
-  test('Conversation (pure): greylisting comes before the user check; the error limits count every 4xx/5xx; `then` carries the 421', () => {
+  test('Conversation (pure): greylisting comes before the user check; the error limits count every 4xx/5xx; `followedBy` carries the 421', () => {
     const p = (name: string) => PERSONALITIES.find((x) => x.name === name)!;
     let now = 0;
     const greylist = new GreylistStore(() => now);
@@ -324,7 +324,7 @@ describe('lab verify hosts: the engine and the options', () => {
     assert.deepEqual(steps.map((s) => [s.lines.at(-1)!.slice(0, 3), s.delayMs ?? 0]), [['250', 0], ['500', 0], ['503', 0], ['250', 7], ['250', 7]]);
     const last = t.handle('RCPT TO:<nobody@throttle.test>')!;
     assert.equal(last.delayMs, 7);
-    assert.deepEqual(last.then, { lines: ['421 4.7.0 mx.throttle.test Error: too many errors'], delayMs: 7, after: 'close' });
+    assert.deepEqual(last.followedBy, { lines: ['421 4.7.0 mx.throttle.test Error: too many errors'], delayMs: 7, after: 'close' });
   });
 
   test('LabOptions: the delays must be durations', async () => {

@@ -86,9 +86,8 @@ class RawClient {
     s.on('error', () => undefined);
     s.on('data', (d: Buffer) => {
       this.buf += d.toString('utf8');
-      let nl: number;
       let lines: string[] = [];
-      while ((nl = this.buf.indexOf('\r\n')) !== -1) {
+      for (let nl = this.buf.indexOf('\r\n'); nl !== -1; nl = this.buf.indexOf('\r\n')) {
         const line = this.buf.slice(0, nl);
         this.buf = this.buf.slice(nl + 2);
         lines.push(line.slice(4));

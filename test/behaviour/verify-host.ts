@@ -37,8 +37,7 @@ async function fakeMta(answers: Answer[], opts: { pipelining?: boolean } = {}) {
     sock.write('220 fake.test ESMTP\r\n');
     sock.on('data', (d) => {
       buf += d.toString('latin1');
-      let i: number;
-      while ((i = buf.indexOf('\r\n')) !== -1) {
+      for (let i = buf.indexOf('\r\n'); i !== -1; i = buf.indexOf('\r\n')) {
         const line = buf.slice(0, i);
         buf = buf.slice(i + 2);
         seen.push(line);

@@ -228,10 +228,9 @@ class Conversation implements Conn {
   private nextLine(): Promise<string | undefined> {
     return new Promise((resolve) => {
       const attempt = (): void => {
-        if (this.failure) return resolve(undefined);
-        if (this.pending.length > 0) return resolve(this.pending.shift());
-        if (this.closed) return resolve(undefined);
-        this.wake = attempt;
+        if (this.failure || (this.pending.length === 0 && this.closed)) resolve(undefined);
+        else if (this.pending.length > 0) resolve(this.pending.shift());
+        else this.wake = attempt;
       };
       attempt();
     }).then((line) => { this.check(); return line as string | undefined; });

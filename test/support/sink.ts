@@ -26,5 +26,4 @@ export class Sink extends Writable {
 }
 
 /** ANSI_ESCAPE: any ESC byte; a sink with colour off (or a safe renderer) must never hold one it was not meant to. */
-// eslint-disable-next-line no-control-regex
 export const ANSI_ESCAPE = /\u001b/;

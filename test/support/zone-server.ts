@@ -162,22 +162,24 @@ export async function zoneServer(zone: ZoneRecord[], opts: { host?: '127.0.0.1' 
     const good = (): Buffer => { const r = resolve(zone, name, question.type); return encodeReply(q, r.rcode, r.answers, r.authorities); };
     const tc = (): Buffer => encodeReply(q, 0, [], [], dnsPacket.TRUNCATED_RESPONSE);
     switch (f?.mode) {
-      case undefined: return send(good());
-      case 'silent': return;
-      case 'garbage': return send(garbage(q));
+      case undefined: send(good()); break;
+      case 'silent': break;
+      case 'garbage': send(garbage(q)); break;
       case 'wrong-id-first': {
         send(encodeReply(q, 0, [], [], 0, ((q.id ?? 0) + 1) & 0xffff));
-        return later(10, () => send(good()));
+        later(10, () => send(good()));
+        break;
       }
-      case 'truncate': return send(transport === 'udp' ? tc() : good());
+      case 'truncate': send(transport === 'udp' ? tc() : good()); break;
       case 'truncate-cut': {
         const whole = good();
         whole.writeUInt16BE(whole.readUInt16BE(2) | dnsPacket.TRUNCATED_RESPONSE, 2);
-        return send(transport === 'udp' ? whole.subarray(0, whole.length - 3) : good());
+        send(transport === 'udp' ? whole.subarray(0, whole.length - 3) : good());
+        break;
       }
-      case 'close-mid-answer': return transport === 'udp' ? send(tc()) : closeHalf(good());
-      case 'servfail': case 'refused': case 'notimp': return send(encodeReply(q, RCODE[f.mode]!, [], []));
-      case 'delay': return later(f.delayMs ?? 200, () => send(good()));
+      case 'close-mid-answer': if (transport === 'udp') send(tc()); else closeHalf(good()); break;
+      case 'servfail': case 'refused': case 'notimp': send(encodeReply(q, RCODE[f.mode]!, [], [])); break;
+      case 'delay': later(f.delayMs ?? 200, () => send(good())); break;
     }
   }
 

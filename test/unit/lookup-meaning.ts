@@ -9,7 +9,7 @@ import { ReplyAssembler, type Reply } from '../../src/smtp/reply.js';
 
 const reply = (...lines: string[]): Reply => {
   const a = new ReplyAssembler();
-  let r;
+  let r: Reply | undefined;
   for (const l of lines) r = a.push(l);
   if (!r) throw new Error('incomplete reply');
   return r;

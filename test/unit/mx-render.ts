@@ -20,7 +20,6 @@ import { HOSTILE, HOSTILE_ESCAPED } from '../support/caps-fixtures.js';
 
 const PLAIN = { paint: paint(false), color: false, width: 120 };
 const COLOUR = { paint: paint(true), color: true, width: 120 };
-// eslint-disable-next-line no-control-regex
 const SGR = /\u001b\[\d+m/g;
 
 const lookup = (name: string, type: 'A' | 'AAAA' | 'MX', status: Lookup['status']): Lookup => ({ name, type, status, cnameChain: [], records: [] });
@@ -43,7 +42,7 @@ function mxHost(name: string, preference: number, addresses: AddressProbe[], ext
 const MX_ANSWER: DnsExchange = {
   server: '127.0.0.1:2553', transport: 'udp', question: { name: 'blackhole.test', type: 'MX' }, attempt: 1, outcome: 'answer', rcode: 'NOERROR',
   flags: { aa: true, tc: false, rd: true, ra: false, ad: false },
-  answers: [10, 20, 30].map((preference, i) => ({ type: 'MX' as const, name: 'blackhole.test', ttl: 300, preference, exchange: ['refused', 'bh', 'mx'][i] + '.blackhole.test' })),
+  answers: [10, 20, 30].map((preference, i) => ({ type: 'MX' as const, name: 'blackhole.test', ttl: 300, preference, exchange: `${['refused', 'bh', 'mx'][i]}.blackhole.test` })),
   authority: [], rttMs: 3.3,
 };
 const NX_ANSWER: DnsExchange = {

@@ -2,11 +2,11 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { classifyRcpt, isGreylisting } from '../../src/smtp/rcpt-verdict.js';
-import { ReplyAssembler } from '../../src/smtp/reply.js';
+import { ReplyAssembler, type Reply } from '../../src/smtp/reply.js';
 
 const reply = (...lines: string[]) => {
   const a = new ReplyAssembler();
-  let r;
+  let r: Reply | undefined;
   for (const l of lines) r = a.push(l);
   if (!r) throw new Error('incomplete reply');
   return r;
