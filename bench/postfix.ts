@@ -5,5 +5,16 @@
  */
 import { benchServers } from './verify.js';
 
-const [address = '127.0.0.1', port = '2525'] = (process.env.POSTFIX_ADDR ?? '127.0.0.1:2525').split(':');
-await benchServers([{ label: 'real Postfix 3.7 (stock error limits)', name: 'mx.postfix.test', domain: 'postfix.test', address, port: Number(port), throttles: true }]);
+const [address = '127.0.0.1', port = '2525'] = (process.env.POSTFIX_ADDR ?? '127.0.0.1:2525').split(
+  ':',
+);
+await benchServers([
+  {
+    label: 'real Postfix 3.7 (stock error limits)',
+    name: 'mx.postfix.test',
+    domain: 'postfix.test',
+    address,
+    port: Number(port),
+    throttles: true,
+  },
+]);

@@ -17,10 +17,17 @@ function time(args: string[]): number {
 
 /** benchStartup: prints one line per case, ratios to bare node. */
 export function benchStartup(runs = 20): void {
-  const cases = { 'node -e 0 (baseline)': ['-e', '0'], 'smtp-probe --version': [CLI, '--version'], 'smtp-probe --help': [CLI, '--help'] };
-  const samples: Record<string, number[]> = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
+  const cases = {
+    'node -e 0 (baseline)': ['-e', '0'],
+    'smtp-probe --version': [CLI, '--version'],
+    'smtp-probe --help': [CLI, '--help'],
+  };
+  const samples: Record<string, number[]> = Object.fromEntries(
+    Object.keys(cases).map((k) => [k, []]),
+  );
   for (const args of Object.values(cases)) time(args); // warm the file cache
-  for (let i = 0; i < runs; i++) for (const [name, args] of Object.entries(cases)) samples[name]!.push(time(args));
+  for (let i = 0; i < runs; i++)
+    for (const [name, args] of Object.entries(cases)) samples[name]!.push(time(args));
   const base = median(samples['node -e 0 (baseline)']!);
   console.log('start-up (ratio to bare node):');
   for (const [name, xs] of Object.entries(samples)) console.log(`  ${row(name, xs, base)}`);

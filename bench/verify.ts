@@ -7,7 +7,12 @@
  */
 import { connect } from 'node:net';
 import { startLab, startLatencyProxy } from '../src/lab/index.js';
-import { verifyOnHost, MAX_RCPT_PER_TRANSACTION, DEFAULT_MAX_ERRORS, type HostOutcome } from '../src/probes/verify-host.js';
+import {
+  verifyOnHost,
+  MAX_RCPT_PER_TRANSACTION,
+  DEFAULT_MAX_ERRORS,
+  type HostOutcome,
+} from '../src/probes/verify-host.js';
 import { parseMailbox } from '../src/smtp/address.js';
 import { loadTrustStore } from '../src/net/tls.js';
 import { DEFAULT_TIMEOUTS } from '../src/core/timeouts.js';
@@ -23,8 +28,14 @@ async function measureRtt(port: number): Promise<number> {
   const s = connect({ host: '127.0.0.1', port });
   const lines: string[] = [];
   let wake = (): void => undefined;
-  s.on('data', (d) => { lines.push(...d.toString().split('\r\n').filter(Boolean)); wake(); });
-  const next = () => new Promise<void>((r) => { wake = r; });
+  s.on('data', (d) => {
+    lines.push(...d.toString().split('\r\n').filter(Boolean));
+    wake();
+  });
+  const next = () =>
+    new Promise<void>((r) => {
+      wake = r;
+    });
   await next();
   const samples: number[] = [];
   for (let i = 0; i < 5; i++) {
@@ -37,15 +48,32 @@ async function measureRtt(port: number): Promise<number> {
   return median(samples);
 }
 
-async function run(port: number, host: string, domain: string, pipelining: boolean): Promise<{ ms: number; out: HostOutcome }> {
-  const boxes = Array.from({ length: ADDRESSES }, (_, i) => parseMailbox(`${REAL[i] ?? `nobody${i}`}@${domain}`));
+async function run(
+  port: number,
+  host: string,
+  domain: string,
+  pipelining: boolean,
+): Promise<{ ms: number; out: HostOutcome }> {
+  const boxes = Array.from({ length: ADDRESSES }, (_, i) =>
+    parseMailbox(`${REAL[i] ?? `nobody${i}`}@${domain}`),
+  );
   const t = performance.now();
   const out = await verifyOnHost(boxes, {
-    host, address: '127.0.0.1', port, from: '', starttls: false, pipelining, maxErrors: DEFAULT_MAX_ERRORS, adaptive: true,
-    trust: loadTrustStore(), timeouts: DEFAULT_TIMEOUTS, catchAllDomain: domain,
+    host,
+    address: '127.0.0.1',
+    port,
+    from: '',
+    starttls: false,
+    pipelining,
+    maxErrors: DEFAULT_MAX_ERRORS,
+    adaptive: true,
+    trust: loadTrustStore(),
+    timeouts: DEFAULT_TIMEOUTS,
+    catchAllDomain: domain,
   });
   const ms = performance.now() - t;
-  if (out.results.size !== ADDRESSES) throw new Error(`${out.results.size} results for ${ADDRESSES} addresses`);
+  if (out.results.size !== ADDRESSES)
+    throw new Error(`${out.results.size} results for ${ADDRESSES} addresses`);
   return { ms, out };
 }
 
@@ -64,8 +92,22 @@ export async function benchVerify(): Promise<void> {
   const lab = await startLab({ port: 0, hosts: ['mlfarm.test', 'throttle.test'] });
   try {
     await benchServers([
-      { label: 'unthrottled', name: 'mx1.mlfarm.test', domain: 'mlfarm.test', address: lab.host('mx1.mlfarm.test').address, port: lab.port, throttles: false },
-      { label: 'Postfix-like throttling', name: 'mx.throttle.test', domain: 'throttle.test', address: lab.host('mx.throttle.test').address, port: lab.port, throttles: true },
+      {
+        label: 'unthrottled',
+        name: 'mx1.mlfarm.test',
+        domain: 'mlfarm.test',
+        address: lab.host('mx1.mlfarm.test').address,
+        port: lab.port,
+        throttles: false,
+      },
+      {
+        label: 'Postfix-like throttling',
+        name: 'mx.throttle.test',
+        domain: 'throttle.test',
+        address: lab.host('mx.throttle.test').address,
+        port: lab.port,
+        throttles: true,
+      },
     ]);
   } finally {
     await lab.close();
@@ -74,24 +116,37 @@ export async function benchVerify(): Promise<void> {
 
 /** benchServers: the verify benchmark against any hosts (the lab's, or a real Postfix). */
 export async function benchServers(servers: Server[]): Promise<void> {
-  console.log(`verify ${ADDRESSES} addresses (${REAL.length} real) through a ${RTT_MS} ms round trip, no STARTTLS:`);
-    for (const { label, name, domain, address, port: serverPort, throttles } of servers) {
-      const proxy = await startLatencyProxy({ target: { address, port: serverPort }, delayMs: RTT_MS });
-      try {
-        const rtt = await measureRtt(proxy.port);
-        const piped = await run(proxy.port, name, domain, true);
-        const single = await run(proxy.port, name, domain, false);
-        const rejections = ADDRESSES - REAL.length + 1;
-        // One session, greeting + EHLO + a batch per 100 recipients + QUIT; throttled: sessions of at most limit-1 rejections.
-        const bound = !throttles
-          ? (3 + Math.ceil((ADDRESSES + 1) / MAX_RCPT_PER_TRANSACTION)) * rtt
-          : Math.ceil(rejections / DEFAULT_MAX_ERRORS) * 4 * rtt;
-        console.log(`  ${label} (measured RTT ${rtt.toFixed(1)} ms; lower bound ${bound.toFixed(0)} ms):`);
-        console.log(`    pipelined       ${piped.ms.toFixed(0).padStart(6)} ms  ×${(piped.ms / bound).toFixed(2)} of the bound  sessions ${piped.out.sessions}, RCPT round trips ${piped.out.rcptBatches}, throttled ${piped.out.throttled}`);
-        console.log(`    one at a time   ${single.ms.toFixed(0).padStart(6)} ms  ×${(single.ms / bound).toFixed(2)} of the bound  sessions ${single.out.sessions}, RCPT round trips ${single.out.rcptBatches}`);
-        console.log(`    pipelined is ×${(single.ms / piped.ms).toFixed(1)} faster than one at a time`);
-      } finally {
-        await proxy.close();
-      }
+  console.log(
+    `verify ${ADDRESSES} addresses (${REAL.length} real) through a ${RTT_MS} ms round trip, no STARTTLS:`,
+  );
+  for (const { label, name, domain, address, port: serverPort, throttles } of servers) {
+    const proxy = await startLatencyProxy({
+      target: { address, port: serverPort },
+      delayMs: RTT_MS,
+    });
+    try {
+      const rtt = await measureRtt(proxy.port);
+      const piped = await run(proxy.port, name, domain, true);
+      const single = await run(proxy.port, name, domain, false);
+      const rejections = ADDRESSES - REAL.length + 1;
+      // One session, greeting + EHLO + a batch per 100 recipients + QUIT; throttled: sessions of at most limit-1 rejections.
+      const bound = !throttles
+        ? (3 + Math.ceil((ADDRESSES + 1) / MAX_RCPT_PER_TRANSACTION)) * rtt
+        : Math.ceil(rejections / DEFAULT_MAX_ERRORS) * 4 * rtt;
+      console.log(
+        `  ${label} (measured RTT ${rtt.toFixed(1)} ms; lower bound ${bound.toFixed(0)} ms):`,
+      );
+      console.log(
+        `    pipelined       ${piped.ms.toFixed(0).padStart(6)} ms  ×${(piped.ms / bound).toFixed(2)} of the bound  sessions ${piped.out.sessions}, RCPT round trips ${piped.out.rcptBatches}, throttled ${piped.out.throttled}`,
+      );
+      console.log(
+        `    one at a time   ${single.ms.toFixed(0).padStart(6)} ms  ×${(single.ms / bound).toFixed(2)} of the bound  sessions ${single.out.sessions}, RCPT round trips ${single.out.rcptBatches}`,
+      );
+      console.log(
+        `    pipelined is ×${(single.ms / piped.ms).toFixed(1)} faster than one at a time`,
+      );
+    } finally {
+      await proxy.close();
     }
+  }
 }

@@ -18,14 +18,24 @@ export async function benchWalk(runs = 5): Promise<void> {
     const walls: number[] = [];
     for (let i = 0; i < runs; i++) {
       const t = performance.now();
-      const { result } = await probeMx('blackhole.test', { resolvers: [resolver], port: lab.port, caFiles: [lab.caCertFile], timeouts: { connectMs: CONNECT_TIMEOUT_MS } });
+      const { result } = await probeMx('blackhole.test', {
+        resolvers: [resolver],
+        port: lab.port,
+        caFiles: [lab.caCertFile],
+        timeouts: { connectMs: CONNECT_TIMEOUT_MS },
+      });
       walls.push(performance.now() - t);
       const outcomes = result.hosts.flatMap((h) => h.addresses.map((a) => a.outcome)).join(',');
-      if (outcomes !== 'refused,connect-timeout,ok') throw new Error(`unexpected walk: ${outcomes}`);
+      if (outcomes !== 'refused,connect-timeout,ok')
+        throw new Error(`unexpected walk: ${outcomes}`);
     }
     const med = median(walls);
-    console.log(`MX walk of blackhole.test (refused, blackhole via ${lab.blackhole?.method}, good) at a ${CONNECT_TIMEOUT_MS} ms connect timeout:`);
-    console.log(`  wall median ${med.toFixed(0)} ms, max ${Math.max(...walls).toFixed(0)} ms (n=${runs})  ratio to the timeout ×${(med / CONNECT_TIMEOUT_MS).toFixed(3)} (goal ≤ 1.1; the serial sum would be ×1.0 + the other hosts, and ×N with N dead hosts)`);
+    console.log(
+      `MX walk of blackhole.test (refused, blackhole via ${lab.blackhole?.method}, good) at a ${CONNECT_TIMEOUT_MS} ms connect timeout:`,
+    );
+    console.log(
+      `  wall median ${med.toFixed(0)} ms, max ${Math.max(...walls).toFixed(0)} ms (n=${runs})  ratio to the timeout ×${(med / CONNECT_TIMEOUT_MS).toFixed(3)} (goal ≤ 1.1; the serial sum would be ×1.0 + the other hosts, and ×N with N dead hosts)`,
+    );
   } finally {
     await lab.close();
   }

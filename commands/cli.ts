@@ -23,7 +23,9 @@ process.once('SIGINT', () => {
 const args = process.argv.slice(2);
 if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
   // Scripts call --version to check the tool is there; answer without loading yargs (a third of start-up).
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
   process.stdout.write(`${pkg.version}\n`);
 } else {
   const { main } = await import('./main.js');

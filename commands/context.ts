@@ -23,7 +23,13 @@ export interface CliContext {
 export function renderContext(ctx: CliContext, format: Format): RenderContext {
   const color = format === 'table' && useColor(ctx.stdout, ctx.env);
   const columns = (ctx.stdout as { columns?: number }).columns;
-  return { format, out: ctx.stdout, paint: paint(color), color, width: Math.min(columns ?? 120, 140) };
+  return {
+    format,
+    out: ctx.stdout,
+    paint: paint(color),
+    color,
+    width: Math.min(columns ?? 120, 140),
+  };
 }
 
 /** stderrPaint: colours for progress and transcripts on stderr. */

@@ -11,8 +11,12 @@ import { renderContext, type CliContext } from './context.js';
 export function demoCommand(ctx: CliContext): CommandModule {
   return {
     command: 'demo',
-    describe: 'A tour: start the simulated mail network, probe it with caps, mx and failover, print the results, exit',
-    builder: (y: Argv) => withOutput(y).example('$0 demo', 'the full tour in tables').example('$0 demo --format ndjson', 'one caps result per line'),
+    describe:
+      'A tour: start the simulated mail network, probe it with caps, mx and failover, print the results, exit',
+    builder: (y: Argv) =>
+      withOutput(y)
+        .example('$0 demo', 'the full tour in tables')
+        .example('$0 demo --format ndjson', 'one caps result per line'),
     handler: async (argv) => {
       const { runDemo } = await import('../src/probes/demo.js');
       const rc = renderContext(ctx, outputFormat(argv as never));

@@ -3,7 +3,11 @@ import { readFile } from 'node:fs/promises';
 import { invalidInput } from '../src/errors.js';
 
 /** readArgumentList: see the module comment; a missing file is INVALID_INPUT naming it. */
-export async function readArgumentList(args: string[], file: string | undefined, stdin: NodeJS.ReadableStream): Promise<string[]> {
+export async function readArgumentList(
+  args: string[],
+  file: string | undefined,
+  stdin: NodeJS.ReadableStream,
+): Promise<string[]> {
   if (file === undefined) return args;
   let text: string;
   try {
@@ -12,7 +16,10 @@ export async function readArgumentList(args: string[], file: string | undefined,
     throw invalidInput(`--file ${file}: ${(err as Error).message}`);
   }
   // Only CR before LF is a line ending here; any other control byte stays and is refused later, loudly.
-  const fromFile = text.split('\n').map((l) => l.replace(/\r$/, '').trim()).filter((l) => l !== '' && !l.startsWith('#'));
+  const fromFile = text
+    .split('\n')
+    .map((l) => l.replace(/\r$/, '').trim())
+    .filter((l) => l !== '' && !l.startsWith('#'));
   return [...args, ...fromFile];
 }
 

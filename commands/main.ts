@@ -19,10 +19,24 @@ import { labCommand } from './lab.js';
 import { demoCommand } from './demo.js';
 import { schemaCommand } from './schema.js';
 
-const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const VERSION = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  }
+).version;
 
 /** COMMANDS: every subcommand, in the order --help lists them. */
-const COMMANDS = [capsCommand, mxCommand, failoverCommand, verifyCommand, vrfyCommand, expnCommand, labCommand, demoCommand, schemaCommand];
+const COMMANDS = [
+  capsCommand,
+  mxCommand,
+  failoverCommand,
+  verifyCommand,
+  vrfyCommand,
+  expnCommand,
+  labCommand,
+  demoCommand,
+  schemaCommand,
+];
 
 // yargs wraps what a coerce function throws (our INVALID_INPUT) in a YError.
 function isUsageError(err: unknown): err is Error {
@@ -35,16 +49,23 @@ export async function main(args: string[], io: Omit<CliContext, 'exitCode'>): Pr
   let usageError: string | undefined;
   const parser = yargs()
     .scriptName('smtp-probe')
-    .usage('$0 <command> [options]\n\nLook inside SMTP: capabilities, STARTTLS, verb census, MX walks and failover, address verification, and a simulated mail network to try it on.')
+    .usage(
+      '$0 <command> [options]\n\nLook inside SMTP: capabilities, STARTTLS, verb census, MX walks and failover, address verification, and a simulated mail network to try it on.',
+    )
     .version(VERSION)
     .help()
     .alias('h', 'help')
     .alias('V', 'version')
     .strict()
-    .demandCommand(1, 'Give a command; try `smtp-probe demo` for a tour, or `smtp-probe caps <host>`.')
+    .demandCommand(
+      1,
+      'Give a command; try `smtp-probe demo` for a tour, or `smtp-probe caps <host>`.',
+    )
     .recommendCommands()
     .wrap(Math.min(110, process.stdout.columns ?? 100))
-    .epilogue('Exit codes: 0 ok, 2 usage/invalid input, 3 connection failed, 4 a probe stage failed, 5 TLS failed, 6 rejected by server, 7 delivered late, 8 undeliverable, 130 interrupted.\nDocs: README.md. Machine-readable output: --json or --format ndjson; schemas: smtp-probe schema <command>.')
+    .epilogue(
+      'Exit codes: 0 ok, 2 usage/invalid input, 3 connection failed, 4 a probe stage failed, 5 TLS failed, 6 rejected by server, 7 delivered late, 8 undeliverable, 130 interrupted.\nDocs: README.md. Machine-readable output: --json or --format ndjson; schemas: smtp-probe schema <command>.',
+    )
     .fail((msg, err) => {
       if (err && !isUsageError(err)) throw err;
       usageError ??= err ? err.message : `${msg}\nRun with --help for usage.`;
@@ -61,7 +82,9 @@ export async function main(args: string[], io: Omit<CliContext, 'exitCode'>): Pr
     });
   } catch (err) {
     if (!isUsageError(err)) {
-      io.stderr.write(`smtp-probe: internal error: ${err instanceof Error ? err.stack ?? err.message : String(err)}\nPlease report this with the command you ran.\n`);
+      io.stderr.write(
+        `smtp-probe: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\nPlease report this with the command you ran.\n`,
+      );
       return EXIT.INTERNAL;
     }
     usageError ??= err.message;

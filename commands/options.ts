@@ -4,15 +4,35 @@
  * --greeting-timeout, --command-timeout, --timeout), withHelo (--helo).
  */
 import type { Argv } from 'yargs';
-import { parseDuration, DEFAULT_TIMEOUTS, formatDurationFlag, type Timeouts } from '../src/core/timeouts.js';
+import {
+  parseDuration,
+  DEFAULT_TIMEOUTS,
+  formatDurationFlag,
+  type Timeouts,
+} from '../src/core/timeouts.js';
 import { FORMATS, type Format } from '../src/output/render.js';
 
 /** withOutput: --format table|json|ndjson, --json, --transcript. */
 export function withOutput<T>(y: Argv<T>) {
   return y
-    .option('format', { choices: FORMATS, default: 'table' as Format, describe: 'output format', group: 'Output:' })
-    .option('json', { type: 'boolean', default: false, describe: 'shortcut for --format json', group: 'Output:' })
-    .option('transcript', { type: 'boolean', default: false, describe: 'print every line sent and received on stderr (and include it in JSON)', group: 'Output:' });
+    .option('format', {
+      choices: FORMATS,
+      default: 'table' as Format,
+      describe: 'output format',
+      group: 'Output:',
+    })
+    .option('json', {
+      type: 'boolean',
+      default: false,
+      describe: 'shortcut for --format json',
+      group: 'Output:',
+    })
+    .option('transcript', {
+      type: 'boolean',
+      default: false,
+      describe: 'print every line sent and received on stderr (and include it in JSON)',
+      group: 'Output:',
+    });
 }
 
 /** outputFormat: --json wins over --format. */
@@ -21,16 +41,39 @@ export function outputFormat(argv: { format: Format; json: boolean }): Format {
 }
 
 /** durationFlag: a yargs coerce that reads a duration flag into milliseconds. */
-export const durationFlag = (flag: string) => (v: string | undefined): number | undefined => (v === undefined ? undefined : parseDuration(String(v), flag));
+export const durationFlag =
+  (flag: string) =>
+  (v: string | undefined): number | undefined =>
+    v === undefined ? undefined : parseDuration(String(v), flag);
 
 /** withTimeouts: the four per-phase timeouts, each a duration like 500ms, 5s or 2m. */
 export function withTimeouts<T>(y: Argv<T>) {
   const d = DEFAULT_TIMEOUTS;
   return y
-    .option('connect-timeout', { type: 'string', coerce: durationFlag('--connect-timeout'), describe: `TCP connect (default ${formatDurationFlag(d.connectMs)})`, group: 'Timeouts:' })
-    .option('greeting-timeout', { type: 'string', coerce: durationFlag('--greeting-timeout'), describe: `connect to 220 greeting (default ${formatDurationFlag(d.greetingMs)})`, group: 'Timeouts:' })
-    .option('command-timeout', { type: 'string', coerce: durationFlag('--command-timeout'), describe: `each command's reply (default ${formatDurationFlag(d.commandMs)})`, group: 'Timeouts:' })
-    .option('timeout', { type: 'string', coerce: durationFlag('--timeout'), describe: `the whole target (default ${formatDurationFlag(d.targetMs)})`, group: 'Timeouts:' });
+    .option('connect-timeout', {
+      type: 'string',
+      coerce: durationFlag('--connect-timeout'),
+      describe: `TCP connect (default ${formatDurationFlag(d.connectMs)})`,
+      group: 'Timeouts:',
+    })
+    .option('greeting-timeout', {
+      type: 'string',
+      coerce: durationFlag('--greeting-timeout'),
+      describe: `connect to 220 greeting (default ${formatDurationFlag(d.greetingMs)})`,
+      group: 'Timeouts:',
+    })
+    .option('command-timeout', {
+      type: 'string',
+      coerce: durationFlag('--command-timeout'),
+      describe: `each command's reply (default ${formatDurationFlag(d.commandMs)})`,
+      group: 'Timeouts:',
+    })
+    .option('timeout', {
+      type: 'string',
+      coerce: durationFlag('--timeout'),
+      describe: `the whole target (default ${formatDurationFlag(d.targetMs)})`,
+      group: 'Timeouts:',
+    });
 }
 
 /** timeoutsFrom: the Timeouts the user set (unset ones fall back to the defaults in the probe). */
@@ -51,20 +94,47 @@ export function timeoutsFrom(argv: Record<string, unknown>): Partial<Timeouts> {
 export function withHelo<T>(y: Argv<T>) {
   return y.option('helo', {
     type: 'string',
-    describe: 'name to send with EHLO/HELO (default: this machine\'s FQDN, else [our address])',
+    describe: "name to send with EHLO/HELO (default: this machine's FQDN, else [our address])",
   });
 }
 
 /** withWalk: the flags of commands that walk a domain's MX hosts (mx, failover). */
 export function withWalk<T>(y: Argv<T>) {
   return y
-    .option('resolver', { type: 'string', array: true, describe: 'DNS server IP[:port] (repeatable; default: /etc/resolv.conf)', group: 'DNS:' })
-    .option('dns-timeout', { type: 'string', coerce: durationFlag('--dns-timeout'), describe: 'per DNS query try (default 2s)', group: 'DNS:' })
-    .option('dns-trace', { type: 'boolean', default: false, describe: 'show every DNS query and answer (always in JSON)', group: 'DNS:' })
-    .option('port', { type: 'number', default: 25, describe: 'SMTP port to probe on every MX host' })
+    .option('resolver', {
+      type: 'string',
+      array: true,
+      describe: 'DNS server IP[:port] (repeatable; default: /etc/resolv.conf)',
+      group: 'DNS:',
+    })
+    .option('dns-timeout', {
+      type: 'string',
+      coerce: durationFlag('--dns-timeout'),
+      describe: 'per DNS query try (default 2s)',
+      group: 'DNS:',
+    })
+    .option('dns-trace', {
+      type: 'boolean',
+      default: false,
+      describe: 'show every DNS query and answer (always in JSON)',
+      group: 'DNS:',
+    })
+    .option('port', {
+      type: 'number',
+      default: 25,
+      describe: 'SMTP port to probe on every MX host',
+    })
     .option('parallel', { type: 'number', default: 8, describe: 'addresses probed at once' })
-    .option('starttls', { type: 'boolean', default: true, describe: 'try STARTTLS where offered, as a sender would (--no-starttls skips it)' })
-    .option('ca', { type: 'string', array: true, describe: 'extra trusted CA certificates (PEM file; repeatable)' });
+    .option('starttls', {
+      type: 'boolean',
+      default: true,
+      describe: 'try STARTTLS where offered, as a sender would (--no-starttls skips it)',
+    })
+    .option('ca', {
+      type: 'string',
+      array: true,
+      describe: 'extra trusted CA certificates (PEM file; repeatable)',
+    });
 }
 
 /** walkOptionsFrom: the walk options the user set. */

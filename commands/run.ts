@@ -29,16 +29,30 @@ export interface ProbeRun<R> {
 /** runProbeCommand: see the module comment. */
 export async function runProbeCommand<R>(ctx: CliContext, run: ProbeRun<R>): Promise<void> {
   const p = stderrPaint(ctx);
-  const onTranscript = run.transcript ? (e: TranscriptEntry) => ctx.stderr.write(`${formatTranscriptEntry(e, p)}\n`) : undefined;
+  const onTranscript = run.transcript
+    ? (e: TranscriptEntry) => ctx.stderr.write(`${formatTranscriptEntry(e, p)}\n`)
+    : undefined;
   const startedAt = new Date();
   let outcome: ProbeOutcome<R | null>;
   try {
     outcome = await run.probe(onTranscript);
   } catch (err) {
     if (!(err instanceof ProbeError) || err.status !== 'invalid-input') throw err;
-    outcome = { status: err.status, result: null, error: err, startedAt, durationMs: 0, transcript: new Transcript() };
+    outcome = {
+      status: err.status,
+      result: null,
+      error: err,
+      startedAt,
+      durationMs: 0,
+      transcript: new Transcript(),
+    };
   }
   const rc = renderContext(ctx, run.format);
-  renderEnvelope(toEnvelope(run.command, run.target, outcome, run.transcript), rc, (r) => run.tables(r as R, rc));
-  ctx.exitCode = outcome.status === 'ok' && outcome.result !== null && run.exitCode ? run.exitCode(outcome.result) : exitCodeFor(outcome.status);
+  renderEnvelope(toEnvelope(run.command, run.target, outcome, run.transcript), rc, (r) =>
+    run.tables(r as R, rc),
+  );
+  ctx.exitCode =
+    outcome.status === 'ok' && outcome.result !== null && run.exitCode
+      ? run.exitCode(outcome.result)
+      : exitCodeFor(outcome.status);
 }

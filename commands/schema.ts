@@ -9,10 +9,15 @@ export const SCHEMA_COMMANDS = ['caps', 'mx', 'failover', 'verify', 'vrfy', 'exp
 export function schemaCommand(ctx: CliContext): CommandModule {
   return {
     command: 'schema <command>',
-    describe: 'Print the JSON Schema of a command\'s --json output',
-    builder: (y: Argv) => y
-      .positional('command', { choices: SCHEMA_COMMANDS, demandOption: true, describe: 'the command whose output to describe' })
-      .example('$0 schema caps > caps.schema.json', 'validate scripts against it'),
+    describe: "Print the JSON Schema of a command's --json output",
+    builder: (y: Argv) =>
+      y
+        .positional('command', {
+          choices: SCHEMA_COMMANDS,
+          demandOption: true,
+          describe: 'the command whose output to describe',
+        })
+        .example('$0 schema caps > caps.schema.json', 'validate scripts against it'),
     handler: async (argv) => {
       const { z } = await import('zod');
       const { OUTPUT_SCHEMAS } = await import('../src/schema/index.js');

@@ -7,38 +7,102 @@
 
 /** Stage: where in a probe something happened, in conversation order. */
 export const STAGES = [
-  'input', 'resolve', 'connect', 'tls', 'greeting', 'ehlo', 'helo', 'starttls',
-  'census', 'mail', 'rcpt', 'vrfy', 'expn', 'rset', 'quit',
+  'input',
+  'resolve',
+  'connect',
+  'tls',
+  'greeting',
+  'ehlo',
+  'helo',
+  'starttls',
+  'census',
+  'mail',
+  'rcpt',
+  'vrfy',
+  'expn',
+  'rset',
+  'quit',
 ] as const;
 export type Stage = (typeof STAGES)[number];
 
 /** Status: the one word every target ends with (zgrab2-style closed set). */
 export const STATUSES = [
-  'ok', 'connection-refused', 'connection-timeout', 'host-unreachable',
-  'connection-closed', 'greeting-timeout', 'io-timeout', 'tls-error',
-  'protocol-error', 'rejected', 'invalid-input', 'aborted',
+  'ok',
+  'connection-refused',
+  'connection-timeout',
+  'host-unreachable',
+  'connection-closed',
+  'greeting-timeout',
+  'io-timeout',
+  'tls-error',
+  'protocol-error',
+  'rejected',
+  'invalid-input',
+  'aborted',
 ] as const;
 export type Status = (typeof STATUSES)[number];
 
 /** ERROR_CODES: each stable code with the status it maps to and a hint for the user. */
 export const ERROR_CODES = {
   INVALID_INPUT: { status: 'invalid-input', hint: 'fix the argument; nothing was sent' },
-  RESOLVE_NOT_FOUND: { status: 'host-unreachable', hint: 'check the host name (it has no A/AAAA record)' },
+  RESOLVE_NOT_FOUND: {
+    status: 'host-unreachable',
+    hint: 'check the host name (it has no A/AAAA record)',
+  },
   RESOLVE_FAILED: { status: 'host-unreachable', hint: 'check the resolver or pass an IP address' },
-  CONNECTION_REFUSED: { status: 'connection-refused', hint: 'nothing listens there: check host and port' },
-  CONNECT_TIMEOUT: { status: 'connection-timeout', hint: 'the host did not answer the SYN: it is down or filtered; raise --connect-timeout to wait longer' },
-  HOST_UNREACHABLE: { status: 'host-unreachable', hint: 'no route to the host: check the address and your network' },
-  CONNECTION_CLOSED: { status: 'connection-closed', hint: 'the server hung up; run with --transcript to see the last lines' },
-  GREETING_TIMEOUT: { status: 'greeting-timeout', hint: 'the server accepted TCP but never greeted; raise --greeting-timeout for slow (tarpitting) servers' },
-  COMMAND_TIMEOUT: { status: 'io-timeout', hint: 'the server stopped answering; raise --command-timeout' },
-  TARGET_TIMEOUT: { status: 'io-timeout', hint: 'the whole probe ran out of time; raise --timeout' },
+  CONNECTION_REFUSED: {
+    status: 'connection-refused',
+    hint: 'nothing listens there: check host and port',
+  },
+  CONNECT_TIMEOUT: {
+    status: 'connection-timeout',
+    hint: 'the host did not answer the SYN: it is down or filtered; raise --connect-timeout to wait longer',
+  },
+  HOST_UNREACHABLE: {
+    status: 'host-unreachable',
+    hint: 'no route to the host: check the address and your network',
+  },
+  CONNECTION_CLOSED: {
+    status: 'connection-closed',
+    hint: 'the server hung up; run with --transcript to see the last lines',
+  },
+  GREETING_TIMEOUT: {
+    status: 'greeting-timeout',
+    hint: 'the server accepted TCP but never greeted; raise --greeting-timeout for slow (tarpitting) servers',
+  },
+  COMMAND_TIMEOUT: {
+    status: 'io-timeout',
+    hint: 'the server stopped answering; raise --command-timeout',
+  },
+  TARGET_TIMEOUT: {
+    status: 'io-timeout',
+    hint: 'the whole probe ran out of time; raise --timeout',
+  },
   TLS_HANDSHAKE_FAILED: { status: 'tls-error', hint: 'the TLS handshake failed; see the cause' },
-  TLS_CERT_INVALID: { status: 'tls-error', hint: 'the certificate is not valid for this name; drop --tls-verify to report instead of fail' },
-  STARTTLS_REFUSED: { status: 'tls-error', hint: 'the server advertised STARTTLS but refused it; use --no-starttls to probe in clear' },
-  PROTOCOL_ERROR: { status: 'protocol-error', hint: 'the server broke the SMTP reply syntax; see the quoted line' },
-  REPLY_TOO_LARGE: { status: 'protocol-error', hint: 'the server sent an oversized reply; it was cut off to bound memory' },
-  GREETING_REJECTED: { status: 'rejected', hint: 'the server refuses sessions from you (greeting was not 220)' },
-  HELLO_REJECTED: { status: 'rejected', hint: 'the server refused both EHLO and HELO; try another --helo name' },
+  TLS_CERT_INVALID: {
+    status: 'tls-error',
+    hint: 'the certificate is not valid for this name; drop --tls-verify to report instead of fail',
+  },
+  STARTTLS_REFUSED: {
+    status: 'tls-error',
+    hint: 'the server advertised STARTTLS but refused it; use --no-starttls to probe in clear',
+  },
+  PROTOCOL_ERROR: {
+    status: 'protocol-error',
+    hint: 'the server broke the SMTP reply syntax; see the quoted line',
+  },
+  REPLY_TOO_LARGE: {
+    status: 'protocol-error',
+    hint: 'the server sent an oversized reply; it was cut off to bound memory',
+  },
+  GREETING_REJECTED: {
+    status: 'rejected',
+    hint: 'the server refuses sessions from you (greeting was not 220)',
+  },
+  HELLO_REJECTED: {
+    status: 'rejected',
+    hint: 'the server refused both EHLO and HELO; try another --helo name',
+  },
   ABORTED: { status: 'aborted', hint: 'interrupted; results so far are shown' },
 } as const satisfies Record<string, { status: Status; hint: string }>;
 export type ErrorCode = keyof typeof ERROR_CODES;

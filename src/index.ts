@@ -8,8 +8,21 @@ export { probeFailover, type FailoverOptions } from './probes/failover.js';
 export { probeVerify, type VerifyOptions } from './probes/verify.js';
 export { probeVrfy, probeExpn, type LookupOptions } from './probes/lookup.js';
 export type { ProbeOutcome } from './probes/outcome.js';
-export { ProbeError, ERROR_CODES, STATUSES, STAGES, type ErrorCode, type Stage, type Status } from './errors.js';
-export { CapsOutputSchema, CapsResultSchema, type CapsResult, type CapsOutput } from './schema/caps.js';
+export {
+  ProbeError,
+  ERROR_CODES,
+  STATUSES,
+  STAGES,
+  type ErrorCode,
+  type Stage,
+  type Status,
+} from './errors.js';
+export {
+  CapsOutputSchema,
+  CapsResultSchema,
+  type CapsResult,
+  type CapsOutput,
+} from './schema/caps.js';
 export { OUTPUT_SCHEMAS } from './schema/index.js';
 export { DEFAULT_TIMEOUTS, parseDuration, type Timeouts } from './core/timeouts.js';
 export { parseTarget, type Target } from './core/target.js';

@@ -4,7 +4,8 @@ import { isIP } from 'node:net';
 import { invalidInput } from '../errors.js';
 import { assertSafe } from '../smtp/command.js';
 
-const FQDN = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/i;
+const FQDN =
+  /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/i;
 
 /**
  * defaultHeloName: the machine's name when it is fully qualified; otherwise
@@ -25,7 +26,9 @@ export function checkHeloName(name: string): string {
   const literal = /^\[(IPv6:)?([^\]]+)\]$/i.exec(name);
   const literalOk = literal && isIP(literal[2]!) === (literal[1] ? 6 : 4);
   if (literal ? !literalOk : !/^[a-z0-9_.-]{1,253}$/i.test(name)) {
-    throw invalidInput(`HELO name "${name}" is neither a domain nor an address literal like [192.0.2.1]`);
+    throw invalidInput(
+      `HELO name "${name}" is neither a domain nor an address literal like [192.0.2.1]`,
+    );
   }
   return name;
 }

@@ -11,7 +11,9 @@ import { ReplyAssembler, type ReplySyntaxError, type Reply } from '../smtp/reply
 import type { Transcript } from '../net/transcript.js';
 import { abortError, classifySocketError } from '../net/connect.js';
 
-type Failure = { kind: 'syntax'; err: ReplySyntaxError | LineTooLongError } | { kind: 'closed'; err?: NodeJS.ErrnoException };
+type Failure =
+  | { kind: 'syntax'; err: ReplySyntaxError | LineTooLongError }
+  | { kind: 'closed'; err?: NodeJS.ErrnoException };
 
 interface Waiter {
   resolve: (reply: Reply) => void;
@@ -30,7 +32,10 @@ export class ReplyReader {
   private waiter?: Waiter;
   private stream?: Duplex;
 
-  constructor(private readonly transcript: Transcript, private readonly endpoint: string) {}
+  constructor(
+    private readonly transcript: Transcript,
+    private readonly endpoint: string,
+  ) {}
 
   private readonly onData = (chunk: Buffer): void => {
     if (this.failure) return;
@@ -101,13 +106,25 @@ export class ReplyReader {
         signal?.removeEventListener('abort', onAbort);
         this.waiter = undefined;
       };
-      const onAbort = (): void => { done(); reject(abortError(signal!, stage, this.endpoint)); };
-      const timer = setTimeout(() => { done(); reject(this.timeoutError(stage, timeoutMs)); }, timeoutMs);
+      const onAbort = (): void => {
+        done();
+        reject(abortError(signal!, stage, this.endpoint));
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(this.timeoutError(stage, timeoutMs));
+      }, timeoutMs);
       signal?.addEventListener('abort', onAbort, { once: true });
       this.waiter = {
         stage,
-        resolve: (r) => { done(); resolve(r); },
-        reject: (e) => { done(); reject(e); },
+        resolve: (r) => {
+          done();
+          resolve(r);
+        },
+        reject: (e) => {
+          done();
+          reject(e);
+        },
       };
       this.settle();
     });
@@ -123,25 +140,40 @@ export class ReplyReader {
 
   private timeoutError(stage: Stage, ms: number): ProbeError {
     const greeting = stage === 'greeting';
-    const partial = this.assembler.inProgress || this.splitter.pending > 0 ? ' (a partial reply arrived, then nothing)' : '';
+    const partial =
+      this.assembler.inProgress || this.splitter.pending > 0
+        ? ' (a partial reply arrived, then nothing)'
+        : '';
     return new ProbeError({
-      code: greeting ? 'GREETING_TIMEOUT' : 'COMMAND_TIMEOUT', stage, target: this.endpoint,
+      code: greeting ? 'GREETING_TIMEOUT' : 'COMMAND_TIMEOUT',
+      stage,
+      target: this.endpoint,
       message: `${greeting ? 'no greeting' : `no reply during ${stage}`} within ${ms}ms${partial} (address: ${this.endpoint})`,
     });
   }
 
   private failureError(f: Failure, stage: Stage): ProbeError {
     if (f.kind === 'syntax') {
-      const tooLarge = f.err instanceof LineTooLongError || f.err.kind === 'too-large' || f.err.kind === 'too-many-lines';
+      const tooLarge =
+        f.err instanceof LineTooLongError ||
+        f.err.kind === 'too-large' ||
+        f.err.kind === 'too-many-lines';
       return new ProbeError({
-        code: tooLarge ? 'REPLY_TOO_LARGE' : 'PROTOCOL_ERROR', stage, target: this.endpoint, cause: f.err,
+        code: tooLarge ? 'REPLY_TOO_LARGE' : 'PROTOCOL_ERROR',
+        stage,
+        target: this.endpoint,
+        cause: f.err,
         message: `${f.err.message} (during ${stage}, address: ${this.endpoint})`,
       });
     }
-    if (f.err && f.err.code !== undefined && f.err.code !== 'ECONNRESET') return classifySocketError(f.err, stage, this.endpoint);
+    if (f.err && f.err.code !== undefined && f.err.code !== 'ECONNRESET')
+      return classifySocketError(f.err, stage, this.endpoint);
     const reset = f.err?.code === 'ECONNRESET' ? ' (reset)' : '';
     return new ProbeError({
-      code: 'CONNECTION_CLOSED', stage, target: this.endpoint, cause: f.err,
+      code: 'CONNECTION_CLOSED',
+      stage,
+      target: this.endpoint,
+      cause: f.err,
       message: `server closed the connection${reset} during ${stage} (address: ${this.endpoint})`,
     });
   }

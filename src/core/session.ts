@@ -38,7 +38,10 @@ export class SmtpSession {
   private stream: Duplex;
   private readonly reader: ReplyReader;
 
-  constructor(stream: Duplex, private readonly opts: SessionOptions) {
+  constructor(
+    stream: Duplex,
+    private readonly opts: SessionOptions,
+  ) {
     this.stream = stream;
     this.reader = new ReplyReader(opts.transcript, opts.endpoint);
     this.reader.attach(stream);
@@ -60,7 +63,11 @@ export class SmtpSession {
    * order (RFC 2920 §3.1). Only for servers that advertise PIPELINING.
    * Replies are read one by one, so the first failure keeps the ones before it.
    */
-  async pipeline(lines: string[], stage: Stage, onReply?: (reply: Reply, index: number) => void): Promise<Reply[]> {
+  async pipeline(
+    lines: string[],
+    stage: Stage,
+    onReply?: (reply: Reply, index: number) => void,
+  ): Promise<Reply[]> {
     this.write(lines, stage);
     const replies: Reply[] = [];
     for (let i = 0; i < lines.length; i++) {
@@ -139,7 +146,9 @@ export class SmtpSession {
     const extra = this.reader.takeUnsolicited();
     if (extra) {
       throw new ProbeError({
-        code: 'PROTOCOL_ERROR', stage, target: this.opts.endpoint,
+        code: 'PROTOCOL_ERROR',
+        stage,
+        target: this.opts.endpoint,
         message: `server sent a reply nobody asked for before ${stage}: "${extra.code} ${extra.lines[0] ?? ''}" (address: ${this.opts.endpoint})`,
       });
     }

@@ -22,13 +22,15 @@ export interface Target {
 
 // RFC 1123 §2.1 host names (LDH labels); underscores are tolerated since real MX names carry them.
 // The 253-octet limit excludes the optional root dot ("mx.example.com." is the same name).
-const HOSTNAME = /^(?=.{1,253}\.?$)(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?\.)*[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?\.?$/i;
+const HOSTNAME =
+  /^(?=.{1,253}\.?$)(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?\.)*[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?\.?$/i;
 
 /** parseTarget: a Target from user text. Throws INVALID_INPUT with what is wrong. */
 export function parseTarget(input: string, defaultPort = SMTP_PORT): Target {
   assertSafe('target', input);
   const text = input.trim();
-  if (text === '') throw invalidInput('target is empty; give a host, host:port, IPv4 or [IPv6]:port');
+  if (text === '')
+    throw invalidInput('target is empty; give a host, host:port, IPv4 or [IPv6]:port');
   let host: string;
   let portText: string | undefined;
   const bracketed = /^\[([^\]]+)\](?::(.*))?$/.exec(text);
@@ -42,19 +44,28 @@ export function parseTarget(input: string, defaultPort = SMTP_PORT): Target {
     const colon = text.lastIndexOf(':');
     host = colon === -1 ? text : text.slice(0, colon);
     portText = colon === -1 ? undefined : text.slice(colon + 1);
-    if (host.includes(':')) throw invalidInput(`target "${input}": write an IPv6 address with a port as [addr]:port`);
+    if (host.includes(':'))
+      throw invalidInput(`target "${input}": write an IPv6 address with a port as [addr]:port`);
   }
   const family = isIP(host) as 0 | 4 | 6;
   if (family === 0 && !HOSTNAME.test(host)) {
-    throw invalidInput(`target "${input}": "${host}" is not a valid host name (letters, digits, hyphens; labels up to 63, names up to 253)`);
+    throw invalidInput(
+      `target "${input}": "${host}" is not a valid host name (letters, digits, hyphens; labels up to 63, names up to 253)`,
+    );
   }
-  return { input, host: family === 0 ? host.replace(/\.$/, '').toLowerCase() : host, port: parsePort(portText, defaultPort, input), family };
+  return {
+    input,
+    host: family === 0 ? host.replace(/\.$/, '').toLowerCase() : host,
+    port: parsePort(portText, defaultPort, input),
+    family,
+  };
 }
 
 function parsePort(text: string | undefined, fallback: number, input: string): number {
   if (text === undefined) return fallback;
   const port = /^\d{1,5}$/.test(text) ? Number(text) : NaN;
-  if (!(port >= 1 && port <= 65535)) throw invalidInput(`target "${input}": port "${text}" is not a number from 1 to 65535`);
+  if (!(port >= 1 && port <= 65535))
+    throw invalidInput(`target "${input}": port "${text}" is not a number from 1 to 65535`);
   return port;
 }
 

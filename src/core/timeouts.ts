@@ -39,7 +39,8 @@ export function parseDuration(text: string, flag = 'duration'): number {
   const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*$/.exec(text);
   if (!m) throw invalidInput(`${flag} "${text}" is not a duration; write it like 500ms, 5s or 2m`);
   const ms = Math.round(Number(m[1]) * UNITS[m[2] ?? 's']!);
-  if (ms <= 0 || ms > MAX_DURATION_MS) throw invalidInput(`${flag} "${text}" must be more than 0 and at most 24h`);
+  if (ms <= 0 || ms > MAX_DURATION_MS)
+    throw invalidInput(`${flag} "${text}" must be more than 0 and at most 24h`);
   return ms;
 }
 

@@ -32,14 +32,22 @@ export function isOfType(record: DnsRecord, type: QueryType): boolean {
  * first name seen twice (the repeated name is the last target, so the caller
  * can report the loop); records are only taken at a name reached once.
  */
-export function followChain(answers: DnsRecord[], start: string, type: QueryType, maxTargets: number): ChainStep {
+export function followChain(
+  answers: DnsRecord[],
+  start: string,
+  type: QueryType,
+  maxTargets: number,
+): ChainStep {
   const targets: string[] = [];
   const visited = new Set([canonicalName(start)]);
   let owner = canonicalName(start);
   for (;;) {
     const records = answers.filter((r) => isOfType(r, type) && canonicalName(r.name) === owner);
     if (records.length > 0 || type === 'CNAME') return { targets, records };
-    const alias = answers.find((r): r is Extract<DnsRecord, { type: 'CNAME' }> => r.type === 'CNAME' && canonicalName(r.name) === owner);
+    const alias = answers.find(
+      (r): r is Extract<DnsRecord, { type: 'CNAME' }> =>
+        r.type === 'CNAME' && canonicalName(r.name) === owner,
+    );
     if (!alias) return { targets, records: [] };
     owner = canonicalName(alias.target);
     targets.push(owner);

@@ -41,7 +41,9 @@ function toALabel(label: string, input: string): string {
     const lower = label.toLowerCase();
     // A label that claims to be punycode must decode (RFC 5890 §2.3.2.1: otherwise it is a "fake A-label").
     if (lower.startsWith('xn--') && domainToUnicode(lower) === '') {
-      throw invalidInput(`domain "${short(input)}": label "${short(label)}" starts with xn-- but is not valid punycode (RFC 5891 §5.4)`);
+      throw invalidInput(
+        `domain "${short(input)}": label "${short(label)}" starts with xn-- but is not valid punycode (RFC 5891 §5.4)`,
+      );
     }
     return lower;
   }
@@ -49,7 +51,9 @@ function toALabel(label: string, input: string): string {
   // otherwise read a numeric last label as IPv4 ("1.2.3" → "1.2.0.3").
   const ascii = domainToASCII(label);
   if (ascii === '' || ascii.includes('.')) {
-    throw invalidInput(`domain "${short(input)}": label "${short(label)}" is not a valid internationalized label (IDNA, UTS #46 refuses it)`);
+    throw invalidInput(
+      `domain "${short(input)}": label "${short(label)}" is not a valid internationalized label (IDNA, UTS #46 refuses it)`,
+    );
   }
   return ascii;
 }
@@ -58,15 +62,21 @@ function toALabel(label: string, input: string): string {
 function checkLabel(label: string, input: string): void {
   const octets = Buffer.byteLength(label);
   if (octets > MAX_LABEL_OCTETS) {
-    throw invalidInput(`domain "${short(input)}": label "${short(label)}" is ${octets} octets; the limit is ${MAX_LABEL_OCTETS} (RFC 1035 §2.3.4)`);
+    throw invalidInput(
+      `domain "${short(input)}": label "${short(label)}" is ${octets} octets; the limit is ${MAX_LABEL_OCTETS} (RFC 1035 §2.3.4)`,
+    );
   }
   const bad = LDH_CHAR.exec(label);
   if (bad) {
     const hex = bad[0].charCodeAt(0).toString(16).padStart(2, '0');
-    throw invalidInput(`domain "${short(input)}": label "${short(label)}" contains "${bad[0]}" (0x${hex}) at offset ${bad.index}; labels are letters, digits, hyphens and underscores (RFC 1035 §2.3.1)`);
+    throw invalidInput(
+      `domain "${short(input)}": label "${short(label)}" contains "${bad[0]}" (0x${hex}) at offset ${bad.index}; labels are letters, digits, hyphens and underscores (RFC 1035 §2.3.1)`,
+    );
   }
   if (label.startsWith('-') || label.endsWith('-')) {
-    throw invalidInput(`domain "${short(input)}": label "${short(label)}" starts or ends with a hyphen; host names may not (RFC 1123 §2.1)`);
+    throw invalidInput(
+      `domain "${short(input)}": label "${short(label)}" starts or ends with a hyphen; host names may not (RFC 1123 §2.1)`,
+    );
   }
 }
 
@@ -84,26 +94,41 @@ export function normalizeDomain(input: string): DomainName {
   const trimmed = input.trim();
   const text = trimmed.replace(/[.\u3002\uff0e\uff61]$/, '');
   if (text === '') {
-    throw invalidInput(trimmed === '' ? 'domain name is empty' : `domain "${input}" is only the root; give a name such as example.com`);
+    throw invalidInput(
+      trimmed === ''
+        ? 'domain name is empty'
+        : `domain "${input}" is only the root; give a name such as example.com`,
+    );
   }
   if (isIP(text) !== 0 || isIP(text.replace(/^\[(.*)\]$/, '$1')) !== 0) {
-    throw invalidInput(`"${text}" is an IP address, not a domain name; DNS lookups here take names`);
+    throw invalidInput(
+      `"${text}" is an IP address, not a domain name; DNS lookups here take names`,
+    );
   }
   const labels = text.split(SEPARATORS);
   const empty = labels.indexOf('');
   if (empty !== -1) {
     const where = empty === 0 ? 'a leading dot' : 'two dots in a row';
-    throw invalidInput(`domain "${short(input)}": label ${empty + 1} is empty (${where}); every label needs 1 to 63 octets (RFC 1035 §2.3.4)`);
+    throw invalidInput(
+      `domain "${short(input)}": label ${empty + 1} is empty (${where}); every label needs 1 to 63 octets (RFC 1035 §2.3.4)`,
+    );
   }
   const ascii = labels.map((label) => toALabel(label, input));
   for (const label of ascii) checkLabel(label, input);
   const name = ascii.join('.');
   // IDNA's other full stops can spell an address the check above did not see ("127。0。0。1").
-  if (isIP(name) !== 0) throw invalidInput(`"${text}" is an IP address, not a domain name; DNS lookups here take names`);
+  if (isIP(name) !== 0)
+    throw invalidInput(
+      `"${text}" is an IP address, not a domain name; DNS lookups here take names`,
+    );
   if (name.length > MAX_NAME_OCTETS) {
-    throw invalidInput(`domain "${short(input)}" is ${name.length} octets; the limit is ${MAX_NAME_OCTETS} (255 on the wire, RFC 1035 §2.3.4)`);
+    throw invalidInput(
+      `domain "${short(input)}" is ${name.length} octets; the limit is ${MAX_NAME_OCTETS} (255 on the wire, RFC 1035 §2.3.4)`,
+    );
   }
-  const unicode = ascii.map((label) => (label.startsWith('xn--') ? domainToUnicode(label) : label)).join('.');
+  const unicode = ascii
+    .map((label) => (label.startsWith('xn--') ? domainToUnicode(label) : label))
+    .join('.');
   return { input, ascii: name, unicode };
 }
 
@@ -124,18 +149,23 @@ export function parseResolverAddress(text: string): ServerAddress {
   if (bracketed) {
     address = bracketed[1]!;
     portText = bracketed[2];
-    if (isIP(address) !== 6) throw invalidInput(`resolver "${text}": [${address}] is not an IPv6 address`);
+    if (isIP(address) !== 6)
+      throw invalidInput(`resolver "${text}": [${address}] is not an IPv6 address`);
   } else if (isIP(value) === 0 && value.includes(':')) {
     const colon = value.lastIndexOf(':');
     address = value.slice(0, colon);
     portText = value.slice(colon + 1);
-    if (address.includes(':')) throw invalidInput(`resolver "${text}": write an IPv6 address with a port as [addr]:port`);
+    if (address.includes(':'))
+      throw invalidInput(`resolver "${text}": write an IPv6 address with a port as [addr]:port`);
   }
   if (isIP(address) === 0) {
-    throw invalidInput(`resolver "${text}": "${address}" is not an IP address; ${usage} (a name would need a resolver to find the resolver)`);
+    throw invalidInput(
+      `resolver "${text}": "${address}" is not an IP address; ${usage} (a name would need a resolver to find the resolver)`,
+    );
   }
   if (portText === undefined) return { address, port: DNS_PORT };
   const port = /^\d{1,5}$/.test(portText) ? Number(portText) : NaN;
-  if (!(port >= 1 && port <= 65535)) throw invalidInput(`resolver "${text}": port "${portText}" is not a number from 1 to 65535`);
+  if (!(port >= 1 && port <= 65535))
+    throw invalidInput(`resolver "${text}": port "${portText}" is not a number from 1 to 65535`);
   return { address, port };
 }

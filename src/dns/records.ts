@@ -23,7 +23,13 @@ export function toRecord(answer: Answer): DnsRecord | undefined {
       return { type: 'CNAME', name, ttl, target: answer.data };
     case 'MX':
       // dns-packet decodes the root name as "."; an empty exchange is the same null MX (RFC 7505 §3).
-      return { type: 'MX', name, ttl, preference: answer.data.preference ?? 0, exchange: answer.data.exchange || '.' };
+      return {
+        type: 'MX',
+        name,
+        ttl,
+        preference: answer.data.preference ?? 0,
+        exchange: answer.data.exchange || '.',
+      };
     default:
       return { type: 'OTHER', name, ttl, rrtype: rrtypeName(answer.type), data: rdataText(answer) };
   }
@@ -89,6 +95,8 @@ function genericText(data: unknown): string {
   return JSON.stringify(data, (_key, value: unknown) => {
     // JSON.stringify has already turned a Buffer into { type: 'Buffer', data: [...] } by the time we see it.
     const v = value as { type?: unknown; data?: unknown };
-    return v && v.type === 'Buffer' && Array.isArray(v.data) ? Buffer.from(v.data as number[]).toString('hex') : value;
+    return v && v.type === 'Buffer' && Array.isArray(v.data)
+      ? Buffer.from(v.data as number[]).toString('hex')
+      : value;
   });
 }

@@ -49,7 +49,9 @@ type Failure = Exclude<Lookup['status'], 'ok' | 'nodata' | 'nxdomain'>;
 /** Asked: a question's final answer (NOERROR or NXDOMAIN), or why there is none. */
 type Asked = { response: Response } | { failure: Failure; error: string };
 /** Tried: one exchange's result: a decoded response, or a transport-level failure. */
-type Tried = { response: Response } | { failed: 'timeout' | 'network-error' | 'malformed'; error: string };
+type Tried =
+  | { response: Response }
+  | { failed: 'timeout' | 'network-error' | 'malformed'; error: string };
 
 /** Resolver: see the module comment. */
 export class Resolver {
@@ -61,7 +63,8 @@ export class Resolver {
   private readonly tries: number;
 
   constructor(private readonly opts: ResolverOptions) {
-    if (opts.servers.length === 0) throw invalidInput('no DNS server to ask; pass --resolver IP[:port]');
+    if (opts.servers.length === 0)
+      throw invalidInput('no DNS server to ask; pass --resolver IP[:port]');
     this.transport = opts.transport ?? UDP_TCP_TRANSPORT;
     this.timeoutMs = opts.timeoutMs ?? DNS_TIMEOUT_MS;
     this.tries = Math.max(0, Math.floor(opts.retries ?? DNS_RETRIES)) + 1;
@@ -76,7 +79,10 @@ export class Resolver {
   lookup(name: string, type: QueryType): Promise<Lookup> {
     let ascii: string;
     try {
-      if (!QueryTypeSchema.safeParse(type).success) throw invalidInput(`query type "${String(type)}" is not one of ${QueryTypeSchema.options.join(', ')}`);
+      if (!QueryTypeSchema.safeParse(type).success)
+        throw invalidInput(
+          `query type "${String(type)}" is not one of ${QueryTypeSchema.options.join(', ')}`,
+        );
       ascii = normalizeDomain(name).ascii;
     } catch (err) {
       return Promise.reject(err);
@@ -94,8 +100,18 @@ export class Resolver {
   private async resolve(name: string, type: QueryType): Promise<Lookup> {
     const chain: string[] = [];
     const seen = new Set([name]);
-    const result = (status: Lookup['status'], error?: string, records: Lookup['records'] = []): Lookup => (
-      { name, type, status, cnameChain: chain, records, ...(error === undefined ? {} : { error }) });
+    const result = (
+      status: Lookup['status'],
+      error?: string,
+      records: Lookup['records'] = [],
+    ): Lookup => ({
+      name,
+      type,
+      status,
+      cnameChain: chain,
+      records,
+      ...(error === undefined ? {} : { error }),
+    });
     let current = name;
     for (;;) {
       const asked = await this.ask(current, type);
@@ -105,7 +121,11 @@ export class Resolver {
         if (chain.length === 0) chain.push(current);
         chain.push(target);
         if (seen.has(target)) return result('error', `CNAME loop: ${chain.join(' → ')}`);
-        if (chain.length - 1 > MAX_CNAME_HOPS) return result('error', `more than ${MAX_CNAME_HOPS} CNAMEs from ${name} (RFC 1034 §3.6.2 bounds chains)`);
+        if (chain.length - 1 > MAX_CNAME_HOPS)
+          return result(
+            'error',
+            `more than ${MAX_CNAME_HOPS} CNAMEs from ${name} (RFC 1034 §3.6.2 bounds chains)`,
+          );
         seen.add(target);
       }
       // RFC 6604 §3: with CNAMEs in the answer, NXDOMAIN speaks of the last name in the chain.
@@ -151,33 +171,70 @@ export class Resolver {
     if (declined.size > 0) {
       // An rcode is what a server actually said; it beats the silence of others.
       const [endpoint, rcode] = [...declined].at(-1)!;
-      const failure: Failure = rcode === 'SERVFAIL' ? 'servfail' : rcode === 'REFUSED' ? 'refused' : 'error';
-      return { failure, error: `${endpoint} answered ${rcode}${failures.length ? `; ${failures.map((f) => f.error).join('; ')}` : ''}` };
+      const failure: Failure =
+        rcode === 'SERVFAIL' ? 'servfail' : rcode === 'REFUSED' ? 'refused' : 'error';
+      return {
+        failure,
+        error: `${endpoint} answered ${rcode}${failures.length ? `; ${failures.map((f) => f.error).join('; ')}` : ''}`,
+      };
     }
     const allTimeouts = failures.every((f) => f.failed === 'timeout');
-    return { failure: allTimeouts ? 'timeout' : 'error', error: `no answer in ${failures.length} ${failures.length === 1 ? 'try' : 'tries'}: ${failures.map((f) => f.error).join('; ')}` };
+    return {
+      failure: allTimeouts ? 'timeout' : 'error',
+      error: `no answer in ${failures.length} ${failures.length === 1 ? 'try' : 'tries'}: ${failures.map((f) => f.error).join('; ')}`,
+    };
   }
 
   /** attempt: one try at one server: UDP, and TCP to the same server when the answer comes back truncated (RFC 7766 §5). */
-  private async attempt(name: string, type: QueryType, server: ServerAddress, attempt: number): Promise<Tried> {
+  private async attempt(
+    name: string,
+    type: QueryType,
+    server: ServerAddress,
+    attempt: number,
+  ): Promise<Tried> {
     const first = await this.exchange(name, type, server, attempt, false);
-    if ('response' in first && first.response.flags.tc) return this.exchange(name, type, server, attempt, true);
+    if ('response' in first && first.response.flags.tc)
+      return this.exchange(name, type, server, attempt, true);
     return first;
   }
 
   /** exchange: one query, one answer (or failure), recorded in the trace. A fresh id per query (RFC 5452 §9.2). */
-  private async exchange(name: string, type: QueryType, server: ServerAddress, attempt: number, tcp: boolean): Promise<Tried> {
+  private async exchange(
+    name: string,
+    type: QueryType,
+    server: ServerAddress,
+    attempt: number,
+    tcp: boolean,
+  ): Promise<Tried> {
     const query = encodeQuery(name, type);
-    const base = { server: formatEndpoint(server.address, server.port), transport: this.transport.protocol(tcp), question: { name, type }, attempt };
+    const base = {
+      server: formatEndpoint(server.address, server.port),
+      transport: this.transport.protocol(tcp),
+      question: { name, type },
+      attempt,
+    };
     const t0 = performance.now();
     let bytes: Buffer;
     try {
-      bytes = await this.transport.exchange(query.bytes, server, { timeoutMs: this.timeoutMs, signal: this.opts.signal, tcp });
+      bytes = await this.transport.exchange(query.bytes, server, {
+        timeoutMs: this.timeoutMs,
+        signal: this.opts.signal,
+        tcp,
+      });
     } catch (err) {
-      if (this.opts.signal?.aborted) throw abortError(this.opts.signal, 'resolve', `${name} ${type}`);
-      const failed = err instanceof TransportError && err.kind !== 'aborted' ? err.kind : 'network-error';
+      if (this.opts.signal?.aborted)
+        throw abortError(this.opts.signal, 'resolve', `${name} ${type}`);
+      const failed =
+        err instanceof TransportError && err.kind !== 'aborted' ? err.kind : 'network-error';
       const error = err instanceof Error ? err.message : String(err);
-      this.record({ ...base, outcome: failed, answers: [], authority: [], rttMs: performance.now() - t0, error });
+      this.record({
+        ...base,
+        outcome: failed,
+        answers: [],
+        authority: [],
+        rttMs: performance.now() - t0,
+        error,
+      });
       return { failed, error };
     }
     const rttMs = performance.now() - t0;
@@ -191,7 +248,15 @@ export class Resolver {
     }
     // Over TCP there is nothing bigger to retry with, so a TC bit there is just reported in the flags.
     const outcome = response.flags.tc && !tcp ? 'truncated' : 'answer';
-    this.record({ ...base, outcome, rcode: response.rcode, flags: response.flags, answers: response.answers, authority: response.authority, rttMs });
+    this.record({
+      ...base,
+      outcome,
+      rcode: response.rcode,
+      flags: response.flags,
+      answers: response.answers,
+      authority: response.authority,
+      rttMs,
+    });
     return { response };
   }
 
@@ -201,4 +266,3 @@ export class Resolver {
     this.opts.onExchange?.(exchange);
   }
 }
-

@@ -38,9 +38,12 @@ export function systemResolvers(file = RESOLV_CONF): ServerAddress[] {
     text = readFileSync(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? 'read error';
-    throw invalidInput(`no DNS server configured: cannot read ${file} (${code}); pass --resolver IP[:port]`);
+    throw invalidInput(
+      `no DNS server configured: cannot read ${file} (${code}); pass --resolver IP[:port]`,
+    );
   }
   const servers = parseResolvConf(text);
-  if (servers.length === 0) throw invalidInput(`no DNS server configured in ${file}; pass --resolver IP[:port]`);
+  if (servers.length === 0)
+    throw invalidInput(`no DNS server configured in ${file}; pass --resolver IP[:port]`);
   return servers;
 }

@@ -18,7 +18,11 @@ export type TransportFailure = 'timeout' | 'network-error' | 'malformed' | 'abor
 
 /** TransportError: the one error a transport rejects with; `kind` classifies it, the message says what happened. */
 export class TransportError extends Error {
-  constructor(readonly kind: TransportFailure, message: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly kind: TransportFailure,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
     this.name = 'TransportError';
   }
@@ -57,9 +61,14 @@ interface Running {
  * whichever of answer, failure, timeout or abort comes first wins, and the
  * socket is released exactly once.
  */
-function settle(opts: ExchangeOptions, what: string, start: (finish: Finish) => Running): Promise<Buffer> {
+function settle(
+  opts: ExchangeOptions,
+  what: string,
+  start: (finish: Finish) => Running,
+): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    if (opts.signal?.aborted) return reject(new TransportError('aborted', `cancelled before querying ${what}`));
+    if (opts.signal?.aborted)
+      return reject(new TransportError('aborted', `cancelled before querying ${what}`));
     let running: Running | undefined;
     let settled = false;
     const finish: Finish = (err, answer) => {
@@ -71,16 +80,26 @@ function settle(opts: ExchangeOptions, what: string, start: (finish: Finish) => 
       if (err) reject(err);
       else resolve(answer!);
     };
-    const onAbort = (): void => finish(new TransportError('aborted', `cancelled while waiting for ${what}`));
+    const onAbort = (): void =>
+      finish(new TransportError('aborted', `cancelled while waiting for ${what}`));
     const timer = setTimeout(() => {
-      finish(new TransportError('timeout', `no answer from ${what} within ${opts.timeoutMs}ms${running?.timeoutDetail() ?? ''}`));
+      finish(
+        new TransportError(
+          'timeout',
+          `no answer from ${what} within ${opts.timeoutMs}ms${running?.timeoutDetail() ?? ''}`,
+        ),
+      );
     }, opts.timeoutMs);
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     try {
       running = start(finish);
     } catch (err) {
       // Node throws synchronously for arguments no socket can take (a port out of range).
-      return finish(new TransportError('network-error', `cannot query ${what}: ${(err as Error).message}`, { cause: err }));
+      return finish(
+        new TransportError('network-error', `cannot query ${what}: ${(err as Error).message}`, {
+          cause: err,
+        }),
+      );
     }
     if (settled) running.release(); // finished before `running` was set
   });
@@ -89,7 +108,12 @@ function settle(opts: ExchangeOptions, what: string, start: (finish: Finish) => 
 /** socketFailure: a network-error naming what the errno means here (ECONNREFUSED over UDP is an ICMP port unreachable). */
 function socketFailure(err: NodeJS.ErrnoException, what: string, tcp: boolean): TransportError {
   const code = err.code ?? 'socket error';
-  const meaning = code !== 'ECONNREFUSED' ? code : tcp ? 'connection refused (RST)' : 'port unreachable (ICMP), nothing listens';
+  const meaning =
+    code !== 'ECONNREFUSED'
+      ? code
+      : tcp
+        ? 'connection refused (RST)'
+        : 'port unreachable (ICMP), nothing listens';
   return new TransportError('network-error', `${meaning} at ${what}`, { cause: err });
 }
 
@@ -110,11 +134,22 @@ function exchangeUdp(query: Buffer, server: ServerAddress, opts: ExchangeOptions
       else ignored.push(why); // RFC 5452 §9.1: not our answer; keep listening for the real one
     });
     socket.connect(server.port, server.address, () => {
-      socket.send(query, (err) => { if (err) finish(socketFailure(err, what, false)); });
+      socket.send(query, (err) => {
+        if (err) finish(socketFailure(err, what, false));
+      });
     });
     return {
-      release: () => { try { socket.close(); } catch { /* already closed after an error */ } },
-      timeoutDetail: () => (ignored.length === 0 ? '' : `; ignored ${ignored.length} packet(s) that did not answer our query (${ignored[0]})`),
+      release: () => {
+        try {
+          socket.close();
+        } catch {
+          /* already closed after an error */
+        }
+      },
+      timeoutDetail: () =>
+        ignored.length === 0
+          ? ''
+          : `; ignored ${ignored.length} packet(s) that did not answer our query (${ignored[0]})`,
     };
   });
 }
@@ -138,20 +173,36 @@ function exchangeTcp(query: Buffer, server: ServerAddress, opts: ExchangeOptions
     socket.on('data', (chunk: Buffer) => {
       buf = Buffer.concat([buf, chunk]);
       if (buf.length < 2) return;
-      if (need() === 0) return finish(new TransportError('malformed', `${what} sent a zero-length message`));
+      if (need() === 0)
+        return finish(new TransportError('malformed', `${what} sent a zero-length message`));
       if (buf.length < 2 + need()) return;
       const answer = buf.subarray(2, 2 + need());
       const why = answerMismatch(query, answer);
       // On our own connection nobody else can answer: a mismatch is a broken server (RFC 7766 §7).
-      finish(why === undefined ? undefined : new TransportError('malformed', `${what} answered something else: ${why}`), answer);
+      finish(
+        why === undefined
+          ? undefined
+          : new TransportError('malformed', `${what} answered something else: ${why}`),
+        answer,
+      );
     });
-    socket.on('end', () => finish(buf.length === 0
-      ? new TransportError('network-error', `${what} closed the connection without answering`)
-      : new TransportError('malformed', `${what} closed the connection mid-answer (${Math.max(0, buf.length - 2)} of ${need() || '?'} bytes)`)));
+    socket.on('end', () =>
+      finish(
+        buf.length === 0
+          ? new TransportError('network-error', `${what} closed the connection without answering`)
+          : new TransportError(
+              'malformed',
+              `${what} closed the connection mid-answer (${Math.max(0, buf.length - 2)} of ${need() || '?'} bytes)`,
+            ),
+      ),
+    );
     socket.on('error', (err) => finish(socketFailure(err, what, true)));
     return {
       release: () => socket.destroy(),
-      timeoutDetail: () => (buf.length === 0 ? '' : `; ${Math.max(0, buf.length - 2)} of ${need() || '?'} bytes received`),
+      timeoutDetail: () =>
+        buf.length === 0
+          ? ''
+          : `; ${Math.max(0, buf.length - 2)} of ${need() || '?'} bytes received`,
     };
   });
 }

@@ -38,9 +38,20 @@ export interface Query {
  * A-labels (normalizeDomain).
  */
 export function encodeQuery(name: string, type: QueryType, id = randomInt(0, 0x10000)): Query {
-  const opt = { type: 'OPT', name: '.', udpPayloadSize: EDNS_UDP_SIZE, extendedRcode: 0, ednsVersion: 0, flags: 0, flag_do: false, options: [] } as const;
+  const opt = {
+    type: 'OPT',
+    name: '.',
+    udpPayloadSize: EDNS_UDP_SIZE,
+    extendedRcode: 0,
+    ednsVersion: 0,
+    flags: 0,
+    flag_do: false,
+    options: [],
+  } as const;
   const bytes = packet.encode({
-    type: 'query', id, flags: packet.RECURSION_DESIRED,
+    type: 'query',
+    id,
+    flags: packet.RECURSION_DESIRED,
     questions: [{ type, name, class: 'IN' }],
     additionals: [opt as unknown as packet.Answer],
   });
@@ -68,7 +79,11 @@ interface Codec<T> {
   decode: ((buf: Buffer, offset: number) => T) & { bytes: number };
 }
 // dns-packet exports its part codecs, though @types/dns-packet does not declare them.
-const codecs = packet as unknown as { name: Codec<string>; question: Codec<packet.Question>; answer: Codec<packet.Answer> };
+const codecs = packet as unknown as {
+  name: Codec<string>;
+  question: Codec<packet.Question>;
+  answer: Codec<packet.Answer>;
+};
 
 /** readQuestion: the first question of a message (name, numeric type and class), read with dns-packet's name decoder. */
 function readQuestion(buf: Buffer): QuestionKey {
@@ -85,7 +100,8 @@ function readQuestion(buf: Buffer): QuestionKey {
  * since a server that could not parse the question (FORMERR) cannot echo it.
  */
 export function answerMismatch(query: Buffer, response: Buffer): string | undefined {
-  if (response.length < DNS_HEADER_OCTETS) return `${response.length} bytes, shorter than a DNS header`;
+  if (response.length < DNS_HEADER_OCTETS)
+    return `${response.length} bytes, shorter than a DNS header`;
   const id = query.readUInt16BE(0);
   const gotId = response.readUInt16BE(0);
   if (gotId !== id) return `id ${gotId}, not ours (${id})`;
@@ -94,7 +110,8 @@ export function answerMismatch(query: Buffer, response: Buffer): string | undefi
   const opcode = (flags >> 11) & 0xf;
   if (opcode !== 0) return `opcode ${opcode}, not QUERY`;
   const count = response.readUInt16BE(4);
-  if (count === 0) return (flags & 0xf) === 0 || (flags & 0xf) === 3 ? 'no question section' : undefined;
+  if (count === 0)
+    return (flags & 0xf) === 0 || (flags & 0xf) === 3 ? 'no question section' : undefined;
   if (count > 1) return `${count} questions; we asked one`;
   let asked: QuestionKey;
   let got: QuestionKey;
@@ -104,7 +121,8 @@ export function answerMismatch(query: Buffer, response: Buffer): string | undefi
   } catch (err) {
     return `question cannot be read (${(err as Error).message})`;
   }
-  if (got.name.toLowerCase() !== asked.name.toLowerCase()) return `question is for "${got.name}", not "${asked.name}"`;
+  if (got.name.toLowerCase() !== asked.name.toLowerCase())
+    return `question is for "${got.name}", not "${asked.name}"`;
   if (got.type !== asked.type) return `question is for type ${got.type}, not ${asked.type}`;
   if (got.klass !== CLASS_IN) return `question is for class ${got.klass}, not IN`;
   return undefined;
@@ -122,7 +140,9 @@ export function decodeResponse(bytes: Buffer): Response {
   try {
     return walkMessage(bytes);
   } catch (err) {
-    throw new Error(`cannot decode the answer (${bytes.length} bytes): ${(err as Error).message}`, { cause: err });
+    throw new Error(`cannot decode the answer (${bytes.length} bytes): ${(err as Error).message}`, {
+      cause: err,
+    });
   }
 }
 
@@ -152,14 +172,24 @@ function walkMessage(buf: Buffer): Response {
   return {
     id: buf.readUInt16BE(0),
     rcode: rcodeOf(flags, additionals),
-    flags: { aa: (flags & 0x0400) !== 0, tc: (flags & 0x0200) !== 0, rd: (flags & 0x0100) !== 0, ra: (flags & 0x0080) !== 0, ad: (flags & 0x0020) !== 0 },
+    flags: {
+      aa: (flags & 0x0400) !== 0,
+      tc: (flags & 0x0200) !== 0,
+      rd: (flags & 0x0100) !== 0,
+      ra: (flags & 0x0080) !== 0,
+      ad: (flags & 0x0020) !== 0,
+    },
     answers: records(answers),
     authority: records(authorities),
   };
 }
 
 /** readRecord: one resource record at `offset`, checked to end where its RDLENGTH says (RFC 1035 §4.1.3). */
-function readRecord(buf: Buffer, offset: number, where: string): { answer: packet.Answer; next: number } {
+function readRecord(
+  buf: Buffer,
+  offset: number,
+  where: string,
+): { answer: packet.Answer; next: number } {
   try {
     codecs.name.decode(buf, offset);
     const fixed = offset + codecs.name.decode.bytes;
@@ -169,7 +199,8 @@ function readRecord(buf: Buffer, offset: number, where: string): { answer: packe
     if (next > buf.length) throw new Error(`RDLENGTH ${rdlength} runs past the end of the message`);
     const answer = codecs.answer.decode(buf, offset);
     const used = offset + codecs.answer.decode.bytes - (fixed + 10);
-    if (used !== rdlength) throw new Error(`${answer.type} data takes ${used} octets but RDLENGTH says ${rdlength}`);
+    if (used !== rdlength)
+      throw new Error(`${answer.type} data takes ${used} octets but RDLENGTH says ${rdlength}`);
     return { answer, next };
   } catch (err) {
     throw new Error(`${where}: ${(err as Error).message}`, { cause: err });
@@ -182,8 +213,25 @@ function records(list: packet.Answer[]): DnsRecord[] {
 
 // RFC 1035 §4.1.1 and the IANA registry; RFC 6891 §6.1.3: with EDNS the RCODE has 12 bits, the OPT record carrying the upper 8.
 const RCODE_NAMES: Record<number, string> = {
-  0: 'NOERROR', 1: 'FORMERR', 2: 'SERVFAIL', 3: 'NXDOMAIN', 4: 'NOTIMP', 5: 'REFUSED', 6: 'YXDOMAIN', 7: 'YXRRSET', 8: 'NXRRSET', 9: 'NOTAUTH', 10: 'NOTZONE',
-  16: 'BADVERS', 17: 'BADKEY', 18: 'BADTIME', 19: 'BADMODE', 20: 'BADNAME', 21: 'BADALG', 22: 'BADTRUNC', 23: 'BADCOOKIE',
+  0: 'NOERROR',
+  1: 'FORMERR',
+  2: 'SERVFAIL',
+  3: 'NXDOMAIN',
+  4: 'NOTIMP',
+  5: 'REFUSED',
+  6: 'YXDOMAIN',
+  7: 'YXRRSET',
+  8: 'NXRRSET',
+  9: 'NOTAUTH',
+  10: 'NOTZONE',
+  16: 'BADVERS',
+  17: 'BADKEY',
+  18: 'BADTIME',
+  19: 'BADMODE',
+  20: 'BADNAME',
+  21: 'BADALG',
+  22: 'BADTRUNC',
+  23: 'BADCOOKIE',
 };
 
 function rcodeOf(flags: number, additionals: packet.Answer[]): string {

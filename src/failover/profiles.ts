@@ -46,7 +46,8 @@ export const PROFILES: readonly SenderProfile[] = [
     maxAddresses: 5,
     maxSessions: 2,
     retry: { firstRetryMs: 5 * MIN, factor: 2, maxBackoffMs: 4000_000, giveUpMs: 5 * DAY },
-    sources: 'smtp_connect_timeout=30s, smtp_helo_timeout=300s, smtp_mx_address_limit=5, smtp_mx_session_limit=2, minimal_backoff_time=300s, maximal_backoff_time=4000s, maximal_queue_lifetime=5d',
+    sources:
+      'smtp_connect_timeout=30s, smtp_helo_timeout=300s, smtp_mx_address_limit=5, smtp_mx_session_limit=2, minimal_backoff_time=300s, maximal_backoff_time=4000s, maximal_queue_lifetime=5d',
   },
   {
     name: 'exim',
@@ -56,7 +57,8 @@ export const PROFILES: readonly SenderProfile[] = [
     maxAddresses: 5,
     maxSessions: null,
     retry: { firstRetryMs: 15 * MIN, factor: 1, maxBackoffMs: 6 * HOUR, giveUpMs: 4 * DAY },
-    sources: 'smtp transport connect_timeout=5m, command_timeout=5m, hosts_max_try=5; default retry rule F,2h,15m; G,16h,1h,1.5; F,4d,6h (approximated as every 15 min, bounce after 4 days)',
+    sources:
+      'smtp transport connect_timeout=5m, command_timeout=5m, hosts_max_try=5; default retry rule F,2h,15m; G,16h,1h,1.5; F,4d,6h (approximated as every 15 min, bounce after 4 days)',
   },
   {
     name: 'sendmail',
@@ -66,17 +68,19 @@ export const PROFILES: readonly SenderProfile[] = [
     maxAddresses: null,
     maxSessions: null,
     retry: { firstRetryMs: 30 * MIN, factor: 1, maxBackoffMs: 30 * MIN, giveUpMs: 5 * DAY },
-    sources: 'Timeout.connect=0 (the OS decides: Linux gives up after 127 s), Timeout.initial=5m, queue run every 30m (-q30m), Timeout.queuereturn=5d',
+    sources:
+      'Timeout.connect=0 (the OS decides: Linux gives up after 127 s), Timeout.initial=5m, queue run every 30m (-q30m), Timeout.queuereturn=5d',
   },
   {
     name: 'bsd-tcp',
-    description: 'a classic BSD sender: the kernel\'s 75 s connect timeout, RFC 5321 retry advice',
+    description: "a classic BSD sender: the kernel's 75 s connect timeout, RFC 5321 retry advice",
     connectTimeoutMs: 75_000,
     greetingTimeoutMs: 5 * MIN,
     maxAddresses: null,
     maxSessions: null,
     retry: { firstRetryMs: 30 * MIN, factor: 1, maxBackoffMs: 30 * MIN, giveUpMs: 4 * DAY },
-    sources: 'BSD TCP gives up on an unanswered SYN after 75 s; RFC 5321 §4.5.3.2.1 (5 min greeting), §4.5.4.1 (retry ≥ 30 min, give up after 4-5 days)',
+    sources:
+      'BSD TCP gives up on an unanswered SYN after 75 s; RFC 5321 §4.5.3.2.1 (5 min greeting), §4.5.4.1 (retry ≥ 30 min, give up after 4-5 days)',
   },
   {
     name: 'linux-tcp',
@@ -86,7 +90,8 @@ export const PROFILES: readonly SenderProfile[] = [
     maxAddresses: null,
     maxSessions: null,
     retry: { firstRetryMs: 30 * MIN, factor: 1, maxBackoffMs: 30 * MIN, giveUpMs: 4 * DAY },
-    sources: 'net.ipv4.tcp_syn_retries=6: SYNs at 0, 1, 3, 7, 15, 31, 63 s, giving up at 127 s; RFC 5321 §4.5.4.1 retry advice',
+    sources:
+      'net.ipv4.tcp_syn_retries=6: SYNs at 0, 1, 3, 7, 15, 31, 63 s, giving up at 127 s; RFC 5321 §4.5.4.1 retry advice',
   },
 ];
 
@@ -104,9 +109,15 @@ export interface ProfileOverrides {
 /** resolveProfile: a named profile with the user's overrides (a changed profile is named "custom (based on …)"). */
 export function resolveProfile(name: string, overrides: ProfileOverrides = {}): SenderProfile {
   const base = PROFILES.find((p) => p.name === name);
-  if (!base) throw invalidInput(`unknown sender profile "${name}"; choose from ${PROFILE_NAMES.join(', ')}`);
+  if (!base)
+    throw invalidInput(`unknown sender profile "${name}"; choose from ${PROFILE_NAMES.join(', ')}`);
   const changed = Object.values(overrides).some((v) => v !== undefined);
   if (!changed) return base;
   const defined = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
-  return { ...base, ...defined, name: `custom (based on ${base.name})`, description: `${base.description}, with overrides` };
+  return {
+    ...base,
+    ...defined,
+    name: `custom (based on ${base.name})`,
+    description: `${base.description}, with overrides`,
+  };
 }

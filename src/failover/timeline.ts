@@ -4,7 +4,13 @@
  * where the mail lands and after how long — or the queue it sits in.
  */
 import type { AddressOutcome, AddressProbe, MxResult } from '../schema/mx.js';
-import type { Assumption, Delivery, FailoverResult, Queue, TimelineAttempt } from '../schema/failover.js';
+import type {
+  Assumption,
+  Delivery,
+  FailoverResult,
+  Queue,
+  TimelineAttempt,
+} from '../schema/failover.js';
 import { formatDuration } from '../core/timeouts.js';
 import { senderOrder } from '../probes/mx-verdict.js';
 import type { SenderProfile } from './profiles.js';
@@ -16,17 +22,37 @@ export interface AssumeDown {
 }
 
 // Outcomes where the server greeted us: they use up one of the sender's sessions (Postfix smtp_mx_session_limit).
-const SESSION_OUTCOMES = new Set<AddressOutcome>(['ok', 'greeting-4xx', 'greeting-5xx', 'rejected', 'tls-failure', 'io-timeout']);
+const SESSION_OUTCOMES = new Set<AddressOutcome>([
+  'ok',
+  'greeting-4xx',
+  'greeting-5xx',
+  'rejected',
+  'tls-failure',
+  'io-timeout',
+]);
 // A refused connect costs about one round trip; without a measurement we assume 1 ms (loopback-like).
 const REFUSED_FALLBACK_MS = 1;
 
 /** buildTimeline: see the module comment. `maxDelayMs` splits delivered from delayed. */
-export function buildTimeline(walk: MxResult, profile: SenderProfile, assume: AssumeDown[], maxDelayMs: number): Omit<FailoverResult, 'walk' | 'profile'> {
-  const assumptions: Assumption[] = assume.map((a) => ({ target: a.target, mode: a.mode, matched: [] }));
+export function buildTimeline(
+  walk: MxResult,
+  profile: SenderProfile,
+  assume: AssumeDown[],
+  maxDelayMs: number,
+): Omit<FailoverResult, 'walk' | 'profile'> {
+  const assumptions: Assumption[] = assume.map((a) => ({
+    target: a.target,
+    mode: a.mode,
+    matched: [],
+  }));
   const notes: string[] = [];
-  if (walk.hosts.some((h) => h.groupSize > 1)) notes.push('hosts of equal preference are tried in random order by real senders; this timeline uses DNS order');
+  if (walk.hosts.some((h) => h.groupSize > 1))
+    notes.push(
+      'hosts of equal preference are tried in random order by real senders; this timeline uses DNS order',
+    );
   const early = finalWithoutAttempts(walk, maxDelayMs);
-  if (early) return { assumptions, attempts: [], notTried: [], delivery: early, queue: null, notes };
+  if (early)
+    return { assumptions, attempts: [], notTried: [], delivery: early, queue: null, notes };
 
   const attempts: TimelineAttempt[] = [];
   const notTried: FailoverResult['notTried'] = [];
@@ -34,22 +60,45 @@ export function buildTimeline(walk: MxResult, profile: SenderProfile, assume: As
   let sessions = 0;
   let delivered: TimelineAttempt | undefined;
   for (const o of senderOrder(walk)) {
-    const limit = profile.maxAddresses !== null && attempts.length >= profile.maxAddresses ? `address limit (${profile.maxAddresses}) reached`
-      : profile.maxSessions !== null && sessions >= profile.maxSessions ? `session limit (${profile.maxSessions}) reached` : undefined;
+    const limit =
+      profile.maxAddresses !== null && attempts.length >= profile.maxAddresses
+        ? `address limit (${profile.maxAddresses}) reached`
+        : profile.maxSessions !== null && sessions >= profile.maxSessions
+          ? `session limit (${profile.maxSessions}) reached`
+          : undefined;
     if (delivered || limit) {
-      notTried.push({ host: o.host, address: o.address.address, reason: delivered ? 'mail already delivered' : limit! });
+      notTried.push({
+        host: o.host,
+        address: o.address.address,
+        reason: delivered ? 'mail already delivered' : limit!,
+      });
       continue;
     }
     const assumed = matchAssumption(assumptions, o.host, o.address.address);
-    const outcome: AddressOutcome = assumed ? (assumed.mode === 'refused' ? 'refused' : 'connect-timeout') : o.address.outcome;
+    const outcome: AddressOutcome = assumed
+      ? assumed.mode === 'refused'
+        ? 'refused'
+        : 'connect-timeout'
+      : o.address.outcome;
     const { costMs, basis } = cost(outcome, o.address, profile);
-    const attempt = { host: o.host, preference: o.preference, address: o.address.address, outcome, assumed: !!assumed, startMs: clock, costMs, basis };
+    const attempt = {
+      host: o.host,
+      preference: o.preference,
+      address: o.address.address,
+      outcome,
+      assumed: !!assumed,
+      startMs: clock,
+      costMs,
+      basis,
+    };
     attempts.push(attempt);
     clock += costMs;
     if (SESSION_OUTCOMES.has(outcome)) sessions++;
     if (outcome === 'ok') delivered = attempt;
   }
-  for (const a of assumptions) if (a.matched.length === 0) notes.push(`--assume-down ${a.target} matched no MX host or address`);
+  for (const a of assumptions)
+    if (a.matched.length === 0)
+      notes.push(`--assume-down ${a.target} matched no MX host or address`);
   const delivery = deliveryOf(walk, profile, attempts, delivered, maxDelayMs);
   const queue = delivery.kind === 'deferred' ? queueOf(profile, clock) : null;
   return { assumptions, attempts, notTried, delivery, queue, notes };
@@ -57,18 +106,38 @@ export function buildTimeline(walk: MxResult, profile: SenderProfile, assume: As
 
 function finalWithoutAttempts(walk: MxResult, maxDelayMs: number): Delivery | undefined {
   const domain = walk.domain.unicode;
-  if (walk.verdict?.kind === 'no-mail') return { kind: 'no-mail', maxDelayMs, text: `${domain} publishes a null MX: every sender bounces mail to it at once` };
-  if (walk.verdict?.kind === 'no-such-domain') return { kind: 'no-such-domain', maxDelayMs, text: `${domain} does not exist: every sender bounces mail to it at once` };
+  if (walk.verdict?.kind === 'no-mail')
+    return {
+      kind: 'no-mail',
+      maxDelayMs,
+      text: `${domain} publishes a null MX: every sender bounces mail to it at once`,
+    };
+  if (walk.verdict?.kind === 'no-such-domain')
+    return {
+      kind: 'no-such-domain',
+      maxDelayMs,
+      text: `${domain} does not exist: every sender bounces mail to it at once`,
+    };
   return undefined;
 }
 
-function matchAssumption(assumptions: Assumption[], host: string, address: string): Assumption | undefined {
-  const hit = assumptions.find((a) => a.target.toLowerCase().replace(/\.$/, '') === host || a.target === address);
+function matchAssumption(
+  assumptions: Assumption[],
+  host: string,
+  address: string,
+): Assumption | undefined {
+  const hit = assumptions.find(
+    (a) => a.target.toLowerCase().replace(/\.$/, '') === host || a.target === address,
+  );
   if (hit && !hit.matched.includes(address)) hit.matched.push(address);
   return hit;
 }
 
-function cost(outcome: AddressOutcome, measured: AddressProbe, p: SenderProfile): Pick<TimelineAttempt, 'costMs' | 'basis'> {
+function cost(
+  outcome: AddressOutcome,
+  measured: AddressProbe,
+  p: SenderProfile,
+): Pick<TimelineAttempt, 'costMs' | 'basis'> {
   const { ms: measuredMs, connectMs } = measured;
   switch (outcome) {
     case 'connect-timeout':
@@ -79,24 +148,51 @@ function cost(outcome: AddressOutcome, measured: AddressProbe, p: SenderProfile)
     case 'refused':
       // A RST costs one round trip. An assumed refusal of an address that really answered costs its SYN-ACK time,
       // not its whole session (or, for a blackholed one, our connect timeout).
-      if (measured.outcome !== 'refused') return { costMs: connectMs ?? REFUSED_FALLBACK_MS, basis: 'measured' };
-      return { costMs: Math.max(measuredMs, connectMs ?? 0) || REFUSED_FALLBACK_MS, basis: 'measured' };
+      if (measured.outcome !== 'refused')
+        return { costMs: connectMs ?? REFUSED_FALLBACK_MS, basis: 'measured' };
+      return {
+        costMs: Math.max(measuredMs, connectMs ?? 0) || REFUSED_FALLBACK_MS,
+        basis: 'measured',
+      };
     default:
       return { costMs: measuredMs, basis: 'measured' };
   }
 }
 
-function deliveryOf(walk: MxResult, p: SenderProfile, attempts: TimelineAttempt[], delivered: TimelineAttempt | undefined, maxDelayMs: number): Delivery {
+function deliveryOf(
+  walk: MxResult,
+  p: SenderProfile,
+  attempts: TimelineAttempt[],
+  delivered: TimelineAttempt | undefined,
+  maxDelayMs: number,
+): Delivery {
   const domain = walk.domain.unicode;
   if (!delivered) {
-    const tried = attempts.length === 0 ? 'no address to try' : `${attempts.length} attempt${attempts.length > 1 ? 's' : ''} fail (${attempts.map((a) => a.outcome).join(', ')})`;
-    return { kind: 'deferred', maxDelayMs, text: `${p.name} cannot deliver mail for ${domain} now — ${tried}; it queues the message and bounces it after ${formatDuration(p.retry.giveUpMs)} if nothing changes` };
+    const tried =
+      attempts.length === 0
+        ? 'no address to try'
+        : `${attempts.length} attempt${attempts.length > 1 ? 's' : ''} fail (${attempts.map((a) => a.outcome).join(', ')})`;
+    return {
+      kind: 'deferred',
+      maxDelayMs,
+      text: `${p.name} cannot deliver mail for ${domain} now — ${tried}; it queues the message and bounces it after ${formatDuration(p.retry.giveUpMs)} if nothing changes`,
+    };
   }
   const afterMs = delivered.startMs + delivered.costMs;
   const late = afterMs > maxDelayMs;
-  const before = attempts.length > 1 ? ` after ${attempts.length - 1} failed attempt${attempts.length > 2 ? 's' : ''} (${attempts.slice(0, -1).map((a) => `${a.outcome} ${formatDuration(a.costMs)}`).join(', ')})` : ' at the first attempt';
+  const before =
+    attempts.length > 1
+      ? ` after ${attempts.length - 1} failed attempt${attempts.length > 2 ? 's' : ''} (${attempts
+          .slice(0, -1)
+          .map((a) => `${a.outcome} ${formatDuration(a.costMs)}`)
+          .join(', ')})`
+      : ' at the first attempt';
   return {
-    kind: late ? 'delayed' : 'delivered', host: delivered.host, address: delivered.address, afterMs, maxDelayMs,
+    kind: late ? 'delayed' : 'delivered',
+    host: delivered.host,
+    address: delivered.address,
+    afterMs,
+    maxDelayMs,
     text: `${p.name} delivers mail for ${domain} to ${delivered.host} (${delivered.address}) ${formatDuration(afterMs)} after it starts${before}${late ? ` — later than --max-delay ${formatDuration(maxDelayMs)}` : ''}`,
   };
 }

@@ -82,18 +82,38 @@ export function acceptor(r: Accepting, logs: Logs): (h: LabHostSpec) => (socket:
       // Only with a fixed port can a client arrive before the certificates exist; it is turned away.
       if (!r.pki) return void socket.destroy();
       const pki = r.pki;
-      const entry = { host: h.name, personality: h.personality.name, conn: ++conns, remote: `${socket.remoteAddress}:${socket.remotePort}` };
-      const session: LabSession = { ...entry, openedAt: Date.now(), closedAt: null, commands: 0, data: 0, replies: 0, lastReply: null, closedBy: null };
+      const entry = {
+        host: h.name,
+        personality: h.personality.name,
+        conn: ++conns,
+        remote: `${socket.remoteAddress}:${socket.remotePort}`,
+      };
+      const session: LabSession = {
+        ...entry,
+        openedAt: Date.now(),
+        closedAt: null,
+        commands: 0,
+        data: 0,
+        replies: 0,
+        lastReply: null,
+        closedBy: null,
+      };
       record(logs.sessions, session);
       const c: LabConnection = new LabConnection(socket, {
-        personality: h.personality, hostname: h.name, mailDomains: h.mailDomains, ...(greylist ? { greylist } : {}),
+        personality: h.personality,
+        hostname: h.name,
+        mailDomains: h.mailDomains,
+        ...(greylist ? { greylist } : {}),
         ...(h.personality.starttls ? { tlsContext: () => pki.context(h) } : {}),
         log: (line, tls) => {
           session.commands++;
           if (/^(DATA|BDAT)\b/i.test(line)) session.data++;
           record(logs.log, { ...entry, at: Date.now(), tls, line });
         },
-        onReply: (code) => { session.replies++; session.lastReply = code; },
+        onReply: (code) => {
+          session.replies++;
+          session.lastReply = code;
+        },
         onClose: (by) => {
           Object.assign(session, { closedAt: Date.now(), closedBy: by });
           r.connections.delete(c);

@@ -87,8 +87,14 @@ interface Keeper {
 /** startKeeper: the child, once it says it is ready; rejects with its complaint otherwise. */
 function startKeeper(what: string, args: string[]): Promise<Keeper> {
   // Its own process group (Ctrl-C does not reach it) and a clean environment (no NODE_OPTIONS, no test-runner context).
-  const child = spawn(process.execPath, ['-e', KEEPER, ...args], { stdio: ['pipe', 'pipe', 'ignore'], detached: true, env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' } });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const child = spawn(process.execPath, ['-e', KEEPER, ...args], {
+    stdio: ['pipe', 'pipe', 'ignore'],
+    detached: true,
+    env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' },
+  });
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => resolve(code)),
+  );
   child.stdin!.on('error', () => undefined);
   return new Promise((resolve, reject) => {
     let out = '';
@@ -111,8 +117,13 @@ function startKeeper(what: string, args: string[]): Promise<Keeper> {
       const nl = out.indexOf('\n');
       if (nl === -1) return;
       let said: { ready?: boolean; error?: string } = {};
-      try { said = JSON.parse(out.slice(0, nl)) as typeof said; } catch { /* reported below */ }
-      if (!said.ready) return fail(said.error ?? `unexpected output ${JSON.stringify(out.slice(0, 80))}`);
+      try {
+        said = JSON.parse(out.slice(0, nl)) as typeof said;
+      } catch {
+        /* reported below */
+      }
+      if (!said.ready)
+        return fail(said.error ?? `unexpected output ${JSON.stringify(out.slice(0, 80))}`);
       settled = true;
       clearTimeout(timer);
       child.stdout!.removeAllListeners('data');
@@ -134,15 +145,26 @@ async function stopKeeper(k: Keeper): Promise<number | null> {
 export function tryConnect(address: string, port: number, ms: number): Promise<Socket | null> {
   return new Promise((resolve, reject) => {
     const s = connect({ host: address, port });
-    const onError = (err: Error): void => { clearTimeout(timer); reject(err); };
+    const onError = (err: Error): void => {
+      clearTimeout(timer);
+      reject(err);
+    };
     s.once('error', onError);
-    s.once('connect', () => { clearTimeout(timer); s.off('error', onError); resolve(s); });
+    s.once('connect', () => {
+      clearTimeout(timer);
+      s.off('error', onError);
+      resolve(s);
+    });
     // On expiry, let one poll phase run first: a connect that did complete is seen there, not mistaken for a timeout.
-    const timer = setTimeout(() => setImmediate(() => {
-      if (!s.connecting) return;
-      s.destroy();
-      resolve(null);
-    }), ms);
+    const timer = setTimeout(
+      () =>
+        setImmediate(() => {
+          if (!s.connecting) return;
+          s.destroy();
+          resolve(null);
+        }),
+      ms,
+    );
   });
 }
 
@@ -153,7 +175,12 @@ async function blackholed(address: string, port: number): Promise<boolean> {
 }
 
 async function viaAcceptQueue(address: string, port: number): Promise<Blackhole> {
-  const keeper = await startKeeper(`listen on ${address}:${port}`, ['listen', address, String(port), String(LISTEN_BACKLOG)]);
+  const keeper = await startKeeper(`listen on ${address}:${port}`, [
+    'listen',
+    address,
+    String(port),
+    String(LISTEN_BACKLOG),
+  ]);
   const fillers: Socket[] = [];
   const close = async (): Promise<void> => {
     for (const s of fillers) s.destroy();
@@ -166,7 +193,10 @@ async function viaAcceptQueue(address: string, port: number): Promise<Blackhole>
       if (s === null) break;
       s.on('error', () => undefined);
       fillers.push(s);
-      if (fillers.length > MAX_FILLERS) throw new Error(`blackhole ${address}:${port}: the accept queue never filled (${fillers.length} connections accepted)`);
+      if (fillers.length > MAX_FILLERS)
+        throw new Error(
+          `blackhole ${address}:${port}: the accept queue never filled (${fillers.length} connections accepted)`,
+        );
     }
   } catch (err) {
     await close();
@@ -178,7 +208,9 @@ async function viaAcceptQueue(address: string, port: number): Promise<Blackhole>
 /** removeStaleTables: delete lab tables whose process is gone (left by a lab and keeper both SIGKILLed). */
 async function removeStaleTables(): Promise<void> {
   const list = await runTool('nft', ['list', 'tables']);
-  for (const m of list.stdout.matchAll(new RegExp(`^table inet (${NFT_TABLE_PREFIX}(\\d+)_\\d+)$`, 'gm'))) {
+  for (const m of list.stdout.matchAll(
+    new RegExp(`^table inet (${NFT_TABLE_PREFIX}(\\d+)_\\d+)$`, 'gm'),
+  )) {
     if (!alive(Number(m[2]))) await runTool('nft', ['delete', 'table', 'inet', m[1]!]);
   }
 }
@@ -224,11 +256,16 @@ async function viaNftables(address: string, port: number): Promise<Blackhole | n
  * the rule demonstrably works, else the full accept queue. Rejects when the
  * chosen method cannot be set up and verified.
  */
-export async function startBlackhole(address: string, port: number, method: BlackholeMethod | 'auto' = 'auto'): Promise<Blackhole> {
+export async function startBlackhole(
+  address: string,
+  port: number,
+  method: BlackholeMethod | 'auto' = 'auto',
+): Promise<Blackhole> {
   if (method !== 'full-accept-queue') {
     const nft = await viaNftables(address, port);
     if (nft) return nft;
-    if (method === 'nftables') throw new Error('blackhole: nftables needs root, the nft tool and a kernel with nf_tables');
+    if (method === 'nftables')
+      throw new Error('blackhole: nftables needs root, the nft tool and a kernel with nf_tables');
   }
   return viaAcceptQueue(address, port);
 }

@@ -35,20 +35,31 @@ export interface LabPki {
 
 function validity(): { notBeforeDate: Date; notAfterDate: Date } {
   const now = Date.now();
-  return { notBeforeDate: new Date(now - BACKDATE_MS), notAfterDate: new Date(now + CERT_VALIDITY_DAYS * 86_400_000) };
+  return {
+    notBeforeDate: new Date(now - BACKDATE_MS),
+    notAfterDate: new Date(now + CERT_VALIDITY_DAYS * 86_400_000),
+  };
 }
 
 // selfsigned pulls in pkijs and @peculiar/x509 (~55 ms to load): load it only when a lab starts, not whenever this module is imported.
 type Generate = typeof import('selfsigned').generate;
 
 async function makeCa(generate: Generate): Promise<{ key: string; cert: string }> {
-  const pems = await generate([{ name: 'commonName', value: LAB_CA_NAME }, { name: 'organizationName', value: 'smtp-probe' }], {
-    keyType: 'ec', algorithm: 'sha256', ...validity(),
-    extensions: [
-      { name: 'basicConstraints', cA: true, pathLenConstraint: 0, critical: true },
-      { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
+  const pems = await generate(
+    [
+      { name: 'commonName', value: LAB_CA_NAME },
+      { name: 'organizationName', value: 'smtp-probe' },
     ],
-  });
+    {
+      keyType: 'ec',
+      algorithm: 'sha256',
+      ...validity(),
+      extensions: [
+        { name: 'basicConstraints', cA: true, pathLenConstraint: 0, critical: true },
+        { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
+      ],
+    },
+  );
   return { key: pems.private, cert: pems.cert };
 }
 
@@ -57,11 +68,21 @@ export type TlsHost = Pick<LabHostSpec, 'name' | 'aliases' | 'addresses'>;
 
 // The leaf names the host every way: a client that probes by IP (the usual lab case) checks the IP SAN (RFC 6125 §6.2.1),
 // an MX walk checks the MX name, which may be an alias (samehost.test).
-async function makeLeaf(generate: Generate, h: TlsHost, ca: { key: string; cert: string }): Promise<SecureContext> {
+async function makeLeaf(
+  generate: Generate,
+  h: TlsHost,
+  ca: { key: string; cert: string },
+): Promise<SecureContext> {
   const name = h.name;
-  const altNames = [...[name, ...h.aliases].map((value) => ({ type: 2 as const, value })), ...h.addresses.map((ip) => ({ type: 7 as const, ip }))];
+  const altNames = [
+    ...[name, ...h.aliases].map((value) => ({ type: 2 as const, value })),
+    ...h.addresses.map((ip) => ({ type: 7 as const, ip })),
+  ];
   const pems = await generate([{ name: 'commonName', value: name }], {
-    keyType: 'ec', algorithm: 'sha256', ca, ...validity(),
+    keyType: 'ec',
+    algorithm: 'sha256',
+    ca,
+    ...validity(),
     extensions: [
       { name: 'basicConstraints', cA: false, critical: true },
       { name: 'keyUsage', digitalSignature: true, critical: true },
@@ -86,7 +107,10 @@ export async function createLabPki(eager: readonly TlsHost[]): Promise<LabPki> {
     }
     return leaf;
   };
-  const [dir] = await Promise.all([mkdtemp(join(tmpdir(), 'smtp-probe-lab-')), ...eager.map(context)]);
+  const [dir] = await Promise.all([
+    mkdtemp(join(tmpdir(), 'smtp-probe-lab-')),
+    ...eager.map(context),
+  ]);
   const caCertFile = join(dir, 'lab-ca.pem');
   await writeFile(caCertFile, ca.cert, { mode: 0o644 });
   return {

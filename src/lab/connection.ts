@@ -60,10 +60,16 @@ export class LabConnection {
   private hungUp = false;
   private corked = false;
 
-  constructor(private readonly raw: Socket, private readonly opts: ConnectionOptions) {
+  constructor(
+    private readonly raw: Socket,
+    private readonly opts: ConnectionOptions,
+  ) {
     this.stream = raw;
     this.conversation = new Conversation(opts.personality, {
-      name: opts.hostname, mailDomains: opts.mailDomains ?? [], client: raw.remoteAddress ?? '', ...(opts.greylist ? { greylist: opts.greylist } : {}),
+      name: opts.hostname,
+      mailDomains: opts.mailDomains ?? [],
+      client: raw.remoteAddress ?? '',
+      ...(opts.greylist ? { greylist: opts.greylist } : {}),
     });
   }
 
@@ -96,7 +102,8 @@ export class LabConnection {
     const greeting = this.conversation.greeting();
     if (!greeting || !(await this.perform(greeting))) return;
     for (let item = await this.next(); item !== null; item = await this.next()) {
-      const step = item === TOO_LONG ? this.conversation.lineTooLong() : this.conversation.handle(item);
+      const step =
+        item === TOO_LONG ? this.conversation.lineTooLong() : this.conversation.handle(item);
       if (step && !(await this.perform(step))) return;
     }
   }
@@ -105,7 +112,8 @@ export class LabConnection {
   private async perform(step: Step): Promise<boolean> {
     if (step.delayMs) await this.sleep(step.delayMs);
     // The certificate is ready before the 220 goes out, so the upgrade right after it stays synchronous.
-    const context = step.after === 'starttls' ? await this.opts.tlsContext?.().catch(() => undefined) : undefined;
+    const context =
+      step.after === 'starttls' ? await this.opts.tlsContext?.().catch(() => undefined) : undefined;
     if (this.closed) return false;
     this.write(step.lines);
     if (step.after === 'close') {
@@ -166,7 +174,9 @@ export class LabConnection {
     }
     if (this.closed) return Promise.resolve(null);
     this.flush();
-    return new Promise((resolve) => { this.waiting = resolve; });
+    return new Promise((resolve) => {
+      this.waiting = resolve;
+    });
   }
 
   private sleep(ms: number): Promise<void> {
@@ -241,8 +251,13 @@ export class LabConnection {
     this.stream = tls;
     tls.on('error', () => this.lost());
     // The TLS socket now owns the handle; the raw socket may not report the close itself.
-    tls.once('close', () => { this.raw.destroy(); this.finish(); });
-    tls.setTimeout(TLS_HANDSHAKE_TIMEOUT_MS, () => { if (!this.tls) this.destroy(); });
+    tls.once('close', () => {
+      this.raw.destroy();
+      this.finish();
+    });
+    tls.setTimeout(TLS_HANDSHAKE_TIMEOUT_MS, () => {
+      if (!this.tls) this.destroy();
+    });
     tls.once('secure', () => {
       this.tls = true;
       this.conversation.tlsStarted();

@@ -8,7 +8,13 @@
 import { Directory, parseAddress, type Address } from './directory.js';
 import { codeOf, frame, splitCommand, type Step } from './step.js';
 import { GreylistStore } from './greylist.js';
-import { hostnameOf, type Greylisting, type LegacyVerb, type Personality, type ReplySpec } from './personality.js';
+import {
+  hostnameOf,
+  type Greylisting,
+  type LegacyVerb,
+  type Personality,
+  type ReplySpec,
+} from './personality.js';
 
 export { frame, splitCommand, type Step };
 
@@ -50,7 +56,16 @@ export class Conversation {
   /** hostname: the name this host answers as. */
   readonly hostname: string;
   private readonly dir: Directory;
-  private readonly state: State = { refused: false, hello: null, mailFrom: null, recipients: 0, rcptsInTransaction: 0, rcptsInSession: 0, errors: 0, tls: false };
+  private readonly state: State = {
+    refused: false,
+    hello: null,
+    mailFrom: null,
+    recipients: 0,
+    rcptsInTransaction: 0,
+    rcptsInSession: 0,
+    errors: 0,
+    tls: false,
+  };
   private readonly client: string;
   private readonly greylist: GreylistStore;
   private readonly handlers: Record<string, Handler> = {
@@ -77,7 +92,10 @@ export class Conversation {
   };
 
   /** Conversation: one session of personality `p` on `host` (see ConversationHost). */
-  constructor(private readonly p: Personality, host: ConversationHost = {}) {
+  constructor(
+    private readonly p: Personality,
+    host: ConversationHost = {},
+  ) {
     this.hostname = host.name ?? hostnameOf(p);
     this.dir = new Directory(p, this.hostname, host.mailDomains);
     this.client = host.client ?? '';
@@ -105,7 +123,13 @@ export class Conversation {
 
   /** tlsStarted: the handshake finished; RFC 3207 §4.2 voids everything before it, so the client must say EHLO again. */
   tlsStarted(): void {
-    Object.assign(this.state, { hello: null, mailFrom: null, recipients: 0, rcptsInTransaction: 0, tls: true });
+    Object.assign(this.state, {
+      hello: null,
+      mailFrom: null,
+      recipients: 0,
+      rcptsInTransaction: 0,
+      tls: true,
+    });
   }
 
   /** lineTooLong: the reply to an overlong line, after which the connection closes (the rest of it cannot be framed). */
@@ -115,13 +139,18 @@ export class Conversation {
 
   /** idle: the reply when the client says nothing for too long (RFC 5321 §4.5.3.2.7: the server may then close). */
   idle(): Step | null {
-    return this.speaks ? { ...reply(421, `4.4.2 ${this.hostname} Error: timeout exceeded`), after: 'close' } : null;
+    return this.speaks
+      ? { ...reply(421, `4.4.2 ${this.hostname} Error: timeout exceeded`), after: 'close' }
+      : null;
   }
 
   private dispatch(line: string): Step {
     const { verb, arg } = splitCommand(line);
     // RFC 5321 §3.1: after a 554 greeting the server waits for QUIT and answers anything else with 503.
-    if (this.state.refused) return verb === 'QUIT' ? this.quit() : reply(503, '5.5.1 Error: no SMTP service here; send QUIT');
+    if (this.state.refused)
+      return verb === 'QUIT'
+        ? this.quit()
+        : reply(503, '5.5.1 Error: no SMTP service here; send QUIT');
     const handler = Object.hasOwn(this.handlers, verb) ? this.handlers[verb] : undefined;
     return handler ? handler(arg, verb) : reply(500, '5.5.2 Error: command not recognized');
   }
@@ -141,13 +170,28 @@ export class Conversation {
     this.state.errors++;
     if (this.state.errors < lim.hard || step.after === 'close') return out;
     const sleep = this.state.errors >= lim.soft ? lim.sleepMs : 0;
-    return { ...out, followedBy: { ...reply(421, `4.7.0 ${this.hostname} Error: too many errors`), delayMs: sleep, after: 'close' } };
+    return {
+      ...out,
+      followedBy: {
+        ...reply(421, `4.7.0 ${this.hostname} Error: too many errors`),
+        delayMs: sleep,
+        after: 'close',
+      },
+    };
   }
 
   /** spec: a ReplySpec made a Step: `{host}`, `{arg}` and `{domain}` filled in. */
   private spec(s: ReplySpec, arg: string, domain = ''): Step {
     const lines = typeof s.text === 'string' ? [s.text] : s.text;
-    return reply(s.code, ...lines.map((l) => l.replaceAll('{host}', this.hostname).replaceAll('{arg}', arg).replaceAll('{domain}', domain)));
+    return reply(
+      s.code,
+      ...lines.map((l) =>
+        l
+          .replaceAll('{host}', this.hostname)
+          .replaceAll('{arg}', arg)
+          .replaceAll('{domain}', domain),
+      ),
+    );
   }
 
   private helo(arg: string): Step {
@@ -163,10 +207,14 @@ export class Conversation {
     this.resetTransaction();
     this.state.hello = 'EHLO';
     const mechs = this.authMechanisms();
-    return reply(250, this.hostname, ...(this.p.extensions ?? []),
+    return reply(
+      250,
+      this.hostname,
+      ...(this.p.extensions ?? []),
       // RFC 3207 §4.2: STARTTLS is not offered again once TLS is up.
       ...(this.p.starttls && !this.state.tls ? ['STARTTLS'] : []),
-      ...(mechs.length > 0 ? [`AUTH ${mechs.join(' ')}`] : []));
+      ...(mechs.length > 0 ? [`AUTH ${mechs.join(' ')}`] : []),
+    );
   }
 
   private mail(arg: string): Step {
@@ -182,7 +230,8 @@ export class Conversation {
   /** rcpt: RCPT TO, with the checks in Postfix's order: fault, syntax, recipient cap, relay, greylisting, user (see RcptPolicy). */
   private rcpt(arg: string): Step {
     const fault = this.p.fault;
-    if (fault && ++this.state.rcptsInSession > fault.afterRcpts) return { ...this.spec(fault.reply, arg), after: 'close' };
+    if (fault && ++this.state.rcptsInSession > fault.afterRcpts)
+      return { ...this.spec(fault.reply, arg), after: 'close' };
     if (this.state.mailFrom === null) return reply(503, '5.5.1 Error: need MAIL command');
     const m = /^TO:\s*(<[^<>]*>)(?:\s.*)?$/i.exec(arg);
     if (!m) return reply(501, '5.5.4 Syntax: RCPT TO:<address>');
@@ -190,12 +239,19 @@ export class Conversation {
     if (!a) return reply(501, '5.1.3 Bad recipient address syntax');
     const policy = this.p.rcpt ?? {};
     // RFC 5321 §4.5.3.1.10: 452 for recipients over the server's limit; the client may go on in a new transaction.
-    if (policy.maxRecipients !== undefined && ++this.state.rcptsInTransaction > policy.maxRecipients) return reply(452, '4.5.3 Error: too many recipients');
+    if (
+      policy.maxRecipients !== undefined &&
+      ++this.state.rcptsInTransaction > policy.maxRecipients
+    )
+      return reply(452, '4.5.3 Error: too many recipients');
     const shown = this.dir.address(a);
     if (!this.dir.isOurs(a)) return reply(554, `5.7.1 ${shown}: Relay access denied`);
-    if (policy.greylist && this.greylisted(a, policy.greylist)) return this.spec(policy.greylist.reply, shown, a.domain ?? this.hostname);
+    if (policy.greylist && this.greylisted(a, policy.greylist))
+      return this.spec(policy.greylist.reply, shown, a.domain ?? this.hostname);
     if (!policy.catchAll && !this.dir.deliverable(a)) {
-      return policy.unknown ? this.spec(policy.unknown, shown) : reply(550, `5.1.1 ${shown}: Recipient address rejected: User unknown`);
+      return policy.unknown
+        ? this.spec(policy.unknown, shown)
+        : reply(550, `5.1.1 ${shown}: Recipient address rejected: User unknown`);
     }
     this.state.recipients++;
     return reply(250, '2.1.5 Ok');
@@ -203,7 +259,11 @@ export class Conversation {
 
   /** greylisted: whether this RCPT's triplet is still to be deferred. */
   private greylisted(a: Address, g: Greylisting): boolean {
-    const triplet = { client: this.client, sender: bare(this.state.mailFrom ?? ''), recipient: `${a.local}@${a.domain ?? this.hostname}` };
+    const triplet = {
+      client: this.client,
+      sender: bare(this.state.mailFrom ?? ''),
+      recipient: `${a.local}@${a.domain ?? this.hostname}`,
+    };
     return this.greylist.check(triplet, g.delayMs) === 'defer';
   }
 
@@ -226,7 +286,11 @@ export class Conversation {
   private lookup(verb: 'VRFY' | 'EXPN', arg: string): Step {
     const mode = verb === 'VRFY' ? this.p.vrfy : this.p.expn;
     if (mode === 'off') return reply(502, `5.5.1 ${verb} command is disabled`);
-    if (mode === 'blanket') return reply(252, `2.0.0 Cannot ${verb} ${verb === 'VRFY' ? 'user' : 'list'}, but will accept message and attempt delivery`);
+    if (mode === 'blanket')
+      return reply(
+        252,
+        `2.0.0 Cannot ${verb} ${verb === 'VRFY' ? 'user' : 'list'}, but will accept message and attempt delivery`,
+      );
     if (mode !== 'on') return this.spec(mode, arg);
     if (!arg) return reply(501, `5.5.4 Syntax: ${verb} address`);
     const a = parseAddress(arg);
@@ -244,7 +308,8 @@ export class Conversation {
   private expn(a: Address): Step {
     const members = this.dir.list(a);
     // RFC 5321 §3.5.2: one mailbox per line of a multi-line 250.
-    if (members && members.length > 0) return reply(250, ...members.map((m) => `2.1.5 ${this.dir.mailbox(m)}`));
+    if (members && members.length > 0)
+      return reply(250, ...members.map((m) => `2.1.5 ${this.dir.mailbox(m)}`));
     const user = this.dir.user(a);
     if (user) return reply(250, `2.1.5 ${this.dir.mailbox(user.local)}`);
     return reply(550, `5.1.1 ${this.dir.address(a)}: No such list or user`);
@@ -263,7 +328,9 @@ export class Conversation {
     if (offered.length === 0) {
       // RFC 4954 §4 / RFC 3207 §4.1: tell the client TLS would unlock it, as Postfix does.
       const later = (this.p.auth?.afterTls?.length ?? 0) > 0 && !this.state.tls;
-      return later ? reply(530, '5.7.0 Must issue a STARTTLS command first') : reply(502, '5.5.1 Error: authentication not enabled');
+      return later
+        ? reply(530, '5.7.0 Must issue a STARTTLS command first')
+        : reply(502, '5.5.1 Error: authentication not enabled');
     }
     const mech = arg.split(/\s+/)[0]!.toUpperCase();
     if (!offered.includes(mech)) return reply(504, '5.5.4 Unrecognized authentication type');

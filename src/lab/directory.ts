@@ -38,9 +38,14 @@ export class Directory {
   private readonly lists = new Map<string, readonly string[]>();
   private readonly domains: Set<string>;
 
-  constructor(p: Personality, readonly domain: string, mailDomains: readonly string[] = []) {
+  constructor(
+    p: Personality,
+    readonly domain: string,
+    mailDomains: readonly string[] = [],
+  ) {
     for (const u of p.users ?? []) this.users.set(u.local.toLowerCase(), u);
-    for (const [name, members] of Object.entries(p.lists ?? {})) this.lists.set(name.toLowerCase(), members);
+    for (const [name, members] of Object.entries(p.lists ?? {}))
+      this.lists.set(name.toLowerCase(), members);
     this.domains = new Set([domain, ...mailDomains].map((d) => d.toLowerCase()));
   }
 

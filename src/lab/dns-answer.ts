@@ -26,7 +26,15 @@ const RCODES = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, RE
 export type Rcode = keyof typeof RCODES | 'BADVERS';
 
 // The types the zone holds, plus ANY; any other type is looked up as "TYPE<n>" and finds nothing (NODATA).
-const TYPE_NAMES: Readonly<Record<number, string>> = { 1: 'A', 5: 'CNAME', 6: 'SOA', 15: 'MX', 16: 'TXT', 28: 'AAAA', 255: 'ANY' };
+const TYPE_NAMES: Readonly<Record<number, string>> = {
+  1: 'A',
+  5: 'CNAME',
+  6: 'SOA',
+  15: 'MX',
+  16: 'TXT',
+  28: 'AAAA',
+  255: 'ANY',
+};
 const ZONE_TRANSFERS = new Set([251, 252]); // IXFR, AXFR
 const CLASS_IN = 1;
 
@@ -58,40 +66,73 @@ function readQuestion(msg: Buffer): RawQuestion | null {
   let at = HEADER_OCTETS;
   for (let len = msg[at]; len !== 0; len = msg[at]) {
     if (len === undefined || len > 63 || at + 1 + len > msg.length) return null;
-    labels.push(msg.toString('latin1', at + 1, at + 1 + len).toLowerCase().replaceAll('.', '\\.'));
+    labels.push(
+      msg
+        .toString('latin1', at + 1, at + 1 + len)
+        .toLowerCase()
+        .replaceAll('.', '\\.'),
+    );
     at += 1 + len;
   }
   const end = at + 1 + 4;
   if (end > msg.length) return null;
-  return { name: labels.length === 0 ? '.' : labels.join('.'), type: msg.readUInt16BE(at + 1), klass: msg.readUInt16BE(at + 3), bytes: msg.subarray(HEADER_OCTETS, end) };
+  return {
+    name: labels.length === 0 ? '.' : labels.join('.'),
+    type: msg.readUInt16BE(at + 1),
+    klass: msg.readUInt16BE(at + 3),
+    bytes: msg.subarray(HEADER_OCTETS, end),
+  };
 }
 
 /** headerOnly: a bare response (no question) with `rcode`: for a query too broken to echo. */
 function headerOnly(query: Buffer, rcode: Rcode): DnsReply {
   const response = Buffer.alloc(HEADER_OCTETS);
   query.copy(response, 0, 0, 2);
-  response.writeUInt16BE(QR | (query.readUInt16BE(2) & (0x7800 | RD)) | RCODES[rcode as keyof typeof RCODES], 2);
+  response.writeUInt16BE(
+    QR | (query.readUInt16BE(2) & (0x7800 | RD)) | RCODES[rcode as keyof typeof RCODES],
+    2,
+  );
   return { response, rcode, truncated: false };
 }
 
 function toAnswer(r: ZoneRecord): dnsPacket.Answer {
   const base = { name: r.name, ttl: r.ttl, class: 'IN' as const };
   switch (r.type) {
-    case 'TXT': return { ...base, type: 'TXT', data: r.data.map((s) => Buffer.from(s)) };
-    case 'MX': return { ...base, type: 'MX', data: { ...r.data } };
-    case 'SOA': return { ...base, type: 'SOA', data: { ...r.data } };
-    default: return { ...base, type: r.type, data: r.data };
+    case 'TXT':
+      return { ...base, type: 'TXT', data: r.data.map((s) => Buffer.from(s)) };
+    case 'MX':
+      return { ...base, type: 'MX', data: { ...r.data } };
+    case 'SOA':
+      return { ...base, type: 'SOA', data: { ...r.data } };
+    default:
+      return { ...base, type: r.type, data: r.data };
   }
 }
 
 function optRecord(extendedRcode = 0): dnsPacket.Answer {
-  return { name: '.', type: 'OPT', udpPayloadSize: MAX_UDP_PAYLOAD, extendedRcode, ednsVersion: 0, flags: 0, options: [] } as unknown as dnsPacket.Answer;
+  return {
+    name: '.',
+    type: 'OPT',
+    udpPayloadSize: MAX_UDP_PAYLOAD,
+    extendedRcode,
+    ednsVersion: 0,
+    flags: 0,
+    options: [],
+  } as unknown as dnsPacket.Answer;
 }
 
 /** build: encode with no question, then splice the received question in (dns-packet writes no compression pointers to move). */
-function build(id: number, flags: number, q: RawQuestion, sections: { answers?: ZoneRecord[]; authorities?: ZoneRecord[]; opt?: dnsPacket.Answer }): Buffer {
+function build(
+  id: number,
+  flags: number,
+  q: RawQuestion,
+  sections: { answers?: ZoneRecord[]; authorities?: ZoneRecord[]; opt?: dnsPacket.Answer },
+): Buffer {
   const body = dnsPacket.encode({
-    type: 'response', id, flags, questions: [],
+    type: 'response',
+    id,
+    flags,
+    questions: [],
     answers: (sections.answers ?? []).map(toAnswer),
     authorities: (sections.authorities ?? []).map(toAnswer),
     additionals: sections.opt ? [sections.opt] : [],
@@ -110,7 +151,8 @@ function build(id: number, flags: number, q: RawQuestion, sections: { answers?: 
  * (RFC 1035 §4.2.1, RFC 6891 §7), and the client retries over TCP.
  */
 export function answerQuery(zone: Zone, query: Buffer, transport: 'udp' | 'tcp'): DnsReply {
-  if (query.length < HEADER_OCTETS || (query.readUInt16BE(2) & QR) !== 0) return { response: null, truncated: false };
+  if (query.length < HEADER_OCTETS || (query.readUInt16BE(2) & QR) !== 0)
+    return { response: null, truncated: false };
   if (query.length > MAX_QUERY_OCTETS) return headerOnly(query, 'FORMERR');
   let decoded: dnsPacket.DecodedPacket;
   try {
@@ -124,8 +166,11 @@ export function answerQuery(zone: Zone, query: Buffer, transport: 'udp' | 'tcp')
   const inFlags = query.readUInt16BE(2);
   const opcode = (inFlags >> 11) & 0xf;
   const question = { name: q.name, type: TYPE_NAMES[q.type] ?? `TYPE${q.type}` };
-  const echo = (inFlags & (0x7800 | RD | CD));
-  const opts = (decoded.additionals ?? []).filter((a) => a.type === 'OPT') as unknown as { udpPayloadSize: number; ednsVersion: number }[];
+  const echo = inFlags & (0x7800 | RD | CD);
+  const opts = (decoded.additionals ?? []).filter((a) => a.type === 'OPT') as unknown as {
+    udpPayloadSize: number;
+    ednsVersion: number;
+  }[];
   // RFC 6891 §6.1.1: more than one OPT is a format error.
   if (opts.length > 1) return { ...headerOnly(query, 'FORMERR'), question };
   const edns = opts[0];
@@ -133,9 +178,16 @@ export function answerQuery(zone: Zone, query: Buffer, transport: 'udp' | 'tcp')
     const code = rcode === 'BADVERS' ? 0 : RCODES[rcode];
     const flags = echo | code | (answer?.authoritative ? AA : 0);
     const opt = edns ? optRecord(rcode === 'BADVERS' ? 1 : 0) : undefined;
-    const full = build(id, flags, q, { answers: answer?.answers, authorities: answer?.authorities, opt });
-    const limit = edns ? Math.min(Math.max(edns.udpPayloadSize, CLASSIC_UDP_PAYLOAD), MAX_UDP_PAYLOAD) : CLASSIC_UDP_PAYLOAD;
-    if (transport === 'tcp' || full.length <= limit) return { response: full, question, rcode, truncated: false };
+    const full = build(id, flags, q, {
+      answers: answer?.answers,
+      authorities: answer?.authorities,
+      opt,
+    });
+    const limit = edns
+      ? Math.min(Math.max(edns.udpPayloadSize, CLASSIC_UDP_PAYLOAD), MAX_UDP_PAYLOAD)
+      : CLASSIC_UDP_PAYLOAD;
+    if (transport === 'tcp' || full.length <= limit)
+      return { response: full, question, rcode, truncated: false };
     return { response: build(id, flags | TC, q, { opt }), question, rcode, truncated: true };
   };
   if (opcode !== 0) return reply('NOTIMP');

@@ -42,7 +42,14 @@ export interface LabDnsServer {
 }
 
 function logEntry(transport: 'udp' | 'tcp', remote: string, r: DnsReply): DnsQueryLog {
-  return { at: Date.now(), transport, remote, ...(r.question ?? {}), ...(r.rcode ? { rcode: r.rcode } : {}), truncated: r.truncated };
+  return {
+    at: Date.now(),
+    transport,
+    remote,
+    ...(r.question ?? {}),
+    ...(r.rcode ? { rcode: r.rcode } : {}),
+    truncated: r.truncated,
+  };
 }
 
 function bindUdp(zone: Zone, port: number, log: (e: DnsQueryLog) => void): Promise<UdpSocket> {
@@ -85,7 +92,12 @@ function serveTcp(zone: Zone, socket: Socket, log: (e: DnsQueryLog) => void): vo
   });
 }
 
-function listenTcp(zone: Zone, port: number, log: (e: DnsQueryLog) => void, sockets: Set<Socket>): Promise<Server> {
+function listenTcp(
+  zone: Zone,
+  port: number,
+  log: (e: DnsQueryLog) => void,
+  sockets: Set<Socket>,
+): Promise<Server> {
   return new Promise((resolve, reject) => {
     const server = createServer((socket) => {
       sockets.add(socket);
@@ -103,8 +115,14 @@ function listenTcp(zone: Zone, port: number, log: (e: DnsQueryLog) => void, sock
 }
 
 function bindError(port: number, err: NodeJS.ErrnoException): Error {
-  const hint = err.code === 'EADDRINUSE' ? 'the port is taken (another lab running?); try dnsPort 0 for a free one' : err.message;
-  return new Error(`lab DNS cannot listen on ${LAB_DNS_ADDRESS}:${port}: ${err.code ?? 'error'}: ${hint}`, { cause: err });
+  const hint =
+    err.code === 'EADDRINUSE'
+      ? 'the port is taken (another lab running?); try dnsPort 0 for a free one'
+      : err.message;
+  return new Error(
+    `lab DNS cannot listen on ${LAB_DNS_ADDRESS}:${port}: ${err.code ?? 'error'}: ${hint}`,
+    { cause: err },
+  );
 }
 
 /**
@@ -112,7 +130,11 @@ function bindError(port: number, err: NodeJS.ErrnoException): Error {
  * free port, the same for both). `log` hears every query. Rejects, having
  * released everything, when the port cannot be had.
  */
-export async function startDnsServer(zone: Zone, port: number, log: (e: DnsQueryLog) => void = () => undefined): Promise<LabDnsServer> {
+export async function startDnsServer(
+  zone: Zone,
+  port: number,
+  log: (e: DnsQueryLog) => void = () => undefined,
+): Promise<LabDnsServer> {
   for (let attempt = 1; ; attempt++) {
     let udp: UdpSocket;
     try {
@@ -128,7 +150,8 @@ export async function startDnsServer(zone: Zone, port: number, log: (e: DnsQuery
     } catch (err) {
       udp.close();
       const e = err as NodeJS.ErrnoException;
-      if (port !== 0 || e.code !== 'EADDRINUSE' || attempt >= PORT_ATTEMPTS) throw bindError(bound, e);
+      if (port !== 0 || e.code !== 'EADDRINUSE' || attempt >= PORT_ATTEMPTS)
+        throw bindError(bound, e);
     }
   }
 }
@@ -137,6 +160,12 @@ async function closeBoth(udp: UdpSocket, tcp: Server, sockets: Set<Socket>): Pro
   for (const s of sockets) s.destroy();
   await Promise.all([
     new Promise<void>((resolve) => tcp.close(() => resolve())),
-    new Promise<void>((resolve) => { try { udp.close(() => resolve()); } catch { resolve(); } }),
+    new Promise<void>((resolve) => {
+      try {
+        udp.close(() => resolve());
+      } catch {
+        resolve();
+      }
+    }),
   ]);
 }

@@ -35,7 +35,8 @@ export class GreylistStore {
     const seen = this.firstSeen.get(key);
     if (seen === undefined) {
       // A Map iterates in insertion order, so the first keys are the oldest.
-      if (this.firstSeen.size >= MAX_TRIPLETS) this.firstSeen.delete(this.firstSeen.keys().next().value!);
+      if (this.firstSeen.size >= MAX_TRIPLETS)
+        this.firstSeen.delete(this.firstSeen.keys().next().value!);
       this.firstSeen.set(key, now);
       return 'defer';
     }

@@ -27,15 +27,34 @@ export interface LabHostSpec {
 }
 
 function ownHost(p: Personality & { address: string }): LabHostSpec {
-  return { name: hostnameOf(p), addresses: [p.address], aliases: [], personality: p, scenario: null, description: p.description, mailDomains: [] };
+  return {
+    name: hostnameOf(p),
+    addresses: [p.address],
+    aliases: [],
+    personality: p,
+    scenario: null,
+    description: p.description,
+    mailDomains: [],
+  };
 }
 
 function scenarioHosts(s: LabScenario, byName: Map<string, Personality>): LabHostSpec[] {
   return s.hosts.map((h) => {
     const p = byName.get(h.personality);
-    if (!p) throw invalidInput(`lab scenario ${s.domain}: host ${h.name} plays an unknown personality ${h.personality}`);
+    if (!p)
+      throw invalidInput(
+        `lab scenario ${s.domain}: host ${h.name} plays an unknown personality ${h.personality}`,
+      );
     const description = `${s.domain}: ${h.role}`;
-    return { name: h.name, addresses: h.addresses, aliases: h.aliases ?? [], personality: p, scenario: s.domain, description, mailDomains: s.mailDomains ?? [s.domain] };
+    return {
+      name: h.name,
+      addresses: h.addresses,
+      aliases: h.aliases ?? [],
+      personality: p,
+      scenario: s.domain,
+      description,
+      mailDomains: s.mailDomains ?? [s.domain],
+    };
   });
 }
 
@@ -44,20 +63,30 @@ function scenarioHosts(s: LabScenario, byName: Map<string, Personality>): LabHos
  * address loopback and used once, at most one blackhole (the Lab reports
  * one). Throws INVALID_INPUT on a broken table (LabOptions can bring their own catalogue).
  */
-export function labHostTable(personalities: readonly Personality[] = PERSONALITIES, scenarios: readonly LabScenario[] = LAB_SCENARIOS): LabHostSpec[] {
+export function labHostTable(
+  personalities: readonly Personality[] = PERSONALITIES,
+  scenarios: readonly LabScenario[] = LAB_SCENARIOS,
+): LabHostSpec[] {
   const byName = new Map(personalities.map((p) => [p.name, p]));
-  const own = personalities.filter((p): p is Personality & { address: string } => p.address !== undefined).map(ownHost);
+  const own = personalities
+    .filter((p): p is Personality & { address: string } => p.address !== undefined)
+    .map(ownHost);
   const table = [...own, ...scenarios.flatMap((s) => scenarioHosts(s, byName))];
   const seen = new Map<string, string>();
   for (const h of table) {
     for (const a of h.addresses) {
       // The lab must never listen where another machine could reach it.
-      if (!isLoopback(a)) throw invalidInput(`lab host ${h.name}: ${a} is not a loopback address (127.0.0.0/8 or ::1)`);
-      if (seen.has(a)) throw invalidInput(`lab hosts ${seen.get(a)} and ${h.name} share the address ${a}`);
+      if (!isLoopback(a))
+        throw invalidInput(
+          `lab host ${h.name}: ${a} is not a loopback address (127.0.0.0/8 or ::1)`,
+        );
+      if (seen.has(a))
+        throw invalidInput(`lab hosts ${seen.get(a)} and ${h.name} share the address ${a}`);
       seen.set(a, h.name);
     }
   }
-  if (table.filter((h) => h.personality.listen === 'blackhole').length > 1) throw invalidInput('the lab supports one blackhole host');
+  if (table.filter((h) => h.personality.listen === 'blackhole').length > 1)
+    throw invalidInput('the lab supports one blackhole host');
   return table;
 }
 

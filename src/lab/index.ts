@@ -10,16 +10,48 @@
  */
 export { startLab, describeLab, DEFAULT_LAB_PORT, MAX_LOG_ENTRIES } from './lab.js';
 export type { Lab, LabHost, LabLogEntry, LabSession, LabOptions, LabRow } from './lab.js';
-export { PERSONALITIES, SLOW_GREETING_MS, GREYLIST_DELAY_MS, POSTFIX_ERROR_LIMITS, RCPT_CAP, DROP_AFTER_RCPTS, NOPIPE_REPLY_DELAY_MS } from './personalities.js';
+export {
+  PERSONALITIES,
+  SLOW_GREETING_MS,
+  GREYLIST_DELAY_MS,
+  POSTFIX_ERROR_LIMITS,
+  RCPT_CAP,
+  DROP_AFTER_RCPTS,
+  NOPIPE_REPLY_DELAY_MS,
+} from './personalities.js';
 export { LAB_DOMAIN, LEGACY_VERBS, hostnameOf } from './personality.js';
-export type { Personality, ReplySpec, LookupMode, LegacyVerb, LabUser, Greeting, RcptPolicy, Greylisting, ErrorLimits, Fault } from './personality.js';
+export type {
+  Personality,
+  ReplySpec,
+  LookupMode,
+  LegacyVerb,
+  LabUser,
+  Greeting,
+  RcptPolicy,
+  Greylisting,
+  ErrorLimits,
+  Fault,
+} from './personality.js';
 export { GreylistStore, MAX_TRIPLETS, type Triplet } from './greylist.js';
-export { startLatencyProxy, type LatencyProxy, type LatencyProxyOptions, type Endpoint } from './latency-proxy.js';
+export {
+  startLatencyProxy,
+  type LatencyProxy,
+  type LatencyProxyOptions,
+  type Endpoint,
+} from './latency-proxy.js';
 export { LAB_SCENARIOS, RECORD_TTL_S } from './scenarios.js';
 export type { LabScenario, ScenarioHost } from './scenarios.js';
 export { LAB_HOSTS, labHostTable } from './hosts.js';
 export type { LabHostSpec } from './hosts.js';
-export { LAB_ZONE, LAB_SOA, LAB_DNS_ADDRESS, ZONE_APEX, MAX_CNAME_HOPS, Zone, buildZone } from './zone.js';
+export {
+  LAB_ZONE,
+  LAB_SOA,
+  LAB_DNS_ADDRESS,
+  ZONE_APEX,
+  MAX_CNAME_HOPS,
+  Zone,
+  buildZone,
+} from './zone.js';
 export type { ZoneRecord, ZoneAnswer, Soa } from './zone.js';
 export { DEFAULT_LAB_DNS_PORT, DNS_TCP_IDLE_MS, startDnsServer } from './dns-server.js';
 export type { DnsQueryLog, LabDnsServer } from './dns-server.js';
@@ -27,4 +59,10 @@ export { answerQuery, MAX_UDP_PAYLOAD, CLASSIC_UDP_PAYLOAD } from './dns-answer.
 export { startBlackhole, BLACKHOLE_VERIFY_MS, NFT_TABLE_PREFIX } from './blackhole.js';
 export type { Blackhole, BlackholeMethod } from './blackhole.js';
 export { LAB_CA_NAME } from './certs.js';
-export { Conversation, frame, splitCommand, type Step, type ConversationHost } from './conversation.js';
+export {
+  Conversation,
+  frame,
+  splitCommand,
+  type Step,
+  type ConversationHost,
+} from './conversation.js';

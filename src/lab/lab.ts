@@ -12,10 +12,22 @@ import { invalidInput } from '../errors.js';
 import { formatEndpoint } from '../core/target.js';
 import { startBlackhole, type Blackhole, type BlackholeMethod } from './blackhole.js';
 import { createLabPki, type LabPki } from './certs.js';
-import { acceptor, record, MAX_LOG_ENTRIES, type LabLogEntry, type LabSession, type Logs } from './accept.js';
+import {
+  acceptor,
+  record,
+  MAX_LOG_ENTRIES,
+  type LabLogEntry,
+  type LabSession,
+  type Logs,
+} from './accept.js';
 import type { LabConnection } from './connection.js';
 import { listenHosts } from './listen.js';
-import { DEFAULT_LAB_DNS_PORT, startDnsServer, type DnsQueryLog, type LabDnsServer } from './dns-server.js';
+import {
+  DEFAULT_LAB_DNS_PORT,
+  startDnsServer,
+  type DnsQueryLog,
+  type LabDnsServer,
+} from './dns-server.js';
 import { labHostTable, type LabHostSpec } from './hosts.js';
 import { PERSONALITIES } from './personalities.js';
 import type { Personality } from './personality.js';
@@ -116,7 +128,9 @@ export interface LabRow {
 const serves = (h: LabHostSpec): boolean => (h.personality.listen ?? true) === true;
 
 function selects(h: LabHostSpec, key: string): boolean {
-  return h.name === key || h.scenario === key || (h.scenario === null && h.personality.name === key);
+  return (
+    h.name === key || h.scenario === key || (h.scenario === null && h.personality.name === key)
+  );
 }
 
 function choose(table: LabHostSpec[], keys: string[] | undefined): LabHostSpec[] {
@@ -124,19 +138,26 @@ function choose(table: LabHostSpec[], keys: string[] | undefined): LabHostSpec[]
   const domains = new Set(LAB_SCENARIOS.map((s) => s.domain));
   const unknown = keys.filter((k) => !domains.has(k) && !table.some((h) => selects(h, k)));
   if (unknown.length > 0) {
-    const choices = [...table.filter((h) => h.scenario === null).map((h) => h.personality.name), ...domains];
-    throw invalidInput(`unknown lab host ${unknown.join(', ')}; choose from ${choices.join(', ')}, or a host name`);
+    const choices = [
+      ...table.filter((h) => h.scenario === null).map((h) => h.personality.name),
+      ...domains,
+    ];
+    throw invalidInput(
+      `unknown lab host ${unknown.join(', ')}; choose from ${choices.join(', ')}, or a host name`,
+    );
   }
   return table.filter((h) => keys.some((k) => selects(h, k)));
 }
 
 function checkPort(port: number, what: string): number {
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw invalidInput(`${what} ${port} is not a whole number from 0 to 65535`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw invalidInput(`${what} ${port} is not a whole number from 0 to 65535`);
   return port;
 }
 
 function checkMs(ms: number | undefined, what: string): number | undefined {
-  if (ms !== undefined && !(Number.isFinite(ms) && ms >= 0)) throw invalidInput(`${what} ${ms} is not a duration in milliseconds (0 or more)`);
+  if (ms !== undefined && !(Number.isFinite(ms) && ms >= 0))
+    throw invalidInput(`${what} ${ms} is not a duration in milliseconds (0 or more)`);
   return ms;
 }
 
@@ -146,8 +167,12 @@ function tune(catalogue: readonly Personality[], opts: LabOptions): readonly Per
   const sleep = checkMs(opts.throttleSleepMs, 'throttleSleepMs');
   return catalogue.map((p) => ({
     ...p,
-    ...(grey !== undefined && p.rcpt?.greylist ? { rcpt: { ...p.rcpt, greylist: { ...p.rcpt.greylist, delayMs: grey } } } : {}),
-    ...(sleep !== undefined && p.errorLimits ? { errorLimits: { ...p.errorLimits, sleepMs: sleep } } : {}),
+    ...(grey !== undefined && p.rcpt?.greylist
+      ? { rcpt: { ...p.rcpt, greylist: { ...p.rcpt.greylist, delayMs: grey } } }
+      : {}),
+    ...(sleep !== undefined && p.errorLimits
+      ? { errorLimits: { ...p.errorLimits, sleepMs: sleep } }
+      : {}),
   }));
 }
 
@@ -164,7 +189,8 @@ async function shutdown(r: Running): Promise<void> {
   for (const c of r.connections) c.destroy();
   await Promise.all([
     ...r.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))),
-    r.dns?.close(), r.blackhole?.close(),
+    r.dns?.close(),
+    r.blackhole?.close(),
   ]);
   await r.pki?.dispose();
 }
@@ -176,7 +202,10 @@ async function shutdown(r: Running): Promise<void> {
  */
 export async function startLab(opts: LabOptions = {}): Promise<Lab> {
   const port = checkPort(opts.port ?? DEFAULT_LAB_PORT, 'lab port');
-  const dnsPort = checkPort(opts.dnsPort ?? (port === 0 ? 0 : DEFAULT_LAB_DNS_PORT), 'lab DNS port');
+  const dnsPort = checkPort(
+    opts.dnsPort ?? (port === 0 ? 0 : DEFAULT_LAB_DNS_PORT),
+    'lab DNS port',
+  );
   const table = labHostTable(tune(opts.personalities ?? PERSONALITIES, opts), LAB_SCENARIOS);
   const chosen = choose(table, opts.hosts);
   const zone = new Zone(buildZone(table, LAB_SCENARIOS));
@@ -187,8 +216,14 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
   try {
     const parts = await Promise.allSettled([
       // Only the personality hosts' certificates up front (esmtp's first STARTTLS is timed by the demo); the rest on first use.
-      createLabPki(chosen.filter((h) => serves(h) && h.personality.starttls && h.scenario === null)).then((pki) => { r.pki = pki; }),
-      startDnsServer(zone, dnsPort, (e) => record(logs.dnsLog, e)).then((dns) => { r.dns = dns; }),
+      createLabPki(
+        chosen.filter((h) => serves(h) && h.personality.starttls && h.scenario === null),
+      ).then((pki) => {
+        r.pki = pki;
+      }),
+      startDnsServer(zone, dnsPort, (e) => record(logs.dnsLog, e)).then((dns) => {
+        r.dns = dns;
+      }),
       listenHosts(chosen.filter(serves), port, acceptor(r, logs), r.servers).then(async (p) => {
         smtpPort = p;
         if (hole) r.blackhole = await startBlackhole(hole.addresses[0]!, p, opts.blackhole);
@@ -196,10 +231,18 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
     ]);
     const failed = parts.find((s): s is PromiseRejectedResult => s.status === 'rejected');
     if (failed) throw failed.reason;
-    const hosts = chosen.map((h): LabHost => ({
-      name: h.name, address: h.addresses[0]!, addresses: [...h.addresses], port: smtpPort,
-      personality: h.personality.name, description: h.description, listening: serves(h), scenario: h.scenario,
-    }));
+    const hosts = chosen.map(
+      (h): LabHost => ({
+        name: h.name,
+        address: h.addresses[0]!,
+        addresses: [...h.addresses],
+        port: smtpPort,
+        personality: h.personality.name,
+        description: h.description,
+        listening: serves(h),
+        scenario: h.scenario,
+      }),
+    );
     return makeLab(hosts, smtpPort, logs, r);
   } catch (err) {
     await shutdown(r);
@@ -219,8 +262,14 @@ function makeLab(hosts: LabHost[], port: number, logs: Logs, r: Running): Lab {
     caCertFile: r.pki!.caCertFile,
     ...logs,
     host(key: string): LabHost {
-      const h = hosts.find((x) => x.name === key) ?? hosts.find((x) => x.scenario === null && x.personality === key) ?? hosts.find((x) => x.personality === key);
-      if (!h) throw new Error(`lab has no ${key} host (started: ${hosts.map((x) => x.name).join(', ') || 'none'})`);
+      const h =
+        hosts.find((x) => x.name === key) ??
+        hosts.find((x) => x.scenario === null && x.personality === key) ??
+        hosts.find((x) => x.personality === key);
+      if (!h)
+        throw new Error(
+          `lab has no ${key} host (started: ${hosts.map((x) => x.name).join(', ') || 'none'})`,
+        );
       return h;
     },
     close: () => (closing ??= shutdown(r)),
@@ -231,7 +280,17 @@ function makeLab(hosts: LabHost[], port: number, logs: Logs, r: Running): Lab {
 export function describeLab(lab: Pick<Lab, 'hosts'>): LabRow[] {
   return lab.hosts.map((h) => {
     const endpoints = h.addresses.map((a) => formatEndpoint(a, h.port)).join(', ');
-    const note = h.listening ? '' : h.personality === 'blackhole' ? ' (connects time out)' : ' (nothing listens)';
-    return { name: h.name, endpoint: `${endpoints}${note}`, personality: h.personality, description: h.description, scenario: h.scenario };
+    const note = h.listening
+      ? ''
+      : h.personality === 'blackhole'
+        ? ' (connects time out)'
+        : ' (nothing listens)';
+    return {
+      name: h.name,
+      endpoint: `${endpoints}${note}`,
+      personality: h.personality,
+      description: h.description,
+      scenario: h.scenario,
+    };
   });
 }

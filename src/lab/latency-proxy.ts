@@ -57,7 +57,12 @@ class DelayLine {
   private held = 0;
   private timer?: NodeJS.Timeout;
 
-  constructor(private readonly from: Socket, private readonly to: Socket, private readonly oneWayMs: number, private readonly notBefore: number) {
+  constructor(
+    private readonly from: Socket,
+    private readonly to: Socket,
+    private readonly oneWayMs: number,
+    private readonly notBefore: number,
+  ) {
     from.on('data', (chunk: Buffer) => this.push(chunk));
     from.once('end', () => this.push(null));
     to.on('drain', () => this.maybeResume());
@@ -81,7 +86,10 @@ class DelayLine {
     const head = this.queue[0];
     if (this.timer || !head) return;
     // Timers fire in whole milliseconds and may round down; flush() re-arms if one fires a little early.
-    this.timer = setTimeout(() => this.flush(), Math.max(0, Math.ceil(head.due - performance.now())));
+    this.timer = setTimeout(
+      () => this.flush(),
+      Math.max(0, Math.ceil(head.due - performance.now())),
+    );
   }
 
   private flush(): void {
@@ -105,7 +113,8 @@ class DelayLine {
   }
 
   private maybeResume(): void {
-    if (this.from.isPaused() && this.held + this.to.writableLength < LOW_WATER_OCTETS) this.from.resume();
+    if (this.from.isPaused() && this.held + this.to.writableLength < LOW_WATER_OCTETS)
+      this.from.resume();
   }
 }
 
@@ -135,7 +144,9 @@ function pair(client: Socket, opts: LatencyProxyOptions, live: Set<() => void>):
   client.on('error', () => drop(true));
   upstream.on('error', () => drop(true));
   let closed = 0;
-  const onClose = (): void => { if (++closed === 2) drop(false); };
+  const onClose = (): void => {
+    if (++closed === 2) drop(false);
+  };
   client.once('close', onClose);
   upstream.once('close', onClose);
   upstream.connect(opts.target.port, opts.target.address);
@@ -144,11 +155,19 @@ function pair(client: Socket, opts: LatencyProxyOptions, live: Set<() => void>):
 function checkOptions(opts: LatencyProxyOptions): { address: string; port: number } {
   const address = opts.listen?.address ?? '127.0.0.1';
   const port = opts.listen?.port ?? 0;
-  if (!isLoopback(address)) throw invalidInput(`latency proxy: listen address ${address} is not loopback (127.0.0.0/8 or ::1)`);
+  if (!isLoopback(address))
+    throw invalidInput(
+      `latency proxy: listen address ${address} is not loopback (127.0.0.0/8 or ::1)`,
+    );
   // Benchmarks send traffic to 127.0.0.0/8 and ::1 only.
-  if (!isLoopback(opts.target.address)) throw invalidInput(`latency proxy: target ${opts.target.address} is not loopback (127.0.0.0/8 or ::1)`);
-  if (!Number.isFinite(opts.delayMs) || opts.delayMs < 0) throw invalidInput(`latency proxy: delayMs ${opts.delayMs} is not 0 or more`);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw invalidInput(`latency proxy: port ${port} is not a whole number from 0 to 65535`);
+  if (!isLoopback(opts.target.address))
+    throw invalidInput(
+      `latency proxy: target ${opts.target.address} is not loopback (127.0.0.0/8 or ::1)`,
+    );
+  if (!Number.isFinite(opts.delayMs) || opts.delayMs < 0)
+    throw invalidInput(`latency proxy: delayMs ${opts.delayMs} is not 0 or more`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw invalidInput(`latency proxy: port ${port} is not a whole number from 0 to 65535`);
   return { address, port };
 }
 
@@ -173,10 +192,13 @@ export async function startLatencyProxy(opts: LatencyProxyOptions): Promise<Late
   return {
     address: bound.address,
     port: bound.port,
-    get connections() { return accepted; },
-    close: () => (closing ??= new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      for (const drop of [...live]) drop();
-    })),
+    get connections() {
+      return accepted;
+    },
+    close: () =>
+      (closing ??= new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const drop of [...live]) drop();
+      })),
   };
 }

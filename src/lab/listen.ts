@@ -34,11 +34,17 @@ function listen(address: string, port: number, onSocket: (s: Socket) => void): P
 
 /** listenError: the error a user sees, saying what to do on the usual failures. */
 function listenError(address: string, port: number, err: NodeJS.ErrnoException): Error {
-  const hint = err.code === 'EADDRINUSE' ? 'the port is taken (another lab running?); try port 0 for a free one'
-    : err.code === 'EADDRNOTAVAIL' ? `${address} is not configured; Linux routes all of 127.0.0.0/8 to loopback, macOS needs \`sudo ifconfig lo0 alias ${address}\``
-    : err.code === 'EACCES' ? 'ports below 1024 need privileges; use the default 2525 or 0'
-    : err.message;
-  return new Error(`lab cannot listen on ${address}:${port}: ${err.code ?? 'error'}: ${hint}`, { cause: err });
+  const hint =
+    err.code === 'EADDRINUSE'
+      ? 'the port is taken (another lab running?); try port 0 for a free one'
+      : err.code === 'EADDRNOTAVAIL'
+        ? `${address} is not configured; Linux routes all of 127.0.0.0/8 to loopback, macOS needs \`sudo ifconfig lo0 alias ${address}\``
+        : err.code === 'EACCES'
+          ? 'ports below 1024 need privileges; use the default 2525 or 0'
+          : err.message;
+  return new Error(`lab cannot listen on ${address}:${port}: ${err.code ?? 'error'}: ${hint}`, {
+    cause: err,
+  });
 }
 
 const close = async (servers: Server[]): Promise<void> => {
@@ -49,17 +55,28 @@ const close = async (servers: Server[]): Promise<void> => {
  * listenHosts: see the module comment. Pushes every server it keeps to
  * `servers` (the caller closes them) and resolves with the port.
  */
-export async function listenHosts(hosts: readonly LabHostSpec[], port: number, accept: (h: LabHostSpec) => (s: Socket) => void, servers: Server[]): Promise<number> {
-  const endpoints = hosts.flatMap((h) => h.addresses.map((address) => ({ address, onSocket: accept(h) })));
+export async function listenHosts(
+  hosts: readonly LabHostSpec[],
+  port: number,
+  accept: (h: LabHostSpec) => (s: Socket) => void,
+  servers: Server[],
+): Promise<number> {
+  const endpoints = hosts.flatMap((h) =>
+    h.addresses.map((address) => ({ address, onSocket: accept(h) })),
+  );
   for (let attempt = 1; ; attempt++) {
     const held: Server[] = [];
     let chosen = port;
     if (port === 0) {
-      const anchor = await listen(ANCHOR_ADDRESS, 0, (s) => s.destroy()).catch((err) => { throw listenError(ANCHOR_ADDRESS, 0, err); });
+      const anchor = await listen(ANCHOR_ADDRESS, 0, (s) => s.destroy()).catch((err) => {
+        throw listenError(ANCHOR_ADDRESS, 0, err);
+      });
       held.push(anchor);
       chosen = (anchor.address() as { port: number }).port;
     }
-    const started = await Promise.allSettled(endpoints.map((e) => listen(e.address, chosen, e.onSocket)));
+    const started = await Promise.allSettled(
+      endpoints.map((e) => listen(e.address, chosen, e.onSocket)),
+    );
     for (const s of started) if (s.status === 'fulfilled') held.push(s.value);
     const i = started.findIndex((s) => s.status === 'rejected');
     if (i === -1) {
@@ -68,6 +85,7 @@ export async function listenHosts(hosts: readonly LabHostSpec[], port: number, a
     }
     await close(held);
     const err = (started[i] as PromiseRejectedResult).reason as NodeJS.ErrnoException;
-    if (port !== 0 || err.code !== 'EADDRINUSE' || attempt >= PORT_ATTEMPTS) throw listenError(endpoints[i]!.address, chosen, err);
+    if (port !== 0 || err.code !== 'EADDRINUSE' || attempt >= PORT_ATTEMPTS)
+      throw listenError(endpoints[i]!.address, chosen, err);
   }
 }

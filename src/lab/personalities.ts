@@ -15,7 +15,11 @@ export const SLOW_GREETING_MS = 3_000;
 /** GREYLIST_DELAY_MS: how long greylist.test defers a new triplet (postgrey's default is 300 s; the lab's is short, and LabOptions.greylistDelayMs changes it). */
 export const GREYLIST_DELAY_MS = 2_000;
 /** POSTFIX_ERROR_LIMITS: stock Postfix's smtpd_soft_error_limit (10), smtpd_hard_error_limit (20) and smtpd_error_sleep_time (1 s); LabOptions.throttleSleepMs changes the sleep. */
-export const POSTFIX_ERROR_LIMITS: ErrorLimits = Object.freeze({ soft: 10, hard: 20, sleepMs: 1_000 });
+export const POSTFIX_ERROR_LIMITS: ErrorLimits = Object.freeze({
+  soft: 10,
+  hard: 20,
+  sleepMs: 1_000,
+});
 /** RCPT_CAP: rcptcap.test's recipients per transaction (RFC 5321 §4.5.3.1.8 asks servers for at least 100). */
 export const RCPT_CAP = 5;
 /** DROP_AFTER_RCPTS: RCPT commands drop421.test answers in a session before it hangs up on the next one. */
@@ -23,7 +27,9 @@ export const DROP_AFTER_RCPTS = 3;
 /** NOPIPE_REPLY_DELAY_MS: nopipe.test's pause before each reply: enough to split replies into segments, far below what reads as throttling. */
 export const NOPIPE_REPLY_DELAY_MS = 20;
 
-const ready = (text = '{host} ESMTP smtp-probe lab'): { reply: ReplySpec } => ({ reply: { code: 220, text } });
+const ready = (text = '{host} ESMTP smtp-probe lab'): { reply: ReplySpec } => ({
+  reply: { code: 220, text },
+});
 
 // Every host has postmaster: RFC 5321 §4.5.1 requires it.
 const POSTMASTER: LabUser = { local: 'postmaster', name: 'Postmaster' };
@@ -31,12 +37,21 @@ const ALICE: LabUser = { local: 'alice', name: 'Alice Example' };
 const BOB: LabUser = { local: 'bob', name: 'Bob Example' };
 
 // What Postfix offers on port 25 with smtpd_tls_security_level=may.
-const MODERN_EXTENSIONS = ['SIZE 10240000', 'PIPELINING', '8BITMIME', 'SMTPUTF8', 'CHUNKING', 'DSN', 'ENHANCEDSTATUSCODES'];
+const MODERN_EXTENSIONS = [
+  'SIZE 10240000',
+  'PIPELINING',
+  '8BITMIME',
+  'SMTPUTF8',
+  'CHUNKING',
+  'DSN',
+  'ENHANCEDSTATUSCODES',
+];
 
 const esmtp: Personality = {
   name: 'esmtp',
   address: '127.0.0.10',
-  description: 'modern ESMTP (Postfix-like): STARTTLS with a lab-CA certificate, AUTH only after TLS, VRFY/EXPN off',
+  description:
+    'modern ESMTP (Postfix-like): STARTTLS with a lab-CA certificate, AUTH only after TLS, VRFY/EXPN off',
   greeting: ready(),
   ehlo: true,
   extensions: MODERN_EXTENSIONS,
@@ -62,7 +77,8 @@ const heloOnly: Personality = {
 const reject554: Personality = {
   name: 'reject-554',
   address: '127.0.0.12',
-  description: 'refuses service in its greeting (554 5.7.1); answers only QUIT, 503 to the rest (RFC 5321 §3.1)',
+  description:
+    'refuses service in its greeting (554 5.7.1); answers only QUIT, 503 to the rest (RFC 5321 §3.1)',
   greeting: { reply: { code: 554, text: '5.7.1 {host} no SMTP service here' } },
   ehlo: true,
   vrfy: 'off',
@@ -105,10 +121,21 @@ const closed: Personality = {
 const vrfyOpen: Personality = {
   name: 'vrfy-open',
   address: '127.0.0.16',
-  description: 'an old open server: VRFY and EXPN reveal users and lists, ETRN/VERB/HELP implemented',
+  description:
+    'an old open server: VRFY and EXPN reveal users and lists, ETRN/VERB/HELP implemented',
   greeting: ready('{host} ESMTP Sendmail-like smtp-probe lab'),
   ehlo: true,
-  extensions: ['8BITMIME', 'SIZE', 'DSN', 'ETRN', 'VERB', 'EXPN', 'VRFY', 'HELP', 'ENHANCEDSTATUSCODES'],
+  extensions: [
+    '8BITMIME',
+    'SIZE',
+    'DSN',
+    'ETRN',
+    'VERB',
+    'EXPN',
+    'VRFY',
+    'HELP',
+    'ENHANCEDSTATUSCODES',
+  ],
   vrfy: 'on',
   expn: 'on',
   // TURN is left out on purpose, so it answers 502: an accepted TURN would reverse roles (RFC 821 §4.1.1).
@@ -142,7 +169,8 @@ const vrfyClosed: Personality = {
 
 const mx: Personality = {
   name: 'mx',
-  description: 'a plain good MX (Postfix-like): STARTTLS with a lab-CA certificate naming the host, accepts mail for its domain (never delivers)',
+  description:
+    'a plain good MX (Postfix-like): STARTTLS with a lab-CA certificate naming the host, accepts mail for its domain (never delivers)',
   greeting: ready(),
   ehlo: true,
   extensions: MODERN_EXTENSIONS,
@@ -155,12 +183,16 @@ const mx: Personality = {
 // The hosts for `verify`: a Postfix-like MX each (as `mx`, with bob too), differing only in how RCPT goes.
 const verifyBase = { ...mx, users: [POSTMASTER, ALICE, BOB] };
 // Postfix's words for an unknown local user (local_recipient_maps).
-const UNKNOWN_USER: ReplySpec = { code: 550, text: '5.1.1 {arg}: Recipient address rejected: User unknown in local recipient table' };
+const UNKNOWN_USER: ReplySpec = {
+  code: 550,
+  text: '5.1.1 {arg}: Recipient address rejected: User unknown in local recipient table',
+};
 
 const catchall: Personality = {
   ...verifyBase,
   name: 'catchall',
-  description: 'a catch-all domain: RCPT to any local part gets 250 2.1.5, so acceptance says nothing about a mailbox',
+  description:
+    'a catch-all domain: RCPT to any local part gets 250 2.1.5, so acceptance says nothing about a mailbox',
   rcpt: { catchAll: true },
 };
 
@@ -171,14 +203,21 @@ const greylist: Personality = {
   rcpt: {
     unknown: UNKNOWN_USER,
     // postgrey answers DEFER_IF_PERMIT, which Postfix sends as 450 4.7.1 after the recipient.
-    greylist: { delayMs: GREYLIST_DELAY_MS, reply: { code: 450, text: '4.7.1 {arg}: Recipient address rejected: Greylisted, see https://postgrey.schweikert.ch/help/{domain}.html' } },
+    greylist: {
+      delayMs: GREYLIST_DELAY_MS,
+      reply: {
+        code: 450,
+        text: '4.7.1 {arg}: Recipient address rejected: Greylisted, see https://postgrey.schweikert.ch/help/{domain}.html',
+      },
+    },
   },
 };
 
 const throttle: Personality = {
   ...verifyBase,
   name: 'throttle',
-  description: 'stock Postfix error limits: after 10 errors every reply waits 1 s; the 20th error brings 421 4.7.0 and a hang-up',
+  description:
+    'stock Postfix error limits: after 10 errors every reply waits 1 s; the 20th error brings 421 4.7.0 and a hang-up',
   rcpt: { unknown: UNKNOWN_USER },
   errorLimits: POSTFIX_ERROR_LIMITS,
 };
@@ -195,20 +234,25 @@ const drop421: Personality = {
   name: 'drop421',
   description: `answers ${DROP_AFTER_RCPTS} RCPT commands per session, then says 421 4.3.2 to the next and hangs up (a server going down midway)`,
   rcpt: { unknown: UNKNOWN_USER },
-  fault: { afterRcpts: DROP_AFTER_RCPTS, reply: { code: 421, text: '4.3.2 Service shutting down' } },
+  fault: {
+    afterRcpts: DROP_AFTER_RCPTS,
+    reply: { code: 421, text: '4.3.2 Service shutting down' },
+  },
 };
 
 const nopipe: Personality = {
   ...verifyBase,
   name: 'nopipe',
-  description: 'advertises PIPELINING yet reads and answers one line at a time, each reply in its own segment: correct, just no faster',
+  description:
+    'advertises PIPELINING yet reads and answers one line at a time, each reply in its own segment: correct, just no faster',
   rcpt: { unknown: UNKNOWN_USER },
   replyDelayMs: NOPIPE_REPLY_DELAY_MS,
 };
 
 const blackhole: Personality = {
   name: 'blackhole',
-  description: 'a connect gets no SYN-ACK at all, so it times out (a host that is down, or a firewall that drops)',
+  description:
+    'a connect gets no SYN-ACK at all, so it times out (a host that is down, or a firewall that drops)',
   listen: 'blackhole',
   greeting: null,
   ehlo: true,
@@ -221,6 +265,20 @@ const blackhole: Personality = {
  * hosts (esmtp first: it is the one to try); the address-less ones at the end.
  */
 export const PERSONALITIES: readonly Personality[] = Object.freeze([
-  esmtp, heloOnly, reject554, slowGreeting, silent, closed, vrfyOpen, vrfyClosed, mx, blackhole,
-  catchall, greylist, throttle, rcptcap, drop421, nopipe,
+  esmtp,
+  heloOnly,
+  reject554,
+  slowGreeting,
+  silent,
+  closed,
+  vrfyOpen,
+  vrfyClosed,
+  mx,
+  blackhole,
+  catchall,
+  greylist,
+  throttle,
+  rcptcap,
+  drop421,
+  nopipe,
 ]);

@@ -22,7 +22,9 @@ export interface Step {
  */
 export function frame(code: number, lines: readonly string[]): string[] {
   const body = lines.length > 0 ? lines : [''];
-  return body.map((l, i) => `${code}${i === body.length - 1 ? ' ' : '-'}${l.replace(/[\x00-\x1f\x7f]/g, '?')}`);
+  return body.map(
+    (l, i) => `${code}${i === body.length - 1 ? ' ' : '-'}${l.replace(/[\x00-\x1f\x7f]/g, '?')}`,
+  );
 }
 
 /** codeOf: a Step's reply code (from its last line). */

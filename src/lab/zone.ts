@@ -24,10 +24,25 @@ export interface Soa {
 
 /** ZoneRecord: one resource record, names in lower case without the final dot (the null MX's exchange is "."). */
 export type ZoneRecord =
-  | { readonly name: string; readonly type: 'A' | 'AAAA'; readonly ttl: number; readonly data: string }
+  | {
+      readonly name: string;
+      readonly type: 'A' | 'AAAA';
+      readonly ttl: number;
+      readonly data: string;
+    }
   | { readonly name: string; readonly type: 'CNAME'; readonly ttl: number; readonly data: string }
-  | { readonly name: string; readonly type: 'MX'; readonly ttl: number; readonly data: { readonly preference: number; readonly exchange: string } }
-  | { readonly name: string; readonly type: 'TXT'; readonly ttl: number; readonly data: readonly string[] }
+  | {
+      readonly name: string;
+      readonly type: 'MX';
+      readonly ttl: number;
+      readonly data: { readonly preference: number; readonly exchange: string };
+    }
+  | {
+      readonly name: string;
+      readonly type: 'TXT';
+      readonly ttl: number;
+      readonly data: readonly string[];
+    }
   | { readonly name: string; readonly type: 'SOA'; readonly ttl: number; readonly data: Soa };
 
 /** SoaRecord: the SOA member of ZoneRecord. */
@@ -43,15 +58,28 @@ export const MAX_CNAME_HOPS = 8;
 
 /** LAB_SOA: the zone's SOA; `minimum` 60 s keeps a resolver's negative cache short (RFC 2308 §5). */
 export const LAB_SOA: SoaRecord = Object.freeze({
-  name: ZONE_APEX, type: 'SOA', ttl: 3600,
-  data: { mname: 'ns.lab.test', rname: 'hostmaster.lab.test', serial: 1, refresh: 3600, retry: 600, expire: 604800, minimum: 60 },
+  name: ZONE_APEX,
+  type: 'SOA',
+  ttl: 3600,
+  data: {
+    mname: 'ns.lab.test',
+    rname: 'hostmaster.lab.test',
+    serial: 1,
+    refresh: 3600,
+    retry: 600,
+    expire: 604800,
+    minimum: 60,
+  },
 });
 
 // An all-numeric last label is no TLD that can exist (RFC 3696 §2), so the root would say NXDOMAIN; the lab says it
 // with a root SOA of its own, as a recursive server passes the root's on. This is how literal.test's MX target fails.
 const ROOT_SOA: SoaRecord = Object.freeze({ ...LAB_SOA, name: '.' });
 // RFC 2308 §3: a negative answer's SOA carries the lesser of its TTL and its minimum field.
-const NEGATIVE_SOA: SoaRecord = Object.freeze({ ...LAB_SOA, ttl: Math.min(LAB_SOA.ttl, LAB_SOA.data.minimum) });
+const NEGATIVE_SOA: SoaRecord = Object.freeze({
+  ...LAB_SOA,
+  ttl: Math.min(LAB_SOA.ttl, LAB_SOA.data.minimum),
+});
 
 /** ZoneAnswer: what the zone says to one question; the server frames it. */
 export interface ZoneAnswer {
@@ -75,12 +103,24 @@ export function inZone(name: string): boolean {
 }
 
 function addressRecords(h: LabHostSpec): ZoneRecord[] {
-  return [h.name, ...h.aliases].flatMap((name) => h.addresses.map((a): ZoneRecord => ({ name, type: isIPv6(a) ? 'AAAA' : 'A', ttl: RECORD_TTL_S, data: a })));
+  return [h.name, ...h.aliases].flatMap((name) =>
+    h.addresses.map(
+      (a): ZoneRecord => ({ name, type: isIPv6(a) ? 'AAAA' : 'A', ttl: RECORD_TTL_S, data: a }),
+    ),
+  );
 }
 
 /** buildZone: the SOA, ns.lab.test, every host's A/AAAA records (its name and aliases), then each scenario's records. */
-export function buildZone(hosts: readonly LabHostSpec[], scenarios: readonly LabScenario[]): ZoneRecord[] {
-  const ns: ZoneRecord = { name: LAB_SOA.data.mname, type: 'A', ttl: RECORD_TTL_S, data: LAB_DNS_ADDRESS };
+export function buildZone(
+  hosts: readonly LabHostSpec[],
+  scenarios: readonly LabScenario[],
+): ZoneRecord[] {
+  const ns: ZoneRecord = {
+    name: LAB_SOA.data.mname,
+    type: 'A',
+    ttl: RECORD_TTL_S,
+    data: LAB_DNS_ADDRESS,
+  };
   return [LAB_SOA, ns, ...hosts.flatMap(addressRecords), ...scenarios.flatMap((s) => s.records)];
 }
 
@@ -105,7 +145,8 @@ export class Zone {
     }
     for (const [name, rrs] of this.byName) {
       // RFC 1034 §3.6.2: a name with a CNAME has no other data.
-      if (rrs.some((r) => r.type === 'CNAME') && rrs.length > 1) throw invalidInput(`lab zone: ${name} has a CNAME beside other records`);
+      if (rrs.some((r) => r.type === 'CNAME') && rrs.length > 1)
+        throw invalidInput(`lab zone: ${name} has a CNAME beside other records`);
     }
   }
 
@@ -119,7 +160,13 @@ export class Zone {
   answer(qname: string, qtype: string): ZoneAnswer {
     let name = normalizeName(qname);
     if (!inZone(name)) {
-      if (/^\d+$/.test(name.slice(name.lastIndexOf('.') + 1))) return { rcode: 'NXDOMAIN', authoritative: false, answers: [], authorities: [{ ...ROOT_SOA, ttl: NEGATIVE_SOA.ttl }] };
+      if (/^\d+$/.test(name.slice(name.lastIndexOf('.') + 1)))
+        return {
+          rcode: 'NXDOMAIN',
+          authoritative: false,
+          answers: [],
+          authorities: [{ ...ROOT_SOA, ttl: NEGATIVE_SOA.ttl }],
+        };
       return { rcode: 'REFUSED', authoritative: false, answers: [], authorities: [] };
     }
     const answers: ZoneRecord[] = [];
@@ -131,12 +178,18 @@ export class Zone {
         answers.push(alias);
         name = normalizeName(alias.data);
         // A target outside the zone is the client's to chase (it is not ours to answer for).
-        if (!inZone(name)) return { rcode: 'NOERROR', authoritative: true, answers, authorities: [] };
+        if (!inZone(name))
+          return { rcode: 'NOERROR', authoritative: true, answers, authorities: [] };
         continue;
       }
       const found = rrs.filter((r) => qtype === 'ANY' || r.type === qtype);
       if (found.length === 0) return this.negative('NOERROR', answers);
-      return { rcode: 'NOERROR', authoritative: true, answers: [...answers, ...found], authorities: [] };
+      return {
+        rcode: 'NOERROR',
+        authoritative: true,
+        answers: [...answers, ...found],
+        authorities: [],
+      };
     }
     return { rcode: 'SERVFAIL', authoritative: false, answers: [], authorities: [] };
   }

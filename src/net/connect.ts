@@ -28,10 +28,21 @@ const ERRNO_CODES: Record<string, ErrorCode> = {
 };
 
 /** classifySocketError: a ProbeError for a Node socket error met in `stage`. */
-export function classifySocketError(err: NodeJS.ErrnoException, stage: Stage, endpoint: string): ProbeError {
+export function classifySocketError(
+  err: NodeJS.ErrnoException,
+  stage: Stage,
+  endpoint: string,
+): ProbeError {
   const code: ErrorCode = ERRNO_CODES[err.code ?? ''] ?? 'CONNECTION_CLOSED';
-  const what = code === 'CONNECTION_REFUSED' ? 'connection refused (RST)' : err.code ?? 'socket error';
-  return new ProbeError({ code, stage, message: `${what} (address: ${endpoint})`, target: endpoint, cause: err });
+  const what =
+    code === 'CONNECTION_REFUSED' ? 'connection refused (RST)' : (err.code ?? 'socket error');
+  return new ProbeError({
+    code,
+    stage,
+    message: `${what} (address: ${endpoint})`,
+    target: endpoint,
+    cause: err,
+  });
 }
 
 /** abortError: the ProbeError for a cancelled signal: TARGET_TIMEOUT for the whole-target deadline, ABORTED for Ctrl-C. */
@@ -40,7 +51,9 @@ export function abortError(signal: AbortSignal, stage: Stage, endpoint: string):
   return new ProbeError({
     code: timedOut ? 'TARGET_TIMEOUT' : 'ABORTED',
     stage,
-    message: timedOut ? `whole-target timeout reached during ${stage} (address: ${endpoint})` : `interrupted during ${stage}`,
+    message: timedOut
+      ? `whole-target timeout reached during ${stage} (address: ${endpoint})`
+      : `interrupted during ${stage}`,
     target: endpoint,
   });
 }
@@ -62,12 +75,21 @@ export function openTcp(opts: ConnectOptions): Promise<Socket> {
         resolve(socket);
       }
     };
-    const onError = (err: NodeJS.ErrnoException): void => finish(classifySocketError(err, 'connect', endpoint));
+    const onError = (err: NodeJS.ErrnoException): void =>
+      finish(classifySocketError(err, 'connect', endpoint));
     const onAbort = (): void => finish(abortError(opts.signal!, 'connect', endpoint));
-    const timer = setTimeout(() => finish(new ProbeError({
-      code: 'CONNECT_TIMEOUT', stage: 'connect', target: endpoint,
-      message: `connect timeout (address: ${endpoint}, timeout: ${opts.timeoutMs}ms): no SYN-ACK, host down or packets dropped`,
-    })), opts.timeoutMs);
+    const timer = setTimeout(
+      () =>
+        finish(
+          new ProbeError({
+            code: 'CONNECT_TIMEOUT',
+            stage: 'connect',
+            target: endpoint,
+            message: `connect timeout (address: ${endpoint}, timeout: ${opts.timeoutMs}ms): no SYN-ACK, host down or packets dropped`,
+          }),
+        ),
+      opts.timeoutMs,
+    );
     socket.once('connect', () => finish());
     socket.once('error', onError);
     opts.signal?.addEventListener('abort', onAbort, { once: true });

@@ -3,7 +3,15 @@
  * (implicit TLS, RFC 8314). Certificates are never rejected here: a probe
  * reports what it sees, and the caller decides whether a bad chain is fatal.
  */
-import { connect as tlsConnect, checkServerIdentity, createSecureContext, rootCertificates, type SecureContext, type TLSSocket, type PeerCertificate } from 'node:tls';
+import {
+  connect as tlsConnect,
+  checkServerIdentity,
+  createSecureContext,
+  rootCertificates,
+  type SecureContext,
+  type TLSSocket,
+  type PeerCertificate,
+} from 'node:tls';
 import { X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { isIP, type Socket } from 'node:net';
@@ -23,7 +31,11 @@ export interface TrustStore {
 const contexts = new Map<string, SecureContext>();
 
 // Debian/Ubuntu, RHEL/Fedora, Alpine/macOS-ish locations of the system bundle.
-const SYSTEM_BUNDLES = ['/etc/ssl/certs/ca-certificates.crt', '/etc/pki/tls/certs/ca-bundle.crt', '/etc/ssl/cert.pem'];
+const SYSTEM_BUNDLES = [
+  '/etc/ssl/certs/ca-certificates.crt',
+  '/etc/pki/tls/certs/ca-bundle.crt',
+  '/etc/ssl/cert.pem',
+];
 
 /**
  * loadTrustStore: the system's CA bundle (SSL_CERT_FILE first), falling back
@@ -31,7 +43,9 @@ const SYSTEM_BUNDLES = ['/etc/ssl/certs/ca-certificates.crt', '/etc/pki/tls/cert
  * Node 20 cannot read the OS store itself, hence the file lookup.
  */
 export function loadTrustStore(extraCaFiles: string[] = []): TrustStore {
-  const bundle = [process.env.SSL_CERT_FILE, ...SYSTEM_BUNDLES].find((p): p is string => !!p && existsSync(p));
+  const bundle = [process.env.SSL_CERT_FILE, ...SYSTEM_BUNDLES].find(
+    (p): p is string => !!p && existsSync(p),
+  );
   const extras = extraCaFiles.map(readCaFile);
   const source = `${bundle ?? 'node bundled roots'}${extraCaFiles.length ? ` + ${extraCaFiles.join(', ')}` : ''}`;
   const key = [bundle ?? '', ...extras].join('\0');
@@ -50,7 +64,9 @@ function readCaFile(file: string): string {
     if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new Error('no PEM certificate in it');
     return pem;
   } catch (err) {
-    throw invalidInput(`--ca ${file}: ${(err as Error).message}; give a PEM file of CA certificates`);
+    throw invalidInput(
+      `--ca ${file}: ${(err as Error).message}; give a PEM file of CA certificates`,
+    );
   }
 }
 
@@ -72,7 +88,13 @@ export function handshake(socket: Duplex | Socket, opts: HandshakeOptions): Prom
     const sni = isIP(opts.servername) ? undefined : opts.servername;
     // Node folds its own host-name check into `authorized`; skip it so `authorized` means "the chain
     // verifies" only. describeTls checks the name itself, against the name the user asked about.
-    const tls = tlsConnect({ socket: socket as Socket, servername: sni, secureContext: opts.trust.context, rejectUnauthorized: false, checkServerIdentity: () => undefined });
+    const tls = tlsConnect({
+      socket: socket as Socket,
+      servername: sni,
+      secureContext: opts.trust.context,
+      rejectUnauthorized: false,
+      checkServerIdentity: () => undefined,
+    });
     const finish = (err?: ProbeError): void => {
       clearTimeout(timer);
       opts.signal?.removeEventListener('abort', onAbort);
@@ -84,16 +106,33 @@ export function handshake(socket: Duplex | Socket, opts: HandshakeOptions): Prom
         resolve(tls);
       }
     };
-    const onError = (err: NodeJS.ErrnoException): void => finish(new ProbeError({
-      code: 'TLS_HANDSHAKE_FAILED', stage: opts.stage, target: opts.endpoint, cause: err,
-      message: `TLS handshake failed (address: ${opts.endpoint}): ${err.message}${
-        err.code === 'ERR_SSL_WRONG_VERSION_NUMBER' ? ' — the server answered in plaintext, not TLS (implicit TLS on a STARTTLS port?)' : ''}`,
-    }));
+    const onError = (err: NodeJS.ErrnoException): void =>
+      finish(
+        new ProbeError({
+          code: 'TLS_HANDSHAKE_FAILED',
+          stage: opts.stage,
+          target: opts.endpoint,
+          cause: err,
+          message: `TLS handshake failed (address: ${opts.endpoint}): ${err.message}${
+            err.code === 'ERR_SSL_WRONG_VERSION_NUMBER'
+              ? ' — the server answered in plaintext, not TLS (implicit TLS on a STARTTLS port?)'
+              : ''
+          }`,
+        }),
+      );
     const onAbort = (): void => finish(abortError(opts.signal!, opts.stage, opts.endpoint));
-    const timer = setTimeout(() => finish(new ProbeError({
-      code: 'TLS_HANDSHAKE_FAILED', stage: opts.stage, target: opts.endpoint,
-      message: `TLS handshake timed out after ${opts.timeoutMs}ms (address: ${opts.endpoint})`,
-    })), opts.timeoutMs);
+    const timer = setTimeout(
+      () =>
+        finish(
+          new ProbeError({
+            code: 'TLS_HANDSHAKE_FAILED',
+            stage: opts.stage,
+            target: opts.endpoint,
+            message: `TLS handshake timed out after ${opts.timeoutMs}ms (address: ${opts.endpoint})`,
+          }),
+        ),
+      opts.timeoutMs,
+    );
     tls.once('secureConnect', () => finish());
     tls.once('error', onError);
     opts.signal?.addEventListener('abort', onAbort, { once: true });
@@ -101,18 +140,27 @@ export function handshake(socket: Duplex | Socket, opts: HandshakeOptions): Prom
 }
 
 /** describeTls: protocol, cipher, chain and verdicts of an established TLS socket. */
-export function describeTls(tls: TLSSocket, name: string, trust: TrustStore, now = Date.now()): TlsInfo {
+export function describeTls(
+  tls: TLSSocket,
+  name: string,
+  trust: TrustStore,
+  now = Date.now(),
+): TlsInfo {
   const peer = tls.getPeerCertificate(true);
   const chain = walkChain(peer).map((c) => describeCertificate(c, now));
   const leafRaw = peer.raw;
-  const nameError = leafRaw ? checkServerIdentity(name, peer) : new Error('no certificate presented');
+  const nameError = leafRaw
+    ? checkServerIdentity(name, peer)
+    : new Error('no certificate presented');
   const authError = tls.authorizationError;
   return {
     protocol: tls.getProtocol() ?? 'unknown',
     cipher: tls.getCipher()?.standardName ?? tls.getCipher()?.name ?? 'unknown',
     chain,
     nameMatch: nameError ? { name, ok: false, error: nameError.message } : { name, ok: true },
-    trusted: tls.authorized ? { ok: true, store: trust.source } : { ok: false, store: trust.source, error: explainVerifyError(authError) },
+    trusted: tls.authorized
+      ? { ok: true, store: trust.source }
+      : { ok: false, store: trust.source, error: explainVerifyError(authError) },
   };
 }
 
@@ -120,7 +168,8 @@ export function describeTls(tls: TLSSocket, name: string, trust: TrustStore, now
 const VERIFY_ERRORS: Record<string, string> = {
   DEPTH_ZERO_SELF_SIGNED_CERT: 'the certificate is self-signed',
   SELF_SIGNED_CERT_IN_CHAIN: 'the chain ends in a self-signed root that is not trusted',
-  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'the issuer is not trusted and the server did not send it (missing intermediate or private CA)',
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+    'the issuer is not trusted and the server did not send it (missing intermediate or private CA)',
   UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'the issuing CA is not in the trust store',
   UNABLE_TO_GET_ISSUER_CERT: 'the issuing CA is not in the trust store',
   CERT_HAS_EXPIRED: 'a certificate in the chain has expired',
@@ -133,7 +182,9 @@ function explainVerifyError(err: Error | string | null | undefined): string {
   return VERIFY_ERRORS[code] ? `${code}: ${VERIFY_ERRORS[code]}` : code;
 }
 
-function walkChain(leaf: PeerCertificate & { issuerCertificate?: PeerCertificate }): PeerCertificate[] {
+function walkChain(
+  leaf: PeerCertificate & { issuerCertificate?: PeerCertificate },
+): PeerCertificate[] {
   const chain: PeerCertificate[] = [];
   const seen = new Set<string>();
   let cert: (PeerCertificate & { issuerCertificate?: PeerCertificate }) | undefined = leaf;
@@ -150,7 +201,10 @@ function describeCertificate(peer: PeerCertificate, now: number): CertificateInf
   const validTo = new Date(x.validTo);
   const key = x.publicKey;
   const details = key.asymmetricKeyDetails;
-  const keyText = key.asymmetricKeyType === 'ec' ? `EC ${details?.namedCurve ?? ''}`.trim() : `${(key.asymmetricKeyType ?? 'unknown').toUpperCase()} ${details?.modulusLength ?? ''}`.trim();
+  const keyText =
+    key.asymmetricKeyType === 'ec'
+      ? `EC ${details?.namedCurve ?? ''}`.trim()
+      : `${(key.asymmetricKeyType ?? 'unknown').toUpperCase()} ${details?.modulusLength ?? ''}`.trim();
   return {
     subject: oneLineDn(x.subject),
     subjectAltNames: x.subjectAltName ? x.subjectAltName.split(/,\s*/) : [],

@@ -27,7 +27,10 @@ export class Transcript {
   sent(line: string): void {
     if (isAuthCommand(line)) {
       const [verb, mech] = line.split(/\s+/);
-      this.add('send', `${verb} ${mech ?? ''}${line.split(/\s+/).length > 2 ? ' [redacted]' : ''}`.trim());
+      this.add(
+        'send',
+        `${verb} ${mech ?? ''}${line.split(/\s+/).length > 2 ? ' [redacted]' : ''}`.trim(),
+      );
       this.authInProgress = true;
     } else if (this.authInProgress) {
       this.add('send', '[redacted]');

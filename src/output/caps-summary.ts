@@ -15,7 +15,12 @@ function tlsCell(r: CapsResult | null): string {
   return info ? `${info.protocol}${info.trusted.ok ? '' : ', untrusted'}` : 'ok';
 }
 
-const SHORT = { implemented: 'yes', disabled: 'policy', 'not-implemented': 'no', unknown: '?' } as const;
+const SHORT = {
+  implemented: 'yes',
+  disabled: 'policy',
+  'not-implemented': 'no',
+  unknown: '?',
+} as const;
 
 function censusCell(r: CapsResult | null, verb: 'VRFY' | 'EXPN'): string {
   const e = r?.census?.find((c) => c.verb === verb);
@@ -23,15 +28,37 @@ function censusCell(r: CapsResult | null, verb: 'VRFY' | 'EXPN'): string {
 }
 
 /** renderCapsSummary: see the module comment. */
-export function renderCapsSummary(rows: { label: string; env: CapsEnvelope }[], rc: RenderContext): string {
+export function renderCapsSummary(
+  rows: { label: string; env: CapsEnvelope }[],
+  rc: RenderContext,
+): string {
   const p = rc.paint;
-  const t = table(rc, ['host', 'status', 'TLS', 'VRFY', 'EXPN', 'time', 'banner, hello / error'], [24, 20, 9, 9, 9, 9]);
+  const t = table(
+    rc,
+    ['host', 'status', 'TLS', 'VRFY', 'EXPN', 'time', 'banner, hello / error'],
+    [24, 20, 9, 9, 9, 9],
+  );
   for (const { label, env } of rows) {
     const r = env.result;
-    const banner = r?.banner ? `${r.banner.reply.code} ${printable(r.banner.hostname ?? r.banner.reply.lines[0] ?? '')}` : '';
+    const banner = r?.banner
+      ? `${r.banner.reply.code} ${printable(r.banner.hostname ?? r.banner.reply.lines[0] ?? '')}`
+      : '';
     const hello = r?.hello ? `${r.hello.verb} ${r.hello.reply.code}` : '';
-    const detail = [[banner, hello].filter(Boolean).join(', '), env.error ? `${env.error.code} at ${env.error.stage}` : ''].filter(Boolean).join('\n');
-    t.push([label, env.status === 'ok' ? p.green(env.status) : p.yellow(env.status), tlsCell(r), censusCell(r, 'VRFY'), censusCell(r, 'EXPN'), formatDuration(env.durationMs), detail]);
+    const detail = [
+      [banner, hello].filter(Boolean).join(', '),
+      env.error ? `${env.error.code} at ${env.error.stage}` : '',
+    ]
+      .filter(Boolean)
+      .join('\n');
+    t.push([
+      label,
+      env.status === 'ok' ? p.green(env.status) : p.yellow(env.status),
+      tlsCell(r),
+      censusCell(r, 'VRFY'),
+      censusCell(r, 'EXPN'),
+      formatDuration(env.durationMs),
+      detail,
+    ]);
   }
   return `${t.toString()}\n`;
 }

@@ -18,9 +18,13 @@ export interface Envelope<C extends string, R> {
   transcript?: TranscriptEntry[];
 }
 
-
 /** toEnvelope: see the module comment. The transcript is included only when asked for. */
-export function toEnvelope<C extends string, R>(command: C, target: string, outcome: ProbeOutcome<R>, withTranscript = false): Envelope<C, R> {
+export function toEnvelope<C extends string, R>(
+  command: C,
+  target: string,
+  outcome: ProbeOutcome<R>,
+  withTranscript = false,
+): Envelope<C, R> {
   const env: Envelope<C, R> = {
     schemaVersion: SCHEMA_VERSION,
     command,
@@ -31,6 +35,7 @@ export function toEnvelope<C extends string, R>(command: C, target: string, outc
     result: outcome.result,
     error: outcome.error ? errorInfo(outcome.error) : null,
   };
-  if (withTranscript) env.transcript = outcome.transcript.entries.map((e) => ({ ...e, atMs: roundMs(e.atMs) }));
+  if (withTranscript)
+    env.transcript = outcome.transcript.entries.map((e) => ({ ...e, atMs: roundMs(e.atMs) }));
   return env;
 }

@@ -17,13 +17,26 @@ export function renderFailover(r: FailoverResult, style: TableStyle, dnsTrace = 
   const p = style.paint;
   const out = [renderMx(r.walk, style, { dnsTrace }).trimEnd(), ''];
   const pr = r.profile;
-  const limits = [`connect timeout ${formatDuration(pr.connectTimeoutMs)}`, `greeting timeout ${formatDuration(pr.greetingTimeoutMs)}`,
-    pr.maxAddresses !== null ? `${pr.maxAddresses} addresses` : 'all addresses', pr.maxSessions !== null ? `${pr.maxSessions} sessions` : 'no session limit'];
-  out.push(`${p.bold(`Timeline of a ${pr.name} sender`)} (${pr.description}: ${limits.join(', ')})`);
-  for (const a of r.assumptions) out.push(p.yellow(`  assuming ${a.target} is down (${a.mode}): ${a.matched.length ? a.matched.join(', ') : 'matched nothing'}`));
+  const limits = [
+    `connect timeout ${formatDuration(pr.connectTimeoutMs)}`,
+    `greeting timeout ${formatDuration(pr.greetingTimeoutMs)}`,
+    pr.maxAddresses !== null ? `${pr.maxAddresses} addresses` : 'all addresses',
+    pr.maxSessions !== null ? `${pr.maxSessions} sessions` : 'no session limit',
+  ];
+  out.push(
+    `${p.bold(`Timeline of a ${pr.name} sender`)} (${pr.description}: ${limits.join(', ')})`,
+  );
+  for (const a of r.assumptions)
+    out.push(
+      p.yellow(
+        `  assuming ${a.target} is down (${a.mode}): ${a.matched.length ? a.matched.join(', ') : 'matched nothing'}`,
+      ),
+    );
   if (r.attempts.length > 0) out.push(drawTimeline(r.attempts, style));
-  for (const n of r.notTried) out.push(p.dim(`  not tried: ${printable(n.host)} ${n.address} (${n.reason})`));
-  const colour = r.delivery.kind === 'delivered' ? p.green : r.delivery.kind === 'delayed' ? p.yellow : p.red;
+  for (const n of r.notTried)
+    out.push(p.dim(`  not tried: ${printable(n.host)} ${n.address} (${n.reason})`));
+  const colour =
+    r.delivery.kind === 'delivered' ? p.green : r.delivery.kind === 'delayed' ? p.yellow : p.red;
   out.push('', `${p.bold('Delivery:')} ${colour(printable(r.delivery.text))}`);
   if (r.queue) out.push(queueText(r.queue, p));
   for (const n of r.notes) out.push(p.dim(`note: ${n}`));
@@ -44,7 +57,10 @@ function drawTimeline(attempts: TimelineAttempt[], style: TableStyle): string {
     const len = Math.max(1, Math.round((a.costMs / total) * width));
     const bar = `${' '.repeat(start)}${'█'.repeat(Math.min(len, width - start))}`.padEnd(width);
     const colour = a.outcome === 'ok' ? p.green : a.basis === 'measured' ? p.yellow : p.red;
-    const label = labels[i]!.length > labelWidth ? `${labels[i]!.slice(0, labelWidth - 1)}…` : labels[i]!.padEnd(labelWidth);
+    const label =
+      labels[i]!.length > labelWidth
+        ? `${labels[i]!.slice(0, labelWidth - 1)}…`
+        : labels[i]!.padEnd(labelWidth);
     const outcome = `${a.outcome}${a.assumed ? ' (assumed)' : ''}`.padEnd(outcomeWidth);
     return `  ${label}  ${outcome}  ${colour(bar)} ${formatDuration(a.costMs)}`;
   });

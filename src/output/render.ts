@@ -23,9 +23,13 @@ export interface RenderContext {
 /** headline: "caps 127.0.0.10:2525 — ok in 12 ms", then the error and what to do about it. */
 export function headline(env: Envelope<string, unknown>, p: Paint): string {
   const status = env.status === 'ok' ? p.green(env.status) : p.red(env.status);
-  const lines = [`${p.bold(`${env.command} ${printable(env.target)}`)} — ${status} in ${formatDuration(env.durationMs)}`];
+  const lines = [
+    `${p.bold(`${env.command} ${printable(env.target)}`)} — ${status} in ${formatDuration(env.durationMs)}`,
+  ];
   if (env.error) {
-    lines.push(`${p.red('error')} ${env.error.code} at ${env.error.stage}: ${printable(env.error.message)}`);
+    lines.push(
+      `${p.red('error')} ${env.error.code} at ${env.error.stage}: ${printable(env.error.message)}`,
+    );
     if (env.error.cause) lines.push(`  cause: ${printable(env.error.cause)}`);
     lines.push(`  ${p.dim('what now:')} ${env.error.hint}`);
   }
@@ -33,7 +37,11 @@ export function headline(env: Envelope<string, unknown>, p: Paint): string {
 }
 
 /** renderEnvelope: print one envelope; `tables` draws the command's result for the table format. */
-export function renderEnvelope<C extends string, R>(env: Envelope<C, R>, ctx: RenderContext, tables: (result: R) => string): void {
+export function renderEnvelope<C extends string, R>(
+  env: Envelope<C, R>,
+  ctx: RenderContext,
+  tables: (result: R) => string,
+): void {
   if (ctx.format === 'json') {
     ctx.out.write(`${JSON.stringify(env, null, 2)}\n`);
   } else if (ctx.format === 'ndjson') {

@@ -13,6 +13,11 @@ export function formatTranscriptEntry(entry: TranscriptEntry, p: Paint, label?: 
   const time = `+${(entry.atMs / 1000).toFixed(3)}s`.padStart(9);
   const arrow = ARROWS[entry.dir];
   const text = printable(entry.line);
-  const body = entry.dir === 'send' ? p.cyan(`${arrow} ${text}`) : entry.dir === 'note' ? p.dim(`${arrow} ${text}`) : `${arrow} ${text}`;
+  const body =
+    entry.dir === 'send'
+      ? p.cyan(`${arrow} ${text}`)
+      : entry.dir === 'note'
+        ? p.dim(`${arrow} ${text}`)
+        : `${arrow} ${text}`;
   return `${label ? `${p.dim(label)} ` : ''}${p.dim(time)} ${body}`;
 }

@@ -50,7 +50,10 @@ export function outcomeOf(err: ProbeError): AddressOutcome {
 }
 
 /** probeAddress: see the module comment. */
-export async function probeAddress(address: string, opts: AddressProbeOptions): Promise<AddressProbe> {
+export async function probeAddress(
+  address: string,
+  opts: AddressProbeOptions,
+): Promise<AddressProbe> {
   const family = isIP(address) === 6 ? 6 : 4;
   const t0 = performance.now();
   const transcript = opts.transcript ?? new Transcript();
@@ -58,9 +61,18 @@ export async function probeAddress(address: string, opts: AddressProbeOptions): 
   const probe: AddressProbe = { address, family, outcome: 'ok', ms: 0 };
   try {
     const target = { input: address, host: address, port: opts.port, family } as const;
-    const { session, banner } = await openSession(target, {
-      timeouts: opts.timeouts, signal: opts.signal, transcript, implicitTls: false, trust: opts.trust, tlsName: opts.hostname,
-    }, progress);
+    const { session, banner } = await openSession(
+      target,
+      {
+        timeouts: opts.timeouts,
+        signal: opts.signal,
+        transcript,
+        implicitTls: false,
+        trust: opts.trust,
+        tlsName: opts.hostname,
+      },
+      progress,
+    );
     probe.banner = banner;
     probe.outcome = await converse(session, address, opts, probe, progress.localAddress);
   } catch (err) {
@@ -74,25 +86,40 @@ export async function probeAddress(address: string, opts: AddressProbeOptions): 
   return probe;
 }
 
-async function converse(session: SmtpSession, address: string, opts: AddressProbeOptions, probe: AddressProbe, local?: string): Promise<AddressOutcome> {
+async function converse(
+  session: SmtpSession,
+  address: string,
+  opts: AddressProbeOptions,
+  probe: AddressProbe,
+  local?: string,
+): Promise<AddressOutcome> {
   const banner = probe.banner!;
   if (banner.code !== 220) {
     await session.quit().catch(() => undefined);
     return banner.code < 500 ? 'greeting-4xx' : 'greeting-5xx';
   }
   const hello = await session.hello(opts.helo ?? defaultHeloName(local));
-  probe.hello = { verb: hello.verb, code: hello.reply.code, keywords: hello.capabilities?.extensions.map((e) => e.keyword) ?? [] };
+  probe.hello = {
+    verb: hello.verb,
+    code: hello.reply.code,
+    keywords: hello.capabilities?.extensions.map((e) => e.keyword) ?? [],
+  };
   if (hello.reply.code !== 250) {
     await session.quit().catch(() => undefined);
     return 'rejected';
   }
   if (opts.starttls && hello.capabilities?.starttls) {
     const endpoint = formatEndpoint(address, opts.port);
-    const { reply, tls } = await upgradeSession(session, { servername: opts.hostname, trust: opts.trust, timeouts: opts.timeouts, signal: opts.signal, endpoint })
-      .catch((err: unknown) => {
-        probe.tls = { outcome: 'failed', error: err instanceof Error ? err.message : String(err) };
-        throw err;
-      });
+    const { reply, tls } = await upgradeSession(session, {
+      servername: opts.hostname,
+      trust: opts.trust,
+      timeouts: opts.timeouts,
+      signal: opts.signal,
+      endpoint,
+    }).catch((err: unknown) => {
+      probe.tls = { outcome: 'failed', error: err instanceof Error ? err.message : String(err) };
+      throw err;
+    });
     if (!tls) probe.tls = { outcome: 'refused', error: `${reply.code} ${reply.lines[0] ?? ''}` };
     else {
       probe.tls = { outcome: 'ok', protocol: tls.getProtocol() ?? 'unknown' };

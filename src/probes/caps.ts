@@ -4,7 +4,13 @@
  * failure at any stage still returns everything learned before it.
  */
 import { ProbeError } from '../errors.js';
-import { parseTarget, SMTP_PORT, SUBMISSIONS_PORT, formatEndpoint, type Target } from '../core/target.js';
+import {
+  parseTarget,
+  SMTP_PORT,
+  SUBMISSIONS_PORT,
+  formatEndpoint,
+  type Target,
+} from '../core/target.js';
 import { roundMs, type Timeouts } from '../core/timeouts.js';
 import { checkHeloName, defaultHeloName } from '../core/helo-name.js';
 import type { SmtpSession } from '../core/session.js';
@@ -37,24 +43,46 @@ export interface CapsOptions {
 export function bannerHostname(banner: Reply): string | null {
   // "554 5.7.1 mx.example.com …": an RFC 3463 code, when there is one, comes before the domain.
   const word = banner.lines[0]?.trim().split(/\s+/)[banner.enhanced ? 1 : 0] ?? '';
-  return /^(?:[a-z0-9_-]+\.)+[a-z0-9_-]+\.?$/i.test(word) || /^\[[^\]]+\]$/.test(word) ? word : null;
+  return /^(?:[a-z0-9_-]+\.)+[a-z0-9_-]+\.?$/i.test(word) || /^\[[^\]]+\]$/.test(word)
+    ? word
+    : null;
 }
 
 /** probeCaps: see the module comment. Input is checked before any socket opens. */
-export async function probeCaps(input: string, options: CapsOptions = {}): Promise<ProbeOutcome<CapsResult>> {
+export async function probeCaps(
+  input: string,
+  options: CapsOptions = {},
+): Promise<ProbeOutcome<CapsResult>> {
   const target = parseTarget(input, options.implicitTls ? SUBMISSIONS_PORT : SMTP_PORT);
   const heloGiven = options.helo === undefined ? undefined : checkHeloName(options.helo);
   const tlsName = options.tlsName === undefined ? target.host : parseTarget(options.tlsName).host;
   const { timeouts, trust, signal, transcript, startedAt, t0 } = startRun(options);
   const progress: OpenProgress = { addresses: [], attempts: [], address: null, timings: {} };
   const result: CapsResult = {
-    host: target.host, port: target.port, helo: heloGiven ?? '', addresses: [], attempts: [], address: null,
-    banner: null, hello: null, capabilities: null, tls: null, capabilitiesAfterTls: null, capabilityChanges: null,
-    census: null, findings: [], timings: {},
+    host: target.host,
+    port: target.port,
+    helo: heloGiven ?? '',
+    addresses: [],
+    attempts: [],
+    address: null,
+    banner: null,
+    hello: null,
+    capabilities: null,
+    tls: null,
+    capabilitiesAfterTls: null,
+    capabilityChanges: null,
+    census: null,
+    findings: [],
+    timings: {},
   };
   let error: ProbeError | undefined;
   try {
-    await converse(target, { ...options, trust, timeouts, signal, transcript, heloGiven, tlsName }, progress, result);
+    await converse(
+      target,
+      { ...options, trust, timeouts, signal, transcript, heloGiven, tlsName },
+      progress,
+      result,
+    );
   } catch (err) {
     error = asProbeError(err, performance.now() - t0);
     progress.session?.close();
@@ -64,7 +92,14 @@ export async function probeCaps(input: string, options: CapsOptions = {}): Promi
   const timings = { ...progress.timings, ...result.timings, total: performance.now() - t0 };
   result.timings = Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, roundMs(v)]));
   result.findings = capsFindings(result);
-  return { status: error?.status ?? 'ok', result, error, startedAt, durationMs: performance.now() - t0, transcript };
+  return {
+    status: error?.status ?? 'ok',
+    result,
+    error,
+    startedAt,
+    durationMs: performance.now() - t0,
+    transcript,
+  };
 }
 
 interface Ctx extends CapsOptions {
@@ -76,30 +111,57 @@ interface Ctx extends CapsOptions {
   tlsName: string;
 }
 
-async function converse(target: Target, ctx: Ctx, progress: OpenProgress, result: CapsResult): Promise<void> {
-  const { session, banner } = await openSession(target, { ...ctx, implicitTls: !!ctx.implicitTls }, progress);
+async function converse(
+  target: Target,
+  ctx: Ctx,
+  progress: OpenProgress,
+  result: CapsResult,
+): Promise<void> {
+  const { session, banner } = await openSession(
+    target,
+    { ...ctx, implicitTls: !!ctx.implicitTls },
+    progress,
+  );
   result.banner = { reply: banner, hostname: bannerHostname(banner) };
-  if (progress.tlsSocket) result.tls = { mode: 'implicit', outcome: 'ok', info: describeTls(progress.tlsSocket, ctx.tlsName, ctx.trust) };
+  if (progress.tlsSocket)
+    result.tls = {
+      mode: 'implicit',
+      outcome: 'ok',
+      info: describeTls(progress.tlsSocket, ctx.tlsName, ctx.trust),
+    };
   const endpoint = formatEndpoint(progress.address!, target.port);
   if (banner.code !== 220) {
     await politeQuit(session);
-    throw new ProbeError({ code: 'GREETING_REJECTED', stage: 'greeting', target: endpoint, message: `server greeted with ${formatReply(banner).join(' / ')}` });
+    throw new ProbeError({
+      code: 'GREETING_REJECTED',
+      stage: 'greeting',
+      target: endpoint,
+      message: `server greeted with ${formatReply(banner).join(' / ')}`,
+    });
   }
   checkTlsVerify(result, ctx, endpoint, 'tls');
   result.helo = ctx.heloGiven ?? defaultHeloName(progress.localAddress);
   await timed(result, 'ehlo', async () => {
     const hello = await session.hello(result.helo);
-    result.hello = hello.ehloReply ? { verb: hello.verb, reply: hello.reply, ehloReply: hello.ehloReply } : { verb: hello.verb, reply: hello.reply };
+    result.hello = hello.ehloReply
+      ? { verb: hello.verb, reply: hello.reply, ehloReply: hello.ehloReply }
+      : { verb: hello.verb, reply: hello.reply };
     result.capabilities = hello.capabilities ?? null;
   });
   if (result.hello!.reply.code !== 250) {
     await politeQuit(session);
-    throw new ProbeError({ code: 'HELLO_REJECTED', stage: result.hello!.verb === 'EHLO' ? 'ehlo' : 'helo', target: endpoint, message: `${result.hello!.verb} refused: ${result.hello!.reply.code} ${replyText(result.hello!.reply)}` });
+    throw new ProbeError({
+      code: 'HELLO_REJECTED',
+      stage: result.hello!.verb === 'EHLO' ? 'ehlo' : 'helo',
+      target: endpoint,
+      message: `${result.hello!.verb} refused: ${result.hello!.reply.code} ${replyText(result.hello!.reply)}`,
+    });
   }
   // A refused STARTTLS fails the probe, but the session is still good in clear: finish the census first.
-  const refused = result.capabilities?.starttls && ctx.starttls !== false && !ctx.implicitTls
-    ? await startTls(session, ctx, result, endpoint)
-    : undefined;
+  const refused =
+    result.capabilities?.starttls && ctx.starttls !== false && !ctx.implicitTls
+      ? await startTls(session, ctx, result, endpoint)
+      : undefined;
   if (ctx.census !== false) {
     const entries: NonNullable<CapsResult['census']> = [];
     result.census = entries;
@@ -111,40 +173,86 @@ async function converse(target: Target, ctx: Ctx, progress: OpenProgress, result
 }
 
 /** startTls: upgrade and EHLO again; returns the STARTTLS_REFUSED error for a non-220 (the session stays usable in clear). */
-async function startTls(session: SmtpSession, ctx: Ctx, result: CapsResult, endpoint: string): Promise<ProbeError | undefined> {
-  const { reply, tls: tlsSocket } = await timed(result, 'starttls', () => upgradeSession(session, { servername: ctx.tlsName, trust: ctx.trust, timeouts: ctx.timeouts, signal: ctx.signal, endpoint })
-    .catch((err: unknown) => {
-      result.tls = { mode: 'starttls', outcome: 'failed', error: err instanceof Error ? err.message : String(err) };
+async function startTls(
+  session: SmtpSession,
+  ctx: Ctx,
+  result: CapsResult,
+  endpoint: string,
+): Promise<ProbeError | undefined> {
+  const { reply, tls: tlsSocket } = await timed(result, 'starttls', () =>
+    upgradeSession(session, {
+      servername: ctx.tlsName,
+      trust: ctx.trust,
+      timeouts: ctx.timeouts,
+      signal: ctx.signal,
+      endpoint,
+    }).catch((err: unknown) => {
+      result.tls = {
+        mode: 'starttls',
+        outcome: 'failed',
+        error: err instanceof Error ? err.message : String(err),
+      };
       throw err;
-    }));
+    }),
+  );
   if (reply.code !== 220) {
     result.tls = { mode: 'starttls', outcome: 'refused', reply };
-    return new ProbeError({ code: 'STARTTLS_REFUSED', stage: 'starttls', target: endpoint, message: `STARTTLS refused: ${reply.code} ${replyText(reply)}` });
+    return new ProbeError({
+      code: 'STARTTLS_REFUSED',
+      stage: 'starttls',
+      target: endpoint,
+      message: `STARTTLS refused: ${reply.code} ${replyText(reply)}`,
+    });
   }
-  result.tls = { mode: 'starttls', outcome: 'ok', reply, info: describeTls(tlsSocket!, ctx.tlsName, ctx.trust) };
+  result.tls = {
+    mode: 'starttls',
+    outcome: 'ok',
+    reply,
+    info: describeTls(tlsSocket!, ctx.tlsName, ctx.trust),
+  };
   checkTlsVerify(result, ctx, endpoint, 'starttls');
   // RFC 3207 §4.2: capabilities from before TLS are void; ask again.
   await timed(result, 'ehloAfterTls', async () => {
     const hello = await session.hello(result.helo, 'ehlo');
     result.capabilitiesAfterTls = hello.capabilities ?? null;
   });
-  if (result.capabilities && result.capabilitiesAfterTls) result.capabilityChanges = diffCapabilities(result.capabilities, result.capabilitiesAfterTls);
+  if (result.capabilities && result.capabilitiesAfterTls)
+    result.capabilityChanges = diffCapabilities(result.capabilities, result.capabilitiesAfterTls);
   return undefined;
 }
 
-function checkTlsVerify(result: CapsResult, ctx: Ctx, endpoint: string, stage: 'tls' | 'starttls'): void {
+function checkTlsVerify(
+  result: CapsResult,
+  ctx: Ctx,
+  endpoint: string,
+  stage: 'tls' | 'starttls',
+): void {
   const info = result.tls?.info;
   if (!ctx.tlsVerify || !info || (info.nameMatch.ok && info.trusted.ok)) return;
-  const why = [info.nameMatch.ok ? '' : info.nameMatch.error, info.trusted.ok ? '' : info.trusted.error].filter(Boolean).join('; ');
+  const why = [
+    info.nameMatch.ok ? '' : info.nameMatch.error,
+    info.trusted.ok ? '' : info.trusted.error,
+  ]
+    .filter(Boolean)
+    .join('; ');
   result.tls!.outcome = 'rejected';
-  throw new ProbeError({ code: 'TLS_CERT_INVALID', stage, target: endpoint, message: `certificate rejected (--tls-verify): ${why}` });
+  throw new ProbeError({
+    code: 'TLS_CERT_INVALID',
+    stage,
+    target: endpoint,
+    message: `certificate rejected (--tls-verify): ${why}`,
+  });
 }
 
 async function politeQuit(session: SmtpSession): Promise<void> {
   await session.quit().catch(() => undefined);
 }
 
-async function timed<T>(result: CapsResult, stage: keyof CapsResult['timings'], fn: () => Promise<T>): Promise<T> {
+async function timed<T>(
+  result: CapsResult,
+  stage: keyof CapsResult['timings'],
+  fn: () => Promise<T>,
+): Promise<T> {
   const t = performance.now();
   try {
     return await fn();

@@ -7,7 +7,13 @@
 import { randomBytes } from 'node:crypto';
 import type { SmtpSession } from '../core/session.js';
 import { command } from '../smtp/command.js';
-import { CENSUS_VERBS, censusArgument, classifySupport, classifyVerifyPair, opensTransaction } from '../smtp/census.js';
+import {
+  CENSUS_VERBS,
+  censusArgument,
+  classifySupport,
+  classifyVerifyPair,
+  opensTransaction,
+} from '../smtp/census.js';
 import type { CensusEntry } from '../schema/caps.js';
 
 /** CensusOutcome: the entries, and whether the session can still be used (QUIT) afterwards. */
@@ -17,9 +23,15 @@ export interface CensusOutcome {
 }
 
 /** runCensus: see the module comment. `onEntry` sees entries as they come, so an interrupted census keeps them. */
-export async function runCensus(session: SmtpSession, onEntry: (e: CensusEntry) => void): Promise<CensusOutcome> {
+export async function runCensus(
+  session: SmtpSession,
+  onEntry: (e: CensusEntry) => void,
+): Promise<CensusOutcome> {
   const entries: CensusEntry[] = [];
-  const push = (e: CensusEntry): void => { entries.push(e); onEntry(e); };
+  const push = (e: CensusEntry): void => {
+    entries.push(e);
+    onEntry(e);
+  };
   for (const verb of CENSUS_VERBS) {
     const line = command(verb, censusArgument(verb));
     const reply = await session.send(line, 'census');
@@ -28,12 +40,18 @@ export async function runCensus(session: SmtpSession, onEntry: (e: CensusEntry) 
       // A name no site has (random, in the reserved .invalid style) tells a real lookup from a blanket 252.
       const probeLine = command(verb, `smtp-probe-${randomBytes(5).toString('hex')}`);
       const probeReply = await session.send(probeLine, 'census');
-      entry = { ...entry, support: classifyVerifyPair(reply, probeReply), probe: { command: probeLine, reply: probeReply } };
+      entry = {
+        ...entry,
+        support: classifyVerifyPair(reply, probeReply),
+        probe: { command: probeLine, reply: probeReply },
+      };
     }
     push(entry);
     // A 421 to any command, the follow-up and the RSET included, means the server is closing (RFC 5321 §3.8).
-    if (reply.code === 421 || entry.probe?.reply.code === 421) return { entries, sessionUsable: false };
-    if (verb === 'TURN' && reply.code >= 200 && reply.code < 300) return { entries, sessionUsable: false };
+    if (reply.code === 421 || entry.probe?.reply.code === 421)
+      return { entries, sessionUsable: false };
+    if (verb === 'TURN' && reply.code >= 200 && reply.code < 300)
+      return { entries, sessionUsable: false };
     if (opensTransaction(verb) && reply.code >= 200 && reply.code < 400) {
       const rset = await session.send('RSET', 'rset');
       if (rset.code === 421) return { entries, sessionUsable: false };

@@ -27,12 +27,18 @@ export const DEFAULT_MAX_DELAY_MS = 60_000;
 export function parseAssumeDown(text: string): AssumeDown {
   assertSafe('--assume-down', text);
   const m = /^([^=\s]+)(?:=(refused|blackhole))?$/.exec(text.trim());
-  if (!m) throw invalidInput(`--assume-down "${text}": write HOST or ADDRESS, optionally =refused or =blackhole`);
+  if (!m)
+    throw invalidInput(
+      `--assume-down "${text}": write HOST or ADDRESS, optionally =refused or =blackhole`,
+    );
   return { target: m[1]!, mode: (m[2] as AssumeDown['mode'] | undefined) ?? 'blackhole' };
 }
 
 /** probeFailover: see the module comment. */
-export async function probeFailover(domain: string, options: FailoverOptions = {}): Promise<ProbeOutcome<FailoverResult>> {
+export async function probeFailover(
+  domain: string,
+  options: FailoverOptions = {},
+): Promise<ProbeOutcome<FailoverResult>> {
   const profile = resolveProfile(options.profile ?? 'postfix', options.overrides);
   const assume = (options.assumeDown ?? []).map(parseAssumeDown);
   const maxDelayMs = options.maxDelayMs ?? DEFAULT_MAX_DELAY_MS;

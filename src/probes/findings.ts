@@ -18,26 +18,55 @@ export function capsFindings(r: CapsResult): Finding[] {
   const clearAuth = r.tls?.mode === 'implicit' ? [] : (before?.auth ?? []);
   const plain = clearAuth.filter((m) => PLAINTEXT_MECHS.has(m));
   if (plain.length > 0) {
-    out.push({ id: 'auth-plaintext-without-tls', severity: 'high', message: `AUTH ${plain.join(' ')} offered before TLS: passwords can cross the network in clear` });
+    out.push({
+      id: 'auth-plaintext-without-tls',
+      severity: 'high',
+      message: `AUTH ${plain.join(' ')} offered before TLS: passwords can cross the network in clear`,
+    });
   } else if (clearAuth.length > 0) {
-    out.push({ id: 'auth-without-tls', severity: 'medium', message: `AUTH ${clearAuth.join(' ')} offered before TLS` });
+    out.push({
+      id: 'auth-without-tls',
+      severity: 'medium',
+      message: `AUTH ${clearAuth.join(' ')} offered before TLS`,
+    });
   }
   if (before?.auth && after && !after.auth) {
-    out.push({ id: 'auth-only-before-tls', severity: 'medium', message: 'AUTH is offered only before TLS, not after it' });
+    out.push({
+      id: 'auth-only-before-tls',
+      severity: 'medium',
+      message: 'AUTH is offered only before TLS, not after it',
+    });
   }
   if (before && !before.starttls && r.tls?.mode !== 'implicit') {
-    out.push({ id: 'no-starttls', severity: 'medium', message: 'STARTTLS not offered: mail to this host travels in clear' });
+    out.push({
+      id: 'no-starttls',
+      severity: 'medium',
+      message: 'STARTTLS not offered: mail to this host travels in clear',
+    });
   }
   if (r.tls?.outcome === 'refused' || r.tls?.outcome === 'failed') {
-    out.push({ id: 'starttls-broken', severity: 'high', message: `STARTTLS advertised but ${r.tls.outcome}: senders fall back to clear text or defer` });
+    out.push({
+      id: 'starttls-broken',
+      severity: 'high',
+      message: `STARTTLS advertised but ${r.tls.outcome}: senders fall back to clear text or defer`,
+    });
   }
   out.push(...tlsFindings(r));
   for (const e of r.census ?? []) {
     if (e.support !== 'implemented') continue;
     if (e.verb === 'VRFY' || e.verb === 'EXPN') {
-      out.push({ id: `${e.verb.toLowerCase()}-enabled`, severity: 'low', message: `${e.verb} answers lookups (${e.reply.code}): user names can be enumerated` });
+      out.push({
+        id: `${e.verb.toLowerCase()}-enabled`,
+        severity: 'low',
+        message: `${e.verb} answers lookups (${e.reply.code}): user names can be enumerated`,
+      });
     } else if (e.verb === 'TURN') {
-      out.push({ id: 'turn-enabled', severity: 'high', message: 'TURN accepted: anyone can take this server\'s queued mail (RFC 2821 removed TURN for this)' });
+      out.push({
+        id: 'turn-enabled',
+        severity: 'high',
+        message:
+          "TURN accepted: anyone can take this server's queued mail (RFC 2821 removed TURN for this)",
+      });
     }
   }
   return out;
@@ -48,13 +77,39 @@ function tlsFindings(r: CapsResult): Finding[] {
   if (!info) return [];
   const out: Finding[] = [];
   if (/^(SSLv|TLSv1(\.1)?$)/.test(info.protocol)) {
-    out.push({ id: 'tls-old-protocol', severity: 'medium', message: `negotiated ${info.protocol}; RFC 8996 deprecates anything before TLS 1.2` });
+    out.push({
+      id: 'tls-old-protocol',
+      severity: 'medium',
+      message: `negotiated ${info.protocol}; RFC 8996 deprecates anything before TLS 1.2`,
+    });
   }
   const leaf = info.chain[0];
-  if (leaf && leaf.daysLeft < 0) out.push({ id: 'cert-expired', severity: 'high', message: `certificate expired ${-leaf.daysLeft} days ago (${leaf.validTo})` });
-  else if (leaf && leaf.daysLeft < EXPIRY_WARNING_DAYS) out.push({ id: 'cert-expiring', severity: 'medium', message: `certificate expires in ${leaf.daysLeft} days (${leaf.validTo})` });
-  if (leaf?.selfSigned) out.push({ id: 'cert-self-signed', severity: 'low', message: 'certificate is self-signed' });
-  if (!info.nameMatch.ok) out.push({ id: 'cert-name-mismatch', severity: 'medium', message: `certificate does not match ${info.nameMatch.name}: ${info.nameMatch.error ?? ''}`.trim() });
-  if (!info.trusted.ok) out.push({ id: 'cert-untrusted', severity: 'medium', message: `certificate does not chain to a trusted root: ${info.trusted.error ?? ''}`.trim() });
+  if (leaf && leaf.daysLeft < 0)
+    out.push({
+      id: 'cert-expired',
+      severity: 'high',
+      message: `certificate expired ${-leaf.daysLeft} days ago (${leaf.validTo})`,
+    });
+  else if (leaf && leaf.daysLeft < EXPIRY_WARNING_DAYS)
+    out.push({
+      id: 'cert-expiring',
+      severity: 'medium',
+      message: `certificate expires in ${leaf.daysLeft} days (${leaf.validTo})`,
+    });
+  if (leaf?.selfSigned)
+    out.push({ id: 'cert-self-signed', severity: 'low', message: 'certificate is self-signed' });
+  if (!info.nameMatch.ok)
+    out.push({
+      id: 'cert-name-mismatch',
+      severity: 'medium',
+      message:
+        `certificate does not match ${info.nameMatch.name}: ${info.nameMatch.error ?? ''}`.trim(),
+    });
+  if (!info.trusted.ok)
+    out.push({
+      id: 'cert-untrusted',
+      severity: 'medium',
+      message: `certificate does not chain to a trusted root: ${info.trusted.error ?? ''}`.trim(),
+    });
   return out;
 }

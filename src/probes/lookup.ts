@@ -20,7 +20,12 @@ import type { Transcript, TranscriptEntry } from '../net/transcript.js';
 import { expn, vrfy } from '../smtp/command.js';
 import { parseMailbox, parseUserOrMailbox } from '../smtp/address.js';
 import { formatReply, replyText, type Reply } from '../smtp/reply.js';
-import { classifyLookup, disclosure, interpretLookup, type LookupVerb } from '../smtp/lookup-meaning.js';
+import {
+  classifyLookup,
+  disclosure,
+  interpretLookup,
+  type LookupVerb,
+} from '../smtp/lookup-meaning.js';
 import type { LookupItem, LookupResult } from '../schema/lookup.js';
 import { bannerHostname } from './caps.js';
 import { openSession, upgradeSession, type OpenProgress } from './open.js';
@@ -49,12 +54,20 @@ export interface LookupOptions {
 }
 
 /** probeVrfy: VRFY each name at `target`; see the module comment. Throws only INVALID_INPUT, before anything is sent. */
-export function probeVrfy(target: string, names: string[], options: LookupOptions = {}): Promise<ProbeOutcome<LookupResult>> {
+export function probeVrfy(
+  target: string,
+  names: string[],
+  options: LookupOptions = {},
+): Promise<ProbeOutcome<LookupResult>> {
   return probeLookup('VRFY', target, names, options);
 }
 
 /** probeExpn: EXPN each list at `target`; see the module comment. Throws only INVALID_INPUT, before anything is sent. */
-export function probeExpn(target: string, lists: string[], options: LookupOptions = {}): Promise<ProbeOutcome<LookupResult>> {
+export function probeExpn(
+  target: string,
+  lists: string[],
+  options: LookupOptions = {},
+): Promise<ProbeOutcome<LookupResult>> {
   return probeLookup('EXPN', target, lists, options);
 }
 
@@ -80,17 +93,46 @@ interface Ctx {
 }
 
 /** probeLookup: VRFY or EXPN; see the module comment. */
-export async function probeLookup(verb: LookupVerb, input: string, names: string[], options: LookupOptions = {}): Promise<ProbeOutcome<LookupResult>> {
+export async function probeLookup(
+  verb: LookupVerb,
+  input: string,
+  names: string[],
+  options: LookupOptions = {},
+): Promise<ProbeOutcome<LookupResult>> {
   const target = parseTarget(input, SMTP_PORT);
   const domain = options.domain === undefined ? undefined : normalizeDomain(options.domain).ascii;
   const work = planWork(verb, names, options.bothForms === true, domain);
   const heloGiven = options.helo === undefined ? undefined : checkHeloName(options.helo);
   const { timeouts, trust, signal, transcript, startedAt, t0 } = startRun(options);
   const result: LookupResult = {
-    verb, host: target.host, port: target.port, address: null, banner: null, helo: heloGiven ?? '', hello: null, tls: null,
-    domain: options.bothForms ? domain ?? null : null, sessions: 0, items: [], control: null, counts: {}, discloses: null, disclosure: '',
+    verb,
+    host: target.host,
+    port: target.port,
+    address: null,
+    banner: null,
+    helo: heloGiven ?? '',
+    hello: null,
+    tls: null,
+    domain: options.bothForms ? (domain ?? null) : null,
+    sessions: 0,
+    items: [],
+    control: null,
+    counts: {},
+    discloses: null,
+    disclosure: '',
   };
-  const ctx: Ctx = { verb, target, options, trust, timeouts, signal, transcript, heloGiven, work, result };
+  const ctx: Ctx = {
+    verb,
+    target,
+    options,
+    trust,
+    timeouts,
+    signal,
+    transcript,
+    heloGiven,
+    work,
+    result,
+  };
   let error: ProbeError | undefined;
   try {
     await askAll(ctx);
@@ -98,20 +140,41 @@ export async function probeLookup(verb: LookupVerb, input: string, names: string
     error = asProbeError(err, performance.now() - t0);
   }
   finish(ctx, error);
-  return { status: error?.status ?? 'ok', result, error, startedAt, durationMs: performance.now() - t0, transcript };
+  return {
+    status: error?.status ?? 'ok',
+    result,
+    error,
+    startedAt,
+    durationMs: performance.now() - t0,
+    transcript,
+  };
 }
 
 /** planWork: every argument checked (control bytes, syntax, length) and, with bothForms, its other form. */
-function planWork(verb: LookupVerb, names: string[], bothForms: boolean, domain: string | undefined): Work[] {
-  if (names.length === 0) throw invalidInput(`give at least one ${verb === 'VRFY' ? 'name or address' : 'list'} to ${verb}`);
+function planWork(
+  verb: LookupVerb,
+  names: string[],
+  bothForms: boolean,
+  domain: string | undefined,
+): Work[] {
+  if (names.length === 0)
+    throw invalidInput(
+      `give at least one ${verb === 'VRFY' ? 'name or address' : 'list'} to ${verb}`,
+    );
   const work: Work[] = [];
   for (const query of names) {
     const text = checkedArgument(verb, query);
     const isMailbox = text.includes('@');
     work.push({ query, form: isMailbox ? 'mailbox' : 'user', text });
     if (!bothForms) continue;
-    if (isMailbox) work.push({ query, form: 'user', text: checkedArgument(verb, parseMailbox(text).localPart) });
-    else work.push({ query, form: 'mailbox', text: domain === undefined ? null : checkedArgument(verb, `${text}@${domain}`) });
+    if (isMailbox)
+      work.push({ query, form: 'user', text: checkedArgument(verb, parseMailbox(text).localPart) });
+    else
+      work.push({
+        query,
+        form: 'mailbox',
+        text: domain === undefined ? null : checkedArgument(verb, `${text}@${domain}`),
+      });
   }
   return work;
 }
@@ -120,7 +183,9 @@ function checkedArgument(verb: LookupVerb, input: string): string {
   const text = parseUserOrMailbox(input);
   const line = verb === 'VRFY' ? vrfy(text) : expn(text);
   if (Buffer.byteLength(line) + 2 > MAX_COMMAND_OCTETS) {
-    throw invalidInput(`"${input.slice(0, 40)}…" makes a command line longer than ${MAX_COMMAND_OCTETS} octets (RFC 5321 §4.5.3.1.4)`);
+    throw invalidInput(
+      `"${input.slice(0, 40)}…" makes a command line longer than ${MAX_COMMAND_OCTETS} octets (RFC 5321 §4.5.3.1.4)`,
+    );
   }
   return text;
 }
@@ -143,13 +208,19 @@ async function askAll(ctx: Ctx): Promise<void> {
       throw err;
     }
     if (next >= ctx.work.length) return;
-    const why = reconnected && answered === 0 ? 'a fresh session was closed with 421 before any answer: the server is refusing us'
-      : ctx.result.sessions > MAX_RECONNECTS ? `${MAX_RECONNECTS} new sessions after 421 were spent` : undefined;
+    const why =
+      reconnected && answered === 0
+        ? 'a fresh session was closed with 421 before any answer: the server is refusing us'
+        : ctx.result.sessions > MAX_RECONNECTS
+          ? `${MAX_RECONNECTS} new sessions after 421 were spent`
+          : undefined;
     if (why) {
       for (const w of ctx.work.slice(next)) w.item = notAsked(w, `not asked: ${why}`);
       return;
     }
-    ctx.transcript.note(`the server closed the session (421); a new session for the ${ctx.work.length - next} name(s) left`);
+    ctx.transcript.note(
+      `the server closed the session (421); a new session for the ${ctx.work.length - next} name(s) left`,
+    );
   }
 }
 
@@ -158,19 +229,34 @@ async function askAll(ctx: Ctx): Promise<void> {
  * session. Returns the index after the last item handled (the 421'd one
  * included: the 421 is its answer) and how many replies were not 421.
  */
-async function askInSession(ctx: Ctx, session: SmtpSession, from: number): Promise<{ next: number; answered: number }> {
+async function askInSession(
+  ctx: Ctx,
+  session: SmtpSession,
+  from: number,
+): Promise<{ next: number; answered: number }> {
   const stage = ctx.verb === 'VRFY' ? 'vrfy' : 'expn';
   const number = ctx.result.sessions;
   let answered = 0;
   for (let i = from; i < ctx.work.length; i++) {
     const w = ctx.work[i]!;
     if (w.text === null) {
-      w.item = notAsked(w, 'not asked: no domain for the user@domain form (no --domain, and the banner names no usable host)');
+      w.item = notAsked(
+        w,
+        'not asked: no domain for the user@domain form (no --domain, and the banner names no usable host)',
+      );
       continue;
     }
     const line = ctx.verb === 'VRFY' ? vrfy(w.text) : expn(w.text);
     const reply = await session.send(line, stage);
-    w.item = { query: w.query, form: w.form, command: line, ...interpretLookup(ctx.verb, reply), reply, session: number, reconnected: number > 1 };
+    w.item = {
+      query: w.query,
+      form: w.form,
+      command: line,
+      ...interpretLookup(ctx.verb, reply),
+      reply,
+      session: number,
+      reconnected: number > 1,
+    };
     if (reply.code === 421) {
       session.close();
       return { next: i + 1, answered };
@@ -183,7 +269,12 @@ async function askInSession(ctx: Ctx, session: SmtpSession, from: number): Promi
 /** askControl: when every answer was 252, one made-up name (as the census does) shows whether 252 is a blanket answer. */
 async function askControl(ctx: Ctx, session: SmtpSession): Promise<void> {
   const answered = ctx.work.filter((w) => w.item?.reply);
-  if (ctx.options.control === false || answered.length === 0 || answered.some((w) => w.item!.meaning !== 'cannot-verify')) return;
+  if (
+    ctx.options.control === false ||
+    answered.length === 0 ||
+    answered.some((w) => w.item!.meaning !== 'cannot-verify')
+  )
+    return;
   const name = `smtp-probe-${randomBytes(5).toString('hex')}`;
   const line = ctx.verb === 'VRFY' ? vrfy(name) : expn(name);
   const reply = await session.send(line, ctx.verb === 'VRFY' ? 'vrfy' : 'expn');
@@ -198,12 +289,26 @@ async function openLookupSession(ctx: Ctx): Promise<SmtpSession> {
   result.sessions++;
   const first = result.sessions === 1;
   try {
-    const { session, banner } = await openSession(target, { ...ctx, implicitTls: false, tlsName: target.host }, progress);
+    const { session, banner } = await openSession(
+      target,
+      { ...ctx, implicitTls: false, tlsName: target.host },
+      progress,
+    );
     const endpoint = formatEndpoint(progress.address!, target.port);
-    if (first) Object.assign(result, { address: progress.address, banner, helo: ctx.heloGiven ?? defaultHeloName(progress.localAddress) });
+    if (first)
+      Object.assign(result, {
+        address: progress.address,
+        banner,
+        helo: ctx.heloGiven ?? defaultHeloName(progress.localAddress),
+      });
     if (banner.code !== 220) {
       await session.quit().catch(() => undefined);
-      throw new ProbeError({ code: 'GREETING_REJECTED', stage: 'greeting', target: endpoint, message: `server greeted with ${formatReply(banner).join(' / ')}` });
+      throw new ProbeError({
+        code: 'GREETING_REJECTED',
+        stage: 'greeting',
+        target: endpoint,
+        message: `server greeted with ${formatReply(banner).join(' / ')}`,
+      });
     }
     if (first) fillDomain(ctx, banner);
     await helloAndTls(ctx, session, endpoint, first);
@@ -214,22 +319,47 @@ async function openLookupSession(ctx: Ctx): Promise<SmtpSession> {
   }
 }
 
-async function helloAndTls(ctx: Ctx, session: SmtpSession, endpoint: string, first: boolean): Promise<void> {
+async function helloAndTls(
+  ctx: Ctx,
+  session: SmtpSession,
+  endpoint: string,
+  first: boolean,
+): Promise<void> {
   const hello = await session.hello(ctx.result.helo);
   if (first) ctx.result.hello = hello.verb;
   if (hello.reply.code !== 250) {
     await session.quit().catch(() => undefined);
-    throw new ProbeError({ code: 'HELLO_REJECTED', stage: hello.verb === 'EHLO' ? 'ehlo' : 'helo', target: endpoint, message: `${hello.verb} refused: ${hello.reply.code} ${replyText(hello.reply)}` });
+    throw new ProbeError({
+      code: 'HELLO_REJECTED',
+      stage: hello.verb === 'EHLO' ? 'ehlo' : 'helo',
+      target: endpoint,
+      message: `${hello.verb} refused: ${hello.reply.code} ${replyText(hello.reply)}`,
+    });
   }
   if (ctx.options.starttls === false || !hello.capabilities?.starttls) return;
-  const { reply, tls } = await upgradeSession(session, { servername: ctx.target.host, trust: ctx.trust, timeouts: ctx.timeouts, signal: ctx.signal, endpoint });
+  const { reply, tls } = await upgradeSession(session, {
+    servername: ctx.target.host,
+    trust: ctx.trust,
+    timeouts: ctx.timeouts,
+    signal: ctx.signal,
+    endpoint,
+  });
   const protocol = tls?.getProtocol() ?? undefined;
-  if (first) ctx.result.tls = reply.code === 220 ? { outcome: 'ok', ...(protocol ? { protocol } : {}) } : { outcome: 'refused', reply };
+  if (first)
+    ctx.result.tls =
+      reply.code === 220
+        ? { outcome: 'ok', ...(protocol ? { protocol } : {}) }
+        : { outcome: 'refused', reply };
   if (reply.code !== 220) return;
   // RFC 3207 §4.2: what EHLO said before TLS is void; ask again.
   const again = await session.hello(ctx.result.helo);
   if (again.reply.code !== 250) {
-    throw new ProbeError({ code: 'HELLO_REJECTED', stage: 'ehlo', target: endpoint, message: `EHLO after STARTTLS refused: ${again.reply.code} ${replyText(again.reply)}` });
+    throw new ProbeError({
+      code: 'HELLO_REJECTED',
+      stage: 'ehlo',
+      target: endpoint,
+      message: `EHLO after STARTTLS refused: ${again.reply.code} ${replyText(again.reply)}`,
+    });
   }
 }
 
@@ -258,7 +388,8 @@ function finish(ctx: Ctx, error: ProbeError | undefined): void {
   const { result } = ctx;
   const why = error ? `not asked: ${error.code} at ${error.stage}` : 'not asked';
   result.items = ctx.work.map((w) => w.item ?? notAsked(w, why));
-  for (const item of result.items) result.counts[item.meaning] = (result.counts[item.meaning] ?? 0) + 1;
+  for (const item of result.items)
+    result.counts[item.meaning] = (result.counts[item.meaning] ?? 0) + 1;
   const found = disclosure(ctx.verb, result.items, result.control?.reply);
   result.discloses = found.discloses;
   result.disclosure = found.text;

@@ -8,7 +8,15 @@ import type { DnsRecord, Lookup } from '../schema/dns.js';
 import type { Lint, MxHost } from '../schema/mx.js';
 
 // RFC 1918, RFC 6598, RFC 4193, loopback and link-local: not reachable from the Internet.
-const NON_PUBLIC_V4 = [/^10\./, /^127\./, /^192\.168\./, /^172\.(1[6-9]|2\d|3[01])\./, /^100\.(6[4-9]|[7-9]\d|1[01]\d|12[0-7])\./, /^169\.254\./, /^0\./];
+const NON_PUBLIC_V4 = [
+  /^10\./,
+  /^127\./,
+  /^192\.168\./,
+  /^172\.(1[6-9]|2\d|3[01])\./,
+  /^100\.(6[4-9]|[7-9]\d|1[01]\d|12[0-7])\./,
+  /^169\.254\./,
+  /^0\./,
+];
 const NON_PUBLIC_V6 = [/^::1$/, /^f[cd]/i, /^fe[89ab]/i, /^::$/];
 
 /** isNonPublic: loopback, private, shared or link-local space. */
@@ -22,7 +30,8 @@ export function looksLikeIpLiteral(name: string): boolean {
   return isIP(bare) !== 0;
 }
 
-const addressesOf = (l: Lookup): string[] => l.records.flatMap((r: DnsRecord) => ('address' in r ? [r.address] : []));
+const addressesOf = (l: Lookup): string[] =>
+  l.records.flatMap((r: DnsRecord) => ('address' in r ? [r.address] : []));
 
 /** mxLint: findings for the MX RRset and its hosts. `mx` is the MX lookup (null for none). */
 export function mxLint(domain: string, mx: Lookup | null, hosts: MxHost[]): Lint[] {
@@ -30,13 +39,31 @@ export function mxLint(domain: string, mx: Lookup | null, hosts: MxHost[]): Lint
   const records = (mx?.records ?? []).filter((r) => r.type === 'MX');
   const hasNull = records.some((r) => r.type === 'MX' && r.exchange === '.');
   if (hasNull && records.length > 1) {
-    out.push({ id: 'null-mx-mixed', severity: 'error', rfc: 'RFC 7505 §3', subject: domain, message: 'a null MX ("0 .") must be the only MX record; senders may ignore it or the others' });
+    out.push({
+      id: 'null-mx-mixed',
+      severity: 'error',
+      rfc: 'RFC 7505 §3',
+      subject: domain,
+      message: 'a null MX ("0 .") must be the only MX record; senders may ignore it or the others',
+    });
   }
   if (hasNull && records.some((r) => r.type === 'MX' && r.exchange === '.' && r.preference !== 0)) {
-    out.push({ id: 'null-mx-preference', severity: 'warning', rfc: 'RFC 7505 §3', subject: domain, message: 'a null MX must have preference 0' });
+    out.push({
+      id: 'null-mx-preference',
+      severity: 'warning',
+      rfc: 'RFC 7505 §3',
+      subject: domain,
+      message: 'a null MX must have preference 0',
+    });
   }
   if (mx && mx.cnameChain.length > 0) {
-    out.push({ id: 'domain-is-cname', severity: 'info', rfc: 'RFC 5321 §5.1', subject: domain, message: `${domain} is an alias (${mx.cnameChain.join(' → ')}); senders use the MX of the canonical name` });
+    out.push({
+      id: 'domain-is-cname',
+      severity: 'info',
+      rfc: 'RFC 5321 §5.1',
+      subject: domain,
+      message: `${domain} is an alias (${mx.cnameChain.join(' → ')}); senders use the MX of the canonical name`,
+    });
   }
   for (const h of hosts) out.push(...hostLint(h));
   out.push(...nonPublicLint(hosts));
@@ -50,41 +77,94 @@ function hostLint(h: MxHost): Lint[] {
   if (h.implicit) return out;
   if (looksLikeIpLiteral(h.name)) {
     // Never looked up (mx.ts), so the lookup findings below would only repeat this one.
-    out.push({ id: 'mx-ip-literal', severity: 'error', rfc: 'RFC 5321 §5.1', subject: h.name, message: 'MX target is an IP address; it must be a host name with A/AAAA records' });
+    out.push({
+      id: 'mx-ip-literal',
+      severity: 'error',
+      rfc: 'RFC 5321 §5.1',
+      subject: h.name,
+      message: 'MX target is an IP address; it must be a host name with A/AAAA records',
+    });
     return out;
   }
   const chain = h.lookups.a.cnameChain.length ? h.lookups.a.cnameChain : h.lookups.aaaa.cnameChain;
   if (chain.length > 0) {
-    out.push({ id: 'mx-is-cname', severity: 'warning', rfc: 'RFC 2181 §10.3', subject: h.name, message: `MX target is an alias (${chain.join(' → ')}); it must be the canonical name` });
+    out.push({
+      id: 'mx-is-cname',
+      severity: 'warning',
+      rfc: 'RFC 2181 §10.3',
+      subject: h.name,
+      message: `MX target is an alias (${chain.join(' → ')}); it must be the canonical name`,
+    });
   }
   const statuses = [h.lookups.a.status, h.lookups.aaaa.status];
   if (h.addresses.length === 0 && statuses.every((s) => s === 'nxdomain' || s === 'nodata')) {
-    const why = statuses.includes('nxdomain') ? 'does not exist (NXDOMAIN)' : 'has no A or AAAA record (NODATA)';
-    out.push({ id: 'mx-dangling', severity: 'error', rfc: 'RFC 5321 §5.1', subject: h.name, message: `MX target ${why}; senders skip it` });
+    const why = statuses.includes('nxdomain')
+      ? 'does not exist (NXDOMAIN)'
+      : 'has no A or AAAA record (NODATA)';
+    out.push({
+      id: 'mx-dangling',
+      severity: 'error',
+      rfc: 'RFC 5321 §5.1',
+      subject: h.name,
+      message: `MX target ${why}; senders skip it`,
+    });
   } else if (statuses.some((s) => s !== 'ok' && s !== 'nodata' && s !== 'nxdomain')) {
-    out.push({ id: 'mx-lookup-failed', severity: 'warning', rfc: 'RFC 1035 §7', subject: h.name, message: `address lookup failed (A: ${statuses[0]}, AAAA: ${statuses[1]}); senders will retry later` });
+    out.push({
+      id: 'mx-lookup-failed',
+      severity: 'warning',
+      rfc: 'RFC 1035 §7',
+      subject: h.name,
+      message: `address lookup failed (A: ${statuses[0]}, AAAA: ${statuses[1]}); senders will retry later`,
+    });
   }
   return out;
 }
 
 function nonPublicLint(hosts: MxHost[]): Lint[] {
-  const hits = hosts.flatMap((h) => [...addressesOf(h.lookups.a), ...addressesOf(h.lookups.aaaa)].filter(isNonPublic).map((a) => `${h.name} ${a}`));
+  const hits = hosts.flatMap((h) =>
+    [...addressesOf(h.lookups.a), ...addressesOf(h.lookups.aaaa)]
+      .filter(isNonPublic)
+      .map((a) => `${h.name} ${a}`),
+  );
   if (hits.length === 0) return [];
-  return [{ id: 'mx-non-public', severity: 'warning', rfc: 'RFC 6890', subject: hits.join(', '), message: 'loopback or private address space: unreachable from the Internet' }];
+  return [
+    {
+      id: 'mx-non-public',
+      severity: 'warning',
+      rfc: 'RFC 6890',
+      subject: hits.join(', '),
+      message: 'loopback or private address space: unreachable from the Internet',
+    },
+  ];
 }
 
 function sharedAddressLint(hosts: MxHost[]): Lint[] {
   const names = new Map<string, Set<string>>();
-  for (const h of hosts) for (const a of h.addresses) names.set(a.address, (names.get(a.address) ?? new Set()).add(h.name));
-  return [...names].filter(([, n]) => n.size > 1).map(([address, n]) => ({
-    id: 'mx-shared-address', severity: 'info' as const, rfc: 'RFC 5321 §5.1', subject: address,
-    message: `one address behind ${n.size} MX names (${[...n].join(', ')}): the backup is not independent of the primary`,
-  }));
+  for (const h of hosts)
+    for (const a of h.addresses)
+      names.set(a.address, (names.get(a.address) ?? new Set()).add(h.name));
+  return [...names]
+    .filter(([, n]) => n.size > 1)
+    .map(([address, n]) => ({
+      id: 'mx-shared-address',
+      severity: 'info' as const,
+      rfc: 'RFC 5321 §5.1',
+      subject: address,
+      message: `one address behind ${n.size} MX names (${[...n].join(', ')}): the backup is not independent of the primary`,
+    }));
 }
 
 function familyLint(hosts: MxHost[]): Lint[] {
   const families = new Set(hosts.flatMap((h) => h.addresses.map((a) => a.family)));
   if (families.size !== 1) return [];
   const only = families.has(4) ? 'IPv4' : 'IPv6';
-  return [{ id: 'single-address-family', severity: 'info', rfc: 'RFC 3974 §3', subject: `all ${hosts.length} MX host${hosts.length > 1 ? 's' : ''}`, message: `every MX host is ${only}-only: senders on the other family cannot deliver` }];
+  return [
+    {
+      id: 'single-address-family',
+      severity: 'info',
+      rfc: 'RFC 3974 §3',
+      subject: `all ${hosts.length} MX host${hosts.length > 1 ? 's' : ''}`,
+      message: `every MX host is ${only}-only: senders on the other family cannot deliver`,
+    },
+  ];
 }

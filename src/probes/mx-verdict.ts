@@ -2,8 +2,20 @@
 import type { MxResult, Verdict } from '../schema/mx.js';
 
 /** senderOrder: every (host, address) pair in the order a sender tries them: preference, then each address. */
-export function senderOrder(result: MxResult): { host: string; preference: number; group: number; address: MxResult['hosts'][number]['addresses'][number] }[] {
-  return result.hosts.flatMap((h) => h.addresses.map((address) => ({ host: h.name, preference: h.preference, group: h.group, address })));
+export function senderOrder(result: MxResult): {
+  host: string;
+  preference: number;
+  group: number;
+  address: MxResult['hosts'][number]['addresses'][number];
+}[] {
+  return result.hosts.flatMap((h) =>
+    h.addresses.map((address) => ({
+      host: h.name,
+      preference: h.preference,
+      group: h.group,
+      address,
+    })),
+  );
 }
 
 /** mxVerdict: accepted by the first address that greets and says hello, or no usable host. */
@@ -12,13 +24,35 @@ export function mxVerdict(result: MxResult): Verdict {
   const domain = result.domain.unicode;
   const firstOk = order.findIndex((o) => o.address.outcome === 'ok');
   if (firstOk === -1) {
-    const why = order.length === 0 ? 'no MX host has an address' : `all ${order.length} addresses fail: ${summarize(order.map((o) => o.address.outcome))}`;
-    return { kind: 'no-usable-host', failedBefore: order.map((o) => ({ host: o.host, address: o.address.address, outcome: o.address.outcome })), text: `mail for ${domain} is not accepted now — ${why}; senders queue it and retry` };
+    const why =
+      order.length === 0
+        ? 'no MX host has an address'
+        : `all ${order.length} addresses fail: ${summarize(order.map((o) => o.address.outcome))}`;
+    return {
+      kind: 'no-usable-host',
+      failedBefore: order.map((o) => ({
+        host: o.host,
+        address: o.address.address,
+        outcome: o.address.outcome,
+      })),
+      text: `mail for ${domain} is not accepted now — ${why}; senders queue it and retry`,
+    };
   }
   const winner = order[firstOk]!;
-  const failed = order.slice(0, firstOk).map((o) => ({ host: o.host, address: o.address.address, outcome: o.address.outcome }));
-  const before = failed.length === 0 ? 'the first address a sender tries' : `${failed.length} address${failed.length > 1 ? 'es' : ''} before it fail${failed.length > 1 ? '' : 's'}: ${failed.map((f) => f.outcome).join(', ')}`;
-  return { kind: 'accepted', host: winner.host, address: winner.address.address, failedBefore: failed, text: `mail for ${domain} is accepted by ${winner.host} (${winner.address.address}) — ${before}` };
+  const failed = order
+    .slice(0, firstOk)
+    .map((o) => ({ host: o.host, address: o.address.address, outcome: o.address.outcome }));
+  const before =
+    failed.length === 0
+      ? 'the first address a sender tries'
+      : `${failed.length} address${failed.length > 1 ? 'es' : ''} before it fail${failed.length > 1 ? '' : 's'}: ${failed.map((f) => f.outcome).join(', ')}`;
+  return {
+    kind: 'accepted',
+    host: winner.host,
+    address: winner.address.address,
+    failedBefore: failed,
+    text: `mail for ${domain} is accepted by ${winner.host} (${winner.address.address}) — ${before}`,
+  };
 }
 
 function summarize(outcomes: string[]): string {

@@ -42,15 +42,31 @@ interface Planned {
 }
 
 /** probeMx: see the module comment. Input is checked before any query is sent. */
-export async function probeMx(input: string, options: MxOptions = {}): Promise<ProbeOutcome<MxResult>> {
+export async function probeMx(
+  input: string,
+  options: MxOptions = {},
+): Promise<ProbeOutcome<MxResult>> {
   const domain = normalizeDomain(input);
-  const servers = options.resolvers?.length ? options.resolvers.map(parseResolverAddress) : systemResolvers();
+  const servers = options.resolvers?.length
+    ? options.resolvers.map(parseResolverAddress)
+    : systemResolvers();
   if (options.helo !== undefined) checkHeloName(options.helo);
   const { timeouts, trust, signal, transcript, startedAt, t0 } = startRun(options);
-  const resolver = new Resolver({ servers, signal, ...(options.dnsTimeoutMs ? { timeoutMs: options.dnsTimeoutMs } : {}) });
+  const resolver = new Resolver({
+    servers,
+    signal,
+    ...(options.dnsTimeoutMs ? { timeoutMs: options.dnsTimeoutMs } : {}),
+  });
   const result: MxResult = {
-    domain, port: options.port ?? SMTP_PORT, resolvers: servers.map((s) => formatEndpoint(s.address, s.port)),
-    source: 'none', mxLookup: null, hosts: [], lint: [], verdict: null, dns: [],
+    domain,
+    port: options.port ?? SMTP_PORT,
+    resolvers: servers.map((s) => formatEndpoint(s.address, s.port)),
+    source: 'none',
+    mxLookup: null,
+    hosts: [],
+    lint: [],
+    verdict: null,
+    dns: [],
   };
   let error: ProbeError | undefined;
   try {
@@ -59,7 +75,14 @@ export async function probeMx(input: string, options: MxOptions = {}): Promise<P
     error = asProbeError(err, performance.now() - t0);
   }
   result.dns = resolver.exchanges;
-  return { status: error?.status ?? 'ok', result, error, startedAt, durationMs: performance.now() - t0, transcript };
+  return {
+    status: error?.status ?? 'ok',
+    result,
+    error,
+    startedAt,
+    durationMs: performance.now() - t0,
+    transcript,
+  };
 }
 
 /** Walking: the walk's options with the run's budget, trust and signal resolved. */
@@ -92,18 +115,33 @@ export async function resolveWalk(resolver: Resolver, result: MxResult): Promise
 function plan(result: MxResult, mx: Lookup): Planned[] | null {
   const domain = result.domain.ascii;
   if (mx.status === 'nxdomain') {
-    result.verdict = { kind: 'no-such-domain', failedBefore: [], text: `${domain} does not exist (NXDOMAIN): mail to it bounces at once` };
+    result.verdict = {
+      kind: 'no-such-domain',
+      failedBefore: [],
+      text: `${domain} does not exist (NXDOMAIN): mail to it bounces at once`,
+    };
     return null;
   }
   if (mx.status !== 'ok' && mx.status !== 'nodata') {
-    throw new ProbeError({ code: 'RESOLVE_FAILED', stage: 'resolve', target: domain, message: `MX lookup for ${domain} failed: ${mx.status}${mx.error ? ` (${mx.error})` : ''}; senders defer and retry` });
+    throw new ProbeError({
+      code: 'RESOLVE_FAILED',
+      stage: 'resolve',
+      target: domain,
+      message: `MX lookup for ${domain} failed: ${mx.status}${mx.error ? ` (${mx.error})` : ''}; senders defer and retry`,
+    });
   }
-  const records = mx.records.filter((r): r is Extract<DnsRecord, { type: 'MX' }> => r.type === 'MX');
+  const records = mx.records.filter(
+    (r): r is Extract<DnsRecord, { type: 'MX' }> => r.type === 'MX',
+  );
   const real = records.filter((r) => r.exchange !== '.' && r.exchange !== '');
   if (records.length > 0 && real.length === 0) {
     result.source = 'null-mx';
     result.lint = mxLint(domain, mx, []);
-    result.verdict = { kind: 'no-mail', failedBefore: [], text: `${domain} publishes a null MX (RFC 7505): it accepts no mail` };
+    result.verdict = {
+      kind: 'no-mail',
+      failedBefore: [],
+      text: `${domain} publishes a null MX (RFC 7505): it accepts no mail`,
+    };
     return null;
   }
   if (real.length === 0) {
@@ -113,16 +151,31 @@ function plan(result: MxResult, mx: Lookup): Planned[] | null {
   }
   result.source = 'mx';
   return real
-    .map((r) => ({ name: r.exchange.replace(/\.$/, '').toLowerCase(), preference: r.preference, implicit: false }))
+    .map((r) => ({
+      name: r.exchange.replace(/\.$/, '').toLowerCase(),
+      preference: r.preference,
+      implicit: false,
+    }))
     .sort((a, b) => a.preference - b.preference);
 }
 
 async function resolveHost(resolver: Resolver, p: Planned): Promise<MxHost> {
-  const [aaaa, a] = await Promise.all([lookupTarget(resolver, p.name, 'AAAA'), lookupTarget(resolver, p.name, 'A')]);
-  const addresses = (l: Lookup, family: 4 | 6): AddressProbe[] => l.records.flatMap((r) => (
-    r.type === 'A' || r.type === 'AAAA' ? [{ address: r.address, family, outcome: 'aborted' as const, ms: 0 }] : []));
+  const [aaaa, a] = await Promise.all([
+    lookupTarget(resolver, p.name, 'AAAA'),
+    lookupTarget(resolver, p.name, 'A'),
+  ]);
+  const addresses = (l: Lookup, family: 4 | 6): AddressProbe[] =>
+    l.records.flatMap((r) =>
+      r.type === 'A' || r.type === 'AAAA'
+        ? [{ address: r.address, family, outcome: 'aborted' as const, ms: 0 }]
+        : [],
+    );
   return {
-    name: p.name, preference: p.preference, group: 0, groupSize: 1, implicit: p.implicit,
+    name: p.name,
+    preference: p.preference,
+    group: 0,
+    groupSize: 1,
+    implicit: p.implicit,
     cnameChain: a.cnameChain.length ? a.cnameChain : aaaa.cnameChain,
     lookups: { a, aaaa },
     // IPv6 first, then IPv4: RFC 6724's default policy, and what dual-stack MTAs do.
@@ -143,7 +196,14 @@ async function lookupTarget(resolver: Resolver, name: string, type: 'A' | 'AAAA'
   } catch (err) {
     if (!(err instanceof ProbeError) || err.code !== 'INVALID_INPUT') throw err;
     const why = looksLikeIpLiteral(name) ? 'an IP address is not a host name' : err.message;
-    return { name, type, status: 'error', cnameChain: [], records: [], error: `not looked up: ${why}` };
+    return {
+      name,
+      type,
+      status: 'error',
+      cnameChain: [],
+      records: [],
+      error: `not looked up: ${why}`,
+    };
   }
 }
 
@@ -167,10 +227,20 @@ async function probeAll(hosts: MxHost[], opts: Walking): Promise<void> {
     while (next < jobs.length) {
       const job = jobs[next++]!;
       job.h.addresses[job.i] = await probeAddress(job.address, {
-        port: opts.port ?? SMTP_PORT, hostname: job.h.name, helo: opts.helo, starttls: opts.starttls !== false,
-        trust, timeouts: opts.timeouts, signal: opts.signal,
+        port: opts.port ?? SMTP_PORT,
+        hostname: job.h.name,
+        helo: opts.helo,
+        starttls: opts.starttls !== false,
+        trust,
+        timeouts: opts.timeouts,
+        signal: opts.signal,
       });
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.parallel ?? MX_PARALLEL, jobs.length)) }, worker));
+  await Promise.all(
+    Array.from(
+      { length: Math.max(1, Math.min(opts.parallel ?? MX_PARALLEL, jobs.length)) },
+      worker,
+    ),
+  );
 }

@@ -46,20 +46,37 @@ export async function resolveTarget(target: Target, timeoutMs: number): Promise<
   if (target.family !== 0) return [target.host];
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new ProbeError({
-      code: 'RESOLVE_FAILED', stage: 'resolve', target: target.host, message: `resolving ${target.host} took longer than ${timeoutMs}ms`,
-    })), timeoutMs);
+    timer = setTimeout(
+      () =>
+        reject(
+          new ProbeError({
+            code: 'RESOLVE_FAILED',
+            stage: 'resolve',
+            target: target.host,
+            message: `resolving ${target.host} took longer than ${timeoutMs}ms`,
+          }),
+        ),
+      timeoutMs,
+    );
   });
   try {
-    const found = await Promise.race([lookup(target.host, { all: true, verbatim: true }), deadline]);
+    const found = await Promise.race([
+      lookup(target.host, { all: true, verbatim: true }),
+      deadline,
+    ]);
     return found.map((a) => a.address);
   } catch (err) {
     if (err instanceof ProbeError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     const notFound = code === 'ENOTFOUND' || code === 'ENODATA';
     throw new ProbeError({
-      code: notFound ? 'RESOLVE_NOT_FOUND' : 'RESOLVE_FAILED', stage: 'resolve', target: target.host, cause: err,
-      message: notFound ? `${target.host} has no address (A/AAAA)` : `cannot resolve ${target.host}: ${code ?? String(err)}`,
+      code: notFound ? 'RESOLVE_NOT_FOUND' : 'RESOLVE_FAILED',
+      stage: 'resolve',
+      target: target.host,
+      cause: err,
+      message: notFound
+        ? `${target.host} has no address (A/AAAA)`
+        : `cannot resolve ${target.host}: ${code ?? String(err)}`,
     });
   } finally {
     clearTimeout(timer);
@@ -73,7 +90,11 @@ export interface Opened {
 }
 
 /** openSession: fills `progress` as it goes, so a caller still has it when this throws a ProbeError. */
-export async function openSession(target: Target, opts: OpenOptions, progress: OpenProgress): Promise<Opened> {
+export async function openSession(
+  target: Target,
+  opts: OpenOptions,
+  progress: OpenProgress,
+): Promise<Opened> {
   let t = performance.now();
   progress.addresses = await resolveTarget(target, opts.timeouts.connectMs);
   if (target.family === 0) progress.timings.resolve = performance.now() - t;
@@ -82,36 +103,67 @@ export async function openSession(target: Target, opts: OpenOptions, progress: O
   for (const address of progress.addresses) {
     t = performance.now();
     try {
-      const socket = await openTcp({ address, port: target.port, timeoutMs: opts.timeouts.connectMs, signal: opts.signal });
+      const socket = await openTcp({
+        address,
+        port: target.port,
+        timeoutMs: opts.timeouts.connectMs,
+        signal: opts.signal,
+      });
       progress.timings.connect = performance.now() - t;
       progress.attempts.push({ address, outcome: 'ok', ms: progress.timings.connect });
       progress.address = address;
       progress.localAddress = socket.localAddress;
-      opts.transcript.note(`connected to ${formatEndpoint(address, target.port)} in ${progress.timings.connect.toFixed(1)} ms`);
+      opts.transcript.note(
+        `connected to ${formatEndpoint(address, target.port)} in ${progress.timings.connect.toFixed(1)} ms`,
+      );
       return await greet(target, opts, progress, socket);
     } catch (err) {
-      if (!(err instanceof ProbeError) || progress.address !== null || !NEXT_ADDRESS.has(err.code)) throw err;
+      if (!(err instanceof ProbeError) || progress.address !== null || !NEXT_ADDRESS.has(err.code))
+        throw err;
       progress.attempts.push({ address, outcome: err.status, ms: performance.now() - t });
       opts.transcript.note(`${formatEndpoint(address, target.port)}: ${err.message}`);
       lastError = err;
     }
   }
-  throw lastError ?? new ProbeError({ code: 'RESOLVE_NOT_FOUND', stage: 'resolve', target: target.host, message: `${target.host} has no address` });
+  throw (
+    lastError ??
+    new ProbeError({
+      code: 'RESOLVE_NOT_FOUND',
+      stage: 'resolve',
+      target: target.host,
+      message: `${target.host} has no address`,
+    })
+  );
 }
 
-async function greet(target: Target, opts: OpenOptions, progress: OpenProgress, socket: Socket): Promise<Opened> {
+async function greet(
+  target: Target,
+  opts: OpenOptions,
+  progress: OpenProgress,
+  socket: Socket,
+): Promise<Opened> {
   const endpoint = formatEndpoint(progress.address!, target.port);
   let stream: Duplex = socket;
   if (opts.implicitTls) {
     const t = performance.now();
     progress.tlsSocket = await handshake(socket, {
-      servername: opts.tlsName, trust: opts.trust, timeoutMs: opts.timeouts.commandMs, signal: opts.signal, stage: 'tls', endpoint,
+      servername: opts.tlsName,
+      trust: opts.trust,
+      timeoutMs: opts.timeouts.commandMs,
+      signal: opts.signal,
+      stage: 'tls',
+      endpoint,
     });
     progress.timings.tls = performance.now() - t;
     opts.transcript.note(`TLS established (${progress.tlsSocket.getProtocol()})`);
     stream = progress.tlsSocket;
   }
-  const session = new SmtpSession(stream, { transcript: opts.transcript, timeouts: opts.timeouts, signal: opts.signal, endpoint });
+  const session = new SmtpSession(stream, {
+    transcript: opts.transcript,
+    timeouts: opts.timeouts,
+    signal: opts.signal,
+    endpoint,
+  });
   progress.session = session;
   const t = performance.now();
   const banner = await session.greeting();
@@ -134,10 +186,20 @@ export interface UpgradeOptions {
  * and, on 220, the TLS socket the session now runs over; a failed handshake
  * throws TLS_HANDSHAKE_FAILED at stage starttls. EHLO again is the caller's.
  */
-export async function upgradeSession(session: SmtpSession, o: UpgradeOptions): Promise<{ reply: Reply; tls?: TLSSocket }> {
+export async function upgradeSession(
+  session: SmtpSession,
+  o: UpgradeOptions,
+): Promise<{ reply: Reply; tls?: TLSSocket }> {
   let tls: TLSSocket | undefined;
   const reply = await session.starttls(async (raw) => {
-    tls = await handshake(raw, { servername: o.servername, trust: o.trust, timeoutMs: o.timeouts.commandMs, signal: o.signal, stage: 'starttls', endpoint: o.endpoint });
+    tls = await handshake(raw, {
+      servername: o.servername,
+      trust: o.trust,
+      timeoutMs: o.timeouts.commandMs,
+      signal: o.signal,
+      stage: 'starttls',
+      endpoint: o.endpoint,
+    });
     return tls;
   });
   return tls ? { reply, tls } : { reply };

@@ -59,7 +59,10 @@ export interface HostOptions {
 
 /** HostOutcome: per-mailbox meanings with evidence, and how the host behaved. */
 export interface HostOutcome {
-  results: Map<Mailbox, { meaning: RcptMeaning | { kind: 'lost'; why: string }; evidence: Evidence[] }>;
+  results: Map<
+    Mailbox,
+    { meaning: RcptMeaning | { kind: 'lost'; why: string }; evidence: Evidence[] }
+  >;
   catchAll: 'yes' | 'no' | 'unknown' | 'not-tested';
   pipelining: boolean;
   tls: string | null;
@@ -84,19 +87,37 @@ interface Work {
 /** verifyOnHost: see the module comment. Throws only when the host cannot be reached at all in the first session. */
 export async function verifyOnHost(boxes: Mailbox[], o: HostOptions): Promise<HostOutcome> {
   const out: HostOutcome = {
-    results: new Map(), catchAll: 'not-tested', pipelining: false, tls: null, sessions: 0, transactions: 0, rcptBatches: 0,
-    maxErrors: o.maxErrors, throttled: false, escalation: o.adaptive ? 'untested' : 'fixed', notes: [],
+    results: new Map(),
+    catchAll: 'not-tested',
+    pipelining: false,
+    tls: null,
+    sessions: 0,
+    transactions: 0,
+    rcptBatches: 0,
+    maxErrors: o.maxErrors,
+    throttled: false,
+    escalation: o.adaptive ? 'untested' : 'fixed',
+    notes: [],
   };
   const pending: Work[] = boxes.map((box) => ({ box, tries: 0 }));
-  if (o.catchAllDomain) pending.unshift({ box: randomMailbox(o.catchAllDomain), tries: 0, probe: true });
+  if (o.catchAllDomain)
+    pending.unshift({ box: randomMailbox(o.catchAllDomain), tries: 0, probe: true });
   const limit = boxes.length + 5;
   // The first session runs alone: it proves the host usable (or throws, and the caller tries the next MX).
   await sessionLoop(pending, o, out, limit, true);
   const workers = Math.max(1, Math.min(o.connections ?? 1, MAX_CONNECTIONS));
-  await Promise.all(Array.from({ length: workers }, () => sessionLoop(pending, o, out, limit, false)));
+  await Promise.all(
+    Array.from({ length: workers }, () => sessionLoop(pending, o, out, limit, false)),
+  );
   const why = out.blocked ? 'the host refuses us by policy' : 'too many sessions';
   for (const w of pending) {
-    if (!w.probe) out.results.set(w.box, { meaning: out.blocked ? { kind: 'verdict', verdict: 'unknown', reason: 'host-blocked', confidence: 'high' } : { kind: 'lost', why }, evidence: [] });
+    if (!w.probe)
+      out.results.set(w.box, {
+        meaning: out.blocked
+          ? { kind: 'verdict', verdict: 'unknown', reason: 'host-blocked', confidence: 'high' }
+          : { kind: 'lost', why },
+        evidence: [],
+      });
   }
   return out;
 }
@@ -105,7 +126,13 @@ export async function verifyOnHost(boxes: Mailbox[], o: HostOptions): Promise<Ho
 export const MAX_CONNECTIONS = 8;
 
 /** sessionLoop: sessions one after another until the work is done (or, with `once`, just one). */
-async function sessionLoop(pending: Work[], o: HostOptions, out: HostOutcome, limit: number, once: boolean): Promise<void> {
+async function sessionLoop(
+  pending: Work[],
+  o: HostOptions,
+  out: HostOutcome,
+  limit: number,
+  once: boolean,
+): Promise<void> {
   let backoffMs = 0;
   while (pending.length > 0 && out.sessions < limit && !out.blocked) {
     if (backoffMs > 0) await sleep(backoffMs, o.signal);
@@ -114,7 +141,10 @@ async function sessionLoop(pending: Work[], o: HostOptions, out: HostOutcome, li
     try {
       const done = await runSession(pending, o, out);
       // A session that got nothing done before the server hung up: give it time before the next (polite backoff on 421).
-      backoffMs = pending.length > 0 && done === 0 ? Math.min(MAX_BACKOFF_MS, Math.max(FIRST_BACKOFF_MS, backoffMs * 2)) : 0;
+      backoffMs =
+        pending.length > 0 && done === 0
+          ? Math.min(MAX_BACKOFF_MS, Math.max(FIRST_BACKOFF_MS, backoffMs * 2))
+          : 0;
     } catch (err) {
       if (!(err instanceof ProbeError)) throw err;
       if (first && out.transactions === 0) throw err;
@@ -133,7 +163,11 @@ function dropExhausted(pending: Work[], out: HostOutcome): void {
     if (w.tries < MAX_TRIES) continue;
     pending.splice(i, 1);
     if (w.probe) out.catchAll = 'unknown';
-    else out.results.set(w.box, { meaning: { kind: 'lost', why: `cut short in ${MAX_TRIES} sessions` }, evidence: [] });
+    else
+      out.results.set(w.box, {
+        meaning: { kind: 'lost', why: `cut short in ${MAX_TRIES} sessions` },
+        evidence: [],
+      });
   }
 }
 
@@ -144,36 +178,87 @@ const MAX_BACKOFF_MS = 8_000;
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(t);
+        resolve();
+      },
+      { once: true },
+    );
   });
 }
 
 function randomMailbox(domain: string): Mailbox {
   const localPart = `smtp-probe-${randomBytes(6).toString('hex')}`;
-  return { input: `${localPart}@${domain}`, localPart, domain, address: `${localPart}@${domain}`, smtputf8: false };
+  return {
+    input: `${localPart}@${domain}`,
+    localPart,
+    domain,
+    address: `${localPart}@${domain}`,
+    smtputf8: false,
+  };
 }
 
-async function openVerified(o: HostOptions, out: HostOutcome): Promise<{ session: SmtpSession; pipelining: boolean; smtputf8: boolean; ehloMs: number }> {
+async function openVerified(
+  o: HostOptions,
+  out: HostOutcome,
+): Promise<{ session: SmtpSession; pipelining: boolean; smtputf8: boolean; ehloMs: number }> {
   const progress: OpenProgress = { addresses: [], attempts: [], address: null, timings: {} };
-  const target = { input: o.address, host: o.address, port: o.port, family: o.address.includes(':') ? 6 : 4 } as const;
-  const open = { timeouts: o.timeouts, signal: o.signal, transcript: new Transcript(), implicitTls: false, trust: o.trust, tlsName: o.host };
+  const target = {
+    input: o.address,
+    host: o.address,
+    port: o.port,
+    family: o.address.includes(':') ? 6 : 4,
+  } as const;
+  const open = {
+    timeouts: o.timeouts,
+    signal: o.signal,
+    transcript: new Transcript(),
+    implicitTls: false,
+    trust: o.trust,
+    tlsName: o.host,
+  };
   try {
     const { session, banner } = await openSession(target, open, progress);
     const endpoint = formatEndpoint(o.address, o.port);
-    if (banner.code !== 220) throw new ProbeError({ code: 'GREETING_REJECTED', stage: 'greeting', target: endpoint, message: `greeting ${banner.code}` });
+    if (banner.code !== 220)
+      throw new ProbeError({
+        code: 'GREETING_REJECTED',
+        stage: 'greeting',
+        target: endpoint,
+        message: `greeting ${banner.code}`,
+      });
     const name = o.helo ?? defaultHeloName(progress.localAddress);
     const t0 = performance.now();
     let hello = await session.hello(name);
     const ehloMs = performance.now() - t0;
-    if (hello.reply.code !== 250) throw new ProbeError({ code: 'HELLO_REJECTED', stage: 'ehlo', target: endpoint, message: `${hello.verb} ${hello.reply.code}` });
+    if (hello.reply.code !== 250)
+      throw new ProbeError({
+        code: 'HELLO_REJECTED',
+        stage: 'ehlo',
+        target: endpoint,
+        message: `${hello.verb} ${hello.reply.code}`,
+      });
     if (o.starttls && hello.capabilities?.starttls) {
-      const { tls } = await upgradeSession(session, { servername: o.host, trust: o.trust, timeouts: o.timeouts, signal: o.signal, endpoint });
+      const { tls } = await upgradeSession(session, {
+        servername: o.host,
+        trust: o.trust,
+        timeouts: o.timeouts,
+        signal: o.signal,
+        endpoint,
+      });
       if (tls) {
         out.tls = tls.getProtocol();
         hello = await session.hello(name);
       }
     }
-    return { session, pipelining: o.pipelining && hello.capabilities?.pipelining === true, smtputf8: hello.capabilities?.smtpUtf8 === true, ehloMs };
+    return {
+      session,
+      pipelining: o.pipelining && hello.capabilities?.pipelining === true,
+      smtputf8: hello.capabilities?.smtpUtf8 === true,
+      ehloMs,
+    };
   } catch (err) {
     progress.session?.close();
     throw err;
@@ -204,7 +289,11 @@ async function runSession(pending: Work[], o: HostOptions, out: HostOutcome): Pr
       try {
         r = await transaction(session, batch, pipelining, open, errors, pace, o, out);
       } finally {
-        pending.unshift(...batch.filter((w) => !out.results.has(w.box) && !(w.probe && out.catchAll !== 'not-tested')));
+        pending.unshift(
+          ...batch.filter(
+            (w) => !out.results.has(w.box) && !(w.probe && out.catchAll !== 'not-tested'),
+          ),
+        );
       }
       out.transactions++;
       open = true;
@@ -222,7 +311,9 @@ async function runSession(pending: Work[], o: HostOptions, out: HostOutcome): Pr
       if (probing && errors >= o.maxErrors + 2) {
         out.escalation = 'raised';
         out.maxErrors = ESCALATED_MAX_ERRORS;
-        out.notes.push(`no slowdown after ${errors} rejected recipients: sessions are no longer split by rejections`);
+        out.notes.push(
+          `no slowdown after ${errors} rejected recipients: sessions are no longer split by rejections`,
+        );
       }
     }
     // RFC 5321 §4.1.1.5: RSET ends the transaction (no DATA is ever sent); with PIPELINING it travels with QUIT.
@@ -243,7 +334,15 @@ function refuseUtf8(pending: Work[], out: HostOutcome): void {
     const w = pending[i]!;
     if (!w.box.smtputf8) continue;
     pending.splice(i, 1);
-    out.results.set(w.box, { meaning: { kind: 'verdict', verdict: 'unknown', reason: 'needs-smtputf8', confidence: 'high' }, evidence: [] });
+    out.results.set(w.box, {
+      meaning: {
+        kind: 'verdict',
+        verdict: 'unknown',
+        reason: 'needs-smtputf8',
+        confidence: 'high',
+      },
+      evidence: [],
+    });
   }
 }
 
@@ -261,17 +360,33 @@ interface TxResult {
  * session the previous one is RSET first — in the same pipelined group
  * (RFC 2920 §3.1 lets RSET lead a group), so it costs no round trip.
  */
-async function transaction(session: SmtpSession, batch: Work[], pipelining: boolean, reset: boolean, errorsBefore: number, pace: { baselineMs: number }, o: HostOptions, out: HostOutcome): Promise<TxResult> {
+async function transaction(
+  session: SmtpSession,
+  batch: Work[],
+  pipelining: boolean,
+  reset: boolean,
+  errorsBefore: number,
+  pace: { baselineMs: number },
+  o: HostOptions,
+  out: HostOutcome,
+): Promise<TxResult> {
   const utf8 = batch.some((w) => w.box.smtputf8);
-  const lines = [mailFrom(o.from, utf8 ? 'SMTPUTF8' : ''), ...batch.map((w) => rcptTo(w.box.address))];
+  const lines = [
+    mailFrom(o.from, utf8 ? 'SMTPUTF8' : ''),
+    ...batch.map((w) => rcptTo(w.box.address)),
+  ];
   const replies: { reply: Reply; at: number }[] = [];
   const started = performance.now();
-  const collect = (reply: Reply): void => { replies.push({ reply, at: performance.now() }); };
+  const collect = (reply: Reply): void => {
+    replies.push({ reply, at: performance.now() });
+  };
   try {
     if (pipelining) {
       out.rcptBatches++;
       let skip = reset ? 1 : 0;
-      await session.pipeline(reset ? ['RSET', ...lines] : lines, 'rcpt', (reply) => (skip-- > 0 ? undefined : collect(reply)));
+      await session.pipeline(reset ? ['RSET', ...lines] : lines, 'rcpt', (reply) =>
+        skip-- > 0 ? undefined : collect(reply),
+      );
     } else {
       if (reset) await session.send('RSET', 'rset');
       for (const line of lines) {
@@ -286,19 +401,38 @@ async function transaction(session: SmtpSession, batch: Work[], pipelining: bool
     // Only the recipient in flight when the session died is charged a try; the ones after it were never asked.
     const inFlight = batch[Math.max(0, replies.length - 1)];
     if (inFlight) inFlight.tries++;
-    out.notes.push(`session ${out.sessions}: ${err.code} during ${err.stage} after ${Math.max(0, replies.length - 1)} of ${batch.length} recipients`);
+    out.notes.push(
+      `session ${out.sessions}: ${err.code} during ${err.stage} after ${Math.max(0, replies.length - 1)} of ${batch.length} recipients`,
+    );
     return { ...interpret(batch, replies, started, errorsBefore, pace, o, out), closing: true };
   }
   return interpret(batch, replies, started, errorsBefore, pace, o, out);
 }
 
-function interpret(batch: Work[], replies: { reply: Reply; at: number }[], started: number, errorsBefore: number, pace: { baselineMs: number }, o: HostOptions, out: HostOutcome): TxResult {
+function interpret(
+  batch: Work[],
+  replies: { reply: Reply; at: number }[],
+  started: number,
+  errorsBefore: number,
+  pace: { baselineMs: number },
+  o: HostOptions,
+  out: HostOutcome,
+): TxResult {
   const result: TxResult = { done: [], errors: 0, closing: false, throttled: false };
   const mail = replies[0];
   if (!mail) return result;
   if (mail.reply.code !== 250) {
     if (mail.reply.code === 421) return { ...result, closing: true };
-    for (const w of batch) record(w, { kind: 'verdict', verdict: 'unknown', reason: 'sender-rejected', confidence: 'high' }, `MAIL FROM:<${o.from}>`, mail.reply, o, out, result);
+    for (const w of batch)
+      record(
+        w,
+        { kind: 'verdict', verdict: 'unknown', reason: 'sender-rejected', confidence: 'high' },
+        `MAIL FROM:<${o.from}>`,
+        mail.reply,
+        o,
+        out,
+        result,
+      );
     return result;
   }
   let previous = mail.at - started;
@@ -313,7 +447,12 @@ function interpret(batch: Work[], replies: { reply: Reply; at: number }[], start
     if (meaning.kind === 'closing') {
       w.tries++;
       // 421 4.7.0 after rejections is an error limit (Postfix's "too many errors"): stay under it from now on.
-      if (reply.enhanced === '4.7.0' && errorsBefore + result.errors > 0) lowerBudget(out, errorsBefore + result.errors, `session dropped with ${reply.code} after ${errorsBefore + result.errors} rejected recipients`);
+      if (reply.enhanced === '4.7.0' && errorsBefore + result.errors > 0)
+        lowerBudget(
+          out,
+          errorsBefore + result.errors,
+          `session dropped with ${reply.code} after ${errorsBefore + result.errors} rejected recipients`,
+        );
       return { ...result, closing: true };
     }
     if (meaning.kind === 'too-many-recipients') return { ...result, limit: i - 1 };
@@ -323,11 +462,18 @@ function interpret(batch: Work[], replies: { reply: Reply; at: number }[], start
   // Judged once the batch is in: a server that holds replies (Postfix) delays the whole batch, not one reply.
   if (gaps.some((g) => isThrottled(g, pace.baselineMs))) {
     result.throttled = true;
-    lowerBudget(out, errorsBefore + result.errors, `replies slowed with ${errorsBefore + result.errors} rejected recipients in the session`);
+    lowerBudget(
+      out,
+      errorsBefore + result.errors,
+      `replies slowed with ${errorsBefore + result.errors} rejected recipients in the session`,
+    );
   } else {
     pace.baselineMs = Math.min(pace.baselineMs, ...gaps);
   }
-  noteBlock(replies.slice(1).map((x) => x.reply), out);
+  noteBlock(
+    replies.slice(1).map((x) => x.reply),
+    out,
+  );
   return result;
 }
 
@@ -337,10 +483,16 @@ function interpret(batch: Work[], replies: { reply: Reply; at: number }[], start
  * on mailboxes: stop probing it, and say so.
  */
 function noteBlock(rcptReplies: Reply[], out: HostOutcome): void {
-  if (rcptReplies.length < 2 || !rcptReplies.every((r) => r.code >= 500 && r.enhanced?.startsWith('5.7.'))) return;
+  if (
+    rcptReplies.length < 2 ||
+    !rcptReplies.every((r) => r.code >= 500 && r.enhanced?.startsWith('5.7.'))
+  )
+    return;
   const first = rcptReplies[0]!;
   out.blocked = `${first.code} ${first.lines[0] ?? ''}`;
-  out.notes.push(`the host refuses us by policy (${out.blocked}): probing stopped; try from another address or ask its postmaster`);
+  out.notes.push(
+    `the host refuses us by policy (${out.blocked}): probing stopped; try from another address or ask its postmaster`,
+  );
 }
 
 function lowerBudget(out: HostOutcome, errorsSeen: number, why: string): void {
@@ -357,11 +509,27 @@ function isThrottled(gapMs: number, baselineMs: number): boolean {
   return Number.isFinite(baselineMs) && gapMs > baselineMs + THROTTLE_GAP_MS;
 }
 
-function record(w: Work, meaning: RcptMeaning, command: string, reply: Reply, o: HostOptions, out: HostOutcome, tx: TxResult): void {
+function record(
+  w: Work,
+  meaning: RcptMeaning,
+  command: string,
+  reply: Reply,
+  o: HostOptions,
+  out: HostOutcome,
+  tx: TxResult,
+): void {
   tx.done.push(w);
-  const evidence: Evidence = { host: o.host, address: o.address, method: 'rcpt', command, reply, session: out.sessions };
+  const evidence: Evidence = {
+    host: o.host,
+    address: o.address,
+    method: 'rcpt',
+    command,
+    reply,
+    session: out.sessions,
+  };
   if (w.probe) {
-    out.catchAll = reply.code === 250 || reply.code === 251 ? 'yes' : reply.code >= 500 ? 'no' : 'unknown';
+    out.catchAll =
+      reply.code === 250 || reply.code === 251 ? 'yes' : reply.code >= 500 ? 'no' : 'unknown';
     out.notes.push(`catch-all test: ${command} → ${reply.code}`);
     return;
   }

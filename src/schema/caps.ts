@@ -18,7 +18,9 @@ export const CensusEntrySchema = z.object({
   command: z.string().describe('the exact line sent'),
   support: z.enum(['implemented', 'disabled', 'not-implemented', 'unknown']),
   reply: ReplySchema,
-  probe: z.object({ command: z.string(), reply: ReplySchema }).optional()
+  probe: z
+    .object({ command: z.string(), reply: ReplySchema })
+    .optional()
     .describe('the follow-up that told a blanket 252 from a real lookup'),
 });
 export type CensusEntry = z.infer<typeof CensusEntrySchema>;
@@ -34,7 +36,9 @@ export type Finding = z.infer<typeof FindingSchema>;
 /** TlsReportSchema: STARTTLS or implicit TLS: whether it worked and what it showed. */
 export const TlsReportSchema = z.object({
   mode: z.enum(['starttls', 'implicit']),
-  outcome: z.enum(['ok', 'refused', 'failed', 'rejected']).describe('rejected: the handshake worked but --tls-verify refused the certificate'),
+  outcome: z
+    .enum(['ok', 'refused', 'failed', 'rejected'])
+    .describe('rejected: the handshake worked but --tls-verify refused the certificate'),
   reply: ReplySchema.optional().describe('the reply to STARTTLS'),
   info: TlsInfoSchema.optional(),
   error: z.string().optional(),
@@ -42,10 +46,20 @@ export const TlsReportSchema = z.object({
 export type TlsReport = z.infer<typeof TlsReportSchema>;
 
 /** TimingsSchema: milliseconds per stage; absent when the stage did not run. */
-export const TimingsSchema = z.object({
-  resolve: z.number(), connect: z.number(), tls: z.number(), greeting: z.number(), ehlo: z.number(),
-  starttls: z.number(), ehloAfterTls: z.number(), census: z.number(), quit: z.number(), total: z.number(),
-}).partial();
+export const TimingsSchema = z
+  .object({
+    resolve: z.number(),
+    connect: z.number(),
+    tls: z.number(),
+    greeting: z.number(),
+    ehlo: z.number(),
+    starttls: z.number(),
+    ehloAfterTls: z.number(),
+    census: z.number(),
+    quit: z.number(),
+    total: z.number(),
+  })
+  .partial();
 export type Timings = z.infer<typeof TimingsSchema>;
 
 /** CapsResultSchema: everything `caps` learned, even when a later stage failed. */
@@ -57,8 +71,16 @@ export const CapsResultSchema = z.object({
   attempts: z.array(AttemptSchema),
   address: z.string().nullable().describe('the address connected to'),
   banner: z.object({ reply: ReplySchema, hostname: z.string().nullable() }).nullable(),
-  hello: z.object({ verb: z.enum(['EHLO', 'HELO']), reply: ReplySchema, ehloReply: ReplySchema.optional() }).nullable(),
-  capabilities: CapabilitiesSchema.nullable().describe('EHLO capabilities before TLS (or over implicit TLS)'),
+  hello: z
+    .object({
+      verb: z.enum(['EHLO', 'HELO']),
+      reply: ReplySchema,
+      ehloReply: ReplySchema.optional(),
+    })
+    .nullable(),
+  capabilities: CapabilitiesSchema.nullable().describe(
+    'EHLO capabilities before TLS (or over implicit TLS)',
+  ),
   tls: TlsReportSchema.nullable(),
   capabilitiesAfterTls: CapabilitiesSchema.nullable(),
   capabilityChanges: CapabilityChangeSchema.nullable(),

@@ -8,10 +8,32 @@ import { z } from 'zod';
 /** RecordSchema: one resource record, by type; anything we do not interpret is kept as text. */
 export const RecordSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('A'), name: z.string(), ttl: z.number().int(), address: z.string() }),
-  z.object({ type: z.literal('AAAA'), name: z.string(), ttl: z.number().int(), address: z.string() }),
-  z.object({ type: z.literal('CNAME'), name: z.string(), ttl: z.number().int(), target: z.string() }),
-  z.object({ type: z.literal('MX'), name: z.string(), ttl: z.number().int(), preference: z.number().int(), exchange: z.string().describe('"." for a null MX (RFC 7505)') }),
-  z.object({ type: z.literal('OTHER'), name: z.string(), ttl: z.number().int(), rrtype: z.string(), data: z.string() }),
+  z.object({
+    type: z.literal('AAAA'),
+    name: z.string(),
+    ttl: z.number().int(),
+    address: z.string(),
+  }),
+  z.object({
+    type: z.literal('CNAME'),
+    name: z.string(),
+    ttl: z.number().int(),
+    target: z.string(),
+  }),
+  z.object({
+    type: z.literal('MX'),
+    name: z.string(),
+    ttl: z.number().int(),
+    preference: z.number().int(),
+    exchange: z.string().describe('"." for a null MX (RFC 7505)'),
+  }),
+  z.object({
+    type: z.literal('OTHER'),
+    name: z.string(),
+    ttl: z.number().int(),
+    rrtype: z.string(),
+    data: z.string(),
+  }),
 ]);
 export type DnsRecord = z.infer<typeof RecordSchema>;
 
@@ -27,7 +49,9 @@ export const ExchangeSchema = z.object({
   attempt: z.number().int().min(1),
   outcome: z.enum(['answer', 'truncated', 'timeout', 'malformed', 'network-error']),
   rcode: z.string().optional().describe('NOERROR, NXDOMAIN, SERVFAIL, REFUSED, …'),
-  flags: z.object({ aa: z.boolean(), tc: z.boolean(), rd: z.boolean(), ra: z.boolean(), ad: z.boolean() }).optional(),
+  flags: z
+    .object({ aa: z.boolean(), tc: z.boolean(), rd: z.boolean(), ra: z.boolean(), ad: z.boolean() })
+    .optional(),
   answers: z.array(RecordSchema),
   authority: z.array(RecordSchema),
   rttMs: z.number(),
@@ -44,7 +68,9 @@ export const LookupSchema = z.object({
   name: z.string().describe('the name asked for (A-labels)'),
   type: QueryTypeSchema,
   status: z.enum(['ok', 'nodata', 'nxdomain', 'servfail', 'refused', 'timeout', 'error']),
-  cnameChain: z.array(z.string()).describe('names passed through, the asked name first, when CNAMEs were followed'),
+  cnameChain: z
+    .array(z.string())
+    .describe('names passed through, the asked name first, when CNAMEs were followed'),
   records: z.array(RecordSchema).describe('records of the asked type, at the end of the chain'),
   error: z.string().optional(),
 });

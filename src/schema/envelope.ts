@@ -4,7 +4,14 @@
  * asked for). Scripts read `status` and `error.code`; both are closed sets.
  */
 import { z } from 'zod';
-import { ERROR_CODES, STAGES, STATUSES, type ProbeError, causeText, type ErrorCode } from '../errors.js';
+import {
+  ERROR_CODES,
+  STAGES,
+  STATUSES,
+  type ProbeError,
+  causeText,
+  type ErrorCode,
+} from '../errors.js';
 
 /** SCHEMA_VERSION: bumped on any incompatible change to an output schema. */
 export const SCHEMA_VERSION = 1;
@@ -48,7 +55,12 @@ export function envelopeSchema<C extends string, R extends z.ZodType>(command: C
 
 /** errorInfo: a ProbeError (or anything thrown) as ErrorInfo. */
 export function errorInfo(err: ProbeError): ErrorInfo {
-  const info: ErrorInfo = { code: err.code, stage: err.stage, message: err.message, hint: err.hint };
+  const info: ErrorInfo = {
+    code: err.code,
+    stage: err.stage,
+    message: err.message,
+    hint: err.hint,
+  };
   if (err.target !== undefined) info.target = err.target;
   if (err.elapsedMs !== undefined) info.elapsedMs = Math.round(err.elapsedMs * 10) / 10;
   const cause = causeText(err);

@@ -11,7 +11,12 @@ export const ProfileSchema = z.object({
   greetingTimeoutMs: z.number(),
   maxAddresses: z.number().int().nullable(),
   maxSessions: z.number().int().nullable(),
-  retry: z.object({ firstRetryMs: z.number(), factor: z.number(), maxBackoffMs: z.number(), giveUpMs: z.number() }),
+  retry: z.object({
+    firstRetryMs: z.number(),
+    factor: z.number(),
+    maxBackoffMs: z.number(),
+    giveUpMs: z.number(),
+  }),
   sources: z.string(),
 });
 
@@ -24,12 +29,18 @@ export const TimelineAttemptSchema = z.object({
   assumed: z.boolean().describe('from --assume-down, not measured'),
   startMs: z.number(),
   costMs: z.number(),
-  basis: z.enum(['measured', 'sender-connect-timeout', 'sender-greeting-timeout']).describe('where costMs comes from'),
+  basis: z
+    .enum(['measured', 'sender-connect-timeout', 'sender-greeting-timeout'])
+    .describe('where costMs comes from'),
 });
 export type TimelineAttempt = z.infer<typeof TimelineAttemptSchema>;
 
 /** AssumptionSchema: one --assume-down and the addresses it matched. */
-export const AssumptionSchema = z.object({ target: z.string(), mode: z.enum(['refused', 'blackhole']), matched: z.array(z.string()) });
+export const AssumptionSchema = z.object({
+  target: z.string(),
+  mode: z.enum(['refused', 'blackhole']),
+  matched: z.array(z.string()),
+});
 export type Assumption = z.infer<typeof AssumptionSchema>;
 
 /** DeliverySchema: where the mail ends up and when. */

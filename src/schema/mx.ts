@@ -6,8 +6,19 @@ import { ErrorInfoSchema, envelopeSchema } from './envelope.js';
 
 /** AddressOutcomeSchema: how one address of one MX host fared, in the words an admin uses. */
 export const AddressOutcomeSchema = z.enum([
-  'ok', 'refused', 'connect-timeout', 'unreachable', 'greeting-timeout', 'greeting-4xx', 'greeting-5xx',
-  'rejected', 'tls-failure', 'closed', 'io-timeout', 'protocol-error', 'aborted',
+  'ok',
+  'refused',
+  'connect-timeout',
+  'unreachable',
+  'greeting-timeout',
+  'greeting-4xx',
+  'greeting-5xx',
+  'rejected',
+  'tls-failure',
+  'closed',
+  'io-timeout',
+  'protocol-error',
+  'aborted',
 ]);
 export type AddressOutcome = z.infer<typeof AddressOutcomeSchema>;
 
@@ -19,8 +30,20 @@ export const AddressProbeSchema = z.object({
   ms: z.number().describe('time this address took, connect to QUIT (or to the failure)'),
   connectMs: z.number().optional(),
   banner: ReplySchema.optional(),
-  hello: z.object({ verb: z.enum(['EHLO', 'HELO']), code: z.number().int(), keywords: z.array(z.string()) }).optional(),
-  tls: z.object({ outcome: z.enum(['ok', 'refused', 'failed']), protocol: z.string().optional(), error: z.string().optional() }).optional(),
+  hello: z
+    .object({
+      verb: z.enum(['EHLO', 'HELO']),
+      code: z.number().int(),
+      keywords: z.array(z.string()),
+    })
+    .optional(),
+  tls: z
+    .object({
+      outcome: z.enum(['ok', 'refused', 'failed']),
+      protocol: z.string().optional(),
+      error: z.string().optional(),
+    })
+    .optional(),
   error: ErrorInfoSchema.optional(),
 });
 export type AddressProbe = z.infer<typeof AddressProbeSchema>;
@@ -29,7 +52,10 @@ export type AddressProbe = z.infer<typeof AddressProbeSchema>;
 export const MxHostSchema = z.object({
   name: z.string().describe('the MX exchange (A-labels)'),
   preference: z.number().int(),
-  group: z.number().int().describe('index of its equal-preference group; a sender picks at random inside a group'),
+  group: z
+    .number()
+    .int()
+    .describe('index of its equal-preference group; a sender picks at random inside a group'),
   groupSize: z.number().int(),
   implicit: z.boolean().describe('the domain itself, because it has no MX (RFC 5321 §5.1)'),
   cnameChain: z.array(z.string()),
@@ -49,7 +75,11 @@ export const LintSchema = z.object({
 export type Lint = z.infer<typeof LintSchema>;
 
 /** FailedAttemptSchema: an address a sender tries and leaves before the one that takes the mail. */
-export const FailedAttemptSchema = z.object({ host: z.string(), address: z.string(), outcome: AddressOutcomeSchema });
+export const FailedAttemptSchema = z.object({
+  host: z.string(),
+  address: z.string(),
+  outcome: AddressOutcomeSchema,
+});
 
 /** VerdictSchema: the one-line answer to "is mail for this domain accepted, and where?". */
 export const VerdictSchema = z.object({

@@ -7,7 +7,11 @@ import { z } from 'zod';
 /** ReplySchema: `{ code, enhanced?, lines }` (RFC 5321 §4.2, RFC 3463). */
 export const ReplySchema = z.object({
   code: z.number().int().min(200).max(559).describe('three-digit reply code'),
-  enhanced: z.string().regex(/^[245]\.\d{1,3}\.\d{1,3}$/).optional().describe('RFC 3463 enhanced status code'),
+  enhanced: z
+    .string()
+    .regex(/^[245]\.\d{1,3}\.\d{1,3}$/)
+    .optional()
+    .describe('RFC 3463 enhanced status code'),
   lines: z.array(z.string()).min(1).describe('reply text lines, without the code'),
 });
 export type Reply = z.infer<typeof ReplySchema>;
@@ -19,7 +23,12 @@ export type Extension = z.infer<typeof ExtensionSchema>;
 /** CapabilitiesSchema: the structured EHLO reply. */
 export const CapabilitiesSchema = z.object({
   hostname: z.string().describe('the name on the first EHLO line'),
-  size: z.number().int().min(0).optional().describe('SIZE limit in octets (RFC 1870); 0 = no fixed limit; absent = not offered'),
+  size: z
+    .number()
+    .int()
+    .min(0)
+    .optional()
+    .describe('SIZE limit in octets (RFC 1870); 0 = no fixed limit; absent = not offered'),
   auth: z.array(z.string()).optional().describe('AUTH mechanisms (RFC 4954); absent = not offered'),
   pipelining: z.boolean(),
   eightBitMime: z.boolean(),
@@ -38,5 +47,8 @@ export const CapabilitiesSchema = z.object({
 export type Capabilities = z.infer<typeof CapabilitiesSchema>;
 
 /** CapabilityChangeSchema: keywords gained and lost across STARTTLS. */
-export const CapabilityChangeSchema = z.object({ added: z.array(z.string()), removed: z.array(z.string()) });
+export const CapabilityChangeSchema = z.object({
+  added: z.array(z.string()),
+  removed: z.array(z.string()),
+});
 export type CapabilityChange = z.infer<typeof CapabilityChangeSchema>;

@@ -21,9 +21,11 @@ export const TlsInfoSchema = z.object({
   protocol: z.string(),
   cipher: z.string(),
   chain: z.array(CertificateInfoSchema),
-  nameMatch: z.object({ name: z.string(), ok: z.boolean(), error: z.string().optional() })
+  nameMatch: z
+    .object({ name: z.string(), ok: z.boolean(), error: z.string().optional() })
     .describe('whether the leaf is valid for the name probed (RFC 6125)'),
-  trusted: z.object({ ok: z.boolean(), store: z.string(), error: z.string().optional() })
+  trusted: z
+    .object({ ok: z.boolean(), store: z.string(), error: z.string().optional() })
     .describe('whether the chain verifies against the trust store'),
 });
 export type TlsInfo = z.infer<typeof TlsInfoSchema>;

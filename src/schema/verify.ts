@@ -4,14 +4,37 @@ import { ReplySchema } from './smtp.js';
 import { envelopeSchema } from './envelope.js';
 
 /** VerifyVerdictSchema: what a sender can expect for an address. */
-export const VerifyVerdictSchema = z.enum(['deliverable', 'undeliverable', 'risky', 'unknown', 'no-mail']);
+export const VerifyVerdictSchema = z.enum([
+  'deliverable',
+  'undeliverable',
+  'risky',
+  'unknown',
+  'no-mail',
+]);
 export type VerifyVerdict = z.infer<typeof VerifyVerdictSchema>;
 
 /** ReasonSchema: why, as a stable word (from status codes and enhanced codes, RFC 3463). */
 export const ReasonSchema = z.enum([
-  'accepted', 'will-forward', 'catch-all', 'bad-mailbox', 'bad-domain', 'mailbox-full', 'mailbox-disabled', 'policy',
-  'temporary', 'greylisted', 'rejected', 'cannot-verify', 'sender-rejected', 'null-mx', 'no-such-domain',
-  'no-usable-host', 'dns-failure', 'session-lost', 'needs-smtputf8', 'host-blocked',
+  'accepted',
+  'will-forward',
+  'catch-all',
+  'bad-mailbox',
+  'bad-domain',
+  'mailbox-full',
+  'mailbox-disabled',
+  'policy',
+  'temporary',
+  'greylisted',
+  'rejected',
+  'cannot-verify',
+  'sender-rejected',
+  'null-mx',
+  'no-such-domain',
+  'no-usable-host',
+  'dns-failure',
+  'session-lost',
+  'needs-smtputf8',
+  'host-blocked',
 ]);
 export type Reason = z.infer<typeof ReasonSchema>;
 
@@ -29,7 +52,10 @@ export type Evidence = z.infer<typeof EvidenceSchema>;
 /** AddressVerdictSchema: one input address, exactly once in the output. */
 export const AddressVerdictSchema = z.object({
   input: z.string(),
-  address: z.string().nullable().describe('normalized mailbox; null when the input is not an address'),
+  address: z
+    .string()
+    .nullable()
+    .describe('normalized mailbox; null when the input is not an address'),
   domain: z.string().nullable(),
   verdict: VerifyVerdictSchema,
   reason: ReasonSchema,
@@ -44,7 +70,7 @@ export const DomainReportSchema = z.object({
   domain: z.string(),
   host: z.string().nullable(),
   address: z.string().nullable(),
-  mx: z.string().describe('the MX walk\'s outcome in words'),
+  mx: z.string().describe("the MX walk's outcome in words"),
   catchAll: z.enum(['yes', 'no', 'unknown', 'not-tested']),
   pipelining: z.boolean(),
   tls: z.string().nullable(),
@@ -52,7 +78,9 @@ export const DomainReportSchema = z.object({
   transactions: z.number().int(),
   rcptBatches: z.number().int().describe('round trips spent on RCPT batches'),
   maxErrorsPerSession: z.number().int(),
-  throttled: z.boolean().describe('the server slowed its replies or dropped the session for too many errors'),
+  throttled: z
+    .boolean()
+    .describe('the server slowed its replies or dropped the session for too many errors'),
   notes: z.array(z.string()),
 });
 export type DomainReport = z.infer<typeof DomainReportSchema>;

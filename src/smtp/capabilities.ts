@@ -27,9 +27,19 @@ export function parseCapabilities(reply: Reply): Capabilities {
   const [first = '', ...rest] = reply.lines;
   const caps: Capabilities = {
     hostname: first.trim().split(/\s+/)[0] ?? '',
-    pipelining: false, eightBitMime: false, smtpUtf8: false, chunking: false, binaryMime: false,
-    dsn: false, enhancedStatusCodes: false, starttls: false, requireTls: false, vrfy: false, etrn: false,
-    extensions: [], other: [],
+    pipelining: false,
+    eightBitMime: false,
+    smtpUtf8: false,
+    chunking: false,
+    binaryMime: false,
+    dsn: false,
+    enhancedStatusCodes: false,
+    starttls: false,
+    requireTls: false,
+    vrfy: false,
+    etrn: false,
+    extensions: [],
+    other: [],
   };
   for (const line of rest) {
     const [word = '', ...params] = line.trim().split(/\s+/);
@@ -55,7 +65,10 @@ function applyKnown(caps: Capabilities, ext: Extension): boolean {
   // Old Microsoft/Netscape clients needed "AUTH=PLAIN LOGIN"; servers still send both forms.
   if (keyword === 'AUTH' || keyword.startsWith('AUTH=')) {
     const mechs = keyword === 'AUTH' ? params : [keyword.slice(5), ...params];
-    const merged = new Set([...(caps.auth ?? []), ...mechs.filter(Boolean).map((m) => m.toUpperCase())]);
+    const merged = new Set([
+      ...(caps.auth ?? []),
+      ...mechs.filter(Boolean).map((m) => m.toUpperCase()),
+    ]);
     caps.auth = [...merged];
     return true;
   }
@@ -64,10 +77,13 @@ function applyKnown(caps: Capabilities, ext: Extension): boolean {
 
 /** diffCapabilities: keywords (with AUTH mechanisms spelled out) present on one side only. */
 export function diffCapabilities(before: Capabilities, after: Capabilities): CapabilityChange {
-  const words = (c: Capabilities): Set<string> => new Set([
-    ...c.extensions.filter((e) => e.keyword !== 'AUTH' && !e.keyword.startsWith('AUTH=')).map((e) => e.keyword),
-    ...(c.auth ?? []).map((m) => `AUTH ${m}`),
-  ]);
+  const words = (c: Capabilities): Set<string> =>
+    new Set([
+      ...c.extensions
+        .filter((e) => e.keyword !== 'AUTH' && !e.keyword.startsWith('AUTH='))
+        .map((e) => e.keyword),
+      ...(c.auth ?? []).map((m) => `AUTH ${m}`),
+    ]);
   const a = words(before);
   const b = words(after);
   return { added: [...b].filter((w) => !a.has(w)), removed: [...a].filter((w) => !b.has(w)) };

@@ -5,7 +5,19 @@
 import type { Reply } from './reply.js';
 
 /** CENSUS_VERBS: the verbs probed, in the order sent. TURN is last: a 250 to it reverses roles (RFC 821 §4.1.1), so the session ends there. */
-export const CENSUS_VERBS = ['NOOP', 'HELP', 'VRFY', 'EXPN', 'ETRN', 'VERB', 'SEND', 'SOML', 'SAML', 'RSET', 'TURN'] as const;
+export const CENSUS_VERBS = [
+  'NOOP',
+  'HELP',
+  'VRFY',
+  'EXPN',
+  'ETRN',
+  'VERB',
+  'SEND',
+  'SOML',
+  'SAML',
+  'RSET',
+  'TURN',
+] as const;
 export type CensusVerb = (typeof CENSUS_VERBS)[number];
 
 /** Support: how a server treats a verb. */
@@ -51,7 +63,8 @@ export function classifySupport(verb: CensusVerb, reply: Reply): Support {
   if (code === 530 || enhanced?.split('.')[1] === '7') return 'disabled';
   if (verb === 'ETRN' && (code === 458 || code === 459)) return 'implemented';
   if (code >= 400 && code < 500) return 'unknown';
-  if ((verb === 'VRFY' || verb === 'EXPN') && (code === 550 || code === 551 || code === 553)) return 'disabled';
+  if ((verb === 'VRFY' || verb === 'EXPN') && (code === 550 || code === 551 || code === 553))
+    return 'disabled';
   if (code === 501 || code === 503) return 'implemented';
   if (code >= 500) return 'disabled';
   return 'implemented';

@@ -13,7 +13,13 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 function describeControl(value: string): string | undefined {
   const m = CONTROL.exec(value);
   if (!m) return undefined;
-  const names: Record<string, string> = { '\r': 'CR', '\n': 'LF', '\u0000': 'NUL', '\t': 'TAB', '\u007f': 'DEL' };
+  const names: Record<string, string> = {
+    '\r': 'CR',
+    '\n': 'LF',
+    '\u0000': 'NUL',
+    '\t': 'TAB',
+    '\u007f': 'DEL',
+  };
   const code = m[0].charCodeAt(0);
   const name = names[m[0]] ?? `control byte 0x${code.toString(16).padStart(2, '0')}`;
   return `${name} at offset ${m.index}`;
@@ -26,7 +32,9 @@ function describeControl(value: string): string | undefined {
 export function assertSafe(what: string, value: string): void {
   const found = describeControl(value);
   if (found) {
-    throw invalidInput(`${what} contains ${found} (${JSON.stringify(value)}); control bytes are refused so nothing can be injected into the SMTP stream`);
+    throw invalidInput(
+      `${what} contains ${found} (${JSON.stringify(value)}); control bytes are refused so nothing can be injected into the SMTP stream`,
+    );
   }
 }
 
@@ -41,7 +49,8 @@ export function command(verb: string, arg?: string): string {
 /** ehlo / helo / mailFrom / rcptTo / vrfy / expn: one builder per SMTP verb (RFC 5321 §4.1.1). */
 export const ehlo = (name: string): string => command('EHLO', name);
 export const helo = (name: string): string => command('HELO', name);
-export const mailFrom = (path: string, params = ''): string => command('MAIL', `FROM:<${path}>${params ? ` ${params}` : ''}`);
+export const mailFrom = (path: string, params = ''): string =>
+  command('MAIL', `FROM:<${path}>${params ? ` ${params}` : ''}`);
 export const rcptTo = (path: string): string => command('RCPT', `TO:<${path}>`);
 export const vrfy = (what: string): string => command('VRFY', what);
 export const expn = (what: string): string => command('EXPN', what);

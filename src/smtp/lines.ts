@@ -50,7 +50,9 @@ export class LineSplitter {
   private append(piece: Buffer): void {
     if (piece.length === 0) return;
     if (this.partialLength + piece.length > MAX_LINE_OCTETS) {
-      const preview = Buffer.concat([...this.partial, piece]).subarray(0, 60).toString('utf8');
+      const preview = Buffer.concat([...this.partial, piece])
+        .subarray(0, 60)
+        .toString('utf8');
       this.reset();
       throw new LineTooLongError(preview);
     }

@@ -22,8 +22,18 @@ import { parseEnhanced, type Reply } from './reply.js';
  * - `not-asked`: no reply at all — the session was lost first, or there was no domain for the user@domain form.
  */
 export const LOOKUP_MEANINGS = [
-  'exists', 'will-forward', 'cannot-verify', 'no-such-user', 'not-local', 'ambiguous',
-  'not-implemented', 'disabled', 'temporary', 'server-closing', 'other', 'not-asked',
+  'exists',
+  'will-forward',
+  'cannot-verify',
+  'no-such-user',
+  'not-local',
+  'ambiguous',
+  'not-implemented',
+  'disabled',
+  'temporary',
+  'server-closing',
+  'other',
+  'not-asked',
 ] as const;
 export type LookupMeaning = (typeof LOOKUP_MEANINGS)[number];
 
@@ -88,7 +98,9 @@ export function parseMailboxText(text: string): NamedMailbox | undefined {
 }
 
 function unquote(s: string): string {
-  return s.length >= 2 && s.startsWith('"') && s.endsWith('"') ? s.slice(1, -1).replace(/\\(.)/g, '$1') : s;
+  return s.length >= 2 && s.startsWith('"') && s.endsWith('"')
+    ? s.slice(1, -1).replace(/\\(.)/g, '$1')
+    : s;
 }
 
 /**
@@ -111,7 +123,13 @@ export function forwardPath(reply: Reply): string | undefined {
   const text = lineTexts(reply).join(' ');
   const angled = [...text.matchAll(/<([^<>]+)>/g)].at(-1)?.[1]?.trim();
   if (angled) return angled;
-  return text.split(/\s+/).filter((w) => w.includes('@')).at(-1)?.replace(/^[("']+|[)"'.,;:]+$/g, '') || undefined;
+  return (
+    text
+      .split(/\s+/)
+      .filter((w) => w.includes('@'))
+      .at(-1)
+      ?.replace(/^[("']+|[)"'.,;:]+$/g, '') || undefined
+  );
 }
 
 /**
@@ -120,7 +138,9 @@ export function forwardPath(reply: Reply): string | undefined {
  * some servers show) becomes a member whose address is the line as sent.
  */
 export function expnMembers(reply: Reply): NamedMailbox[] {
-  return lineTexts(reply).filter((t) => t !== '').map((t) => parseMailboxText(t) ?? { address: t });
+  return lineTexts(reply)
+    .filter((t) => t !== '')
+    .map((t) => parseMailboxText(t) ?? { address: t });
 }
 
 /**
@@ -128,7 +148,9 @@ export function expnMembers(reply: Reply): NamedMailbox[] {
  * "553- Ambiguous; Possibilities are" form): every line that parses as a mailbox.
  */
 export function candidates(reply: Reply): NamedMailbox[] {
-  return lineTexts(reply).map(parseMailboxText).filter((m): m is NamedMailbox => m !== undefined);
+  return lineTexts(reply)
+    .map(parseMailboxText)
+    .filter((m): m is NamedMailbox => m !== undefined);
 }
 
 /** Interpretation: a reply's meaning and the mailboxes it carries, as the result shows them. */
@@ -180,30 +202,77 @@ const SILENT: readonly LookupMeaning[] = ['cannot-verify', 'not-implemented', 'd
  * answers 252 for the ones it knows and 550 for the rest (Postfix does), so
  * only a 252 to the made-up name too shows that 252 is a blanket answer.
  */
-export function disclosure(verb: LookupVerb, answers: { meaning: LookupMeaning; reply?: Reply }[], control?: Reply): Disclosure {
+export function disclosure(
+  verb: LookupVerb,
+  answers: { meaning: LookupMeaning; reply?: Reply }[],
+  control?: Reply,
+): Disclosure {
   const got = answers.filter((a) => a.meaning !== 'not-asked');
-  const count = (ms: readonly LookupMeaning[]): number => got.filter((a) => ms.includes(a.meaning)).length;
-  const codes = (m: LookupMeaning): string => [...new Set(got.filter((a) => a.meaning === m).map((a) => a.reply?.code))].join('/');
+  const count = (ms: readonly LookupMeaning[]): number =>
+    got.filter((a) => ms.includes(a.meaning)).length;
+  const codes = (m: LookupMeaning): string =>
+    [...new Set(got.filter((a) => a.meaning === m).map((a) => a.reply?.code))].join('/');
   const found = count(FOUND);
   const unknown = count(['no-such-user']);
   const blanket = count(['cannot-verify']);
   const what = verb === 'VRFY' ? 'mailboxes' : 'lists and their members';
-  if (found > 0) return { discloses: true, text: `${verb} discloses ${what}: ${found} of ${got.length} found${unknown ? `, ${unknown} unknown (${codes('no-such-user')})` : ''}` };
-  if (unknown > 0 && blanket > 0) return { discloses: true, text: `${verb} discloses ${what}: 252 for ${blanket} name(s), ${codes('no-such-user')} for ${unknown} — the 252s are the names it knows` };
-  if (unknown > 0) return { discloses: true, text: `${verb} looks names up: none of these exists (${codes('no-such-user')}), so names can be enumerated` };
+  if (found > 0)
+    return {
+      discloses: true,
+      text: `${verb} discloses ${what}: ${found} of ${got.length} found${unknown ? `, ${unknown} unknown (${codes('no-such-user')})` : ''}`,
+    };
+  if (unknown > 0 && blanket > 0)
+    return {
+      discloses: true,
+      text: `${verb} discloses ${what}: 252 for ${blanket} name(s), ${codes('no-such-user')} for ${unknown} — the 252s are the names it knows`,
+    };
+  if (unknown > 0)
+    return {
+      discloses: true,
+      text: `${verb} looks names up: none of these exists (${codes('no-such-user')}), so names can be enumerated`,
+    };
   if (got.length > 0 && blanket === got.length) return blanketFinding(verb, control);
-  if (got.length > 0 && count(['not-implemented']) === got.length) return { discloses: false, text: `${verb} gives nothing away: not implemented or switched off (${codes('not-implemented')})` };
-  if (got.length > 0 && count(['disabled']) === got.length) return { discloses: false, text: `${verb} gives nothing away: refused by policy (${codes('disabled')})` };
-  if (count(SILENT) > 0) return { discloses: false, text: `${verb} gave nothing away (${tally(got)})` };
-  return { discloses: null, text: got.length ? `${verb} gave no usable answer (${tally(got)})` : `${verb}: no answer to judge by` };
+  if (got.length > 0 && count(['not-implemented']) === got.length)
+    return {
+      discloses: false,
+      text: `${verb} gives nothing away: not implemented or switched off (${codes('not-implemented')})`,
+    };
+  if (got.length > 0 && count(['disabled']) === got.length)
+    return {
+      discloses: false,
+      text: `${verb} gives nothing away: refused by policy (${codes('disabled')})`,
+    };
+  if (count(SILENT) > 0)
+    return { discloses: false, text: `${verb} gave nothing away (${tally(got)})` };
+  return {
+    discloses: null,
+    text: got.length
+      ? `${verb} gave no usable answer (${tally(got)})`
+      : `${verb}: no answer to judge by`,
+  };
 }
 
 function blanketFinding(verb: LookupVerb, control: Reply | undefined): Disclosure {
-  if (!control) return { discloses: null, text: `${verb} answered 252 to every name asked; without a made-up name to compare, that may still be a lookup` };
+  if (!control)
+    return {
+      discloses: null,
+      text: `${verb} answered 252 to every name asked; without a made-up name to compare, that may still be a lookup`,
+    };
   const meaning = classifyLookup(control);
-  if (meaning === 'cannot-verify') return { discloses: false, text: `${verb} gives nothing away (252 to everything, a made-up name included)` };
-  if (meaning === 'no-such-user') return { discloses: true, text: `${verb} discloses ${verb === 'VRFY' ? 'mailboxes' : 'lists'}: 252 for these names but ${control.code} for a made-up one — the 252s are names it knows` };
-  return { discloses: null, text: `${verb} answered 252 to every name asked; a made-up name got ${control.code}` };
+  if (meaning === 'cannot-verify')
+    return {
+      discloses: false,
+      text: `${verb} gives nothing away (252 to everything, a made-up name included)`,
+    };
+  if (meaning === 'no-such-user')
+    return {
+      discloses: true,
+      text: `${verb} discloses ${verb === 'VRFY' ? 'mailboxes' : 'lists'}: 252 for these names but ${control.code} for a made-up one — the 252s are names it knows`,
+    };
+  return {
+    discloses: null,
+    text: `${verb} answered 252 to every name asked; a made-up name got ${control.code}`,
+  };
 }
 
 function tally(answers: { meaning: LookupMeaning }[]): string {

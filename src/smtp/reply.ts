@@ -17,7 +17,13 @@ export const MAX_REPLY_OCTETS = 64 * 1024;
 /** ReplySyntaxError: a reply line that is not SMTP; `kind` tells which rule it broke, `line` quotes it. */
 export class ReplySyntaxError extends Error {
   constructor(
-    readonly kind: 'short-line' | 'bad-code' | 'bad-separator' | 'code-mismatch' | 'too-many-lines' | 'too-large',
+    readonly kind:
+      | 'short-line'
+      | 'bad-code'
+      | 'bad-separator'
+      | 'code-mismatch'
+      | 'too-many-lines'
+      | 'too-large',
     readonly line: string,
     detail: string,
   ) {
@@ -61,7 +67,8 @@ interface ParsedLine {
 export function parseReplyLine(line: string): ParsedLine {
   if (line.length < 3) throw new ReplySyntaxError('short-line', line, 'short reply line');
   // RFC 5321 §4.2: first digit 2-5, second 0-5, third 0-9.
-  if (!/^[2-5][0-5][0-9]/.test(line)) throw new ReplySyntaxError('bad-code', line, 'reply line without a valid code');
+  if (!/^[2-5][0-5][0-9]/.test(line))
+    throw new ReplySyntaxError('bad-code', line, 'reply line without a valid code');
   const sep = line.charAt(3);
   if (sep !== '' && sep !== ' ' && sep !== '-') {
     throw new ReplySyntaxError('bad-separator', line, 'reply code not followed by space or hyphen');
@@ -98,7 +105,11 @@ export class ReplyAssembler {
     if (this.inProgress && parsed.code !== this.code) {
       const expected = this.code;
       this.reset();
-      throw new ReplySyntaxError('code-mismatch', line, `multi-line reply changed code from ${expected} to ${parsed.code}`);
+      throw new ReplySyntaxError(
+        'code-mismatch',
+        line,
+        `multi-line reply changed code from ${expected} to ${parsed.code}`,
+      );
     }
     this.code = parsed.code;
     return this.add(parsed.text, parsed.last);
@@ -115,11 +126,17 @@ export class ReplyAssembler {
     this.lines.push(text);
     if (this.lines.length > MAX_REPLY_LINES) {
       this.reset();
-      throw new ReplySyntaxError('too-many-lines', text, `reply longer than ${MAX_REPLY_LINES} lines`);
+      throw new ReplySyntaxError(
+        'too-many-lines',
+        text,
+        `reply longer than ${MAX_REPLY_LINES} lines`,
+      );
     }
     if (!last) return undefined;
     const enhanced = parseEnhanced(this.code, this.lines[0] ?? '');
-    const reply: Reply = enhanced ? { code: this.code, enhanced, lines: this.lines } : { code: this.code, lines: this.lines };
+    const reply: Reply = enhanced
+      ? { code: this.code, enhanced, lines: this.lines }
+      : { code: this.code, lines: this.lines };
     this.reset();
     return reply;
   }

@@ -18,9 +18,14 @@ import { runCli, countingServer } from '../support/cli-run.js';
 import { ANSI_ESCAPE } from '../support/sink.js';
 
 let lab: Lab;
-const target = (personality: string): string => formatEndpoint(lab.host(personality).address, lab.host(personality).port);
+const target = (personality: string): string =>
+  formatEndpoint(lab.host(personality).address, lab.host(personality).port);
 const envelope = (stdout: string): CapsOutput => CapsOutputSchema.parse(JSON.parse(stdout));
-const VERSION = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const VERSION = (
+  JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  }
+).version;
 
 /** newLog: what the lab heard while `fn` ran. */
 async function newLog<T>(fn: () => Promise<T>): Promise<[T, string[]]> {
@@ -29,12 +34,16 @@ async function newLog<T>(fn: () => Promise<T>): Promise<[T, string[]]> {
   return [value, lab.log.slice(from).map((e) => `${e.personality}: ${e.line}`)];
 }
 
-before(async () => { lab = await startLab({ port: 0 }); });
+before(async () => {
+  lab = await startLab({ port: 0 });
+});
 after(() => lab.close());
 
 describe('caps: one exit code per outcome', () => {
   test('esmtp with the lab CA: exit 0, a valid envelope, STARTTLS trusted, QUIT sent, no DATA', async () => {
-    const [run, heard] = await newLog(() => runCli(['caps', target('esmtp'), '--json', '--ca', lab.caCertFile]));
+    const [run, heard] = await newLog(() =>
+      runCli(['caps', target('esmtp'), '--json', '--ca', lab.caCertFile]),
+    );
     assert.equal(run.code, 0, run.stderr);
     assert.equal(run.stderr, '');
     const env = envelope(run.stdout);
@@ -45,7 +54,10 @@ describe('caps: one exit code per outcome', () => {
     assert.equal(env.result!.tls!.info!.trusted.ok, true);
     assert.ok(env.result!.tls!.info!.trusted.store.includes(lab.caCertFile));
     assert.deepEqual(env.result!.capabilitiesAfterTls!.auth, ['PLAIN', 'LOGIN']);
-    assert.ok(heard.includes('esmtp: STARTTLS') && heard.at(-1) === 'esmtp: QUIT', heard.join('\n'));
+    assert.ok(
+      heard.includes('esmtp: STARTTLS') && heard.at(-1) === 'esmtp: QUIT',
+      heard.join('\n'),
+    );
     assert.ok(!heard.some((l) => /: DATA/i.test(l)));
   });
 
@@ -62,7 +74,10 @@ describe('caps: one exit code per outcome', () => {
     const run = await runCli(['caps', target('reject-554'), '--json']);
     assert.equal(run.code, 6);
     const env = envelope(run.stdout);
-    assert.deepEqual([env.status, env.error!.code, env.error!.stage], ['rejected', 'GREETING_REJECTED', 'greeting']);
+    assert.deepEqual(
+      [env.status, env.error!.code, env.error!.stage],
+      ['rejected', 'GREETING_REJECTED', 'greeting'],
+    );
     assert.equal(env.result!.banner!.reply.code, 554);
   });
 
@@ -80,7 +95,10 @@ describe('caps: one exit code per outcome', () => {
     const run = await runCli(['caps', target('esmtp'), '--tls-verify', '--json']);
     assert.equal(run.code, 5);
     const env = envelope(run.stdout);
-    assert.deepEqual([env.status, env.error!.code, env.error!.stage], ['tls-error', 'TLS_CERT_INVALID', 'starttls']);
+    assert.deepEqual(
+      [env.status, env.error!.code, env.error!.stage],
+      ['tls-error', 'TLS_CERT_INVALID', 'starttls'],
+    );
     assert.equal(env.result!.tls!.info!.trusted.ok, false);
     assert.equal(env.result!.banner!.reply.code, 220);
     assert.equal(env.result!.capabilities!.starttls, true);
@@ -100,7 +118,10 @@ describe('caps: invalid input sends nothing and still answers', () => {
     const run = await runCli(['caps', 'bad\nhost', '--json']);
     assert.equal(run.code, 2);
     const env = envelope(run.stdout);
-    assert.deepEqual([env.status, env.error!.code, env.error!.stage, env.result, env.target], ['invalid-input', 'INVALID_INPUT', 'input', null, 'bad\nhost']);
+    assert.deepEqual(
+      [env.status, env.error!.code, env.error!.stage, env.result, env.target],
+      ['invalid-input', 'INVALID_INPUT', 'input', null, 'bad\nhost'],
+    );
   });
 
   test('a --helo with CRLF and a command: exit 2, no connection at all, nothing the lab hears', async () => {
@@ -111,7 +132,10 @@ describe('caps: invalid input sends nothing and still answers', () => {
         await runCli(['caps', target('esmtp'), '--helo', 'x\r\nVRFY root', '--json']),
       ]);
       for (const r of run) assert.equal(envelope(r.stdout).status, 'invalid-input');
-      assert.deepEqual(run.map((r) => r.code), [2, 2]);
+      assert.deepEqual(
+        run.map((r) => r.code),
+        [2, 2],
+      );
       assert.equal(server.connections, 0);
       assert.deepEqual(heard, []);
     } finally {
@@ -122,10 +146,22 @@ describe('caps: invalid input sends nothing and still answers', () => {
 
 describe('usage errors: exit 2 with a helpful message on stderr', () => {
   const cases: { name: string; args: () => string[]; stderr: RegExp[] }[] = [
-    { name: 'an unknown flag', args: () => ['caps', target('esmtp'), '--bogus'], stderr: [/Unknown argument: bogus/, /--help/] },
+    {
+      name: 'an unknown flag',
+      args: () => ['caps', target('esmtp'), '--bogus'],
+      stderr: [/Unknown argument: bogus/, /--help/],
+    },
     { name: 'no command', args: () => [], stderr: [/Give a command/, /smtp-probe demo/] },
-    { name: 'a bad duration (--timeout 5x)', args: () => ['caps', target('esmtp'), '--timeout', '5x'], stderr: [/--timeout "5x" is not a duration/, /500ms/] },
-    { name: 'a format that does not exist', args: () => ['caps', target('esmtp'), '--format', 'xml'], stderr: [/format/, /xml/, /ndjson/] },
+    {
+      name: 'a bad duration (--timeout 5x)',
+      args: () => ['caps', target('esmtp'), '--timeout', '5x'],
+      stderr: [/--timeout "5x" is not a duration/, /500ms/],
+    },
+    {
+      name: 'a format that does not exist',
+      args: () => ['caps', target('esmtp'), '--format', 'xml'],
+      stderr: [/format/, /xml/, /ndjson/],
+    },
     { name: 'an unknown command', args: () => ['capz', target('esmtp')], stderr: [/--help/] },
   ];
   for (const c of cases) {
@@ -153,16 +189,22 @@ describe('usage errors: exit 2 with a helpful message on stderr', () => {
     assert.match(run.stderr, /Given: "nope", Choices: "caps"/);
   });
 
-  test('a mistyped command: yargs\' suggestion survives', async () => {
+  test("a mistyped command: yargs' suggestion survives", async () => {
     assert.match((await runCli(['capz', target('esmtp')])).stderr, /Did you mean caps\?/);
   });
 
-  for (const [name, flag] of [['an unknown flag', ['--bogus']], ['a bad --format', ['--format', 'xml']]] as const) {
+  for (const [name, flag] of [
+    ['an unknown flag', ['--bogus']],
+    ['a bad --format', ['--format', 'xml']],
+  ] as const) {
     test(`${name} sends nothing and prints no report`, async () => {
       const [run, heard] = await newLog(() => runCli(['caps', target('esmtp'), ...flag]));
       assert.equal(run.code, 2);
       assert.ok(run.stdout === '', `printed a report: ${run.stdout.split('\n')[0]}`);
-      assert.ok(heard.length === 0, `the lab heard ${heard.length} lines: ${heard.slice(0, 3).join(', ')}, …`);
+      assert.ok(
+        heard.length === 0,
+        `the lab heard ${heard.length} lines: ${heard.slice(0, 3).join(', ')}, …`,
+      );
     });
   }
 });
@@ -171,10 +213,14 @@ describe('usage errors: exit 2 with a helpful message on stderr', () => {
  * printed: what a run printed on stdout, plus anything that leaked to console.log (yargs' default
  * for --help and --version; main() must route it to io.stdout, and `leaked` proves it does).
  */
-async function printed(args: string[]): Promise<{ code: number; stdout: string; stderr: string; leaked: string }> {
+async function printed(
+  args: string[],
+): Promise<{ code: number; stdout: string; stderr: string; leaked: string }> {
   const log = console.log;
   let leaked = '';
-  console.log = (...parts: unknown[]): void => { leaked += `${parts.join(' ')}\n`; };
+  console.log = (...parts: unknown[]): void => {
+    leaked += `${parts.join(' ')}\n`;
+  };
   try {
     const run = await runCli(args);
     return { ...run, stdout: run.stdout + leaked, leaked };
@@ -184,14 +230,14 @@ async function printed(args: string[]): Promise<{ code: number; stdout: string; 
 }
 
 describe('--version, --help, schema', () => {
-  test('--version and -V print package.json\'s version', async () => {
+  test("--version and -V print package.json's version", async () => {
     for (const flag of ['--version', '-V']) {
       const run = await printed([flag]);
       assert.deepEqual([run.code, run.stdout, run.stderr], [0, `${VERSION}\n`, '']);
     }
   });
 
-  test('--help and --version write to io.stdout, not to the process\'s console', async () => {
+  test("--help and --version write to io.stdout, not to the process's console", async () => {
     for (const args of [['--version'], ['caps', '--help']]) {
       const run = await printed(args);
       assert.equal(run.leaked, '', `${args.join(' ')} went to console.log`);
@@ -201,23 +247,44 @@ describe('--version, --help, schema', () => {
   test('caps --help mentions every flag', async () => {
     const run = await printed(['caps', '--help']);
     assert.equal(run.code, 0);
-    const flags = ['--connect-timeout', '--greeting-timeout', '--command-timeout', '--timeout', '--helo', '--implicit-tls',
-      '--tls-verify', '--tls-name', '--ca', '--no-census', '--no-starttls', '--transcript', '--json', '--format'];
-    for (const f of flags) assert.match(run.stdout, new RegExp(`${f}\\b`), `${f} missing from caps --help`);
+    const flags = [
+      '--connect-timeout',
+      '--greeting-timeout',
+      '--command-timeout',
+      '--timeout',
+      '--helo',
+      '--implicit-tls',
+      '--tls-verify',
+      '--tls-name',
+      '--ca',
+      '--no-census',
+      '--no-starttls',
+      '--transcript',
+      '--json',
+      '--format',
+    ];
+    for (const f of flags)
+      assert.match(run.stdout, new RegExp(`${f}\\b`), `${f} missing from caps --help`);
     assert.match(run.stdout, /Examples:/);
   });
 
   test('--help lists every command and the exit codes', async () => {
     const run = await printed(['--help']);
     assert.equal(run.code, 0);
-    for (const c of ['caps <target>', 'lab', 'demo', 'schema <command>']) assert.ok(run.stdout.includes(`smtp-probe ${c}`), c);
+    for (const c of ['caps <target>', 'lab', 'demo', 'schema <command>'])
+      assert.ok(run.stdout.includes(`smtp-probe ${c}`), c);
     assert.match(run.stdout, /130 interrupted/);
   });
 
   test('schema caps prints a JSON Schema object with status, result and error', async () => {
     const run = await runCli(['schema', 'caps']);
     assert.equal(run.code, 0);
-    const schema = JSON.parse(run.stdout) as { $schema: string; type: string; properties: Record<string, { enum?: string[] }>; required: string[] };
+    const schema = JSON.parse(run.stdout) as {
+      $schema: string;
+      type: string;
+      properties: Record<string, { enum?: string[] }>;
+      required: string[];
+    };
     assert.equal(schema.type, 'object');
     assert.match(schema.$schema, /2020-12/);
     for (const p of ['status', 'result', 'error']) assert.ok(p in schema.properties, p);
@@ -228,21 +295,51 @@ describe('--version, --help, schema', () => {
 
 describe('output', () => {
   test('--transcript: >>>/<<< lines on stderr, the same conversation in JSON, and exactly what the lab heard', async () => {
-    const [run, heard] = await newLog(() => runCli(['caps', target('esmtp'), '--json', '--transcript', '--no-census', '--ca', lab.caCertFile]));
+    const [run, heard] = await newLog(() =>
+      runCli([
+        'caps',
+        target('esmtp'),
+        '--json',
+        '--transcript',
+        '--no-census',
+        '--ca',
+        lab.caCertFile,
+      ]),
+    );
     assert.equal(run.code, 0);
     const lines = run.stderr.trimEnd().split('\n');
     for (const l of lines) assert.match(l, /^ +\+\d+\.\d{3}s (>>>|<<<|\*\*\*) /);
-    for (const l of ['>>> EHLO ', '<<< 220 esmtp.lab.test', '>>> STARTTLS', '*** TLS established', '>>> QUIT', '<<< 221 ']) {
-      assert.ok(lines.some((x) => x.includes(l)), `${l} missing from stderr`);
+    for (const l of [
+      '>>> EHLO ',
+      '<<< 220 esmtp.lab.test',
+      '>>> STARTTLS',
+      '*** TLS established',
+      '>>> QUIT',
+      '<<< 221 ',
+    ]) {
+      assert.ok(
+        lines.some((x) => x.includes(l)),
+        `${l} missing from stderr`,
+      );
     }
     const env = envelope(run.stdout);
     const sent = env.transcript!.filter((e) => e.dir === 'send').map((e) => `esmtp: ${e.line}`);
     assert.deepEqual(sent, heard);
-    assert.equal(env.transcript!.filter((e) => e.dir === 'recv').length, lines.filter((l) => l.includes('<<<')).length);
+    assert.equal(
+      env.transcript!.filter((e) => e.dir === 'recv').length,
+      lines.filter((l) => l.includes('<<<')).length,
+    );
   });
 
   test('without --transcript: no transcript in JSON, nothing on stderr', async () => {
-    const run = await runCli(['caps', target('esmtp'), '--json', '--no-census', '--ca', lab.caCertFile]);
+    const run = await runCli([
+      'caps',
+      target('esmtp'),
+      '--json',
+      '--no-census',
+      '--ca',
+      lab.caCertFile,
+    ]);
     assert.equal(run.stderr, '');
     assert.ok(!('transcript' in JSON.parse(run.stdout)));
   });
@@ -251,11 +348,17 @@ describe('output', () => {
     const server: Server = createServer((s) => {
       s.on('error', () => undefined);
       s.write('554 5.7.1 evil \u001b[2J\rall is well\r\n');
-      s.on('data', (d) => { if (String(d).startsWith('QUIT')) s.end('221 bye\r\n'); });
+      s.on('data', (d) => {
+        if (String(d).startsWith('QUIT')) s.end('221 bye\r\n');
+      });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
-      const run = await runCli(['caps', `127.0.0.1:${(server.address() as { port: number }).port}`, '--transcript']);
+      const run = await runCli([
+        'caps',
+        `127.0.0.1:${(server.address() as { port: number }).port}`,
+        '--transcript',
+      ]);
       assert.equal(run.code, 6);
       for (const text of [run.stdout, run.stderr]) {
         assert.ok(text.includes('evil \\x1b[2J\\x0dall is well'), text);
@@ -286,11 +389,20 @@ describe('output', () => {
     const personalities = lab.hosts.filter((h) => h.scenario === null);
     assert.equal(lines.length, personalities.length + 2);
     const envs = lines.slice(0, personalities.length).map(envelope);
-    assert.deepEqual(envs.map((e) => e.status), ['ok', 'ok', 'rejected', 'ok', 'greeting-timeout', 'connection-refused', 'ok', 'ok']);
-    assert.deepEqual(envs.map((e) => e.target.split(':')[0]), personalities.map((h) => h.address));
+    assert.deepEqual(
+      envs.map((e) => e.status),
+      ['ok', 'ok', 'rejected', 'ok', 'greeting-timeout', 'connection-refused', 'ok', 'ok'],
+    );
+    assert.deepEqual(
+      envs.map((e) => e.target.split(':')[0]),
+      personalities.map((h) => h.address),
+    );
     const walk = MxOutputSchema.parse(JSON.parse(lines.at(-2)!));
     assert.equal(walk.result?.verdict?.kind, 'accepted');
-    assert.deepEqual(walk.result?.verdict?.failedBefore.map((f) => f.outcome), ['refused', 'connect-timeout']);
+    assert.deepEqual(
+      walk.result?.verdict?.failedBefore.map((f) => f.outcome),
+      ['refused', 'connect-timeout'],
+    );
     const failover = FailoverOutputSchema.parse(JSON.parse(lines.at(-1)!));
     assert.equal(failover.result?.attempts.length, 3);
   });

@@ -8,7 +8,11 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startLab, type Lab } from '../../src/lab/index.js';
-import { probeFailover, DEFAULT_MAX_DELAY_MS, type FailoverOptions } from '../../src/probes/failover.js';
+import {
+  probeFailover,
+  DEFAULT_MAX_DELAY_MS,
+  type FailoverOptions,
+} from '../../src/probes/failover.js';
 import { PROFILES, resolveProfile } from '../../src/failover/profiles.js';
 import { FailoverOutputSchema, type FailoverResult } from '../../src/schema/failover.js';
 import { MxOutputSchema } from '../../src/schema/mx.js';
@@ -27,10 +31,21 @@ let flags: string[];
 before(async () => {
   lab = await startLab({ port: 0 });
   options = {
-    resolvers: [`${lab.dns.address}:${lab.dns.port}`], port: lab.port, caFiles: [lab.caCertFile],
+    resolvers: [`${lab.dns.address}:${lab.dns.port}`],
+    port: lab.port,
+    caFiles: [lab.caCertFile],
     timeouts: { connectMs: CONNECT_TIMEOUT_MS },
   };
-  flags = ['--resolver', `${lab.dns.address}:${lab.dns.port}`, '--port', String(lab.port), '--ca', lab.caCertFile, '--connect-timeout', `${CONNECT_TIMEOUT_MS}ms`];
+  flags = [
+    '--resolver',
+    `${lab.dns.address}:${lab.dns.port}`,
+    '--port',
+    String(lab.port),
+    '--ca',
+    lab.caCertFile,
+    '--connect-timeout',
+    `${CONNECT_TIMEOUT_MS}ms`,
+  ];
 });
 after(() => lab.close());
 
@@ -52,30 +67,54 @@ function assertContiguous(r: FailoverResult): void {
 
 // Independent probes, so all at once: the blackholed walks overlap and the whole block costs about one connect timeout.
 describe('against the lab', { concurrency: true }, () => {
-  describe('failover: blackhole.test (refused, blackholed, good) for every sender profile', { concurrency: true }, () => {
+  describe('failover: blackhole.test (refused, blackholed, good) for every sender profile', {
+    concurrency: true,
+  }, () => {
     for (const profile of PROFILES) {
       // Only Postfix (30 s) gets past the blackhole within the default --max-delay of 1 minute.
       const kind = profile.connectTimeoutMs < DEFAULT_MAX_DELAY_MS ? 'delivered' : 'delayed';
       test(`${profile.name}: the blackholed MX costs ${profile.connectTimeoutMs / 1000} s (its connect timeout); ${kind}`, async () => {
         const r = await failover('blackhole.test', { profile: profile.name });
         assert.equal(r.profile.name, profile.name);
-        assert.deepEqual(r.attempts.map((a) => [a.host, a.address, a.outcome, a.basis, a.assumed]), [
-          ['refused.blackhole.test', '127.0.0.33', 'refused', 'measured', false],
-          ['bh.blackhole.test', '127.0.0.34', 'connect-timeout', 'sender-connect-timeout', false],
-          ['mx.blackhole.test', '127.0.0.35', 'ok', 'measured', false],
-        ]);
+        assert.deepEqual(
+          r.attempts.map((a) => [a.host, a.address, a.outcome, a.basis, a.assumed]),
+          [
+            ['refused.blackhole.test', '127.0.0.33', 'refused', 'measured', false],
+            ['bh.blackhole.test', '127.0.0.34', 'connect-timeout', 'sender-connect-timeout', false],
+            ['mx.blackhole.test', '127.0.0.35', 'ok', 'measured', false],
+          ],
+        );
         const [refused, bh, ok] = r.attempts;
-        assert.equal(bh!.costMs, profile.connectTimeoutMs, 'the sender\'s timeout, not the probe\'s 1 s');
+        assert.equal(
+          bh!.costMs,
+          profile.connectTimeoutMs,
+          "the sender's timeout, not the probe's 1 s",
+        );
         // A refusal and a good session cost what was measured: a round trip, a short session.
-        assert.ok(refused!.costMs > 0 && refused!.costMs < CONNECT_TIMEOUT_MS / 2, `refused cost ${refused!.costMs}`);
+        assert.ok(
+          refused!.costMs > 0 && refused!.costMs < CONNECT_TIMEOUT_MS / 2,
+          `refused cost ${refused!.costMs}`,
+        );
         assert.equal(ok!.costMs, r.walk.hosts[2]!.addresses[0]!.ms);
         assertContiguous(r);
         assert.equal(r.delivery.kind, kind);
-        assert.deepEqual([r.delivery.host, r.delivery.address], ['mx.blackhole.test', '127.0.0.35']);
+        assert.deepEqual(
+          [r.delivery.host, r.delivery.address],
+          ['mx.blackhole.test', '127.0.0.35'],
+        );
         assert.equal(r.delivery.afterMs, ok!.startMs + ok!.costMs);
         assert.equal(r.delivery.maxDelayMs, DEFAULT_MAX_DELAY_MS);
-        assert.ok(r.delivery.text.startsWith(`${profile.name} delivers mail for blackhole.test to mx.blackhole.test (127.0.0.35) `), r.delivery.text);
-        assert.equal(r.delivery.text.includes('later than --max-delay 1m00s'), kind === 'delayed', r.delivery.text);
+        assert.ok(
+          r.delivery.text.startsWith(
+            `${profile.name} delivers mail for blackhole.test to mx.blackhole.test (127.0.0.35) `,
+          ),
+          r.delivery.text,
+        );
+        assert.equal(
+          r.delivery.text.includes('later than --max-delay 1m00s'),
+          kind === 'delayed',
+          r.delivery.text,
+        );
         assert.deepEqual([r.queue, r.notTried, r.assumptions, r.notes], [null, [], [], []]);
       });
     }
@@ -90,7 +129,10 @@ describe('against the lab', { concurrency: true }, () => {
     });
 
     test('a custom sender: --sender-connect-timeout overrides the profile and names it custom', async () => {
-      const r = await failover('blackhole.test', { profile: 'sendmail', overrides: { connectTimeoutMs: 5_000 } });
+      const r = await failover('blackhole.test', {
+        profile: 'sendmail',
+        overrides: { connectTimeoutMs: 5_000 },
+      });
       assert.equal(r.profile.name, 'custom (based on sendmail)');
       assert.equal(r.attempts[1]!.costMs, 5_000);
       assert.equal(r.delivery.kind, 'delivered');
@@ -102,21 +144,36 @@ describe('against the lab', { concurrency: true }, () => {
     function assertDeferred(r: FailoverResult, giveUpMs: number): void {
       assert.equal(r.delivery.kind, 'deferred');
       assert.equal(r.delivery.host, undefined);
-      assert.match(r.delivery.text, new RegExp(`^${r.profile.name} cannot deliver mail for ${r.walk.domain.ascii.replace(/\./g, '\\.')} now — ${r.attempts.length} attempts fail`));
+      assert.match(
+        r.delivery.text,
+        new RegExp(
+          `^${r.profile.name} cannot deliver mail for ${r.walk.domain.ascii.replace(/\./g, '\\.')} now — ${r.attempts.length} attempts fail`,
+        ),
+      );
       const q = r.queue!;
       assert.ok(q, 'a queue');
       assert.equal(q.bounceAtMs, giveUpMs);
       const end = r.attempts.reduce((t, a) => t + a.costMs, 0);
       assert.ok(q.retriesAtMs.length > 1);
       assert.ok(q.retriesAtMs[0]! > end, 'the first retry comes after the failed attempt');
-      for (const [i, at] of q.retriesAtMs.entries()) assert.ok(i === 0 || at > q.retriesAtMs[i - 1]!, `retry ${i} not after retry ${i - 1}`);
+      for (const [i, at] of q.retriesAtMs.entries())
+        assert.ok(i === 0 || at > q.retriesAtMs[i - 1]!, `retry ${i} not after retry ${i - 1}`);
       assert.ok(q.retriesAtMs.at(-1)! < q.bounceAtMs, 'every retry before the bounce');
     }
 
     test('the good host by name (blackhole, the default): three failures, queued, bounced after 5 days', async () => {
       const r = await failover('blackhole.test', { assumeDown: ['mx.blackhole.test'] });
-      assert.deepEqual(r.attempts.map((a) => [a.outcome, a.assumed, a.costMs === 30_000]), [['refused', false, false], ['connect-timeout', false, true], ['connect-timeout', true, true]]);
-      assert.deepEqual(r.assumptions, [{ target: 'mx.blackhole.test', mode: 'blackhole', matched: ['127.0.0.35'] }]);
+      assert.deepEqual(
+        r.attempts.map((a) => [a.outcome, a.assumed, a.costMs === 30_000]),
+        [
+          ['refused', false, false],
+          ['connect-timeout', false, true],
+          ['connect-timeout', true, true],
+        ],
+      );
+      assert.deepEqual(r.assumptions, [
+        { target: 'mx.blackhole.test', mode: 'blackhole', matched: ['127.0.0.35'] },
+      ]);
       assertDeferred(r, 5 * DAY_MS);
       // The walk itself is untouched: it still says the host takes mail.
       assert.equal(r.walk.verdict?.kind, 'accepted');
@@ -124,7 +181,14 @@ describe('against the lab', { concurrency: true }, () => {
 
     test('the good host by address: the same timeline', async () => {
       const r = await failover('blackhole.test', { assumeDown: ['127.0.0.35'] });
-      assert.deepEqual(r.attempts.map((a) => [a.address, a.outcome, a.assumed]), [['127.0.0.33', 'refused', false], ['127.0.0.34', 'connect-timeout', false], ['127.0.0.35', 'connect-timeout', true]]);
+      assert.deepEqual(
+        r.attempts.map((a) => [a.address, a.outcome, a.assumed]),
+        [
+          ['127.0.0.33', 'refused', false],
+          ['127.0.0.34', 'connect-timeout', false],
+          ['127.0.0.35', 'connect-timeout', true],
+        ],
+      );
       assert.deepEqual(r.assumptions[0]!.matched, ['127.0.0.35']);
       assertDeferred(r, 5 * DAY_MS);
     });
@@ -135,8 +199,13 @@ describe('against the lab', { concurrency: true }, () => {
       assert.deepEqual([last.outcome, last.assumed, last.basis], ['refused', true, 'measured']);
       const measured = r.walk.hosts[2]!.addresses[0]!;
       assert.equal(last.costMs, measured.connectMs, 'the measured SYN-ACK round trip');
-      assert.ok(last.costMs < measured.ms, `assumed refusal cost ${last.costMs} ms, the whole session ${measured.ms} ms`);
-      assert.deepEqual(r.assumptions, [{ target: 'mx.blackhole.test', mode: 'refused', matched: ['127.0.0.35'] }]);
+      assert.ok(
+        last.costMs < measured.ms,
+        `assumed refusal cost ${last.costMs} ms, the whole session ${measured.ms} ms`,
+      );
+      assert.deepEqual(r.assumptions, [
+        { target: 'mx.blackhole.test', mode: 'refused', matched: ['127.0.0.35'] },
+      ]);
       assertDeferred(r, 5 * DAY_MS);
     });
 
@@ -146,17 +215,23 @@ describe('against the lab', { concurrency: true }, () => {
       assert.deepEqual([bh.outcome, bh.assumed], ['refused', true]);
       assert.ok(bh.costMs < CONNECT_TIMEOUT_MS / 2, `a refusal cost ${bh.costMs} ms`);
       assert.equal(r.delivery.kind, 'delivered');
-      assert.ok(r.delivery.afterMs! < CONNECT_TIMEOUT_MS, `delivered after ${r.delivery.afterMs} ms`);
+      assert.ok(
+        r.delivery.afterMs! < CONNECT_TIMEOUT_MS,
+        `delivered after ${r.delivery.afterMs} ms`,
+      );
       assertContiguous(r);
     });
 
     test('noao.test losing mx.noao.test: both sun.noao.test addresses refuse, the last is blackholed: deferred', async () => {
       const r = await failover('noao.test', { assumeDown: ['mx.noao.test'] });
-      assert.deepEqual(r.attempts.map((a) => [a.host, a.address, a.outcome, a.assumed]), [
-        ['sun.noao.test', '127.0.0.22', 'refused', false],
-        ['sun.noao.test', '127.0.0.23', 'refused', false],
-        ['mx.noao.test', '127.0.0.24', 'connect-timeout', true],
-      ]);
+      assert.deepEqual(
+        r.attempts.map((a) => [a.host, a.address, a.outcome, a.assumed]),
+        [
+          ['sun.noao.test', '127.0.0.22', 'refused', false],
+          ['sun.noao.test', '127.0.0.23', 'refused', false],
+          ['mx.noao.test', '127.0.0.24', 'connect-timeout', true],
+        ],
+      );
       assert.equal(r.attempts[2]!.costMs, resolveProfile('postfix').connectTimeoutMs);
       assertDeferred(r, 5 * DAY_MS);
       assert.match(r.delivery.text, /3 attempts fail \(refused, refused, connect-timeout\)/);
@@ -164,26 +239,46 @@ describe('against the lab', { concurrency: true }, () => {
 
     test('a target that matches nothing changes nothing and says so in a note', async () => {
       const r = await failover('mlfarm.test', { assumeDown: ['nothing.mlfarm.test'] });
-      assert.deepEqual(r.assumptions, [{ target: 'nothing.mlfarm.test', mode: 'blackhole', matched: [] }]);
-      assert.deepEqual(r.notes, ['--assume-down nothing.mlfarm.test matched no MX host or address']);
+      assert.deepEqual(r.assumptions, [
+        { target: 'nothing.mlfarm.test', mode: 'blackhole', matched: [] },
+      ]);
+      assert.deepEqual(r.notes, [
+        '--assume-down nothing.mlfarm.test matched no MX host or address',
+      ]);
       assert.equal(r.delivery.kind, 'delivered');
-      assert.deepEqual(r.notTried.map((n) => [n.host, n.reason]), [['mx2.mlfarm.test', 'mail already delivered']]);
+      assert.deepEqual(
+        r.notTried.map((n) => [n.host, n.reason]),
+        [['mx2.mlfarm.test', 'mail already delivered']],
+      );
     });
 
     test('a malformed --assume-down is invalid input before any DNS query', async () => {
       const before = lab.dnsLog.length;
       for (const bad of ['mx.noao.test=sometimes', 'a b', 'x\ny']) {
-        await assert.rejects(probeFailover('noao.test', { ...options, assumeDown: [bad] }), (e: Error & { code?: string }) => e.code === 'INVALID_INPUT', bad);
+        await assert.rejects(
+          probeFailover('noao.test', { ...options, assumeDown: [bad] }),
+          (e: Error & { code?: string }) => e.code === 'INVALID_INPUT',
+          bad,
+        );
       }
-      assert.ok(!lab.dnsLog.slice(before).some((q) => q.name === 'noao.test'), 'noao.test was asked about');
+      assert.ok(
+        !lab.dnsLog.slice(before).some((q) => q.name === 'noao.test'),
+        'noao.test was asked about',
+      );
     });
   });
 
   describe('failover: decided by DNS, no attempts', { concurrency: true }, () => {
     test('nullmx.test: no-mail, zero attempts, no queue', async () => {
       const r = await failover('nullmx.test');
-      assert.deepEqual([r.delivery.kind, r.attempts, r.queue, r.notTried], ['no-mail', [], null, []]);
-      assert.equal(r.delivery.text, 'nullmx.test publishes a null MX: every sender bounces mail to it at once');
+      assert.deepEqual(
+        [r.delivery.kind, r.attempts, r.queue, r.notTried],
+        ['no-mail', [], null, []],
+      );
+      assert.equal(
+        r.delivery.text,
+        'nullmx.test publishes a null MX: every sender bounces mail to it at once',
+      );
     });
 
     test('a name that does not exist: no-such-domain, zero attempts', async () => {
@@ -194,7 +289,10 @@ describe('against the lab', { concurrency: true }, () => {
     test('equal.test: the note that real senders randomize among equal preferences', async () => {
       const r = await failover('equal.test');
       assert.equal(r.delivery.kind, 'delivered');
-      assert.ok(r.notes.some((n) => /equal preference/.test(n)), r.notes.join('\n'));
+      assert.ok(
+        r.notes.some((n) => /equal preference/.test(n)),
+        r.notes.join('\n'),
+      );
     });
   });
 
@@ -203,13 +301,20 @@ describe('against the lab', { concurrency: true }, () => {
       const run = await runCli(['mx', 'mlfarm.test', '--json', ...flags]);
       assert.equal(run.code, EXIT.OK, run.stderr);
       const env = MxOutputSchema.parse(JSON.parse(run.stdout));
-      assert.deepEqual([env.command, env.target, env.status, env.error], ['mx', 'mlfarm.test', 'ok', null]);
+      assert.deepEqual(
+        [env.command, env.target, env.status, env.error],
+        ['mx', 'mlfarm.test', 'ok', null],
+      );
       assert.equal(env.result?.verdict?.kind, 'accepted');
       assert.equal(env.result?.hosts[0]?.name, 'mx1.mlfarm.test');
       assert.ok(env.result!.dns.length > 0, 'JSON always carries the DNS trace');
     });
 
-    for (const [domain, kind] of [['nullmx.test', 'no-mail'], ['nope-nothing.test', 'no-such-domain'], ['literal.test', 'no-usable-host']] as const) {
+    for (const [domain, kind] of [
+      ['nullmx.test', 'no-mail'],
+      ['nope-nothing.test', 'no-such-domain'],
+      ['literal.test', 'no-usable-host'],
+    ] as const) {
       test(`mx ${domain}: exit 8 (${kind})`, async () => {
         const run = await runCli(['mx', domain, '--json', ...flags]);
         assert.equal(run.code, EXIT.UNDELIVERABLE, run.stderr);
@@ -222,7 +327,13 @@ describe('against the lab', { concurrency: true }, () => {
       const run = await runCli(['mx', 'blackhole.test', '--dns-trace', ...flags]);
       assert.equal(run.code, EXIT.OK, run.stderr);
       assert.ok(!ANSI_ESCAPE.test(run.stdout));
-      for (const s of ['MX for blackhole.test — 3 MX records', 'connect-timeout', 'mx-non-public', 'DNS trace', 'Verdict: mail for blackhole.test is accepted by mx.blackhole.test (127.0.0.35)']) {
+      for (const s of [
+        'MX for blackhole.test — 3 MX records',
+        'connect-timeout',
+        'mx-non-public',
+        'DNS trace',
+        'Verdict: mail for blackhole.test is accepted by mx.blackhole.test (127.0.0.35)',
+      ]) {
         assert.ok(run.stdout.includes(s), `${s} in:\n${run.stdout}`);
       }
     });
@@ -230,15 +341,28 @@ describe('against the lab', { concurrency: true }, () => {
     const cases: [string, string[], number, FailoverResult['delivery']['kind']][] = [
       ['postfix: delivered within 1m', ['--profile', 'postfix'], EXIT.OK, 'delivered'],
       ['bsd-tcp: delivered, but late', ['--profile', 'bsd-tcp'], EXIT.DELAYED, 'delayed'],
-      ['linux-tcp with --max-delay 3m: in time', ['--profile', 'linux-tcp', '--max-delay', '3m'], EXIT.OK, 'delivered'],
-      ['losing the good host: queued then bounced', ['--assume-down', 'mx.blackhole.test'], EXIT.UNDELIVERABLE, 'deferred'],
+      [
+        'linux-tcp with --max-delay 3m: in time',
+        ['--profile', 'linux-tcp', '--max-delay', '3m'],
+        EXIT.OK,
+        'delivered',
+      ],
+      [
+        'losing the good host: queued then bounced',
+        ['--assume-down', 'mx.blackhole.test'],
+        EXIT.UNDELIVERABLE,
+        'deferred',
+      ],
     ];
     for (const [what, args, code, kind] of cases) {
       test(`failover blackhole.test, ${what}: exit ${code}, valid JSON`, async () => {
         const run = await runCli(['failover', 'blackhole.test', '--json', ...args, ...flags]);
         assert.equal(run.code, code, run.stderr);
         const env = FailoverOutputSchema.parse(JSON.parse(run.stdout));
-        assert.deepEqual([env.command, env.status, env.result?.delivery.kind], ['failover', 'ok', kind]);
+        assert.deepEqual(
+          [env.command, env.status, env.result?.delivery.kind],
+          ['failover', 'ok', kind],
+        );
       });
     }
 
@@ -250,13 +374,28 @@ describe('against the lab', { concurrency: true }, () => {
     });
 
     test('failover noao.test --assume-down mx.noao.test as a table: timeline bars, the profile, the queue; exit 8', async () => {
-      const run = await runCli(['failover', 'noao.test', '--assume-down', 'mx.noao.test', ...flags]);
+      const run = await runCli([
+        'failover',
+        'noao.test',
+        '--assume-down',
+        'mx.noao.test',
+        ...flags,
+      ]);
       assert.equal(run.code, EXIT.UNDELIVERABLE, run.stderr);
       const lines = run.stdout.split('\n');
-      assert.ok(lines.some((l) => l.startsWith('Timeline of a postfix sender (Postfix 3.x defaults')), run.stdout);
-      assert.ok(lines.includes('  assuming mx.noao.test is down (blackhole): 127.0.0.24'), run.stdout);
+      assert.ok(
+        lines.some((l) => l.startsWith('Timeline of a postfix sender (Postfix 3.x defaults')),
+        run.stdout,
+      );
+      assert.ok(
+        lines.includes('  assuming mx.noao.test is down (blackhole): 127.0.0.24'),
+        run.stdout,
+      );
       assert.equal(lines.filter((l) => l.includes('█')).length, 3, 'one bar per attempt');
-      assert.ok(lines.some((l) => /^Queue: retries at 5m\d\ds, .*; bounce at 5d$/.test(l)), run.stdout);
+      assert.ok(
+        lines.some((l) => /^Queue: retries at 5m\d\ds, .*; bounce at 5d$/.test(l)),
+        run.stdout,
+      );
       assert.ok(!ANSI_ESCAPE.test(run.stdout));
     });
   });
@@ -266,22 +405,43 @@ describe('against the lab', { concurrency: true }, () => {
 describe('the CLI in-process: bad input exits 2 and asks DNS nothing', () => {
   const bad: [string, string[]][] = [
     ['mx, a resolver with a newline', ['mx', 'mlfarm.test', '--resolver', 'bad\nvalue']],
-    ['failover, a resolver with a newline', ['failover', 'mlfarm.test', '--resolver', 'bad\nvalue']],
+    [
+      'failover, a resolver with a newline',
+      ['failover', 'mlfarm.test', '--resolver', 'bad\nvalue'],
+    ],
     ['mx, a resolver that is a name', ['mx', 'mlfarm.test', '--resolver', 'dns.example']],
     ['mx, a domain with a space', ['mx', 'bad domain.test']],
     ['mx, an empty label', ['mx', 'mlfarm..test']],
     ['failover, a domain with a control byte', ['failover', 'mlfarm.test\u001b[2J']],
-    ['failover, an unknown --assume-down mode', ['failover', 'mlfarm.test', '--assume-down', 'mx1.mlfarm.test=flaky']],
+    [
+      'failover, an unknown --assume-down mode',
+      ['failover', 'mlfarm.test', '--assume-down', 'mx1.mlfarm.test=flaky'],
+    ],
   ];
   for (const [what, args] of bad) {
     test(`${what}: exit 2, an invalid-input envelope, no DNS query`, async () => {
       const before = lab.dnsLog.length;
       // The lab's resolver comes first, so a probe that ran anyway would ask it; the bad one is appended after it.
-      const run = await runCli([...args, '--json', '--resolver', `${lab.dns.address}:${lab.dns.port}`, '--port', String(lab.port)]);
+      const run = await runCli([
+        ...args,
+        '--json',
+        '--resolver',
+        `${lab.dns.address}:${lab.dns.port}`,
+        '--port',
+        String(lab.port),
+      ]);
       assert.equal(run.code, EXIT.USAGE, `${run.stdout}\n${run.stderr}`);
-      const env = (args[0] === 'mx' ? MxOutputSchema : FailoverOutputSchema).parse(JSON.parse(run.stdout));
-      assert.deepEqual([env.status, env.error?.code, env.result], ['invalid-input', 'INVALID_INPUT', null]);
-      assert.ok(!ANSI_ESCAPE.test(run.stdout) && !ANSI_ESCAPE.test(run.stderr), 'a raw ESC was echoed');
+      const env = (args[0] === 'mx' ? MxOutputSchema : FailoverOutputSchema).parse(
+        JSON.parse(run.stdout),
+      );
+      assert.deepEqual(
+        [env.status, env.error?.code, env.result],
+        ['invalid-input', 'INVALID_INPUT', null],
+      );
+      assert.ok(
+        !ANSI_ESCAPE.test(run.stdout) && !ANSI_ESCAPE.test(run.stderr),
+        'a raw ESC was echoed',
+      );
       assert.equal(lab.dnsLog.length, before, 'a DNS query reached the lab');
     });
   }

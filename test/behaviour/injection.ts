@@ -22,15 +22,26 @@ test('CR/LF and other control bytes in the HELO name or target are refused befor
       [`${server.target}\u0085`, {}],
     ];
     for (const [target, options] of attempts) {
-      await assert.rejects(probeCaps(target, { census: false, timeouts: TIMEOUTS, ...options }), (err: unknown) => {
-        assert.ok(err instanceof ProbeError, String(err));
-        assert.deepEqual([err.code, err.stage, err.status], ['INVALID_INPUT', 'input', 'invalid-input']);
-        return true;
-      }, JSON.stringify([target, options]));
+      await assert.rejects(
+        probeCaps(target, { census: false, timeouts: TIMEOUTS, ...options }),
+        (err: unknown) => {
+          assert.ok(err instanceof ProbeError, String(err));
+          assert.deepEqual(
+            [err.code, err.stage, err.status],
+            ['INVALID_INPUT', 'input', 'invalid-input'],
+          );
+          return true;
+        },
+        JSON.stringify([target, options]),
+      );
     }
     assert.equal(server.connections, 0);
 
-    const honest = await probeCaps(server.target, { helo: HELO_NAME, census: false, timeouts: TIMEOUTS });
+    const honest = await probeCaps(server.target, {
+      helo: HELO_NAME,
+      census: false,
+      timeouts: TIMEOUTS,
+    });
     await server.finished();
     assert.equal(honest.status, 'ok');
     assert.equal(server.connections, 1);

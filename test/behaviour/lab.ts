@@ -8,11 +8,22 @@ import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { existsSync } from 'node:fs';
-import { startLab, describeLab, PERSONALITIES, SLOW_GREETING_MS, LAB_CA_NAME, type Lab, type LabHost } from '../../src/lab/index.js';
+import {
+  startLab,
+  describeLab,
+  PERSONALITIES,
+  SLOW_GREETING_MS,
+  LAB_CA_NAME,
+  type Lab,
+  type LabHost,
+} from '../../src/lab/index.js';
 import { probeCaps } from '../../src/probes/caps.js';
 import { formatEndpoint } from '../../src/core/target.js';
 
-interface Wire { code: number; lines: string[] }
+interface Wire {
+  code: number;
+  lines: string[];
+}
 
 /** RawClient: a bare SMTP client: send lines, read whole replies, upgrade to TLS. No session logic, so it shows the server as is. */
 class RawClient {
@@ -23,14 +34,23 @@ class RawClient {
   readonly closed: Promise<void>;
 
   constructor(private socket: Socket) {
-    this.closed = new Promise((resolve) => socket.once('close', () => { this.ended = true; this.wake?.(); resolve(); }));
+    this.closed = new Promise((resolve) =>
+      socket.once('close', () => {
+        this.ended = true;
+        this.wake?.();
+        resolve();
+      }),
+    );
     this.listen(socket);
   }
 
   static open(h: LabHost): Promise<RawClient> {
     return new Promise((resolve, reject) => {
       const s = connect({ host: h.address, port: h.port });
-      s.once('connect', () => { s.off('error', reject); resolve(new RawClient(s)); });
+      s.once('connect', () => {
+        s.off('error', reject);
+        resolve(new RawClient(s));
+      });
       s.once('error', reject);
     });
   }
@@ -48,7 +68,10 @@ class RawClient {
       if (left <= 0) throw new Error(`no reply within ${ms} ms`);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, left);
-        this.wake = () => { clearTimeout(timer); resolve(); };
+        this.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
       });
     }
     return this.replies.shift()!;
@@ -69,11 +92,14 @@ class RawClient {
   startTls(ca: string, servername: string): Promise<{ authorized: boolean; issuer: string }> {
     this.socket.removeAllListeners('data');
     return new Promise((resolve, reject) => {
-      const t = tlsConnect({ socket: this.socket, ca, servername, rejectUnauthorized: false }, () => {
-        this.socket = t;
-        this.listen(t);
-        resolve({ authorized: t.authorized, issuer: t.getPeerCertificate().issuer.CN as string });
-      });
+      const t = tlsConnect(
+        { socket: this.socket, ca, servername, rejectUnauthorized: false },
+        () => {
+          this.socket = t;
+          this.listen(t);
+          resolve({ authorized: t.authorized, issuer: t.getPeerCertificate().issuer.CN as string });
+        },
+      );
       t.once('error', reject);
     });
   }
@@ -103,8 +129,10 @@ class RawClient {
 
 let lab: Lab;
 let startMs = 0;
-const target = (name: string): string => formatEndpoint(lab.host(name).address, lab.host(name).port);
-const linesOf = (conn: number): string[] => lab.log.filter((e) => e.conn === conn).map((e) => e.line);
+const target = (name: string): string =>
+  formatEndpoint(lab.host(name).address, lab.host(name).port);
+const linesOf = (conn: number): string[] =>
+  lab.log.filter((e) => e.conn === conn).map((e) => e.line);
 const connOf = (line: string): number => lab.log.findLast((e) => e.line === line)!.conn;
 
 before(async () => {
@@ -117,7 +145,10 @@ after(() => lab.close());
 describe('lab: hosts and layout', () => {
   test('every personality with an address has its own host, first, on its own loopback address; all share one free port', () => {
     const own = lab.hosts.filter((h) => h.scenario === null);
-    assert.deepEqual(own.map((h) => h.personality), PERSONALITIES.filter((p) => p.address).map((p) => p.name));
+    assert.deepEqual(
+      own.map((h) => h.personality),
+      PERSONALITIES.filter((p) => p.address).map((p) => p.name),
+    );
     assert.deepEqual(lab.hosts.slice(0, own.length), own, 'the personality hosts come first');
     const addresses = lab.hosts.flatMap((h) => h.addresses);
     assert.equal(new Set(addresses).size, addresses.length, 'no address is used twice');
@@ -126,9 +157,16 @@ describe('lab: hosts and layout', () => {
       assert.equal(h.name, `${h.personality}.lab.test`);
     }
     assert.ok(lab.port > 0);
-    assert.ok(lab.hosts.every((h) => h.port === lab.port), 'one port for every host: DNS gives addresses, never ports');
+    assert.ok(
+      lab.hosts.every((h) => h.port === lab.port),
+      'one port for every host: DNS gives addresses, never ports',
+    );
     assert.equal(lab.host('esmtp').address, '127.0.0.10');
-    assert.equal(lab.host('closed').name, 'closed.lab.test', 'a personality name finds its own host first');
+    assert.equal(
+      lab.host('closed').name,
+      'closed.lab.test',
+      'a personality name finds its own host first',
+    );
     assert.equal(lab.host('closed').listening, false);
     assert.equal(lab.host('mx1.mlfarm.test').scenario, 'mlfarm.test');
     assert.ok(startMs < 2_000, `startLab took ${startMs.toFixed(0)} ms`);
@@ -137,10 +175,19 @@ describe('lab: hosts and layout', () => {
   test('describeLab gives one printable row per host', () => {
     const rows = describeLab(lab);
     assert.equal(rows.length, lab.hosts.length);
-    assert.deepEqual(rows[0], { name: 'esmtp.lab.test', endpoint: target('esmtp'), personality: 'esmtp', description: lab.host('esmtp').description, scenario: null });
+    assert.deepEqual(rows[0], {
+      name: 'esmtp.lab.test',
+      endpoint: target('esmtp'),
+      personality: 'esmtp',
+      description: lab.host('esmtp').description,
+      scenario: null,
+    });
     assert.match(rows.find((r) => r.personality === 'closed')!.endpoint, /nothing listens/);
     assert.match(rows.find((r) => r.name === 'bh.blackhole.test')!.endpoint, /connects time out/);
-    assert.equal(rows.find((r) => r.name === 'mx.v6.test')!.endpoint, `127.0.0.32:${lab.port}, [::1]:${lab.port}`);
+    assert.equal(
+      rows.find((r) => r.name === 'mx.v6.test')!.endpoint,
+      `127.0.0.32:${lab.port}, [::1]:${lab.port}`,
+    );
   });
 
   test('the CA is in PEM form and on disk', () => {
@@ -155,7 +202,10 @@ describe('lab: hosts and layout', () => {
   test('hosts picks by personality, host name or scenario domain', async () => {
     const some = await startLab({ port: 0, hosts: ['esmtp', 'mx1.mlfarm.test', 'noao.test'] });
     try {
-      assert.deepEqual(some.hosts.map((h) => h.name), ['esmtp.lab.test', 'mx1.mlfarm.test', 'sun.noao.test', 'mx.noao.test']);
+      assert.deepEqual(
+        some.hosts.map((h) => h.name),
+        ['esmtp.lab.test', 'mx1.mlfarm.test', 'sun.noao.test', 'mx.noao.test'],
+      );
       assert.equal(some.blackhole, null, 'no blackhole host, no blackhole');
     } finally {
       await some.close();
@@ -166,12 +216,27 @@ describe('lab: hosts and layout', () => {
 describe('lab: each personality on the wire', { concurrency: true }, () => {
   test('esmtp: modern EHLO, AUTH only after STARTTLS, a chain that verifies against the lab CA', async () => {
     const c = await RawClient.open(lab.host('esmtp'));
-    assert.deepEqual(await c.reply(), { code: 220, lines: ['esmtp.lab.test ESMTP smtp-probe lab'] });
+    assert.deepEqual(await c.reply(), {
+      code: 220,
+      lines: ['esmtp.lab.test ESMTP smtp-probe lab'],
+    });
     const ehlo = await c.command('EHLO client.example');
     assert.equal(ehlo.code, 250);
-    assert.deepEqual(ehlo.lines.slice(1), ['SIZE 10240000', 'PIPELINING', '8BITMIME', 'SMTPUTF8', 'CHUNKING', 'DSN', 'ENHANCEDSTATUSCODES', 'STARTTLS']);
+    assert.deepEqual(ehlo.lines.slice(1), [
+      'SIZE 10240000',
+      'PIPELINING',
+      '8BITMIME',
+      'SMTPUTF8',
+      'CHUNKING',
+      'DSN',
+      'ENHANCEDSTATUSCODES',
+      'STARTTLS',
+    ]);
     assert.equal((await c.command('AUTH PLAIN')).code, 530);
-    assert.deepEqual(await c.command('VRFY alice'), { code: 502, lines: ['5.5.1 VRFY command is disabled'] });
+    assert.deepEqual(await c.command('VRFY alice'), {
+      code: 502,
+      lines: ['5.5.1 VRFY command is disabled'],
+    });
     assert.equal((await c.command('STARTTLS')).code, 220);
     const tls = await c.startTls(lab.caCertPem, 'esmtp.lab.test');
     assert.deepEqual(tls, { authorized: true, issuer: LAB_CA_NAME });
@@ -183,7 +248,10 @@ describe('lab: each personality on the wire', { concurrency: true }, () => {
     assert.equal((await c.command('QUIT')).code, 221);
     await c.closed;
     const conn = connOf('AUTH PLAIN');
-    assert.deepEqual(lab.log.filter((e) => e.conn === conn && e.tls).map((e) => e.line), ['MAIL FROM:<>', 'EHLO client.example', 'QUIT']);
+    assert.deepEqual(
+      lab.log.filter((e) => e.conn === conn && e.tls).map((e) => e.line),
+      ['MAIL FROM:<>', 'EHLO client.example', 'QUIT'],
+    );
   });
 
   test('esmtp: commands pipelined after STARTTLS in clear are dropped, never answered under TLS', async () => {
@@ -202,8 +270,19 @@ describe('lab: each personality on the wire', { concurrency: true }, () => {
   test('pipelined commands are answered in order; verbs are case-insensitive', async () => {
     const c = await RawClient.open(lab.host('esmtp'));
     await c.reply();
-    c.send('mail FROM:<a@b.example>', 'ehlo client.example', 'NOOP', 'Mail From:<>', 'RCPT TO:<alice@esmtp.lab.test>', 'rcpt to:<nobody@esmtp.lab.test>',
-      'RCPT TO:<x@elsewhere.example>', 'DATA', 'RSET', 'FROB', 'QUIT');
+    c.send(
+      'mail FROM:<a@b.example>',
+      'ehlo client.example',
+      'NOOP',
+      'Mail From:<>',
+      'RCPT TO:<alice@esmtp.lab.test>',
+      'rcpt to:<nobody@esmtp.lab.test>',
+      'RCPT TO:<x@elsewhere.example>',
+      'DATA',
+      'RSET',
+      'FROB',
+      'QUIT',
+    );
     const codes: number[] = [];
     for (let i = 0; i < 11; i++) codes.push((await c.reply()).code);
     assert.deepEqual(codes, [503, 250, 250, 250, 250, 550, 554, 554, 250, 500, 221]);
@@ -222,15 +301,24 @@ describe('lab: each personality on the wire', { concurrency: true }, () => {
   test('helo-only: EHLO is unrecognized, HELO works', async () => {
     const c = await RawClient.open(lab.host('helo-only'));
     assert.equal((await c.reply()).code, 220);
-    assert.deepEqual(await c.command('EHLO client.example'), { code: 500, lines: ['5.5.1 command unrecognized'] });
-    assert.deepEqual(await c.command('HELO client.example'), { code: 250, lines: ['helo-only.lab.test'] });
+    assert.deepEqual(await c.command('EHLO client.example'), {
+      code: 500,
+      lines: ['5.5.1 command unrecognized'],
+    });
+    assert.deepEqual(await c.command('HELO client.example'), {
+      code: 250,
+      lines: ['helo-only.lab.test'],
+    });
     assert.equal((await c.command('MAIL FROM:<>')).code, 250);
     c.close();
   });
 
   test('reject-554: refuses in the greeting, 503 to anything but QUIT', async () => {
     const c = await RawClient.open(lab.host('reject-554'));
-    assert.deepEqual(await c.reply(), { code: 554, lines: ['5.7.1 reject-554.lab.test no SMTP service here'] });
+    assert.deepEqual(await c.reply(), {
+      code: 554,
+      lines: ['5.7.1 reject-554.lab.test no SMTP service here'],
+    });
     assert.equal((await c.command('EHLO client.example')).code, 503);
     assert.equal((await c.command('QUIT')).code, 221);
     await c.closed;
@@ -240,7 +328,10 @@ describe('lab: each personality on the wire', { concurrency: true }, () => {
     const t = performance.now();
     const c = await RawClient.open(lab.host('slow-greeting'));
     assert.equal((await c.reply(SLOW_GREETING_MS + 2_000)).code, 220);
-    assert.ok(performance.now() - t >= SLOW_GREETING_MS - 5, `greeted after ${(performance.now() - t).toFixed(0)} ms`);
+    assert.ok(
+      performance.now() - t >= SLOW_GREETING_MS - 5,
+      `greeted after ${(performance.now() - t).toFixed(0)} ms`,
+    );
     c.close();
   });
 
@@ -248,7 +339,9 @@ describe('lab: each personality on the wire', { concurrency: true }, () => {
     const c = await RawClient.open(lab.host('silent'));
     c.send('EHLO silent-probe.example');
     assert.ok(await c.silentFor(300));
-    assert.ok(lab.log.some((e) => e.personality === 'silent' && e.line === 'EHLO silent-probe.example'));
+    assert.ok(
+      lab.log.some((e) => e.personality === 'silent' && e.line === 'EHLO silent-probe.example'),
+    );
     c.close();
   });
 
@@ -259,11 +352,21 @@ describe('lab: each personality on the wire', { concurrency: true }, () => {
   test('vrfy-open: VRFY and EXPN reveal users and lists; legacy verbs answer', async () => {
     const c = await RawClient.open(lab.host('vrfy-open'));
     await c.reply();
-    assert.deepEqual(await c.command('VRFY postmaster'), { code: 250, lines: ['2.1.5 Postmaster <postmaster@vrfy-open.lab.test>'] });
-    assert.deepEqual(await c.command('vrfy <ALICE@vrfy-open.lab.test>'), { code: 250, lines: ['2.1.5 Alice Example <alice@vrfy-open.lab.test>'] });
+    assert.deepEqual(await c.command('VRFY postmaster'), {
+      code: 250,
+      lines: ['2.1.5 Postmaster <postmaster@vrfy-open.lab.test>'],
+    });
+    assert.deepEqual(await c.command('vrfy <ALICE@vrfy-open.lab.test>'), {
+      code: 250,
+      lines: ['2.1.5 Alice Example <alice@vrfy-open.lab.test>'],
+    });
     assert.equal((await c.command('VRFY mallory')).code, 550);
     assert.deepEqual(await c.command('EXPN staff'), {
-      code: 250, lines: ['2.1.5 Alice Example <alice@vrfy-open.lab.test>', '2.1.5 Bob Example <bob@vrfy-open.lab.test>'],
+      code: 250,
+      lines: [
+        '2.1.5 Alice Example <alice@vrfy-open.lab.test>',
+        '2.1.5 Bob Example <bob@vrfy-open.lab.test>',
+      ],
     });
     assert.equal((await c.command('EXPN nolist')).code, 550);
     assert.equal((await c.command('TURN')).code, 502);
@@ -280,7 +383,10 @@ describe('lab: each personality on the wire', { concurrency: true }, () => {
     await c.reply();
     assert.equal((await c.command('VRFY postmaster')).code, 252);
     assert.match((await c.command('VRFY no-such-user-anywhere')).lines[0]!, /^2\.0\.0 /);
-    assert.deepEqual(await c.command('EXPN staff'), { code: 502, lines: ['5.5.2 EXPN command is disabled'] });
+    assert.deepEqual(await c.command('EXPN staff'), {
+      code: 502,
+      lines: ['5.5.2 EXPN command is disabled'],
+    });
     c.close();
   });
 
@@ -297,7 +403,11 @@ describe('lab: each personality on the wire', { concurrency: true }, () => {
 });
 
 describe('lab: the caps probe against it', { concurrency: true }, () => {
-  const opts = () => ({ caFiles: [lab.caCertFile], helo: 'probe.smtp-probe.test', timeouts: { greetingMs: 1_000, commandMs: 2_000 } });
+  const opts = () => ({
+    caFiles: [lab.caCertFile],
+    helo: 'probe.smtp-probe.test',
+    timeouts: { greetingMs: 1_000, commandMs: 2_000 },
+  });
 
   test('esmtp: ok, STARTTLS with a trusted two-certificate chain, AUTH appears after TLS', async () => {
     const { status, result } = await probeCaps(target('esmtp'), opts());
@@ -311,7 +421,10 @@ describe('lab: the caps probe against it', { concurrency: true }, () => {
     const info = result.tls!.info!;
     assert.equal(info.trusted.ok, true);
     assert.equal(info.nameMatch.ok, true, 'the leaf carries the host IP as a SAN');
-    assert.deepEqual(info.chain.map((c) => c.subject), ['CN=esmtp.lab.test', `CN=${LAB_CA_NAME}, O=smtp-probe`]);
+    assert.deepEqual(
+      info.chain.map((c) => c.subject),
+      ['CN=esmtp.lab.test', `CN=${LAB_CA_NAME}, O=smtp-probe`],
+    );
     assert.equal(result.census?.find((e) => e.verb === 'VRFY')?.support, 'not-implemented');
   });
 
@@ -330,21 +443,37 @@ describe('lab: the caps probe against it', { concurrency: true }, () => {
   });
 
   test('reject-554, silent, closed, slow-greeting: the status names what happened', async () => {
-    const statuses = await Promise.all(['reject-554', 'silent', 'closed', 'slow-greeting'].map(async (h) => [h, (await probeCaps(target(h), opts())).status]));
+    const statuses = await Promise.all(
+      ['reject-554', 'silent', 'closed', 'slow-greeting'].map(async (h) => [
+        h,
+        (await probeCaps(target(h), opts())).status,
+      ]),
+    );
     assert.deepEqual(Object.fromEntries(statuses), {
-      'reject-554': 'rejected', silent: 'greeting-timeout', closed: 'connection-refused', 'slow-greeting': 'greeting-timeout',
+      'reject-554': 'rejected',
+      silent: 'greeting-timeout',
+      closed: 'connection-refused',
+      'slow-greeting': 'greeting-timeout',
     });
   });
 
   test('slow-greeting: ok once the greeting timeout allows for the delay (a lab whose delay is 400 ms)', async () => {
     // The delay is data in the description, so a test can shorten it without touching the engine.
-    const quick = PERSONALITIES.map((p) => (p.name === 'slow-greeting' ? { ...p, greeting: { ...p.greeting!, delayMs: 400 } } : p));
+    const quick = PERSONALITIES.map((p) =>
+      p.name === 'slow-greeting' ? { ...p, greeting: { ...p.greeting!, delayMs: 400 } } : p,
+    );
     const small = await startLab({ port: 0, hosts: ['slow-greeting'], personalities: quick });
     try {
       const h = small.host('slow-greeting');
       const at = formatEndpoint(h.address, h.port);
-      assert.equal((await probeCaps(at, { ...opts(), timeouts: { greetingMs: 200 } })).status, 'greeting-timeout');
-      const { status, result } = await probeCaps(at, { ...opts(), timeouts: { greetingMs: 1_500 } });
+      assert.equal(
+        (await probeCaps(at, { ...opts(), timeouts: { greetingMs: 200 } })).status,
+        'greeting-timeout',
+      );
+      const { status, result } = await probeCaps(at, {
+        ...opts(),
+        timeouts: { greetingMs: 1_500 },
+      });
       assert.equal(status, 'ok');
       assert.ok(result.timings.greeting! >= 395, `greeted after ${result.timings.greeting} ms`);
     } finally {
@@ -370,14 +499,20 @@ describe('lab: the caps probe against it', { concurrency: true }, () => {
 
 // After the probes above (suites run one after another): the lab's log is the evidence.
 test('no probe ever sent DATA', () => {
-  const fromProbes = new Set(lab.log.filter((e) => /^(EHLO|HELO) probe\.smtp-probe\.test$/.test(e.line)).map((e) => e.conn));
+  const fromProbes = new Set(
+    lab.log.filter((e) => /^(EHLO|HELO) probe\.smtp-probe\.test$/.test(e.line)).map((e) => e.conn),
+  );
   assert.ok(fromProbes.size >= 5);
   assert.ok(!lab.log.some((e) => fromProbes.has(e.conn) && /^(DATA|BDAT)\b/i.test(e.line)));
 });
 
 test('close: stops listening and deletes the CA file', async () => {
   const small = await startLab({ port: 0, hosts: ['esmtp', 'closed'] });
-  assert.equal(small.host('closed').port, small.host('esmtp').port, 'closed borrows a port the lab holds');
+  assert.equal(
+    small.host('closed').port,
+    small.host('esmtp').port,
+    'closed borrows a port the lab holds',
+  );
   await small.close();
   await small.close();
   assert.ok(!existsSync(small.caCertFile));

@@ -19,7 +19,9 @@ const EXIT_MS = 5_000;
 
 let lab: Lab;
 const children: Child[] = [];
-before(async () => { lab = await startLab({ port: 0, hosts: ['silent'] }); });
+before(async () => {
+  lab = await startLab({ port: 0, hosts: ['silent'] });
+});
 after(async () => {
   for (const c of children) c.stop();
   await lab.close();
@@ -34,7 +36,9 @@ function start(args: string[]): Child {
 /** within: the promise's value, or a failure naming `what` after `ms`. */
 async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`${what} not within ${ms} ms`)), ms); });
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} not within ${ms} ms`)), ms);
+  });
   try {
     return await Promise.race([p, late]);
   } finally {
@@ -49,15 +53,20 @@ function firstLine(address: string, port: number): Promise<string> {
     let buf = '';
     s.setEncoding('utf8').on('data', (d: string) => {
       buf += d;
-      if (buf.includes('\r\n')) { s.destroy(); resolve(buf.split('\r\n')[0]!); }
+      if (buf.includes('\r\n')) {
+        s.destroy();
+        resolve(buf.split('\r\n')[0]!);
+      }
     });
     s.on('error', reject);
   });
 }
 
 describe('the executable', () => {
-  test('--version prints package.json\'s version on stdout and exits 0', async () => {
-    const { version } = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  test("--version prints package.json's version on stdout and exits 0", async () => {
+    const { version } = JSON.parse(
+      readFileSync(new URL('../../../package.json', import.meta.url), 'utf8'),
+    ) as { version: string };
     const child = start(['--version']);
     assert.equal(await within(child.exited, START_MS, 'exit'), 0);
     assert.deepEqual([child.stdout(), child.stderr()], [`${version}\n`, '']);
@@ -66,7 +75,8 @@ describe('the executable', () => {
   test('caps --help on stdout names the timeout flags; a usage error goes to stderr with exit 2', async () => {
     const help = start(['caps', '--help']);
     assert.equal(await within(help.exited, START_MS, 'exit'), 0);
-    for (const f of ['--connect-timeout', '--greeting-timeout', '--command-timeout', '--timeout']) assert.ok(help.stdout().includes(f), f);
+    for (const f of ['--connect-timeout', '--greeting-timeout', '--command-timeout', '--timeout'])
+      assert.ok(help.stdout().includes(f), f);
     const bad = start(['caps', '127.0.0.1:9', '--timeout', '5x']);
     assert.equal(await within(bad.exited, START_MS, 'exit'), 2);
     assert.equal(bad.stdout(), '');
@@ -90,19 +100,47 @@ describe('SIGINT', () => {
     assert.equal(env.error!.stage, 'greeting');
     assert.equal(env.result!.address, silent.address);
     assert.equal(env.result!.banner, null);
-    assert.ok(env.durationMs < 30_000, `stopped at once, not at the greeting timeout (${env.durationMs} ms)`);
+    assert.ok(
+      env.durationMs < 30_000,
+      `stopped at once, not at the greeting timeout (${env.durationMs} ms)`,
+    );
     assert.ok(env.transcript!.some((e) => e.dir === 'note' && e.line.startsWith('connected to')));
   });
 
   test('lab --port 0 --json: prints its hosts, serves them, exits 0 on SIGINT and removes the CA file', async () => {
     const child = start(['lab', '--port', '0', '--json']);
-    const parses = (out: string): boolean => { try { JSON.parse(out); return true; } catch { return false; } };
+    const parses = (out: string): boolean => {
+      try {
+        JSON.parse(out);
+        return true;
+      } catch {
+        return false;
+      }
+    };
     await child.waitFor((out) => parses(out), START_MS);
-    const doc = JSON.parse(child.stdout()) as { hosts: { personality: string; address: string; port: number; listening: boolean; scenario: string | null }[]; caCertFile: string; dns: { address: string; port: number } };
-    assert.equal(doc.hosts.filter((h) => h.scenario === null).length, 8, 'one host per personality');
-    assert.ok(doc.hosts.some((h) => h.scenario === 'blackhole.test'), 'the MX scenarios are served too');
+    const doc = JSON.parse(child.stdout()) as {
+      hosts: {
+        personality: string;
+        address: string;
+        port: number;
+        listening: boolean;
+        scenario: string | null;
+      }[];
+      caCertFile: string;
+      dns: { address: string; port: number };
+    };
+    assert.equal(
+      doc.hosts.filter((h) => h.scenario === null).length,
+      8,
+      'one host per personality',
+    );
+    assert.ok(
+      doc.hosts.some((h) => h.scenario === 'blackhole.test'),
+      'the MX scenarios are served too',
+    );
     assert.ok(doc.dns.port > 0 && doc.dns.address === '127.0.0.1');
-    for (const h of doc.hosts) assert.ok(h.port > 0 && h.address.startsWith('127.0.0.'), JSON.stringify(h));
+    for (const h of doc.hosts)
+      assert.ok(h.port > 0 && h.address.startsWith('127.0.0.'), JSON.stringify(h));
     const esmtp = doc.hosts.find((h) => h.personality === 'esmtp')!;
     assert.match(await firstLine(esmtp.address, esmtp.port), /^220 esmtp\.lab\.test /);
     assert.ok(existsSync(doc.caCertFile));

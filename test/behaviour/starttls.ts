@@ -7,7 +7,15 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { probeCaps, type CapsOptions } from '../../src/probes/caps.js';
 import { CapsResultSchema } from '../../src/schema/caps.js';
-import { act, expect, scriptedServer, send, sendRaw, upgradeTls, type Step } from '../support/scripted-server.js';
+import {
+  act,
+  expect,
+  scriptedServer,
+  send,
+  sendRaw,
+  upgradeTls,
+  type Step,
+} from '../support/scripted-server.js';
 import { HELO_NAME, TIMEOUTS, ehloOk, greet, quit } from '../support/smtp-lines.js';
 import { makeCert, tempDir, type TestCert } from '../support/certs.js';
 
@@ -24,17 +32,35 @@ before(async () => {
 after(() => cleanup());
 
 const BEFORE_TLS = ['PIPELINING', 'SIZE 10240000', 'STARTTLS', 'ENHANCEDSTATUSCODES', '8BITMIME'];
-const AFTER_TLS = ['PIPELINING', 'SIZE 10240000', 'AUTH PLAIN LOGIN', 'ENHANCEDSTATUSCODES', '8BITMIME'];
+const AFTER_TLS = [
+  'PIPELINING',
+  'SIZE 10240000',
+  'AUTH PLAIN LOGIN',
+  'ENHANCEDSTATUSCODES',
+  '8BITMIME',
+];
 
 /** starttlsScript: the usual Postfix STARTTLS conversation, up to the handshake, then `rest`. */
 function starttlsScript(cert: TestCert, rest: Step[]): Step[] {
-  return [greet(), ...ehloOk(...BEFORE_TLS), expect('STARTTLS'), send('220 2.0.0 Ready to start TLS'), upgradeTls(cert), ...rest];
+  return [
+    greet(),
+    ...ehloOk(...BEFORE_TLS),
+    expect('STARTTLS'),
+    send('220 2.0.0 Ready to start TLS'),
+    upgradeTls(cert),
+    ...rest,
+  ];
 }
 
 async function probe(steps: Step[], options: CapsOptions = {}) {
   const server = await scriptedServer(steps);
   try {
-    const outcome = await probeCaps(server.target, { helo: HELO_NAME, census: false, timeouts: TIMEOUTS, ...options });
+    const outcome = await probeCaps(server.target, {
+      helo: HELO_NAME,
+      census: false,
+      timeouts: TIMEOUTS,
+      ...options,
+    });
     await server.finished();
     CapsResultSchema.parse(outcome.result);
     return { outcome, result: outcome.result, error: outcome.error, sent: server.received };
@@ -47,7 +73,9 @@ const ids = (findings: { id: string }[]): string[] => findings.map((f) => f.id);
 
 describe('STARTTLS', () => {
   test('upgrade, certificate report, EHLO again, capability changes', async () => {
-    const { outcome, result, sent } = await probe(starttlsScript(mxCert, [...ehloOk(...AFTER_TLS), ...quit()]));
+    const { outcome, result, sent } = await probe(
+      starttlsScript(mxCert, [...ehloOk(...AFTER_TLS), ...quit()]),
+    );
     assert.equal(outcome.status, 'ok', outcome.error?.message);
     assert.deepEqual(sent, [`EHLO ${HELO_NAME}`, 'STARTTLS', `EHLO ${HELO_NAME}`, 'QUIT']);
 
@@ -65,7 +93,11 @@ describe('STARTTLS', () => {
     assert.match(leaf.publicKey, /^EC/);
     assert.ok(leaf.daysLeft > 0, 'a fresh certificate is valid');
     assert.match(leaf.fingerprintSha256, /^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
-    assert.deepEqual([info.nameMatch.name, info.nameMatch.ok], ['127.0.0.1', false], 'probed by IP: the name is the IP, and mx.test does not cover it');
+    assert.deepEqual(
+      [info.nameMatch.name, info.nameMatch.ok],
+      ['127.0.0.1', false],
+      'probed by IP: the name is the IP, and mx.test does not cover it',
+    );
     assert.equal(info.trusted.ok, false, 'self-signed and not in the trust store');
 
     assert.equal(result.capabilities?.starttls, true);
@@ -73,25 +105,39 @@ describe('STARTTLS', () => {
     assert.equal(result.capabilitiesAfterTls?.starttls, false);
     assert.deepEqual(result.capabilitiesAfterTls?.auth, ['PLAIN', 'LOGIN']);
     assert.deepEqual(result.capabilityChanges?.removed, ['STARTTLS']);
-    assert.deepEqual([...(result.capabilityChanges?.added ?? [])].sort(), ['AUTH LOGIN', 'AUTH PLAIN']);
-    for (const stage of ['starttls', 'ehloAfterTls'] as const) assert.equal(typeof result.timings[stage], 'number', stage);
+    assert.deepEqual([...(result.capabilityChanges?.added ?? [])].sort(), [
+      'AUTH LOGIN',
+      'AUTH PLAIN',
+    ]);
+    for (const stage of ['starttls', 'ehloAfterTls'] as const)
+      assert.equal(typeof result.timings[stage], 'number', stage);
 
     const found = ids(result.findings);
-    for (const id of ['cert-self-signed', 'cert-name-mismatch', 'cert-untrusted']) assert.ok(found.includes(id), id);
-    for (const id of ['starttls-broken', 'no-starttls', 'auth-plaintext-without-tls']) assert.ok(!found.includes(id), id);
+    for (const id of ['cert-self-signed', 'cert-name-mismatch', 'cert-untrusted'])
+      assert.ok(found.includes(id), id);
+    for (const id of ['starttls-broken', 'no-starttls', 'auth-plaintext-without-tls'])
+      assert.ok(!found.includes(id), id);
   });
 
   test('the certificate in caFiles makes the chain trusted', async () => {
-    const { outcome, result } = await probe(starttlsScript(mxCert, [...ehloOk(...AFTER_TLS), ...quit()]), { caFiles: [mxCert.certFile] });
+    const { outcome, result } = await probe(
+      starttlsScript(mxCert, [...ehloOk(...AFTER_TLS), ...quit()]),
+      { caFiles: [mxCert.certFile] },
+    );
     assert.equal(outcome.status, 'ok');
     assert.equal(result.tls?.info?.trusted.ok, true);
-    assert.match(result.tls!.info!.trusted.store, new RegExp(mxCert.certFile.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')));
+    assert.match(
+      result.tls!.info!.trusted.store,
+      new RegExp(mxCert.certFile.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')),
+    );
     assert.equal(result.tls?.info?.nameMatch.ok, false);
     assert.ok(!ids(result.findings).includes('cert-untrusted'));
   });
 
   test('tlsVerify with an untrusted certificate → TLS_CERT_INVALID, banner and capabilities kept', async () => {
-    const { outcome, result, error, sent } = await probe(starttlsScript(mxCert, []), { tlsVerify: true });
+    const { outcome, result, error, sent } = await probe(starttlsScript(mxCert, []), {
+      tlsVerify: true,
+    });
     assert.equal(outcome.status, 'tls-error');
     assert.deepEqual([error?.code, error?.stage], ['TLS_CERT_INVALID', 'starttls']);
     assert.deepEqual(sent, [`EHLO ${HELO_NAME}`, 'STARTTLS'], 'no EHLO over a rejected channel');
@@ -102,7 +148,10 @@ describe('STARTTLS', () => {
   });
 
   test('tlsVerify with a trusted certificate for the name probed → ok', async () => {
-    const { outcome, result } = await probe(starttlsScript(ipCert, [...ehloOk(...AFTER_TLS), ...quit()]), { tlsVerify: true, caFiles: [ipCert.certFile] });
+    const { outcome, result } = await probe(
+      starttlsScript(ipCert, [...ehloOk(...AFTER_TLS), ...quit()]),
+      { tlsVerify: true, caFiles: [ipCert.certFile] },
+    );
     assert.equal(outcome.status, 'ok', outcome.error?.message);
     assert.deepEqual([result.tls?.info?.nameMatch.ok, result.tls?.info?.trusted.ok], [true, true]);
     assert.deepEqual(result.capabilitiesAfterTls?.auth, ['PLAIN', 'LOGIN']);
@@ -110,7 +159,11 @@ describe('STARTTLS', () => {
 
   test('STARTTLS answered 454 → STARTTLS_REFUSED, capabilities kept, session ended with QUIT', async () => {
     const { outcome, result, error, sent } = await probe([
-      greet(), ...ehloOk(...BEFORE_TLS), expect('STARTTLS'), send('454 4.7.0 TLS not available due to local problem'), ...quit(),
+      greet(),
+      ...ehloOk(...BEFORE_TLS),
+      expect('STARTTLS'),
+      send('454 4.7.0 TLS not available due to local problem'),
+      ...quit(),
     ]);
     assert.equal(outcome.status, 'tls-error');
     assert.deepEqual([error?.code, error?.stage], ['STARTTLS_REFUSED', 'starttls']);
@@ -124,7 +177,10 @@ describe('STARTTLS', () => {
 
   test('a server that answers 220 but never speaks TLS → TLS_HANDSHAKE_FAILED', async () => {
     const { outcome, result, error } = await probe([
-      greet(), ...ehloOk(...BEFORE_TLS), expect('STARTTLS'), send('220 2.0.0 Ready to start TLS'),
+      greet(),
+      ...ehloOk(...BEFORE_TLS),
+      expect('STARTTLS'),
+      send('220 2.0.0 Ready to start TLS'),
       act(async (conn) => {
         conn.socket.removeAllListeners('data'); // the ClientHello is not a line
         await conn.write('500 5.5.1 this is not TLS\r\n');
@@ -143,15 +199,21 @@ describe('STARTTLS', () => {
 describe('STARTTLS plaintext injection (RFC 3207 §6)', () => {
   test('a line injected with the 220 is dropped: the EHLO after TLS gets the real reply', async () => {
     const { outcome, result, sent } = await probe([
-      greet(), ...ehloOk(...BEFORE_TLS), expect('STARTTLS'),
+      greet(),
+      ...ehloOk(...BEFORE_TLS),
+      expect('STARTTLS'),
       sendRaw('220 2.0.0 Ready to start TLS\r\n250-injected.example\r\n250 AUTH PLAIN\r\n'),
       upgradeTls(mxCert),
-      ...ehloOk(...AFTER_TLS), ...quit(),
+      ...ehloOk(...AFTER_TLS),
+      ...quit(),
     ]);
     assert.equal(outcome.status, 'ok', outcome.error?.message);
     assert.deepEqual(sent, [`EHLO ${HELO_NAME}`, 'STARTTLS', `EHLO ${HELO_NAME}`, 'QUIT']);
     assert.equal(result.capabilitiesAfterTls?.hostname, 'mx.test');
-    assert.deepEqual(result.capabilitiesAfterTls?.extensions.map((e) => e.keyword), ['PIPELINING', 'SIZE', 'AUTH', 'ENHANCEDSTATUSCODES', '8BITMIME']);
+    assert.deepEqual(
+      result.capabilitiesAfterTls?.extensions.map((e) => e.keyword),
+      ['PIPELINING', 'SIZE', 'AUTH', 'ENHANCEDSTATUSCODES', '8BITMIME'],
+    );
     // The QUIT got the 221 sent after it, not a stale queued reply.
     const recv = outcome.transcript.entries.filter((e) => e.dir === 'recv').map((e) => e.line);
     assert.equal(recv.at(-1), '221 2.0.0 Bye');
@@ -159,19 +221,28 @@ describe('STARTTLS plaintext injection (RFC 3207 §6)', () => {
 
   test('a half reply and a half line injected with the 220 do not leak into the first reply after TLS', async () => {
     const { outcome, result } = await probe([
-      greet(), ...ehloOk(...BEFORE_TLS), expect('STARTTLS'),
+      greet(),
+      ...ehloOk(...BEFORE_TLS),
+      expect('STARTTLS'),
       sendRaw('220 2.0.0 Ready to start TLS\r\n250-injected.example\r\n250-inj'),
       upgradeTls(mxCert),
-      ...ehloOk(...AFTER_TLS), ...quit(),
+      ...ehloOk(...AFTER_TLS),
+      ...quit(),
     ]);
     assert.equal(outcome.status, 'ok', outcome.error?.message);
     assert.equal(result.capabilitiesAfterTls?.hostname, 'mx.test');
-    assert.deepEqual(result.capabilitiesAfterTls?.extensions.map((e) => e.keyword), ['PIPELINING', 'SIZE', 'AUTH', 'ENHANCEDSTATUSCODES', '8BITMIME']);
+    assert.deepEqual(
+      result.capabilitiesAfterTls?.extensions.map((e) => e.keyword),
+      ['PIPELINING', 'SIZE', 'AUTH', 'ENHANCEDSTATUSCODES', '8BITMIME'],
+    );
   });
 
   test('plaintext sent after the 220 in its own write breaks the handshake instead of being read', async () => {
     const { outcome, result } = await probe([
-      greet(), ...ehloOk(...BEFORE_TLS), expect('STARTTLS'), send('220 2.0.0 Ready to start TLS'),
+      greet(),
+      ...ehloOk(...BEFORE_TLS),
+      expect('STARTTLS'),
+      send('220 2.0.0 Ready to start TLS'),
       act(async (conn) => {
         conn.socket.removeAllListeners('data');
         await new Promise((r) => setTimeout(r, 50));
@@ -187,7 +258,10 @@ describe('STARTTLS plaintext injection (RFC 3207 §6)', () => {
 
 describe('implicit TLS', () => {
   test('TLS from the first byte, then greeting, EHLO and QUIT inside it', async () => {
-    const { outcome, result, sent } = await probe([upgradeTls(mxCert), greet(), ...ehloOk(...AFTER_TLS), ...quit()], { implicitTls: true });
+    const { outcome, result, sent } = await probe(
+      [upgradeTls(mxCert), greet(), ...ehloOk(...AFTER_TLS), ...quit()],
+      { implicitTls: true },
+    );
     assert.equal(outcome.status, 'ok', outcome.error?.message);
     assert.deepEqual(sent, [`EHLO ${HELO_NAME}`, 'QUIT']);
     assert.deepEqual([result.tls?.mode, result.tls?.outcome], ['implicit', 'ok']);

@@ -20,7 +20,12 @@ async function fakeMta(answers: Answer[], opts: { pipelining?: boolean } = {}) {
   const server = createServer((sock: Socket) => {
     // "In session" from EHLO to QUIT (or the hang-up): TCP teardown may overlap the next connect and does not count.
     let inSession = false;
-    const leave = (): void => { if (inSession) { inSession = false; load.open--; } };
+    const leave = (): void => {
+      if (inSession) {
+        inSession = false;
+        load.open--;
+      }
+    };
     sock.on('close', leave);
     const n = sessions.length;
     const seen: string[] = [];
@@ -31,7 +36,15 @@ async function fakeMta(answers: Answer[], opts: { pipelining?: boolean } = {}) {
     // Replies leave in command order even when one is held back (a punishment delay).
     let chain = Promise.resolve();
     const send = (text: string, delayMs = 0): void => {
-      chain = chain.then(() => new Promise<void>((r) => setTimeout(() => { if (!sock.destroyed) sock.write(text); r(); }, delayMs)));
+      chain = chain.then(
+        () =>
+          new Promise<void>((r) =>
+            setTimeout(() => {
+              if (!sock.destroyed) sock.write(text);
+              r();
+            }, delayMs),
+          ),
+      );
     };
     sock.on('error', () => undefined);
     sock.write('220 fake.test ESMTP\r\n');
@@ -42,19 +55,44 @@ async function fakeMta(answers: Answer[], opts: { pipelining?: boolean } = {}) {
         buf = buf.slice(i + 2);
         seen.push(line);
         const verb = line.split(' ')[0]!.toUpperCase();
-        if (verb === 'EHLO' && !inSession) { inSession = true; load.open++; load.max = Math.max(load.max, load.open); }
+        if (verb === 'EHLO' && !inSession) {
+          inSession = true;
+          load.open++;
+          load.max = Math.max(load.max, load.open);
+        }
         if (verb === 'QUIT') leave();
-        if (verb === 'EHLO') send(`250-fake.test\r\n${opts.pipelining === false ? '' : '250-PIPELINING\r\n'}250 ENHANCEDSTATUSCODES\r\n`);
+        if (verb === 'EHLO')
+          send(
+            `250-fake.test\r\n${opts.pipelining === false ? '' : '250-PIPELINING\r\n'}250 ENHANCEDSTATUSCODES\r\n`,
+          );
         else if (verb === 'MAIL') send('250 2.1.0 Ok\r\n');
         else if (verb === 'RSET') send('250 2.0.0 Ok\r\n');
-        else if (verb === 'QUIT') { send('221 2.0.0 Bye\r\n'); chain = chain.then(() => { sock.end(); }); return; }
-        else if (verb === 'RCPT') {
+        else if (verb === 'QUIT') {
+          send('221 2.0.0 Bye\r\n');
+          chain = chain.then(() => {
+            sock.end();
+          });
+          return;
+        } else if (verb === 'RCPT') {
           const r = answer(rcpts++, line);
           if (r === null) continue;
-          if (r === 'CLOSE') { chain = chain.then(() => { sock.destroy(); }); return; }
-          if (r.startsWith('DELAY')) { send(r.slice(5), 700); continue; }
+          if (r === 'CLOSE') {
+            chain = chain.then(() => {
+              sock.destroy();
+            });
+            return;
+          }
+          if (r.startsWith('DELAY')) {
+            send(r.slice(5), 700);
+            continue;
+          }
           send(r);
-          if (r.startsWith('421')) { chain = chain.then(() => { sock.end(); }); return; }
+          if (r.startsWith('421')) {
+            chain = chain.then(() => {
+              sock.end();
+            });
+            return;
+          }
         } else send('502 5.5.1 no\r\n');
       }
     });
@@ -65,22 +103,42 @@ async function fakeMta(answers: Answer[], opts: { pipelining?: boolean } = {}) {
 }
 
 const known = (line: string): boolean => /<(alice|bob)@/.test(line);
-const normal: Answer = (_i, line) => (known(line) ? '250 2.1.5 Ok\r\n' : '550 5.1.1 User unknown\r\n');
-const boxes = (n: number) => Array.from({ length: n }, (_, i) => parseMailbox(i === 0 ? 'alice@fake.test' : `ghost${i}@fake.test`));
+const normal: Answer = (_i, line) =>
+  known(line) ? '250 2.1.5 Ok\r\n' : '550 5.1.1 User unknown\r\n';
+const boxes = (n: number) =>
+  Array.from({ length: n }, (_, i) =>
+    parseMailbox(i === 0 ? 'alice@fake.test' : `ghost${i}@fake.test`),
+  );
 
 function options(port: number, extra: Partial<HostOptions> = {}): HostOptions {
   return {
-    host: 'fake.test', address: '127.0.0.1', port, from: 'probe@example.org', starttls: false, pipelining: true, maxErrors: 9, adaptive: false,
-    trust: loadTrustStore(), timeouts: { connectMs: 1000, greetingMs: 1000, commandMs: 400, targetMs: 10_000 }, ...extra,
+    host: 'fake.test',
+    address: '127.0.0.1',
+    port,
+    from: 'probe@example.org',
+    starttls: false,
+    pipelining: true,
+    maxErrors: 9,
+    adaptive: false,
+    trust: loadTrustStore(),
+    timeouts: { connectMs: 1000, greetingMs: 1000, commandMs: 400, targetMs: 10_000 },
+    ...extra,
   };
 }
 
-function assertAllAnswered(out: Awaited<ReturnType<typeof verifyOnHost>>, list: ReturnType<typeof boxes>): void {
+function assertAllAnswered(
+  out: Awaited<ReturnType<typeof verifyOnHost>>,
+  list: ReturnType<typeof boxes>,
+): void {
   assert.equal(out.results.size, list.length);
   for (const b of list) assert.ok(out.results.has(b), `no result for ${b.address}`);
 }
 
-const noData = (sessions: string[][]): void => assert.ok(sessions.flat().every((l) => !/^(DATA|BDAT)/i.test(l)), 'DATA was sent');
+const noData = (sessions: string[][]): void =>
+  assert.ok(
+    sessions.flat().every((l) => !/^(DATA|BDAT)/i.test(l)),
+    'DATA was sent',
+  );
 
 describe('verifyOnHost', () => {
   test('pipelined: MAIL and every RCPT in one write, replies in order, RSET then QUIT', async () => {
@@ -90,11 +148,16 @@ describe('verifyOnHost', () => {
       const out = await verifyOnHost(list, options(mta.port, { maxErrors: 20 }));
       assertAllAnswered(out, list);
       assert.equal(out.rcptBatches, 1);
-      assert.deepEqual(mta.sessions[0]!.map((l) => l.split(/[ :]/)[0]), ['EHLO', 'MAIL', 'RCPT', 'RCPT', 'RCPT', 'RCPT', 'RCPT', 'RSET', 'QUIT']);
+      assert.deepEqual(
+        mta.sessions[0]!.map((l) => l.split(/[ :]/)[0]),
+        ['EHLO', 'MAIL', 'RCPT', 'RCPT', 'RCPT', 'RCPT', 'RCPT', 'RSET', 'QUIT'],
+      );
       const first = out.results.get(list[0]!)!.meaning;
       assert.ok(first.kind === 'verdict' && first.verdict === 'deliverable');
       noData(mta.sessions);
-    } finally { await mta.close(); }
+    } finally {
+      await mta.close();
+    }
   });
 
   test('the rejection budget splits sessions: 20 unknown at 9 per session is 3 sessions, each ended with QUIT, one at a time', async () => {
@@ -110,11 +173,16 @@ describe('verifyOnHost', () => {
       }
       assert.equal(mta.load.max, 1, 'politeness: one connection at a time by default');
       noData(mta.sessions);
-    } finally { await mta.close(); }
+    } finally {
+      await mta.close();
+    }
   });
 
   test('421 mid-batch: the unanswered addresses go to a fresh session and none is lost', async () => {
-    const mta = await fakeMta([(i, line) => (i < 2 ? normal(i, line) : '421 4.3.2 Service shutting down\r\n'), normal]);
+    const mta = await fakeMta([
+      (i, line) => (i < 2 ? normal(i, line) : '421 4.3.2 Service shutting down\r\n'),
+      normal,
+    ]);
     try {
       const list = boxes(6);
       const out = await verifyOnHost(list, options(mta.port, { maxErrors: 20 }));
@@ -122,36 +190,56 @@ describe('verifyOnHost', () => {
       assert.ok([...out.results.values()].every((r) => r.meaning.kind === 'verdict'));
       assert.equal(mta.sessions.length, 2);
       noData(mta.sessions);
-    } finally { await mta.close(); }
+    } finally {
+      await mta.close();
+    }
   });
 
   test('replies that stop mid-batch, or garbage mid-batch: classified, retried, every address answered', async () => {
-    for (const broken of [(i: number, l: string) => (i < 2 ? normal(i, l) : null), (i: number, l: string) => (i < 2 ? normal(i, l) : 'HTTP/1.1 400 Bad Request\r\n')]) {
+    for (const broken of [
+      (i: number, l: string) => (i < 2 ? normal(i, l) : null),
+      (i: number, l: string) => (i < 2 ? normal(i, l) : 'HTTP/1.1 400 Bad Request\r\n'),
+    ]) {
       const mta = await fakeMta([broken, normal]);
       try {
         const list = boxes(5);
         const out = await verifyOnHost(list, options(mta.port, { maxErrors: 20 }));
         assertAllAnswered(out, list);
-        assert.ok([...out.results.values()].every((r) => r.meaning.kind === 'verdict'), 'the second session answered the rest');
-        assert.ok(out.notes.some((n) => /COMMAND_TIMEOUT|PROTOCOL_ERROR/.test(n)), out.notes.join('; '));
-      } finally { await mta.close(); }
+        assert.ok(
+          [...out.results.values()].every((r) => r.meaning.kind === 'verdict'),
+          'the second session answered the rest',
+        );
+        assert.ok(
+          out.notes.some((n) => /COMMAND_TIMEOUT|PROTOCOL_ERROR/.test(n)),
+          out.notes.join('; '),
+        );
+      } finally {
+        await mta.close();
+      }
     }
   });
 
   test('452 4.5.3 after 3 recipients: the rest go in a new transaction after RSET', async () => {
     // The 4th RCPT of the connection is one too many; later ones (in new transactions) are fine.
-    const mta = await fakeMta([(i, l) => (i === 3 ? '452 4.5.3 Error: too many recipients\r\n' : normal(i, l))]);
+    const mta = await fakeMta([
+      (i, l) => (i === 3 ? '452 4.5.3 Error: too many recipients\r\n' : normal(i, l)),
+    ]);
     try {
       const list = boxes(7);
       const out = await verifyOnHost(list, options(mta.port, { maxErrors: 20 }));
       assertAllAnswered(out, list);
       assert.ok(out.transactions >= 2);
       assert.ok(mta.sessions[0]!.includes('RSET'));
-    } finally { await mta.close(); }
+    } finally {
+      await mta.close();
+    }
   });
 
   test('without PIPELINING (or --no-pipelining) one RCPT per round trip, same verdicts', async () => {
-    for (const [server, client] of [[false, true], [true, false]] as const) {
+    for (const [server, client] of [
+      [false, true],
+      [true, false],
+    ] as const) {
       const mta = await fakeMta([normal], { pipelining: server });
       try {
         const list = boxes(4);
@@ -159,7 +247,9 @@ describe('verifyOnHost', () => {
         assertAllAnswered(out, list);
         assert.equal(out.pipelining, false);
         assert.equal(out.rcptBatches, 5, 'MAIL plus one per RCPT');
-      } finally { await mta.close(); }
+      } finally {
+        await mta.close();
+      }
     }
   });
 
@@ -171,36 +261,59 @@ describe('verifyOnHost', () => {
       assertAllAnswered(out, list);
       assert.equal(out.escalation, 'raised');
       assert.equal(out.sessions, 1);
-    } finally { await relaxed.close(); }
+    } finally {
+      await relaxed.close();
+    }
     // Postfix-like: from the 11th rejection on, each reply comes 700 ms late.
     let errors = 0;
-    const strict = await fakeMta([(i, l) => {
-      if (i === 0) errors = 0;
-      const r = normal(i, l)!;
-      if (r.startsWith('550')) errors++;
-      return errors > 10 ? `DELAY${r}` : r;
-    }]);
+    const strict = await fakeMta([
+      (i, l) => {
+        if (i === 0) errors = 0;
+        const r = normal(i, l)!;
+        if (r.startsWith('550')) errors++;
+        return errors > 10 ? `DELAY${r}` : r;
+      },
+    ]);
     try {
       const list = boxes(25);
-      const out = await verifyOnHost(list, options(strict.port, { adaptive: true, timeouts: { connectMs: 1000, greetingMs: 1000, commandMs: 3000, targetMs: 20_000 } }));
+      const out = await verifyOnHost(
+        list,
+        options(strict.port, {
+          adaptive: true,
+          timeouts: { connectMs: 1000, greetingMs: 1000, commandMs: 3000, targetMs: 20_000 },
+        }),
+      );
       assertAllAnswered(out, list);
       assert.equal(out.throttled, true);
       assert.equal(out.escalation, 'fixed');
       assert.equal(out.maxErrors, 9);
       assert.ok(out.sessions >= 3);
-    } finally { await strict.close(); }
+    } finally {
+      await strict.close();
+    }
   });
 
   test('a host that blocks us (every RCPT 5.7.1, an RBL listing): probing stops after one batch and every address says so', async () => {
-    const mta = await fakeMta([() => '554 5.7.1 Service unavailable; Client host [127.0.0.1] blocked using zen.spamhaus.org\r\n']);
+    const mta = await fakeMta([
+      () =>
+        '554 5.7.1 Service unavailable; Client host [127.0.0.1] blocked using zen.spamhaus.org\r\n',
+    ]);
     try {
       const list = boxes(30);
       const out = await verifyOnHost(list, options(mta.port));
       assertAllAnswered(out, list);
       assert.match(out.blocked ?? '', /blocked using/);
       assert.equal(mta.sessions.length, 1);
-      assert.ok([...out.results.values()].every((r) => r.meaning.kind === 'verdict' && (r.meaning.reason === 'host-blocked' || r.meaning.reason === 'policy')));
-    } finally { await mta.close(); }
+      assert.ok(
+        [...out.results.values()].every(
+          (r) =>
+            r.meaning.kind === 'verdict' &&
+            (r.meaning.reason === 'host-blocked' || r.meaning.reason === 'policy'),
+        ),
+      );
+    } finally {
+      await mta.close();
+    }
   });
 
   test('--connections 3: sessions run side by side, each recipient asked once, none lost', async () => {
@@ -209,12 +322,17 @@ describe('verifyOnHost', () => {
       const list = boxes(60);
       const out = await verifyOnHost(list, options(mta.port, { connections: 3 }));
       assertAllAnswered(out, list);
-      const asked = mta.sessions.flat().filter((l) => l.startsWith('RCPT')).map((l) => l.slice(9));
+      const asked = mta.sessions
+        .flat()
+        .filter((l) => l.startsWith('RCPT'))
+        .map((l) => l.slice(9));
       assert.equal(new Set(asked).size, asked.length, 'a recipient was asked twice');
       assert.equal(asked.length, 60);
       assert.ok(mta.sessions.length >= 4);
       assert.ok(mta.load.max >= 2, `at most ${mta.load.max} connection(s) at once`);
-    } finally { await mta.close(); }
+    } finally {
+      await mta.close();
+    }
   });
 
   test('a catch-all domain: the random local part is accepted and reported', async () => {
@@ -222,7 +340,11 @@ describe('verifyOnHost', () => {
     try {
       const out = await verifyOnHost(boxes(2), options(mta.port, { catchAllDomain: 'fake.test' }));
       assert.equal(out.catchAll, 'yes');
-      assert.ok(mta.sessions[0]!.some((l) => /RCPT TO:<smtp-probe-[0-9a-f]{12}@fake\.test>/.test(l)));
-    } finally { await mta.close(); }
+      assert.ok(
+        mta.sessions[0]!.some((l) => /RCPT TO:<smtp-probe-[0-9a-f]{12}@fake\.test>/.test(l)),
+      );
+    } finally {
+      await mta.close();
+    }
   });
 });

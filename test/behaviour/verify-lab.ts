@@ -15,28 +15,66 @@ let lab: Lab;
 let opts: VerifyOptions;
 
 before(async () => {
-  lab = await startLab({ port: 0, hosts: ['catchall.test', 'greylist.test', 'throttle.test', 'rcptcap.test', 'drop421.test', 'nopipe.test', 'mlfarm.test', 'vrfy-open', 'vrfy-closed'], greylistDelayMs: 300, throttleSleepMs: 600 });
-  opts = { resolvers: [formatEndpoint(lab.dns.address, lab.dns.port)], port: lab.port, caFiles: [lab.caCertFile], from: 'probe@example.org', timeouts: { connectMs: 2000, greetingMs: 3000, commandMs: 5000 } };
+  lab = await startLab({
+    port: 0,
+    hosts: [
+      'catchall.test',
+      'greylist.test',
+      'throttle.test',
+      'rcptcap.test',
+      'drop421.test',
+      'nopipe.test',
+      'mlfarm.test',
+      'vrfy-open',
+      'vrfy-closed',
+    ],
+    greylistDelayMs: 300,
+    throttleSleepMs: 600,
+  });
+  opts = {
+    resolvers: [formatEndpoint(lab.dns.address, lab.dns.port)],
+    port: lab.port,
+    caFiles: [lab.caCertFile],
+    from: 'probe@example.org',
+    timeouts: { connectMs: 2000, greetingMs: 3000, commandMs: 5000 },
+  };
 });
 after(() => lab.close());
 
-const noData = (): void => assert.ok(lab.log.every((e) => !/^(DATA|BDAT)/i.test(e.line)), 'DATA reached the lab');
-const addrs = (domain: string, n: number, real = ['alice']) => [...real.map((u) => `${u}@${domain}`), ...Array.from({ length: n }, (_, i) => `nobody${i}@${domain}`)];
+const noData = (): void =>
+  assert.ok(
+    lab.log.every((e) => !/^(DATA|BDAT)/i.test(e.line)),
+    'DATA reached the lab',
+  );
+const addrs = (domain: string, n: number, real = ['alice']) => [
+  ...real.map((u) => `${u}@${domain}`),
+  ...Array.from({ length: n }, (_, i) => `nobody${i}@${domain}`),
+];
 
 describe('verify against the lab', { concurrency: true }, () => {
   test('catch-all: "accepted" becomes risky (catch-all) for every address', async () => {
     const { result } = await probeVerify(addrs('catchall.test', 2), opts);
     VerifyResultSchema.parse(result);
     assert.equal(result.domains[0]!.catchAll, 'yes');
-    assert.deepEqual(new Set(result.addresses.map((a) => `${a.verdict}/${a.reason}`)), new Set(['risky/catch-all']));
+    assert.deepEqual(
+      new Set(result.addresses.map((a) => `${a.verdict}/${a.reason}`)),
+      new Set(['risky/catch-all']),
+    );
     noData();
   });
 
   test('greylisting: 450 4.7.1 first, the real answer after --retry-after, evidence of both kept', async () => {
     const first = await probeVerify(['alice@greylist.test'], { ...opts, catchAll: false });
     assert.equal(first.result.addresses[0]!.reason, 'greylisted');
-    const retried = await probeVerify(['bob@greylist.test', 'nobody@greylist.test'], { ...opts, catchAll: false, retryAfterMs: 500 });
-    assert.deepEqual(retried.result.addresses.map((a) => a.verdict), ['deliverable', 'undeliverable']);
+    const retried = await probeVerify(['bob@greylist.test', 'nobody@greylist.test'], {
+      ...opts,
+      catchAll: false,
+      retryAfterMs: 500,
+    });
+    assert.deepEqual(
+      retried.result.addresses.map((a) => a.verdict),
+      ['deliverable', 'undeliverable'],
+    );
     assert.equal(retried.result.addresses[0]!.evidence.length, 2);
     assert.equal(retried.result.addresses[0]!.evidence[0]!.reply.enhanced, '4.7.1');
   });
@@ -54,7 +92,10 @@ describe('verify against the lab', { concurrency: true }, () => {
   });
 
   test('a recipient cap (452 4.5.3): the rest go in new transactions, nobody lost', async () => {
-    const { result } = await probeVerify(addrs('rcptcap.test', 12, ['alice', 'bob']), { ...opts, maxErrors: 50 });
+    const { result } = await probeVerify(addrs('rcptcap.test', 12, ['alice', 'bob']), {
+      ...opts,
+      maxErrors: 50,
+    });
     assert.equal(result.addresses.length, 14);
     assert.ok(result.addresses.every((a) => a.reason === 'accepted' || a.reason === 'bad-mailbox'));
     assert.ok(result.domains[0]!.transactions >= 3);
@@ -63,20 +104,38 @@ describe('verify against the lab', { concurrency: true }, () => {
   test('a server that drops the session with 421 midway: every address still gets a verdict', async () => {
     const { result } = await probeVerify(addrs('drop421.test', 10), { ...opts, maxErrors: 50 });
     assert.equal(result.addresses.length, 11);
-    assert.ok(result.addresses.every((a) => a.reason === 'accepted' || a.reason === 'bad-mailbox'), JSON.stringify(result.addresses.map((a) => a.reason)));
+    assert.ok(
+      result.addresses.every((a) => a.reason === 'accepted' || a.reason === 'bad-mailbox'),
+      JSON.stringify(result.addresses.map((a) => a.reason)),
+    );
     assert.ok(result.domains[0]!.sessions >= 3);
   });
 
   test('--method vrfy,rcpt: a clear VRFY answer is used; a blanket 252 falls back to RCPT', async () => {
-    const open = await probeVerify(['alice@vrfy-open.lab.test', 'nobody@vrfy-open.lab.test'], { ...opts, methods: ['vrfy', 'rcpt'] });
-    assert.deepEqual(open.result.addresses.map((a) => [a.verdict, a.evidence[0]?.method]), [['deliverable', 'vrfy'], ['undeliverable', 'vrfy']]);
-    const closed = await probeVerify(['alice@vrfy-closed.lab.test'], { ...opts, methods: ['vrfy', 'rcpt'] });
+    const open = await probeVerify(['alice@vrfy-open.lab.test', 'nobody@vrfy-open.lab.test'], {
+      ...opts,
+      methods: ['vrfy', 'rcpt'],
+    });
+    assert.deepEqual(
+      open.result.addresses.map((a) => [a.verdict, a.evidence[0]?.method]),
+      [
+        ['deliverable', 'vrfy'],
+        ['undeliverable', 'vrfy'],
+      ],
+    );
+    const closed = await probeVerify(['alice@vrfy-closed.lab.test'], {
+      ...opts,
+      methods: ['vrfy', 'rcpt'],
+    });
     assert.equal(closed.result.addresses[0]!.evidence[0]?.method, 'rcpt');
   });
 
   test('PIPELINING advertised but answered one line at a time: replies still pair with the right addresses', async () => {
     const { result } = await probeVerify([...addrs('nopipe.test', 5, ['alice', 'bob'])], opts);
-    assert.deepEqual(result.addresses.map((a) => a.verdict), ['deliverable', 'deliverable', ...Array(5).fill('undeliverable')]);
+    assert.deepEqual(
+      result.addresses.map((a) => a.verdict),
+      ['deliverable', 'deliverable', ...Array(5).fill('undeliverable')],
+    );
     assert.equal(result.domains[0]!.pipelining, true);
   });
 });

@@ -18,7 +18,12 @@ import { postfixEnv } from '../support/postfix.js';
 const dns = dnsmasqEnv();
 const pf = postfixEnv();
 const CLI = fileURLToPath(new URL('../../commands/cli.js', import.meta.url));
-const opts = { resolvers: [dns.addr], port: Number(pf.vrfyAddr.split(':')[1]), caFiles: [pf.certFile], timeouts: { connectMs: 2000, greetingMs: 3000, commandMs: 3000 } };
+const opts = {
+  resolvers: [dns.addr],
+  port: Number(pf.vrfyAddr.split(':')[1]),
+  caFiles: [pf.certFile],
+  timeouts: { connectMs: 2000, greetingMs: 3000, commandMs: 3000 },
+};
 const walk = (name: string) => probeMx(`${name}.${dns.zone}`, opts);
 const lintIds = (r: { lint: { id: string }[] }) => r.lint.map((l) => l.id);
 
@@ -32,20 +37,39 @@ test('an MX pointing at Postfix: accepted, greeting and STARTTLS seen, the DNS t
   assert.equal(a.address, '127.0.0.1');
   assert.equal(a.banner?.code, 220);
   assert.equal(a.tls?.outcome, 'ok');
-  assert.ok(result.dns.some((e) => e.question.type === 'MX' && e.rcode === 'NOERROR' && e.answers.some((r) => r.type === 'MX' && r.ttl > 0)));
+  assert.ok(
+    result.dns.some(
+      (e) =>
+        e.question.type === 'MX' &&
+        e.rcode === 'NOERROR' &&
+        e.answers.some((r) => r.type === 'MX' && r.ttl > 0),
+    ),
+  );
 });
 
 test('two MX hosts: sorted by preference whatever order dnsmasq sends; the RST primary fails over to Postfix', async () => {
   const { result } = await walk('two');
-  assert.deepEqual(result.hosts.map((h) => [h.preference, h.name]), [[10, `down.${dns.zone}`], [20, `mx.${dns.zone}`]]);
+  assert.deepEqual(
+    result.hosts.map((h) => [h.preference, h.name]),
+    [
+      [10, `down.${dns.zone}`],
+      [20, `mx.${dns.zone}`],
+    ],
+  );
   assert.equal(result.hosts[0]!.addresses[0]!.outcome, 'refused');
   assert.equal(result.verdict?.kind, 'accepted');
-  assert.deepEqual(result.verdict?.failedBefore.map((f) => f.outcome), ['refused']);
+  assert.deepEqual(
+    result.verdict?.failedBefore.map((f) => f.outcome),
+    ['refused'],
+  );
 });
 
-test('CNAME cases: a CNAME\'d mail domain follows the chain; an MX target that is a CNAME is linted (RFC 2181 §10.3)', async () => {
+test("CNAME cases: a CNAME'd mail domain follows the chain; an MX target that is a CNAME is linted (RFC 2181 §10.3)", async () => {
   const www = (await walk('www')).result;
-  assert.deepEqual(www.mxLookup?.cnameChain.slice(0, 2), [`www.${dns.zone}`, `postfix.${dns.zone}`]);
+  assert.deepEqual(www.mxLookup?.cnameChain.slice(0, 2), [
+    `www.${dns.zone}`,
+    `postfix.${dns.zone}`,
+  ]);
   assert.ok(lintIds(www).includes('domain-is-cname'));
   assert.equal(www.verdict?.kind, 'accepted');
   const cmx = (await walk('cname-mx')).result;
@@ -55,7 +79,10 @@ test('CNAME cases: a CNAME\'d mail domain follows the chain; an MX target that i
 
 test('null MX, implicit MX, NODATA target, NXDOMAIN', async () => {
   const nullMx = (await walk('nullmx')).result;
-  assert.deepEqual([nullMx.source, nullMx.verdict?.kind, nullMx.hosts.length], ['null-mx', 'no-mail', 0]);
+  assert.deepEqual(
+    [nullMx.source, nullMx.verdict?.kind, nullMx.hosts.length],
+    ['null-mx', 'no-mail', 0],
+  );
   const implicit = (await walk('implicit')).result;
   assert.equal(implicit.source, 'implicit');
   assert.equal(implicit.hosts[0]?.implicit, true);
@@ -70,20 +97,42 @@ test('null MX, implicit MX, NODATA target, NXDOMAIN', async () => {
 });
 
 test('failover: losing Postfix too leaves nothing; the queue ends in a bounce', async () => {
-  const { result } = await probeFailover(`two.${dns.zone}`, { ...opts, assumeDown: [`mx.${dns.zone}=blackhole`], profile: 'postfix' });
-  assert.deepEqual(result.attempts.map((a) => a.outcome), ['refused', 'connect-timeout']);
+  const { result } = await probeFailover(`two.${dns.zone}`, {
+    ...opts,
+    assumeDown: [`mx.${dns.zone}=blackhole`],
+    profile: 'postfix',
+  });
+  assert.deepEqual(
+    result.attempts.map((a) => a.outcome),
+    ['refused', 'connect-timeout'],
+  );
   assert.equal(result.attempts[1]!.costMs, 30_000);
   assert.equal(result.delivery.kind, 'deferred');
   assert.equal(result.queue?.bounceAtMs, 5 * 86_400_000);
 });
 
 test('the CLI: schema-valid JSON and the exit codes of mx and failover', () => {
-  const run = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args, '--resolver', dns.addr, '--port', String(opts.port), '--json'], { encoding: 'utf8' });
+  const run = (...args: string[]) =>
+    spawnSync(
+      process.execPath,
+      [CLI, ...args, '--resolver', dns.addr, '--port', String(opts.port), '--json'],
+      { encoding: 'utf8' },
+    );
   const ok = run('mx', `postfix.${dns.zone}`);
   assert.equal(ok.status, EXIT.OK, ok.stderr);
   assert.equal(MxOutputSchema.parse(JSON.parse(ok.stdout)).result?.verdict?.kind, 'accepted');
   assert.equal(run('mx', `nullmx.${dns.zone}`).status, EXIT.UNDELIVERABLE);
-  const late = run('failover', `two.${dns.zone}`, '--profile', 'bsd-tcp', '--assume-down', `down.${dns.zone}`);
+  const late = run(
+    'failover',
+    `two.${dns.zone}`,
+    '--profile',
+    'bsd-tcp',
+    '--assume-down',
+    `down.${dns.zone}`,
+  );
   assert.equal(late.status, EXIT.DELAYED, late.stderr);
-  assert.equal((FailoverOutputSchema.parse(JSON.parse(late.stdout)).result?.delivery.afterMs ?? 0) > 75_000, true);
+  assert.equal(
+    (FailoverOutputSchema.parse(JSON.parse(late.stdout)).result?.delivery.afterMs ?? 0) > 75_000,
+    true,
+  );
 });

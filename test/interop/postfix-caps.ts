@@ -16,18 +16,33 @@ import { postfixEnv } from '../support/postfix.js';
 
 const pf = postfixEnv();
 const CLI = fileURLToPath(new URL('../../commands/cli.js', import.meta.url));
-const mailboxSizes = (): number[] => ['alice', 'bob'].map((u) => statSync(join(pf.mailDir, u)).size);
+const mailboxSizes = (): number[] =>
+  ['alice', 'bob'].map((u) => statSync(join(pf.mailDir, u)).size);
 
 test('caps on the VRFY+STARTTLS listener: extensions, TLS, certificate, census', async () => {
   const before = mailboxSizes();
-  const { status, result, error } = await probeCaps(pf.vrfyAddr, { caFiles: [pf.certFile], tlsName: pf.hostname, helo: 'interop.smtp-probe.test' });
+  const { status, result, error } = await probeCaps(pf.vrfyAddr, {
+    caFiles: [pf.certFile],
+    tlsName: pf.hostname,
+    helo: 'interop.smtp-probe.test',
+  });
   assert.equal(status, 'ok', error?.message);
   assert.equal(result.banner?.reply.code, 220);
   assert.equal(result.banner?.hostname, pf.hostname);
   const caps = result.capabilities!;
   assert.equal(caps.hostname, pf.hostname);
   assert.equal(caps.size, 10240000);
-  for (const flag of ['pipelining', 'starttls', 'vrfy', 'etrn', 'enhancedStatusCodes', 'eightBitMime', 'dsn', 'smtpUtf8', 'chunking'] as const) {
+  for (const flag of [
+    'pipelining',
+    'starttls',
+    'vrfy',
+    'etrn',
+    'enhancedStatusCodes',
+    'eightBitMime',
+    'dsn',
+    'smtpUtf8',
+    'chunking',
+  ] as const) {
     assert.equal(caps[flag], true, flag);
   }
   assert.equal(result.tls?.outcome, 'ok');
@@ -61,7 +76,11 @@ test('caps without the CA: certificate reported untrusted, and --tls-verify make
   assert.equal(lenient.status, 'ok');
   assert.equal(lenient.result.tls?.info?.trusted.ok, false);
   assert.ok(lenient.result.findings.some((f) => f.id === 'cert-untrusted'));
-  const strict = await probeCaps(pf.vrfyAddr, { tlsName: pf.hostname, census: false, tlsVerify: true });
+  const strict = await probeCaps(pf.vrfyAddr, {
+    tlsName: pf.hostname,
+    census: false,
+    tlsVerify: true,
+  });
   assert.equal(strict.status, 'tls-error');
   assert.equal(strict.error?.code, 'TLS_CERT_INVALID');
   assert.equal(strict.error?.stage, 'starttls');
@@ -81,12 +100,20 @@ test('caps on the listener without VRFY or STARTTLS', async () => {
 });
 
 test('the CLI prints schema-valid JSON and documented exit codes against Postfix', () => {
-  const ok = spawnSync(process.execPath, [CLI, 'caps', pf.vrfyAddr, '--json', '--ca', pf.certFile, '--tls-name', pf.hostname], { encoding: 'utf8' });
+  const ok = spawnSync(
+    process.execPath,
+    [CLI, 'caps', pf.vrfyAddr, '--json', '--ca', pf.certFile, '--tls-name', pf.hostname],
+    { encoding: 'utf8' },
+  );
   assert.equal(ok.status, EXIT.OK, ok.stderr);
   const env = CapsOutputSchema.parse(JSON.parse(ok.stdout));
   assert.equal(env.status, 'ok');
   assert.equal(env.result?.tls?.info?.trusted.ok, true);
-  const bad = spawnSync(process.execPath, [CLI, 'caps', pf.vrfyAddr, '--json', '--tls-verify', '--no-census'], { encoding: 'utf8' });
+  const bad = spawnSync(
+    process.execPath,
+    [CLI, 'caps', pf.vrfyAddr, '--json', '--tls-verify', '--no-census'],
+    { encoding: 'utf8' },
+  );
   assert.equal(bad.status, EXIT.TLS, bad.stderr);
   assert.equal(CapsOutputSchema.parse(JSON.parse(bad.stdout)).error?.code, 'TLS_CERT_INVALID');
 });

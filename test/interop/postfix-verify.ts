@@ -14,28 +14,48 @@ import { postfixEnv } from '../support/postfix.js';
 const dns = dnsmasqEnv();
 const pf = postfixEnv();
 const domain = `postfix.${dns.zone}`;
-const opts = { resolvers: [dns.addr], port: Number(pf.vrfyAddr.split(':')[1]), caFiles: [pf.certFile] };
-const mailboxSizes = (): number[] => ['alice', 'bob'].map((u) => statSync(join(pf.mailDir, u)).size);
+const opts = {
+  resolvers: [dns.addr],
+  port: Number(pf.vrfyAddr.split(':')[1]),
+  caFiles: [pf.certFile],
+};
+const mailboxSizes = (): number[] =>
+  ['alice', 'bob'].map((u) => statSync(join(pf.mailDir, u)).size);
 
 test('real users are deliverable, unknown ones undeliverable (5.1.1), nothing is delivered', async () => {
   const before = mailboxSizes();
-  const { status, result } = await probeVerify([`alice@${domain}`, `nobody@${domain}`, `bob@${domain}`, `staff@${domain}`], opts);
+  const { status, result } = await probeVerify(
+    [`alice@${domain}`, `nobody@${domain}`, `bob@${domain}`, `staff@${domain}`],
+    opts,
+  );
   assert.equal(status, 'ok');
-  assert.deepEqual(result.addresses.map((a) => [a.verdict, a.reason]), [
-    ['deliverable', 'accepted'], ['undeliverable', 'bad-mailbox'], ['deliverable', 'accepted'], ['deliverable', 'accepted'],
-  ]);
+  assert.deepEqual(
+    result.addresses.map((a) => [a.verdict, a.reason]),
+    [
+      ['deliverable', 'accepted'],
+      ['undeliverable', 'bad-mailbox'],
+      ['deliverable', 'accepted'],
+      ['deliverable', 'accepted'],
+    ],
+  );
   assert.equal(result.addresses[1]!.evidence[0]!.reply.enhanced, '5.1.1');
   const d = result.domains[0]!;
-  assert.deepEqual([d.catchAll, d.pipelining, d.tls?.startsWith('TLSv1') ?? false, d.sessions], ['no', true, true, 1]);
+  assert.deepEqual(
+    [d.catchAll, d.pipelining, d.tls?.startsWith('TLSv1') ?? false, d.sessions],
+    ['no', true, true, 1],
+  );
   assert.equal(d.rcptBatches, 1, 'MAIL and all RCPTs in one pipelined group');
   assert.deepEqual(mailboxSizes(), before, 'verify must never deliver mail');
 });
 
-test('many unknown users: Postfix\'s error limits are detected, sessions stay under them, every address gets one verdict', async () => {
+test("many unknown users: Postfix's error limits are detected, sessions stay under them, every address gets one verdict", async () => {
   const unknown = Array.from({ length: 30 }, (_, i) => `ghost${i}@${domain}`);
   const { result } = await probeVerify([...unknown, `alice@${domain}`], opts);
   assert.equal(result.addresses.length, 31);
-  assert.deepEqual(new Set(result.addresses.slice(0, 30).map((a) => a.reason)), new Set(['bad-mailbox']));
+  assert.deepEqual(
+    new Set(result.addresses.slice(0, 30).map((a) => a.reason)),
+    new Set(['bad-mailbox']),
+  );
   assert.equal(result.addresses[30]!.verdict, 'deliverable');
   const d = result.domains[0]!;
   // The first batch goes two past the budget to see whether Postfix punishes: it does (smtpd_soft_error_limit),
@@ -43,5 +63,8 @@ test('many unknown users: Postfix\'s error limits are detected, sessions stay un
   assert.equal(d.throttled, true, d.notes.join('; '));
   assert.equal(d.maxErrorsPerSession, 9);
   assert.ok(d.sessions >= 3 && d.sessions <= 5, `${d.sessions} sessions`);
-  assert.ok(!d.notes.some((n) => /421|too many errors|CONNECTION_CLOSED/.test(n)), d.notes.join('; '));
+  assert.ok(
+    !d.notes.some((n) => /421|too many errors|CONNECTION_CLOSED/.test(n)),
+    d.notes.join('; '),
+  );
 });

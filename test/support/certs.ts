@@ -14,12 +14,21 @@ export interface TestCert {
 export type SanEntry = { type: 2; value: string } | { type: 7; ip: string };
 
 /** makeCert: a fresh self-signed certificate for `commonName` with the given subjectAltNames. */
-export async function makeCert(commonName: string, altNames: SanEntry[], dir: string): Promise<TestCert> {
+export async function makeCert(
+  commonName: string,
+  altNames: SanEntry[],
+  dir: string,
+): Promise<TestCert> {
   const { generate } = await import('selfsigned');
   const pems = await generate([{ name: 'commonName', value: commonName }], {
-    keyType: 'ec', algorithm: 'sha256', extensions: [{ name: 'subjectAltName', altNames }],
+    keyType: 'ec',
+    algorithm: 'sha256',
+    extensions: [{ name: 'subjectAltName', altNames }],
   });
-  const certFile = join(dir, `${commonName.replace(/[^a-z0-9.]/gi, '_')}-${Math.random().toString(16).slice(2)}.pem`);
+  const certFile = join(
+    dir,
+    `${commonName.replace(/[^a-z0-9.]/gi, '_')}-${Math.random().toString(16).slice(2)}.pem`,
+  );
   await writeFile(certFile, pems.cert);
   return { key: pems.private, cert: pems.cert, certFile };
 }

@@ -29,7 +29,12 @@ export interface RunOptions {
 export async function runCli(args: string[], opts: RunOptions = {}): Promise<CliRun> {
   const stdout = new Sink({ isTTY: opts.isTTY ?? false, columns: 120 });
   const stderr = new Sink({ isTTY: opts.isTTY ?? false });
-  const code = await main(args, { stdout, stderr, env: opts.env ?? {}, signal: opts.signal ?? new AbortController().signal });
+  const code = await main(args, {
+    stdout,
+    stderr,
+    env: opts.env ?? {},
+    signal: opts.signal ?? new AbortController().signal,
+  });
   return { code, stdout: stdout.text, stderr: stderr.text };
 }
 
@@ -53,28 +58,60 @@ export interface Child {
 export function spawnCli(args: string[]): Child {
   const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
   delete env.FORCE_COLOR;
-  const proc = spawn(process.execPath, [CLI_PATH, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [CLI_PATH, ...args], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   let done = false;
   const listeners = new Set<() => void>();
-  const notify = (): void => { for (const l of listeners) l(); };
-  proc.stdout!.setEncoding('utf8').on('data', (d: string) => { out += d; notify(); });
-  proc.stderr!.setEncoding('utf8').on('data', (d: string) => { err += d; notify(); });
-  const exited = new Promise<number | string>((resolve) => proc.once('close', (code, signal) => { done = true; notify(); resolve(code ?? signal ?? -1); }));
-  return {
-    proc, exited, stdout: () => out, stderr: () => err,
-    stop: () => { if (!done) proc.kill('SIGKILL'); },
-    waitFor: (pred, ms) => new Promise<void>((resolve, reject) => {
-      const finish = (fail?: Error): void => { clearTimeout(timer); listeners.delete(check); if (fail) reject(fail); else resolve(); };
-      const check = (): void => {
-        if (pred(out, err)) finish();
-        else if (done) finish(new Error(`process exited first; stdout:\n${out}\nstderr:\n${err}`));
-      };
-      const timer = setTimeout(() => finish(new Error(`not seen within ${ms} ms; stdout:\n${out}\nstderr:\n${err}`)), ms);
-      listeners.add(check);
-      check();
+  const notify = (): void => {
+    for (const l of listeners) l();
+  };
+  proc.stdout!.setEncoding('utf8').on('data', (d: string) => {
+    out += d;
+    notify();
+  });
+  proc.stderr!.setEncoding('utf8').on('data', (d: string) => {
+    err += d;
+    notify();
+  });
+  const exited = new Promise<number | string>((resolve) =>
+    proc.once('close', (code, signal) => {
+      done = true;
+      notify();
+      resolve(code ?? signal ?? -1);
     }),
+  );
+  return {
+    proc,
+    exited,
+    stdout: () => out,
+    stderr: () => err,
+    stop: () => {
+      if (!done) proc.kill('SIGKILL');
+    },
+    waitFor: (pred, ms) =>
+      new Promise<void>((resolve, reject) => {
+        const finish = (fail?: Error): void => {
+          clearTimeout(timer);
+          listeners.delete(check);
+          if (fail) reject(fail);
+          else resolve();
+        };
+        const check = (): void => {
+          if (pred(out, err)) finish();
+          else if (done)
+            finish(new Error(`process exited first; stdout:\n${out}\nstderr:\n${err}`));
+        };
+        const timer = setTimeout(
+          () => finish(new Error(`not seen within ${ms} ms; stdout:\n${out}\nstderr:\n${err}`)),
+          ms,
+        );
+        listeners.add(check);
+        check();
+      }),
   };
 }
 
@@ -89,12 +126,23 @@ export interface CountingServer {
 export async function countingServer(): Promise<CountingServer> {
   let connections = 0;
   const sockets = new Set<Socket>();
-  const server = createServer((s) => { connections++; sockets.add(s); s.on('error', () => undefined); s.on('close', () => sockets.delete(s)); });
+  const server = createServer((s) => {
+    connections++;
+    sockets.add(s);
+    s.on('error', () => undefined);
+    s.on('close', () => sockets.delete(s));
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
   return {
     target: `127.0.0.1:${port}`,
-    get connections() { return connections; },
-    close: () => new Promise<void>((resolve) => { for (const s of sockets) s.destroy(); server.close(() => resolve()); }),
+    get connections() {
+      return connections;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
   };
 }

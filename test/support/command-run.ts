@@ -17,21 +17,37 @@ export interface CommandRunOptions {
 }
 
 /** runCommand: see the module comment. */
-export async function runCommand(make: (ctx: CliContext) => CommandModule, args: string[], opts: CommandRunOptions = {}): Promise<CliRun> {
+export async function runCommand(
+  make: (ctx: CliContext) => CommandModule,
+  args: string[],
+  opts: CommandRunOptions = {},
+): Promise<CliRun> {
   const stdout = new Sink({ isTTY: false, columns: 120 });
   const stderr = new Sink({ isTTY: false });
   const ctx: CliContext = {
-    stdout, stderr, env: opts.env ?? {}, signal: new AbortController().signal, exitCode: 0,
+    stdout,
+    stderr,
+    env: opts.env ?? {},
+    signal: new AbortController().signal,
+    exitCode: 0,
     stdin: Readable.from(opts.stdin === undefined ? [] : [Buffer.from(opts.stdin)]),
   };
   let usage: string | undefined;
   try {
-    await yargs().strict().exitProcess(false).showHelpOnFail(false)
-      .fail((msg, err) => { usage = err?.message ?? msg; throw new Error(usage); })
+    await yargs()
+      .strict()
+      .exitProcess(false)
+      .showHelpOnFail(false)
+      .fail((msg, err) => {
+        usage = err?.message ?? msg;
+        throw new Error(usage);
+      })
       .command(make(ctx))
       .parseAsync(args);
   } catch (err) {
     if (usage === undefined) throw err;
   }
-  return usage === undefined ? { code: ctx.exitCode, stdout: stdout.text, stderr: stderr.text } : { code: 2, stdout: stdout.text, stderr: usage };
+  return usage === undefined
+    ? { code: ctx.exitCode, stdout: stdout.text, stderr: stderr.text }
+    : { code: 2, stdout: stdout.text, stderr: usage };
 }

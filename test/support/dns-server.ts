@@ -13,12 +13,12 @@ import dnsPacket from 'dns-packet';
 
 /** Mode: how the server answers on one transport. */
 export type Mode =
-  | 'answer'         // from the zone
-  | 'silent'         // never answers (TCP: keeps the connection open)
-  | 'noise'          // random bytes that answer nothing, then silence
-  | 'garbage'        // our id, QR and question, then an answer section that cannot be decoded
+  | 'answer' // from the zone
+  | 'silent' // never answers (TCP: keeps the connection open)
+  | 'noise' // random bytes that answer nothing, then silence
+  | 'garbage' // our id, QR and question, then an answer section that cannot be decoded
   | 'wrong-id-first' // a packet with the wrong id and one for another question, then the right answer
-  | 'truncated'      // UDP: TC=1 and no records; TCP: half the message, then close
+  | 'truncated' // UDP: TC=1 and no records; TCP: half the message, then close
   | 'servfail'
   | 'refused';
 
@@ -74,23 +74,42 @@ const lc = (name: string): string => name.toLowerCase().replace(/\.$/, '');
 
 /** soaOf: the zone's SOA, sent in the authority section of negative answers (RFC 2308 §3). */
 function soaOf(origin: string): ZoneRecord {
-  return { name: origin, type: 'SOA', ttl: 3600, data: { mname: `ns.${origin}`, rname: `hostmaster.${origin}`, serial: 2024010101, refresh: 3600, retry: 600, expire: 86400, minimum: 60 } };
+  return {
+    name: origin,
+    type: 'SOA',
+    ttl: 3600,
+    data: {
+      mname: `ns.${origin}`,
+      rname: `hostmaster.${origin}`,
+      serial: 2024010101,
+      refresh: 3600,
+      retry: 600,
+      expire: 86400,
+      minimum: 60,
+    },
+  };
 }
 
 /** answerFromZone: rcode, answers and authority for one question, CNAMEs chased within the zone when asked to. */
-function answerFromZone(zone: ZoneData, qname: string, qtype: string): { rcode: keyof typeof RCODE; answers: ZoneRecord[]; authorities: ZoneRecord[] } {
+function answerFromZone(
+  zone: ZoneData,
+  qname: string,
+  qtype: string,
+): { rcode: keyof typeof RCODE; answers: ZoneRecord[]; authorities: ZoneRecord[] } {
   const answers: ZoneRecord[] = [];
   const seen = new Set<string>();
   let name = lc(qname);
   for (;;) {
     seen.add(name);
     const found = zone.records.filter((r) => lc(r.name) === name && r.type === qtype);
-    if (found.length > 0) return { rcode: 'NOERROR', answers: [...answers, ...found], authorities: [] };
+    if (found.length > 0)
+      return { rcode: 'NOERROR', answers: [...answers, ...found], authorities: [] };
     const alias = zone.records.find((r) => lc(r.name) === name && r.type === 'CNAME');
     if (!alias || qtype === 'CNAME') break;
     answers.push(alias);
     const target = lc((alias as dnsPacket.StringAnswer).data);
-    if (zone.chaseCnames === false || seen.has(target)) return { rcode: 'NOERROR', answers, authorities: [] };
+    if (zone.chaseCnames === false || seen.has(target))
+      return { rcode: 'NOERROR', answers, authorities: [] };
     name = target;
   }
   // A name exists when it owns records or has names below it (an empty non-terminal, RFC 8020).
@@ -99,28 +118,53 @@ function answerFromZone(zone: ZoneData, qname: string, qtype: string): { rcode: 
 }
 
 /** respond: the bytes to send for one query in `mode` (in order), or [] for silence. */
-function respond(zone: ZoneData, query: dnsPacket.DecodedPacket, mode: Mode, transport: 'udp' | 'tcp'): Buffer[] {
+function respond(
+  zone: ZoneData,
+  query: dnsPacket.DecodedPacket,
+  mode: Mode,
+  transport: 'udp' | 'tcp',
+): Buffer[] {
   const q = query.questions?.[0];
   if (!q || mode === 'silent') return [];
   const id = query.id ?? 0;
   const rd = query.flag_rd ? dnsPacket.RECURSION_DESIRED : 0;
-  const build = (over: { id?: number; rcode?: number; tc?: boolean; name?: string; answers?: ZoneRecord[]; authorities?: ZoneRecord[] }): Buffer => dnsPacket.encode({
-    type: 'response', id: over.id ?? id,
-    flags: dnsPacket.AUTHORITATIVE_ANSWER | rd | dnsPacket.RECURSION_AVAILABLE | (over.tc ? dnsPacket.TRUNCATED_RESPONSE : 0) | (over.rcode ?? 0),
-    questions: [{ ...q, name: over.name ?? q.name }],
-    answers: over.answers ?? [], authorities: over.authorities ?? [],
-  });
+  const build = (over: {
+    id?: number;
+    rcode?: number;
+    tc?: boolean;
+    name?: string;
+    answers?: ZoneRecord[];
+    authorities?: ZoneRecord[];
+  }): Buffer =>
+    dnsPacket.encode({
+      type: 'response',
+      id: over.id ?? id,
+      flags:
+        dnsPacket.AUTHORITATIVE_ANSWER |
+        rd |
+        dnsPacket.RECURSION_AVAILABLE |
+        (over.tc ? dnsPacket.TRUNCATED_RESPONSE : 0) |
+        (over.rcode ?? 0),
+      questions: [{ ...q, name: over.name ?? q.name }],
+      answers: over.answers ?? [],
+      authorities: over.authorities ?? [],
+    });
   if (mode === 'noise') return [randomBytes(48)];
   if (mode === 'servfail') return [build({ rcode: RCODE.SERVFAIL })];
   if (mode === 'refused') return [build({ rcode: RCODE.REFUSED })];
   const zoneAnswer = answerFromZone(zone, q.name, q.type);
-  const full = build({ rcode: RCODE[zoneAnswer.rcode], answers: zoneAnswer.answers, authorities: zoneAnswer.authorities });
+  const full = build({
+    rcode: RCODE[zoneAnswer.rcode],
+    answers: zoneAnswer.answers,
+    authorities: zoneAnswer.authorities,
+  });
   if (mode === 'garbage') {
     const head = build({});
     head.writeUInt16BE(1, 6); // ANCOUNT 1, and what follows is a name pointer to beyond the message
     return [Buffer.concat([head, Buffer.from([0xc0, 0xff, 0x00, 0x01, 0x00, 0x01, 0xde, 0xad])])];
   }
-  if (mode === 'wrong-id-first') return [build({ id: id ^ 0x5a5a }), build({ name: `other.${zone.origin}` }), full];
+  if (mode === 'wrong-id-first')
+    return [build({ id: id ^ 0x5a5a }), build({ name: `other.${zone.origin}` }), full];
   if (mode === 'truncated' && transport === 'udp') return [build({ tc: true })];
   return [full];
 }
@@ -128,27 +172,48 @@ function respond(zone: ZoneData, query: dnsPacket.DecodedPacket, mode: Mode, tra
 function seen(transport: 'udp' | 'tcp', query: dnsPacket.DecodedPacket): SeenQuery {
   const q = query.questions?.[0];
   const opt = query.additionals?.find((a): a is dnsPacket.OptAnswer => a.type === 'OPT');
-  return { transport, id: query.id ?? 0, name: q?.name ?? '?', type: q?.type ?? '?', rd: query.flag_rd, ...(opt ? { ednsUdpSize: opt.udpPayloadSize } : {}) };
+  return {
+    transport,
+    id: query.id ?? 0,
+    name: q?.name ?? '?',
+    type: q?.type ?? '?',
+    rd: query.flag_rd,
+    ...(opt ? { ednsUdpSize: opt.udpPayloadSize } : {}),
+  };
 }
 
 /** startDnsServer: see the module comment. */
-export async function startDnsServer(zone: ZoneData, opts: ServerOptions = {}): Promise<TestDnsServer> {
+export async function startDnsServer(
+  zone: ZoneData,
+  opts: ServerOptions = {},
+): Promise<TestDnsServer> {
   const host = opts.host ?? '127.0.0.1';
   const queries: SeenQuery[] = [];
   const waiters: { n: number; resolve: () => void }[] = [];
   const tcpSockets = new Set<Socket>();
   let closed = false; // a slow answer due after close() is dropped, not sent on a closed socket
   const { udp, tcp } = await bindBoth(host);
-  const port = (udp.address()).port;
+  const port = udp.address().port;
 
   const state: TestDnsServer = {
-    host, port, server: { address: host, port }, queries,
-    udp: opts.udp ?? 'answer', tcp: opts.tcp ?? 'answer', delayMs: opts.delayMs ?? 0,
-    sawQueries: (n) => (queries.length >= n ? Promise.resolve() : new Promise((resolve) => waiters.push({ n, resolve }))),
+    host,
+    port,
+    server: { address: host, port },
+    queries,
+    udp: opts.udp ?? 'answer',
+    tcp: opts.tcp ?? 'answer',
+    delayMs: opts.delayMs ?? 0,
+    sawQueries: (n) =>
+      queries.length >= n
+        ? Promise.resolve()
+        : new Promise((resolve) => waiters.push({ n, resolve })),
     close: async () => {
       closed = true;
       for (const s of tcpSockets) s.destroy();
-      await Promise.all([new Promise<void>((r) => udp.close(() => r())), new Promise<void>((r) => tcp.close(() => r()))]);
+      await Promise.all([
+        new Promise<void>((r) => udp.close(() => r())),
+        new Promise<void>((r) => tcp.close(() => r())),
+      ]);
     },
   };
   const note = (q: SeenQuery): void => {
@@ -161,7 +226,11 @@ export async function startDnsServer(zone: ZoneData, opts: ServerOptions = {}): 
 
   udp.on('message', (msg, from) => {
     let query: dnsPacket.DecodedPacket;
-    try { query = dnsPacket.decode(msg); } catch { return; }
+    try {
+      query = dnsPacket.decode(msg);
+    } catch {
+      return;
+    }
     note(seen('udp', query));
     const mode = state.udp;
     void (async () => {
@@ -182,7 +251,12 @@ export async function startDnsServer(zone: ZoneData, opts: ServerOptions = {}): 
         const msg = buf.subarray(2, 2 + buf.readUInt16BE(0));
         buf = buf.subarray(2 + msg.length);
         let query: dnsPacket.DecodedPacket;
-        try { query = dnsPacket.decode(msg); } catch { socket.destroy(); return; }
+        try {
+          query = dnsPacket.decode(msg);
+        } catch {
+          socket.destroy();
+          return;
+        }
         note(seen('tcp', query));
         void answerTcp(socket, zone, query, state);
       }
@@ -191,7 +265,12 @@ export async function startDnsServer(zone: ZoneData, opts: ServerOptions = {}): 
   return state;
 }
 
-async function answerTcp(socket: Socket, zone: ZoneData, query: dnsPacket.DecodedPacket, state: TestDnsServer): Promise<void> {
+async function answerTcp(
+  socket: Socket,
+  zone: ZoneData,
+  query: dnsPacket.DecodedPacket,
+  state: TestDnsServer,
+): Promise<void> {
   const mode = state.tcp;
   if (state.delayMs > 0) await sleep(state.delayMs);
   if (socket.destroyed) return;
@@ -209,10 +288,16 @@ async function answerTcp(socket: Socket, zone: ZoneData, query: dnsPacket.Decode
 async function bindBoth(host: string): Promise<{ udp: UdpSocket; tcp: Server }> {
   for (let i = 0; ; i++) {
     const udp = createSocket(host.includes(':') ? 'udp6' : 'udp4');
-    await new Promise<void>((resolve, reject) => { udp.once('error', reject); udp.bind(0, host, () => resolve()); });
+    await new Promise<void>((resolve, reject) => {
+      udp.once('error', reject);
+      udp.bind(0, host, () => resolve());
+    });
     const tcp = createServer();
     try {
-      await new Promise<void>((resolve, reject) => { tcp.once('error', reject); tcp.listen(udp.address().port, host, () => resolve()); });
+      await new Promise<void>((resolve, reject) => {
+        tcp.once('error', reject);
+        tcp.listen(udp.address().port, host, () => resolve());
+      });
       return { udp, tcp };
     } catch (err) {
       udp.close();
@@ -224,7 +309,10 @@ async function bindBoth(host: string): Promise<{ udp: UdpSocket; tcp: Server }> 
 /** chainOf: CNAMEs `${prefix}0 → ${prefix}1 → … → ${prefix}${hops}` ending in an A record. */
 function chainOf(prefix: string, hops: number, origin: string): ZoneRecord[] {
   const name = (i: number): string => `${prefix}${i}.${origin}`;
-  const links = Array.from({ length: hops }, (_, i): ZoneRecord => ({ name: name(i), type: 'CNAME', ttl: 60, data: name(i + 1) }));
+  const links = Array.from(
+    { length: hops },
+    (_, i): ZoneRecord => ({ name: name(i), type: 'CNAME', ttl: 60, data: name(i + 1) }),
+  );
   return [...links, { name: name(hops), type: 'A', ttl: 60, data: '192.0.2.99' }];
 }
 
@@ -238,8 +326,18 @@ export const TEST_ZONE: ZoneData = {
   records: [
     { name: 'mail.lab.test', type: 'A', ttl: 300, data: '192.0.2.25' },
     { name: 'mail.lab.test', type: 'AAAA', ttl: 301, data: '2001:db8::25' },
-    { name: 'lab.test', type: 'MX', ttl: 3600, data: { preference: 10, exchange: 'mail.lab.test' } },
-    { name: 'lab.test', type: 'MX', ttl: 3600, data: { preference: 20, exchange: 'backup.lab.test' } },
+    {
+      name: 'lab.test',
+      type: 'MX',
+      ttl: 3600,
+      data: { preference: 10, exchange: 'mail.lab.test' },
+    },
+    {
+      name: 'lab.test',
+      type: 'MX',
+      ttl: 3600,
+      data: { preference: 20, exchange: 'backup.lab.test' },
+    },
     { name: 'nullmx.lab.test', type: 'MX', ttl: 600, data: { preference: 0, exchange: '.' } },
     { name: 'lab.test', type: 'TXT', ttl: 900, data: ['v=spf1 -all'] },
     { name: 'www.lab.test', type: 'CNAME', ttl: 120, data: 'web.lab.test' },

@@ -9,7 +9,12 @@ export function readEnvFile(file: string, startHint: string): Record<string, str
   } catch {
     throw new Error(`no env file at ${file}: start the peer with \`${startHint}\``);
   }
-  return Object.fromEntries(text.split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+  return Object.fromEntries(
+    text
+      .split('\n')
+      .filter((l) => l.includes('='))
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
 }
 
 /** need: one key or a clear failure. */

@@ -19,7 +19,10 @@ export interface PostfixEnv {
 /** postfixEnv: reads the env file or throws with what to do. */
 export function postfixEnv(): PostfixEnv {
   const file = join(process.env.SMTP_PROBE_POSTFIX_DIR ?? '/tmp/smtp-probe-postfix', 'env');
-  const kv = readEnvFile(file, 'sudo bash .ci/postfix.sh install && sudo bash .ci/postfix.sh start');
+  const kv = readEnvFile(
+    file,
+    'sudo bash .ci/postfix.sh install && sudo bash .ci/postfix.sh start',
+  );
   return {
     vrfyAddr: need(kv, 'POSTFIX_VRFY_ADDR', file),
     noVrfyAddr: need(kv, 'POSTFIX_NOVRFY_ADDR', file),

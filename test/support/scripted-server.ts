@@ -32,9 +32,16 @@ export type Step =
  * expect: the next client line must equal `match` (or match the RegExp);
  * `respond` answers with lines built from it (for lines the client randomises).
  */
-export const expect = (match: string | RegExp, respond?: (line: string) => string[]): Step => ({ kind: 'expect', match, respond });
+export const expect = (match: string | RegExp, respond?: (line: string) => string[]): Step => ({
+  kind: 'expect',
+  match,
+  respond,
+});
 /** send: reply lines, each ended with CRLF, in one write. */
-export const send = (...lines: string[]): Step => ({ kind: 'send', data: lines.map((l) => `${l}\r\n`).join('') });
+export const send = (...lines: string[]): Step => ({
+  kind: 'send',
+  data: lines.map((l) => `${l}\r\n`).join(''),
+});
 /** sendRaw: bytes exactly as given, in one write. */
 export const sendRaw = (data: string): Step => ({ kind: 'send', data });
 /** close: end our side of the connection. */
@@ -42,7 +49,10 @@ export const close = (): Step => ({ kind: 'close' });
 /** delay: wait before the next step. */
 export const delay = (ms: number): Step => ({ kind: 'delay', ms });
 /** upgradeTls: become a TLS server on the same socket (after the 220 to STARTTLS). */
-export const upgradeTls = (creds: { key: string; cert: string }): Step => ({ kind: 'tls', ...creds });
+export const upgradeTls = (creds: { key: string; cert: string }): Step => ({
+  kind: 'tls',
+  ...creds,
+});
 /** act: custom server behaviour (floods, drips, silence until the client gives up). */
 export const act = (fn: (conn: Conn) => Promise<void>): Step => ({ kind: 'act', fn });
 
@@ -78,16 +88,24 @@ export function scriptedServer(steps: Step[], opts: ScriptOptions = {}): Promise
  * n-th connection plays the n-th script. One connection more than there are
  * scripts, or one that never comes, makes `finished()` reject.
  */
-export async function scriptedSessions(scripts: Step[][], opts: ScriptOptions = {}): Promise<ScriptedServer> {
+export async function scriptedSessions(
+  scripts: Step[][],
+  opts: ScriptOptions = {},
+): Promise<ScriptedServer> {
   const sessions: string[][] = [];
   const sockets = new Set<Socket>();
   const watchdogMs = opts.watchdogMs ?? 5000;
   let connections = 0;
   let ended = 0;
   let settle!: { resolve: () => void; reject: (err: Error) => void };
-  const done = new Promise<void>((resolve, reject) => { settle = { resolve, reject }; });
+  const done = new Promise<void>((resolve, reject) => {
+    settle = { resolve, reject };
+  });
   done.catch(() => undefined); // observed through finished(); never an unhandled rejection
-  let watchdog = setTimeout(() => settle.reject(new Error('scripted server: no client connected')), watchdogMs);
+  let watchdog = setTimeout(
+    () => settle.reject(new Error('scripted server: no client connected')),
+    watchdogMs,
+  );
 
   const server: Server = createServer((socket) => {
     sockets.add(socket);
@@ -95,7 +113,13 @@ export async function scriptedSessions(scripts: Step[][], opts: ScriptOptions = 
     connections++;
     if (connections > scripts.length) {
       socket.destroy();
-      settle.reject(new Error(scripts.length === 1 ? 'scripted server: a second connection was opened' : `scripted server: connection ${connections} was opened; the script has ${scripts.length}`));
+      settle.reject(
+        new Error(
+          scripts.length === 1
+            ? 'scripted server: a second connection was opened'
+            : `scripted server: connection ${connections} was opened; the script has ${scripts.length}`,
+        ),
+      );
       return;
     }
     clearTimeout(watchdog);
@@ -105,7 +129,10 @@ export async function scriptedSessions(scripts: Step[][], opts: ScriptOptions = 
       ended++;
       if (ended === scripts.length) return settle.resolve();
       if (connections === ended) {
-        watchdog = setTimeout(() => settle.reject(new Error(`scripted server: session ${ended + 1} never connected`)), watchdogMs);
+        watchdog = setTimeout(
+          () => settle.reject(new Error(`scripted server: session ${ended + 1} never connected`)),
+          watchdogMs,
+        );
       }
     }, settle.reject);
   });
@@ -114,9 +141,13 @@ export async function scriptedSessions(scripts: Step[][], opts: ScriptOptions = 
   return {
     port,
     target: `127.0.0.1:${port}`,
-    get received() { return sessions.flat(); },
+    get received() {
+      return sessions.flat();
+    },
     sessions,
-    get connections() { return connections; },
+    get connections() {
+      return connections;
+    },
     finished: () => done,
     close: () => {
       clearTimeout(watchdog);
@@ -135,15 +166,28 @@ class Conversation implements Conn {
   private wake?: () => void;
   private failure?: Error;
 
-  constructor(socket: Socket, private readonly steps: Step[], private readonly received: string[], private readonly watchdogMs: number) {
+  constructor(
+    socket: Socket,
+    private readonly steps: Step[],
+    private readonly received: string[],
+    private readonly watchdogMs: number,
+  ) {
     this.socket = socket;
-    this.whenClosed = new Promise((resolve) => socket.once('close', () => { this.closed = true; this.poke(); resolve(); }));
+    this.whenClosed = new Promise((resolve) =>
+      socket.once('close', () => {
+        this.closed = true;
+        this.poke();
+        resolve();
+      }),
+    );
     this.listen(socket);
   }
 
   async run(): Promise<void> {
     const timer = setTimeout(() => {
-      this.fail(new Error(`scripted server: stuck (lines so far: ${JSON.stringify(this.received)})`));
+      this.fail(
+        new Error(`scripted server: stuck (lines so far: ${JSON.stringify(this.received)})`),
+      );
       this.socket.destroy(); // ends delays and custom steps waiting on the client
     }, this.watchdogMs);
     try {
@@ -154,7 +198,10 @@ class Conversation implements Conn {
       // Script over: the client may only close now; any further line is unexpected.
       while (!this.closed || this.pending.length > 0) {
         const line = await this.nextLine();
-        if (line !== undefined) throw new Error(`scripted server: unexpected line after the script ended: ${JSON.stringify(line)}`);
+        if (line !== undefined)
+          throw new Error(
+            `scripted server: unexpected line after the script ended: ${JSON.stringify(line)}`,
+          );
       }
       this.check();
     } finally {
@@ -173,10 +220,22 @@ class Conversation implements Conn {
       case 'expect': {
         const line = await this.nextLine();
         const want = step.match;
-        if (line === undefined) throw new Error(`scripted server: client closed at step ${index}, expecting ${String(want)}`);
+        if (line === undefined)
+          throw new Error(
+            `scripted server: client closed at step ${index}, expecting ${String(want)}`,
+          );
         const ok = typeof want === 'string' ? line === want : want.test(line);
-        if (!ok) throw new Error(`scripted server: step ${index} expected ${typeof want === 'string' ? JSON.stringify(want) : String(want)}, client sent ${JSON.stringify(line)}`);
-        if (step.respond) await this.write(step.respond(line).map((l) => `${l}\r\n`).join(''));
+        if (!ok)
+          throw new Error(
+            `scripted server: step ${index} expected ${typeof want === 'string' ? JSON.stringify(want) : String(want)}, client sent ${JSON.stringify(line)}`,
+          );
+        if (step.respond)
+          await this.write(
+            step
+              .respond(line)
+              .map((l) => `${l}\r\n`)
+              .join(''),
+          );
         return;
       }
       case 'send':
@@ -198,7 +257,9 @@ class Conversation implements Conn {
   private upgrade(creds: { key: string; cert: string }): void {
     // RFC 3207 §4.2: the client must not send anything between 220 and the handshake.
     if (this.pending.length > 0 || this.buffer !== '') {
-      throw new Error(`scripted server: client sent plaintext after STARTTLS: ${JSON.stringify([...this.pending, this.buffer])}`);
+      throw new Error(
+        `scripted server: client sent plaintext after STARTTLS: ${JSON.stringify([...this.pending, this.buffer])}`,
+      );
     }
     const raw = this.socket;
     raw.removeAllListeners('data');
@@ -216,7 +277,10 @@ class Conversation implements Conn {
       for (let lf = this.buffer.indexOf('\n'); lf !== -1; lf = this.buffer.indexOf('\n')) {
         const line = this.buffer.slice(0, lf);
         this.buffer = this.buffer.slice(lf + 1);
-        if (!line.endsWith('\r')) this.fail(new Error(`scripted server: client line not ended by CRLF: ${JSON.stringify(line)}`));
+        if (!line.endsWith('\r'))
+          this.fail(
+            new Error(`scripted server: client line not ended by CRLF: ${JSON.stringify(line)}`),
+          );
         const text = line.replace(/\r$/, '');
         this.received.push(text);
         this.pending.push(text);
@@ -233,7 +297,10 @@ class Conversation implements Conn {
         else this.wake = attempt;
       };
       attempt();
-    }).then((line) => { this.check(); return line as string | undefined; });
+    }).then((line) => {
+      this.check();
+      return line as string | undefined;
+    });
   }
 
   private poke(): void {

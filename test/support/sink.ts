@@ -19,7 +19,11 @@ export class Sink extends Writable {
     if (opts.columns !== undefined) this.columns = opts.columns;
   }
 
-  override _write(chunk: Buffer | string, _encoding: BufferEncoding, callback: (err?: Error | null) => void): void {
+  override _write(
+    chunk: Buffer | string,
+    _encoding: BufferEncoding,
+    callback: (err?: Error | null) => void,
+  ): void {
     this.text += typeof chunk === 'string' ? chunk : chunk.toString('utf8');
     callback();
   }

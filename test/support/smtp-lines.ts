@@ -13,7 +13,10 @@ export const greet = (): Step => send('220 mx.test ESMTP Postfix (Debian/GNU)');
 /** ehloOk: the client's EHLO, answered with the given extension lines. */
 export function ehloOk(...extensions: string[]): Step[] {
   const lines = ['mx.test', ...extensions];
-  return [expect(`EHLO ${HELO_NAME}`), send(...lines.map((l, i) => `250${i === lines.length - 1 ? ' ' : '-'}${l}`))];
+  return [
+    expect(`EHLO ${HELO_NAME}`),
+    send(...lines.map((l, i) => `250${i === lines.length - 1 ? ' ' : '-'}${l}`)),
+  ];
 }
 
 /** quit: QUIT, 221, hang up. */
@@ -27,22 +30,42 @@ export const NOT_RECOGNIZED = '502 5.5.2 Error: command not recognized';
 /** plainCensus: the whole census against a server that implements little (Postfix with VRFY disabled). */
 export function plainCensus(): Step[] {
   return [
-    expect('NOOP'), send('250 2.0.0 Ok'),
-    expect('HELP'), send(NOT_RECOGNIZED),
-    expect('VRFY postmaster'), send('502 5.5.1 VRFY command is disabled'),
-    expect('EXPN postmaster'), send('500 5.5.2 Error: command not recognized'),
-    expect('ETRN smtp-probe.invalid'), send('458 Unable to queue messages for node smtp-probe.invalid'),
-    expect('VERB'), send(NOT_RECOGNIZED),
-    expect('SEND FROM:<>'), send(NOT_RECOGNIZED),
-    expect('SOML FROM:<>'), send(NOT_RECOGNIZED),
-    expect('SAML FROM:<>'), send(NOT_RECOGNIZED),
-    expect('RSET'), send('250 2.0.0 Ok'),
-    expect('TURN'), send(NOT_RECOGNIZED),
+    expect('NOOP'),
+    send('250 2.0.0 Ok'),
+    expect('HELP'),
+    send(NOT_RECOGNIZED),
+    expect('VRFY postmaster'),
+    send('502 5.5.1 VRFY command is disabled'),
+    expect('EXPN postmaster'),
+    send('500 5.5.2 Error: command not recognized'),
+    expect('ETRN smtp-probe.invalid'),
+    send('458 Unable to queue messages for node smtp-probe.invalid'),
+    expect('VERB'),
+    send(NOT_RECOGNIZED),
+    expect('SEND FROM:<>'),
+    send(NOT_RECOGNIZED),
+    expect('SOML FROM:<>'),
+    send(NOT_RECOGNIZED),
+    expect('SAML FROM:<>'),
+    send(NOT_RECOGNIZED),
+    expect('RSET'),
+    send('250 2.0.0 Ok'),
+    expect('TURN'),
+    send(NOT_RECOGNIZED),
   ];
 }
 
 /** PLAIN_CENSUS_LINES: what the client sends during plainCensus. */
 export const PLAIN_CENSUS_LINES = [
-  'NOOP', 'HELP', 'VRFY postmaster', 'EXPN postmaster', 'ETRN smtp-probe.invalid', 'VERB',
-  'SEND FROM:<>', 'SOML FROM:<>', 'SAML FROM:<>', 'RSET', 'TURN',
+  'NOOP',
+  'HELP',
+  'VRFY postmaster',
+  'EXPN postmaster',
+  'ETRN smtp-probe.invalid',
+  'VERB',
+  'SEND FROM:<>',
+  'SOML FROM:<>',
+  'SAML FROM:<>',
+  'RSET',
+  'TURN',
 ];

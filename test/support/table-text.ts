@@ -23,10 +23,15 @@ export function tableRows(text: string): string[][] {
   const rows: string[][] = [];
   for (const line of text.split('\n')) {
     if (!line.startsWith('│')) continue;
-    const cells = line.split('│').slice(1, -1).map((c) => c.trim());
+    const cells = line
+      .split('│')
+      .slice(1, -1)
+      .map((c) => c.trim());
     const prev = rows[rows.length - 1];
     if (cells[0] === '' && prev) {
-      cells.forEach((c, i) => { if (c !== '') prev[i] = prev[i] ? `${prev[i]}\n${c}` : c; });
+      cells.forEach((c, i) => {
+        if (c !== '') prev[i] = prev[i] ? `${prev[i]}\n${c}` : c;
+      });
     } else {
       rows.push(cells);
     }

@@ -28,7 +28,17 @@ export type ZoneRecord =
  * - close-mid-answer: over TCP the length and half the message, then FIN; over UDP TC=1 (so the client comes to TCP)
  * - delay: the right answer after `delayMs`
  */
-export type FaultMode = 'garbage' | 'silent' | 'wrong-id-first' | 'truncate' | 'truncate-cut' | 'servfail' | 'refused' | 'notimp' | 'close-mid-answer' | 'delay';
+export type FaultMode =
+  | 'garbage'
+  | 'silent'
+  | 'wrong-id-first'
+  | 'truncate'
+  | 'truncate-cut'
+  | 'servfail'
+  | 'refused'
+  | 'notimp'
+  | 'close-mid-answer'
+  | 'delay';
 
 /** Fault: a misbehaviour and which queries it applies to (every filter left out matches all). */
 export interface Fault {
@@ -71,26 +81,52 @@ export interface ZoneServer {
 }
 
 const DEFAULT_TTL = 300;
-const SOA = { name: 'test', type: 'SOA', ttl: 60, data: { mname: 'ns.test', rname: 'hostmaster.test', serial: 1, refresh: 3600, retry: 600, expire: 86400, minimum: 60 } } as const;
+const SOA = {
+  name: 'test',
+  type: 'SOA',
+  ttl: 60,
+  data: {
+    mname: 'ns.test',
+    rname: 'hostmaster.test',
+    serial: 1,
+    refresh: 3600,
+    retry: 600,
+    expire: 86400,
+    minimum: 60,
+  },
+} as const;
 const RCODE: Record<string, number> = { servfail: 2, notimp: 4, refused: 5 };
 
 type Packet = dnsPacket.DecodedPacket;
 type Answer = dnsPacket.Answer;
 
 function toAnswer(r: ZoneRecord): Answer {
-  return { name: r.name, type: r.type, ttl: r.ttl ?? DEFAULT_TTL, class: 'IN', data: r.data } as Answer;
+  return {
+    name: r.name,
+    type: r.type,
+    ttl: r.ttl ?? DEFAULT_TTL,
+    class: 'IN',
+    data: r.data,
+  } as Answer;
 }
 
 /** resolve: the answer section and rcode for one question, CNAMEs chased inside the zone (loops stop at a repeat). */
-function resolve(zone: ZoneRecord[], qname: string, qtype: string): { rcode: number; answers: Answer[]; authorities: Answer[] } {
+function resolve(
+  zone: ZoneRecord[],
+  qname: string,
+  qtype: string,
+): { rcode: number; answers: Answer[]; authorities: Answer[] } {
   const answers: Answer[] = [];
   const seen = new Set<string>();
   let name = qname;
   for (;;) {
     const owned = zone.filter((r) => r.name === name);
     const match = owned.filter((r) => r.type === qtype);
-    if (match.length > 0) return { rcode: 0, answers: [...answers, ...match.map(toAnswer)], authorities: [] };
-    const cname = owned.find((r): r is Extract<ZoneRecord, { type: 'CNAME' }> => r.type === 'CNAME');
+    if (match.length > 0)
+      return { rcode: 0, answers: [...answers, ...match.map(toAnswer)], authorities: [] };
+    const cname = owned.find(
+      (r): r is Extract<ZoneRecord, { type: 'CNAME' }> => r.type === 'CNAME',
+    );
     if (cname && qtype !== 'CNAME' && !seen.has(name)) {
       seen.add(name);
       answers.push(toAnswer(cname));
@@ -104,10 +140,29 @@ function resolve(zone: ZoneRecord[], qname: string, qtype: string): { rcode: num
   }
 }
 
-function encodeReply(q: Packet, rcode: number, answers: Answer[], authorities: Answer[], extra = 0, id = q.id): Buffer {
+function encodeReply(
+  q: Packet,
+  rcode: number,
+  answers: Answer[],
+  authorities: Answer[],
+  extra = 0,
+  id = q.id,
+): Buffer {
   // dns-packet takes the rcode from the low four flag bits.
-  const flags = dnsPacket.AUTHORITATIVE_ANSWER | (q.flag_rd ? dnsPacket.RECURSION_DESIRED : 0) | dnsPacket.RECURSION_AVAILABLE | extra | rcode;
-  return dnsPacket.encode({ type: 'response', id, flags, questions: q.questions, answers, authorities });
+  const flags =
+    dnsPacket.AUTHORITATIVE_ANSWER |
+    (q.flag_rd ? dnsPacket.RECURSION_DESIRED : 0) |
+    dnsPacket.RECURSION_AVAILABLE |
+    extra |
+    rcode;
+  return dnsPacket.encode({
+    type: 'response',
+    id,
+    flags,
+    questions: q.questions,
+    answers,
+    authorities,
+  });
 }
 
 /** garbage: a reply that matches the query (id, QR, question) but claims one answer record made of junk: malformed, not a stranger. */
@@ -117,32 +172,52 @@ function garbage(q: Packet): Buffer {
   return Buffer.concat([head, Buffer.alloc(24, 0xff)]);
 }
 
-const framed = (m: Buffer): Buffer => Buffer.concat([Buffer.from([m.length >> 8, m.length & 0xff]), m]);
+const framed = (m: Buffer): Buffer =>
+  Buffer.concat([Buffer.from([m.length >> 8, m.length & 0xff]), m]);
 
 /** zoneServer: start one on `host` (127.0.0.1 by default), port chosen by the system. */
-export async function zoneServer(zone: ZoneRecord[], opts: { host?: '127.0.0.1' | '::1'; faults?: Fault[] } = {}): Promise<ZoneServer> {
+export async function zoneServer(
+  zone: ZoneRecord[],
+  opts: { host?: '127.0.0.1' | '::1'; faults?: Fault[] } = {},
+): Promise<ZoneServer> {
   const host = opts.host ?? '127.0.0.1';
   const queries: QueryLog[] = [];
   let faults: (Fault & { left: number })[] = [];
   const timers = new Set<NodeJS.Timeout>();
   const waiters: { n: number; resolve: () => void }[] = [];
   const later = (ms: number, fn: () => void): void => {
-    const t = setTimeout(() => { timers.delete(t); fn(); }, ms);
+    const t = setTimeout(() => {
+      timers.delete(t);
+      fn();
+    }, ms);
     timers.add(t);
   };
 
-  const addFault = (f: Fault): void => { faults.push({ ...f, name: f.name?.toLowerCase(), left: f.times ?? Infinity }); };
+  const addFault = (f: Fault): void => {
+    faults.push({ ...f, name: f.name?.toLowerCase(), left: f.times ?? Infinity });
+  };
   for (const f of opts.faults ?? []) addFault(f);
 
   /** take: the fault for this query, used up by one. */
   function take(name: string, type: string, transport: 'udp' | 'tcp'): Fault | undefined {
-    const f = faults.find((x) => x.left > 0 && (x.name === undefined || x.name === name) && (x.type === undefined || x.type === type) && (x.transport === undefined || x.transport === transport));
+    const f = faults.find(
+      (x) =>
+        x.left > 0 &&
+        (x.name === undefined || x.name === name) &&
+        (x.type === undefined || x.type === type) &&
+        (x.transport === undefined || x.transport === transport),
+    );
     if (f) f.left--;
     return f;
   }
 
   /** handle: answer (or not) one query message through `send`, or `closeHalf` for a TCP answer cut short. */
-  function handle(msg: Buffer, transport: 'udp' | 'tcp', send: (b: Buffer) => void, closeHalf: (b: Buffer) => void): void {
+  function handle(
+    msg: Buffer,
+    transport: 'udp' | 'tcp',
+    send: (b: Buffer) => void,
+    closeHalf: (b: Buffer) => void,
+  ): void {
     let q: Packet;
     try {
       q = dnsPacket.decode(msg);
@@ -152,40 +227,76 @@ export async function zoneServer(zone: ZoneRecord[], opts: { host?: '127.0.0.1' 
     const question = q.questions?.[0];
     if (!question) return;
     const name = question.name.toLowerCase();
-    const opt = (q.additionals ?? []).find((a) => a.type === 'OPT') as { udpPayloadSize?: number } | undefined;
+    const opt = (q.additionals ?? []).find((a) => a.type === 'OPT') as
+      | { udpPayloadSize?: number }
+      | undefined;
     const f = take(name, question.type, transport);
-    queries.push({ transport, id: q.id ?? 0, name, type: question.type, rd: !!q.flag_rd, ...(opt ? { edns: opt.udpPayloadSize } : {}), ...(f ? { fault: f.mode } : {}) });
+    queries.push({
+      transport,
+      id: q.id ?? 0,
+      name,
+      type: question.type,
+      rd: !!q.flag_rd,
+      ...(opt ? { edns: opt.udpPayloadSize } : {}),
+      ...(f ? { fault: f.mode } : {}),
+    });
     for (const w of waiters.filter((x) => queries.length >= x.n)) {
       waiters.splice(waiters.indexOf(w), 1);
       w.resolve();
     }
-    const good = (): Buffer => { const r = resolve(zone, name, question.type); return encodeReply(q, r.rcode, r.answers, r.authorities); };
+    const good = (): Buffer => {
+      const r = resolve(zone, name, question.type);
+      return encodeReply(q, r.rcode, r.answers, r.authorities);
+    };
     const tc = (): Buffer => encodeReply(q, 0, [], [], dnsPacket.TRUNCATED_RESPONSE);
     switch (f?.mode) {
-      case undefined: send(good()); break;
-      case 'silent': break;
-      case 'garbage': send(garbage(q)); break;
+      case undefined:
+        send(good());
+        break;
+      case 'silent':
+        break;
+      case 'garbage':
+        send(garbage(q));
+        break;
       case 'wrong-id-first': {
         send(encodeReply(q, 0, [], [], 0, ((q.id ?? 0) + 1) & 0xffff));
         later(10, () => send(good()));
         break;
       }
-      case 'truncate': send(transport === 'udp' ? tc() : good()); break;
+      case 'truncate':
+        send(transport === 'udp' ? tc() : good());
+        break;
       case 'truncate-cut': {
         const whole = good();
         whole.writeUInt16BE(whole.readUInt16BE(2) | dnsPacket.TRUNCATED_RESPONSE, 2);
         send(transport === 'udp' ? whole.subarray(0, whole.length - 3) : good());
         break;
       }
-      case 'close-mid-answer': if (transport === 'udp') send(tc()); else closeHalf(good()); break;
-      case 'servfail': case 'refused': case 'notimp': send(encodeReply(q, RCODE[f.mode]!, [], [])); break;
-      case 'delay': later(f.delayMs ?? 200, () => send(good())); break;
+      case 'close-mid-answer':
+        if (transport === 'udp') send(tc());
+        else closeHalf(good());
+        break;
+      case 'servfail':
+      case 'refused':
+      case 'notimp':
+        send(encodeReply(q, RCODE[f.mode]!, [], []));
+        break;
+      case 'delay':
+        later(f.delayMs ?? 200, () => send(good()));
+        break;
     }
   }
 
   const makeUdp = (): UdpSocket => {
     const udp = createSocket(host === '::1' ? 'udp6' : 'udp4');
-    udp.on('message', (msg, rinfo) => handle(msg, 'udp', (b) => udp.send(b, rinfo.port, rinfo.address, () => undefined), () => undefined));
+    udp.on('message', (msg, rinfo) =>
+      handle(
+        msg,
+        'udp',
+        (b) => udp.send(b, rinfo.port, rinfo.address, () => undefined),
+        () => undefined,
+      ),
+    );
     return udp;
   };
   const conns = new Set<Socket>();
@@ -199,9 +310,17 @@ export async function zoneServer(zone: ZoneRecord[], opts: { host?: '127.0.0.1' 
       while (pending.length >= 2 && pending.length >= 2 + pending.readUInt16BE(0)) {
         const message = pending.subarray(2, 2 + pending.readUInt16BE(0));
         pending = pending.subarray(2 + message.length);
-        handle(message, 'tcp',
-          (b) => { if (!socket.destroyed) socket.write(framed(b)); },
-          (b) => { const f = framed(b); socket.end(f.subarray(0, 2 + Math.floor(b.length / 2))); });
+        handle(
+          message,
+          'tcp',
+          (b) => {
+            if (!socket.destroyed) socket.write(framed(b));
+          },
+          (b) => {
+            const f = framed(b);
+            socket.end(f.subarray(0, 2 + Math.floor(b.length / 2)));
+          },
+        );
       }
     });
   });
@@ -212,11 +331,23 @@ export async function zoneServer(zone: ZoneRecord[], opts: { host?: '127.0.0.1' 
     port,
     resolver: host === '::1' ? `[::1]:${port}` : `${host}:${port}`,
     queries,
-    count: (filter = {}) => queries.filter((q) => (filter.name === undefined || q.name === filter.name.toLowerCase())
-      && (filter.type === undefined || q.type === filter.type) && (filter.transport === undefined || q.transport === filter.transport)).length,
-    received: (n) => (queries.length >= n ? Promise.resolve() : new Promise<void>((resolve) => { waiters.push({ n, resolve }); })),
+    count: (filter = {}) =>
+      queries.filter(
+        (q) =>
+          (filter.name === undefined || q.name === filter.name.toLowerCase()) &&
+          (filter.type === undefined || q.type === filter.type) &&
+          (filter.transport === undefined || q.transport === filter.transport),
+      ).length,
+    received: (n) =>
+      queries.length >= n
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => {
+            waiters.push({ n, resolve });
+          }),
     fault: addFault,
-    clearFaults: () => { faults = []; },
+    clearFaults: () => {
+      faults = [];
+    },
     close: async () => {
       for (const t of timers) clearTimeout(t);
       for (const c of conns) c.destroy();
@@ -227,7 +358,11 @@ export async function zoneServer(zone: ZoneRecord[], opts: { host?: '127.0.0.1' 
 }
 
 /** bindBoth: UDP on a free port, then TCP on the same number; another try when TCP finds it taken. */
-async function bindBoth(makeUdp: () => UdpSocket, tcp: Server, host: string): Promise<{ udp: UdpSocket; port: number }> {
+async function bindBoth(
+  makeUdp: () => UdpSocket,
+  tcp: Server,
+  host: string,
+): Promise<{ udp: UdpSocket; port: number }> {
   for (let tries = 0; tries < 8; tries++) {
     const udp = makeUdp();
     const port = await new Promise<number>((resolve, reject) => {
@@ -241,7 +376,10 @@ async function bindBoth(makeUdp: () => UdpSocket, tcp: Server, host: string): Pr
     const ok = await new Promise<boolean>((resolve) => {
       const onError = (): void => resolve(false);
       tcp.once('error', onError);
-      tcp.listen({ host, port, exclusive: true }, () => { tcp.off('error', onError); resolve(true); });
+      tcp.listen({ host, port, exclusive: true }, () => {
+        tcp.off('error', onError);
+        resolve(true);
+      });
     });
     if (ok) return { udp, port };
     await new Promise<void>((resolve) => udp.close(() => resolve()));

@@ -3,7 +3,13 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { once } from 'node:events';
-import { expect, scriptedServer, scriptedSessions, send, close } from '../support/scripted-server.js';
+import {
+  expect,
+  scriptedServer,
+  scriptedSessions,
+  send,
+  close,
+} from '../support/scripted-server.js';
 
 /** client: a raw socket that writes `text` once the first server line arrives, then waits for close. */
 async function client(port: number, text: string): Promise<string> {
@@ -21,7 +27,13 @@ async function client(port: number, text: string): Promise<string> {
 
 describe('scriptedServer', () => {
   test('a client that follows the script passes, and its lines are recorded', async () => {
-    const server = await scriptedServer([send('220 hi'), expect('EHLO a'), expect(/^NOOP$/), send('221 bye'), close()]);
+    const server = await scriptedServer([
+      send('220 hi'),
+      expect('EHLO a'),
+      expect(/^NOOP$/),
+      send('221 bye'),
+      close(),
+    ]);
     try {
       const got = await client(server.port, 'EHLO a\r\nNOOP\r\n');
       await server.finished();
@@ -105,7 +117,10 @@ describe('scriptedServer', () => {
   });
 
   test('scriptedSessions: each connection plays its own script; lines are kept per session', async () => {
-    const server = await scriptedSessions([[send('220 one'), expect('QUIT'), send('221 bye'), close()], [send('220 two'), expect('NOOP'), send('250 ok'), close()]]);
+    const server = await scriptedSessions([
+      [send('220 one'), expect('QUIT'), send('221 bye'), close()],
+      [send('220 two'), expect('NOOP'), send('250 ok'), close()],
+    ]);
     try {
       assert.equal(await client(server.port, 'QUIT\r\n'), '220 one\r\n221 bye\r\n');
       assert.equal(await client(server.port, 'NOOP\r\n'), '220 two\r\n250 ok\r\n');
@@ -118,8 +133,17 @@ describe('scriptedServer', () => {
   });
 
   test('scriptedSessions: a connection beyond the scripts rejects, and so does a session that never comes', async () => {
-    const extra = await scriptedSessions([[send('220 one'), expect('QUIT')], [send('220 two'), expect('QUIT')]]);
-    const missing = await scriptedSessions([[send('220 one'), close()], [send('220 two'), close()]], { watchdogMs: 200 });
+    const extra = await scriptedSessions([
+      [send('220 one'), expect('QUIT')],
+      [send('220 two'), expect('QUIT')],
+    ]);
+    const missing = await scriptedSessions(
+      [
+        [send('220 one'), close()],
+        [send('220 two'), close()],
+      ],
+      { watchdogMs: 200 },
+    );
     const open: Socket[] = [];
     try {
       for (let i = 0; i < 2; i++) {

@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { parseMailbox, parseUserOrMailbox } from '../../src/smtp/address.js';
 import { ProbeError } from '../../src/errors.js';
 
-const invalid = (e: unknown): boolean => e instanceof ProbeError && e.code === 'INVALID_INPUT' && e.stage === 'input';
+const invalid = (e: unknown): boolean =>
+  e instanceof ProbeError && e.code === 'INVALID_INPUT' && e.stage === 'input';
 
 describe('parseMailbox', () => {
   const ok: [string, string, boolean][] = [
@@ -25,10 +26,27 @@ describe('parseMailbox', () => {
       assert.equal(m.smtputf8, utf8);
     });
   }
-  const bad = ['', 'alice', 'alice@', '@example.com', 'a..b@example.com', '.a@example.com', 'john doe@example.com',
-    'a@exa mple.com', 'a@-bad.com', `${'x'.repeat(65)}@example.com`, `a@${'l'.repeat(64)}.com`, 'a@[300.1.1.1]', 'a@[IPv6:192.0.2.1]',
-    'a\r\nRCPT TO:<b@c.d>@example.com', 'a@example.com\r\nDATA', 'a\u0000@example.com'];
-  for (const input of bad) test(`refuses ${JSON.stringify(input)}`, () => assert.throws(() => parseMailbox(input), invalid));
+  const bad = [
+    '',
+    'alice',
+    'alice@',
+    '@example.com',
+    'a..b@example.com',
+    '.a@example.com',
+    'john doe@example.com',
+    'a@exa mple.com',
+    'a@-bad.com',
+    `${'x'.repeat(65)}@example.com`,
+    `a@${'l'.repeat(64)}.com`,
+    'a@[300.1.1.1]',
+    'a@[IPv6:192.0.2.1]',
+    'a\r\nRCPT TO:<b@c.d>@example.com',
+    'a@example.com\r\nDATA',
+    'a\u0000@example.com',
+  ];
+  for (const input of bad)
+    test(`refuses ${JSON.stringify(input)}`, () =>
+      assert.throws(() => parseMailbox(input), invalid));
 });
 
 describe('parseUserOrMailbox', () => {

@@ -1,7 +1,15 @@
 /** Verb census classification from real-world replies (Postfix, Exchange, Sendmail, Exim). */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { CENSUS_VERBS, censusArgument, classifySupport, classifyVerifyPair, opensTransaction, type CensusVerb, type Support } from '../../src/smtp/census.js';
+import {
+  CENSUS_VERBS,
+  censusArgument,
+  classifySupport,
+  classifyVerifyPair,
+  opensTransaction,
+  type CensusVerb,
+  type Support,
+} from '../../src/smtp/census.js';
 import { ReplyAssembler, type Reply } from '../../src/smtp/reply.js';
 
 /** reply: a Reply parsed from wire lines, so enhanced codes are found as in a session. */
@@ -21,7 +29,11 @@ describe('classifySupport', () => {
     { verb: 'EXPN', wire: '500 5.5.2 Error: command not recognized', want: 'not-implemented' },
     { verb: 'VRFY', wire: '502 5.5.1 VRFY command is disabled', want: 'not-implemented' },
     { verb: 'VERB', wire: '504 5.5.1 Command parameter not implemented', want: 'not-implemented' },
-    { verb: 'VRFY', wire: '550 5.1.1 <postmaster>: Recipient address rejected: User unknown in local recipient table', want: 'disabled' },
+    {
+      verb: 'VRFY',
+      wire: '550 5.1.1 <postmaster>: Recipient address rejected: User unknown in local recipient table',
+      want: 'disabled',
+    },
     { verb: 'EXPN', wire: '553 5.3.0 expn postmaster... not allowed', want: 'disabled' },
     { verb: 'VRFY', wire: '530 5.7.0 Must issue a STARTTLS command first', want: 'disabled' },
     { verb: 'VRFY', wire: '530 Authentication required', want: 'disabled' },
@@ -30,40 +42,71 @@ describe('classifySupport', () => {
     { verb: 'TURN', wire: '250 OK', want: 'implemented' },
     { verb: 'SEND', wire: '501 5.5.4 Syntax: SEND FROM:<address>', want: 'implemented' },
     { verb: 'SOML', wire: '503 5.5.1 Error: nested MAIL command', want: 'implemented' },
-    { verb: 'ETRN', wire: '458 Unable to queue messages for node smtp-probe.invalid', want: 'implemented' },
-    { verb: 'ETRN', wire: '459 4.3.0 <smtp-probe.invalid>: service unavailable', want: 'implemented' },
+    {
+      verb: 'ETRN',
+      wire: '458 Unable to queue messages for node smtp-probe.invalid',
+      want: 'implemented',
+    },
+    {
+      verb: 'ETRN',
+      wire: '459 4.3.0 <smtp-probe.invalid>: service unavailable',
+      want: 'implemented',
+    },
     { verb: 'ETRN', wire: '250 Queuing for node smtp-probe.invalid started', want: 'implemented' },
-    { verb: 'NOOP', wire: '421 4.3.2 Service shutting down, closing transmission channel', want: 'unknown' },
+    {
+      verb: 'NOOP',
+      wire: '421 4.3.2 Service shutting down, closing transmission channel',
+      want: 'unknown',
+    },
     { verb: 'VRFY', wire: '421 4.7.0 mx.example.com Error: too many errors', want: 'unknown' },
     { verb: 'VRFY', wire: '450 4.7.1 Client host rejected: try again later', want: 'disabled' },
     { verb: 'VRFY', wire: '451 4.3.0 Temporary lookup failure', want: 'unknown' },
     { verb: 'RSET', wire: '250 2.0.0 Ok', want: 'implemented' },
   ];
   for (const c of cases) {
-    test(`${c.verb} → ${c.wire} is ${c.want}`, () => assert.equal(classifySupport(c.verb, reply(c.wire)), c.want));
+    test(`${c.verb} → ${c.wire} is ${c.want}`, () =>
+      assert.equal(classifySupport(c.verb, reply(c.wire)), c.want));
   }
 
   test('the reply text is never read: same code, different words, same class', () => {
-    assert.equal(classifySupport('HELP', reply('502 nope')), classifySupport('HELP', reply('502 5.5.1 VRFY command is disabled')));
+    assert.equal(
+      classifySupport('HELP', reply('502 nope')),
+      classifySupport('HELP', reply('502 5.5.1 VRFY command is disabled')),
+    );
   });
 });
 
 describe('classifyVerifyPair', () => {
   const postfix252 = reply('252 2.0.0 postmaster');
   const cases: { name: string; bogus: string; want: Support }[] = [
-    { name: 'Postfix: made-up name rejected, so lookups are real', bogus: '550 5.1.1 <smtp-probe-0a1b2c3d4e>: Recipient address rejected: User unknown in local recipient table', want: 'implemented' },
-    { name: 'Exchange: 252 to everything is a blanket answer', bogus: '252 2.1.5 Cannot VRFY user, but will accept message for <smtp-probe-0a1b2c3d4e>', want: 'disabled' },
+    {
+      name: 'Postfix: made-up name rejected, so lookups are real',
+      bogus:
+        '550 5.1.1 <smtp-probe-0a1b2c3d4e>: Recipient address rejected: User unknown in local recipient table',
+      want: 'implemented',
+    },
+    {
+      name: 'Exchange: 252 to everything is a blanket answer',
+      bogus: '252 2.1.5 Cannot VRFY user, but will accept message for <smtp-probe-0a1b2c3d4e>',
+      want: 'disabled',
+    },
     { name: '551 user not local', bogus: '551 5.1.6 User not local', want: 'implemented' },
     { name: '553 mailbox name not allowed', bogus: '553 5.1.3 bad address', want: 'implemented' },
     { name: 'a temporary failure tells nothing', bogus: '450 4.1.1 try again', want: 'unknown' },
-    { name: 'a 250 to a name that cannot exist tells nothing either', bogus: '250 2.1.5 smtp-probe-0a1b2c3d4e <smtp-probe@example.com>', want: 'unknown' },
+    {
+      name: 'a 250 to a name that cannot exist tells nothing either',
+      bogus: '250 2.1.5 smtp-probe-0a1b2c3d4e <smtp-probe@example.com>',
+      want: 'unknown',
+    },
   ];
   for (const c of cases) {
     test(c.name, () => assert.equal(classifyVerifyPair(postfix252, reply(c.bogus)), c.want));
   }
 
   test('needs a 252 to postmaster', () => {
-    assert.throws(() => classifyVerifyPair(reply('250 2.1.5 <postmaster@example.com>'), reply('550 5.1.1 no')));
+    assert.throws(() =>
+      classifyVerifyPair(reply('250 2.1.5 <postmaster@example.com>'), reply('550 5.1.1 no')),
+    );
   });
 });
 
@@ -75,8 +118,17 @@ describe('census verbs and arguments', () => {
 
   test('every argument is harmless and fixed', () => {
     const table: Record<CensusVerb, string | undefined> = {
-      NOOP: undefined, HELP: undefined, VRFY: 'postmaster', EXPN: 'postmaster', ETRN: 'smtp-probe.invalid', VERB: undefined,
-      SEND: 'FROM:<>', SOML: 'FROM:<>', SAML: 'FROM:<>', RSET: undefined, TURN: undefined,
+      NOOP: undefined,
+      HELP: undefined,
+      VRFY: 'postmaster',
+      EXPN: 'postmaster',
+      ETRN: 'smtp-probe.invalid',
+      VERB: undefined,
+      SEND: 'FROM:<>',
+      SOML: 'FROM:<>',
+      SAML: 'FROM:<>',
+      RSET: undefined,
+      TURN: undefined,
     };
     for (const verb of CENSUS_VERBS) assert.equal(censusArgument(verb), table[verb], verb);
   });

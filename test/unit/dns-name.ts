@@ -45,7 +45,11 @@ describe('normalizeDomain accepts', () => {
   ];
   for (const c of cases) {
     test(JSON.stringify(c.input.length > 40 ? `${c.input.slice(0, 40)}…` : c.input), () => {
-      assert.deepEqual(normalizeDomain(c.input), { input: c.input, ascii: c.ascii, unicode: c.unicode ?? c.ascii });
+      assert.deepEqual(normalizeDomain(c.input), {
+        input: c.input,
+        ascii: c.ascii,
+        unicode: c.unicode ?? c.ascii,
+      });
     });
   }
 });
@@ -55,10 +59,19 @@ describe('normalizeDomain refuses', () => {
     { input: '', why: /^domain name is empty$/ },
     { input: '   ', why: /^domain name is empty$/ },
     { input: '.', why: /only the root/ },
-    { input: `${'a'.repeat(64)}.example`, why: /label "a{20}…" is 64 octets; the limit is 63 \(RFC 1035 §2\.3\.4\)/ },
+    {
+      input: `${'a'.repeat(64)}.example`,
+      why: /label "a{20}…" is 64 octets; the limit is 63 \(RFC 1035 §2\.3\.4\)/,
+    },
     // The limit applies to the A-label: 58 × "ü" is 58 characters as text, 64 octets as punycode.
-    { input: `${'ü'.repeat(58)}.test`, why: /label "xn--[a-z0-9]{16}…" is 64 octets; the limit is 63/ },
-    { input: name254, why: /is 254 octets; the limit is 253 \(255 on the wire, RFC 1035 §2\.3\.4\)/ },
+    {
+      input: `${'ü'.repeat(58)}.test`,
+      why: /label "xn--[a-z0-9]{16}…" is 64 octets; the limit is 63/,
+    },
+    {
+      input: name254,
+      why: /is 254 octets; the limit is 253 \(255 on the wire, RFC 1035 §2\.3\.4\)/,
+    },
     { input: `${name253}.x`, why: /is 255 octets; the limit is 253/ },
     { input: 'a..example', why: /label 2 is empty \(two dots in a row\)/ },
     { input: '.example.com', why: /label 1 is empty \(a leading dot\)/ },
@@ -66,10 +79,16 @@ describe('normalizeDomain refuses', () => {
     { input: 'mx.example.com\r\nRCPT TO:<x>', why: /domain name contains CR at offset 14/ },
     { input: 'a\u0000.example', why: /domain name contains NUL at offset 1/ },
     { input: 'a\u007f.example', why: /DEL at offset 1/ },
-    { input: 'exa mple.com', why: /label "exa mple" contains " " \(0x20\) at offset 3; labels are letters, digits, hyphens and underscores/ },
+    {
+      input: 'exa mple.com',
+      why: /label "exa mple" contains " " \(0x20\) at offset 3; labels are letters, digits, hyphens and underscores/,
+    },
     { input: '*.example.com', why: /label "\*" contains "\*" \(0x2a\) at offset 0/ },
     { input: 'a/b.example', why: /contains "\/" \(0x2f\) at offset 1/ },
-    { input: '-mx.example.com', why: /label "-mx" starts or ends with a hyphen; host names may not \(RFC 1123 §2\.1\)/ },
+    {
+      input: '-mx.example.com',
+      why: /label "-mx" starts or ends with a hyphen; host names may not \(RFC 1123 §2\.1\)/,
+    },
     { input: 'mx-.example.com', why: /label "mx-" starts or ends with a hyphen/ },
     { input: 'xn--zz.test', why: /label "xn--zz" starts with xn-- but is not valid punycode/ },
     { input: '\u2488.test', why: /label "⒈" is not a valid internationalized label/ },
@@ -97,11 +116,15 @@ describe('parseResolverAddress', () => {
     { input: '127.0.0.1:65535', want: { address: '127.0.0.1', port: 65535 } },
   ];
   for (const c of accepted) {
-    test(`accepts ${JSON.stringify(c.input)}`, () => assert.deepEqual(parseResolverAddress(c.input), c.want));
+    test(`accepts ${JSON.stringify(c.input)}`, () =>
+      assert.deepEqual(parseResolverAddress(c.input), c.want));
   }
   const refusedCases: { input: string; why: RegExp }[] = [
     { input: '', why: /resolver address is empty/ },
-    { input: 'dns.example', why: /"dns\.example" is not an IP address; give IP, IP:port or \[IPv6\]:port/ },
+    {
+      input: 'dns.example',
+      why: /"dns\.example" is not an IP address; give IP, IP:port or \[IPv6\]:port/,
+    },
     { input: 'dns.example:53', why: /"dns\.example" is not an IP address/ },
     { input: '127.0.0.1:0', why: /port "0" is not a number from 1 to 65535/ },
     { input: '127.0.0.1:65536', why: /port "65536"/ },
@@ -111,6 +134,7 @@ describe('parseResolverAddress', () => {
     { input: '127.0.0.1\n', why: /resolver address contains LF/ },
   ];
   for (const c of refusedCases) {
-    test(`refuses ${JSON.stringify(c.input)}`, () => assert.match(refused(() => parseResolverAddress(c.input)).message, c.why));
+    test(`refuses ${JSON.stringify(c.input)}`, () =>
+      assert.match(refused(() => parseResolverAddress(c.input)).message, c.why));
   }
 });

@@ -5,7 +5,12 @@
  */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { normalizeDomain, parseResolverAddress, MAX_LABEL_OCTETS, MAX_NAME_OCTETS } from '../../src/dns/index.js';
+import {
+  normalizeDomain,
+  parseResolverAddress,
+  MAX_LABEL_OCTETS,
+  MAX_NAME_OCTETS,
+} from '../../src/dns/index.js';
 import { ProbeError } from '../../src/errors.js';
 
 const label63 = 'a'.repeat(63);
@@ -37,21 +42,33 @@ describe('normalizeDomain accepts', () => {
     // Full-width dot (U+3002) is a label separator under IDNA mapping.
     { input: 'bücher\u3002test', ascii: 'xn--bcher-kva.test', unicode: 'bücher.test' },
     { input: '_dmarc.example.test', ascii: '_dmarc.example.test', unicode: '_dmarc.example.test' },
-    { input: 's1._domainkey.example.test', ascii: 's1._domainkey.example.test', unicode: 's1._domainkey.example.test' },
+    {
+      input: 's1._domainkey.example.test',
+      ascii: 's1._domainkey.example.test',
+      unicode: 's1._domainkey.example.test',
+    },
     { input: 'localhost', ascii: 'localhost', unicode: 'localhost' },
     { input: `${label63}.test`, ascii: `${label63}.test`, unicode: `${label63}.test` },
     { input: name253, ascii: name253, unicode: name253 },
     { input: `${name253}.`, ascii: name253, unicode: name253 },
     // 32 × "ü" is 64 octets of UTF-8 but a 38-octet A-label: the limit is on what DNS carries.
-    { input: `${'ü'.repeat(32)}.test`, ascii: `xn--tda${'a'.repeat(31)}.test`, unicode: `${'ü'.repeat(32)}.test` },
+    {
+      input: `${'ü'.repeat(32)}.test`,
+      ascii: `xn--tda${'a'.repeat(31)}.test`,
+      unicode: `${'ü'.repeat(32)}.test`,
+    },
   ];
   for (const c of cases) {
     test(JSON.stringify(c.input.length > 40 ? `${c.input.slice(0, 40)}…` : c.input), () => {
-      assert.deepEqual(normalizeDomain(c.input), { input: c.input, ascii: c.ascii, unicode: c.unicode });
+      assert.deepEqual(normalizeDomain(c.input), {
+        input: c.input,
+        ascii: c.ascii,
+        unicode: c.unicode,
+      });
     });
   }
 
-  test('the limits are RFC 1035 §2.3.4\'s', () => {
+  test("the limits are RFC 1035 §2.3.4's", () => {
     assert.equal(MAX_LABEL_OCTETS, 63);
     assert.equal(MAX_NAME_OCTETS, 253);
     assert.equal(name253.length, 253);
@@ -67,8 +84,16 @@ describe('normalizeDomain refuses', () => {
     { input: '.example.test', why: /label 1 is empty \(a leading dot\)/ },
     { input: 'example.test..', why: /is empty \(two dots in a row\)/ },
     { input: 'bücher..test', why: /is empty/ },
-    { input: `${'a'.repeat(64)}.test`, why: /is 64 octets; the limit is 63/, title: '64-octet label' },
-    { input: `${'ü'.repeat(60)}.test`, why: /is 66 octets; the limit is 63/, title: 'IDN label of 66 octets as an A-label' },
+    {
+      input: `${'a'.repeat(64)}.test`,
+      why: /is 64 octets; the limit is 63/,
+      title: '64-octet label',
+    },
+    {
+      input: `${'ü'.repeat(60)}.test`,
+      why: /is 66 octets; the limit is 63/,
+      title: 'IDN label of 66 octets as an A-label',
+    },
     { input: name254, why: /is 254 octets; the limit is 253/, title: '254-octet name' },
     { input: 'example.test\r\nRCPT TO:<x>', why: /CR at offset 12/ },
     { input: 'example.test\n', why: /LF at offset 12/ },
@@ -83,7 +108,10 @@ describe('normalizeDomain refuses', () => {
     { input: '[127.0.0.1]', why: /IP address, not a domain name/ },
     { input: '[::1]', why: /IP address, not a domain name/ },
     // Full-width digits map to ASCII digits under IDNA: whatever the reason given, 127.0.0.1 must not come out as a name.
-    { input: '１２７.０.０.１', why: /IP address, not a domain name|not a valid internationalized label/ },
+    {
+      input: '１２７.０.０.１',
+      why: /IP address, not a domain name|not a valid internationalized label/,
+    },
     // Ideographic and fullwidth full stops are label separators under IDNA (UTS #46): these spell 127.0.0.1.
     { input: '127\u30020\u30020\u30021', why: /IP address, not a domain name/ },
     { input: '127\uff0e0\uff0e0\uff0e1', why: /IP address, not a domain name/ },
@@ -111,7 +139,11 @@ describe('normalizeDomain never turns a name into an address', () => {
         assert.ok(err instanceof ProbeError && err.code === 'INVALID_INPUT', String(err));
         return;
       }
-      assert.equal(ascii, input, 'a numeric-looking name is asked as written, never as the address it resembles');
+      assert.equal(
+        ascii,
+        input,
+        'a numeric-looking name is asked as written, never as the address it resembles',
+      );
     });
   }
 });
@@ -129,7 +161,9 @@ describe('parseResolverAddress accepts', () => {
     { input: '2001:db8::53', address: '2001:db8::53', port: 53 },
   ];
   for (const c of cases) {
-    test(JSON.stringify(c.input), () => assert.deepEqual(parseResolverAddress(c.input), { address: c.address, port: c.port }));
+    test(JSON.stringify(c.input), () =>
+      assert.deepEqual(parseResolverAddress(c.input), { address: c.address, port: c.port }),
+    );
   }
 });
 

@@ -1,7 +1,16 @@
 /** The error catalogue: code → status mapping, ProbeError, errorInfo as data. */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { ERROR_CODES, ProbeError, STAGES, STATUSES, causeText, invalidInput, type ErrorCode, type Status } from '../../src/errors.js';
+import {
+  ERROR_CODES,
+  ProbeError,
+  STAGES,
+  STATUSES,
+  causeText,
+  invalidInput,
+  type ErrorCode,
+  type Status,
+} from '../../src/errors.js';
 import { ErrorInfoSchema, errorInfo } from '../../src/schema/envelope.js';
 
 // The mapping as the README promises it; a change to ERROR_CODES must show up here.
@@ -42,27 +51,51 @@ describe('status mapping', () => {
 
   test('every status but ok is reachable from some error code', () => {
     const reached = new Set(Object.values(ERROR_CODES).map((e) => e.status));
-    assert.deepEqual(STATUSES.filter((s) => s !== 'ok' && !reached.has(s)), []);
+    assert.deepEqual(
+      STATUSES.filter((s) => s !== 'ok' && !reached.has(s)),
+      [],
+    );
     assert.ok(!(reached as Set<string>).has('ok'));
   });
 });
 
 describe('ProbeError', () => {
   test('carries code, stage, target, elapsed time and cause', () => {
-    const cause = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:25'), { code: 'ECONNREFUSED' });
-    const err = new ProbeError({ code: 'CONNECTION_REFUSED', stage: 'connect', message: 'refused', target: '127.0.0.1:25', elapsedMs: 1.23, cause });
+    const cause = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:25'), {
+      code: 'ECONNREFUSED',
+    });
+    const err = new ProbeError({
+      code: 'CONNECTION_REFUSED',
+      stage: 'connect',
+      message: 'refused',
+      target: '127.0.0.1:25',
+      elapsedMs: 1.23,
+      cause,
+    });
     assert.ok(err instanceof Error);
     assert.equal(err.name, 'ProbeError');
-    assert.deepEqual([err.code, err.stage, err.target, err.elapsedMs, err.cause], ['CONNECTION_REFUSED', 'connect', '127.0.0.1:25', 1.23, cause]);
+    assert.deepEqual(
+      [err.code, err.stage, err.target, err.elapsedMs, err.cause],
+      ['CONNECTION_REFUSED', 'connect', '127.0.0.1:25', 1.23, cause],
+    );
   });
 
   test('invalidInput is INVALID_INPUT at stage input', () => {
     const err = invalidInput('bad');
-    assert.deepEqual([err.code, err.stage, err.status, err.message], ['INVALID_INPUT', 'input', 'invalid-input', 'bad']);
+    assert.deepEqual(
+      [err.code, err.stage, err.status, err.message],
+      ['INVALID_INPUT', 'input', 'invalid-input', 'bad'],
+    );
   });
 
   test('stages are listed in conversation order', () => {
-    for (const [a, b] of [['connect', 'greeting'], ['greeting', 'ehlo'], ['ehlo', 'starttls'], ['mail', 'rcpt'], ['rcpt', 'quit']] as const) {
+    for (const [a, b] of [
+      ['connect', 'greeting'],
+      ['greeting', 'ehlo'],
+      ['ehlo', 'starttls'],
+      ['mail', 'rcpt'],
+      ['rcpt', 'quit'],
+    ] as const) {
       assert.ok(STAGES.indexOf(a) < STAGES.indexOf(b), `${a} before ${b}`);
     }
   });
@@ -71,7 +104,13 @@ describe('ProbeError', () => {
 describe('causeText', () => {
   const table: [string, unknown, string | undefined][] = [
     ['no cause', new Error('x'), undefined],
-    ['errno cause', new Error('x', { cause: Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }) }), 'ECONNRESET: read ECONNRESET'],
+    [
+      'errno cause',
+      new Error('x', {
+        cause: Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }),
+      }),
+      'ECONNRESET: read ECONNRESET',
+    ],
     ['plain error cause', new Error('x', { cause: new Error('bad record mac') }), 'bad record mac'],
     ['non-error cause', new Error('x', { cause: 'just text' }), 'just text'],
     ['not an error', 'a string', undefined],
@@ -82,13 +121,22 @@ describe('causeText', () => {
 describe('errorInfo', () => {
   test('a full ProbeError as schema-valid data, elapsed rounded to 0.1 ms', () => {
     const err = new ProbeError({
-      code: 'COMMAND_TIMEOUT', stage: 'ehlo', message: 'no reply during ehlo within 200ms (address: 127.0.0.1:2525)',
-      target: '127.0.0.1:2525', elapsedMs: 203.4567, cause: Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }),
+      code: 'COMMAND_TIMEOUT',
+      stage: 'ehlo',
+      message: 'no reply during ehlo within 200ms (address: 127.0.0.1:2525)',
+      target: '127.0.0.1:2525',
+      elapsedMs: 203.4567,
+      cause: Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }),
     });
     const info = errorInfo(err);
     assert.deepEqual(info, {
-      code: 'COMMAND_TIMEOUT', stage: 'ehlo', message: 'no reply during ehlo within 200ms (address: 127.0.0.1:2525)',
-      hint: ERROR_CODES.COMMAND_TIMEOUT.hint, target: '127.0.0.1:2525', elapsedMs: 203.5, cause: 'ECONNRESET: socket hang up',
+      code: 'COMMAND_TIMEOUT',
+      stage: 'ehlo',
+      message: 'no reply during ehlo within 200ms (address: 127.0.0.1:2525)',
+      hint: ERROR_CODES.COMMAND_TIMEOUT.hint,
+      target: '127.0.0.1:2525',
+      elapsedMs: 203.5,
+      cause: 'ECONNRESET: socket hang up',
     });
     assert.deepEqual(ErrorInfoSchema.parse(info), info);
   });
@@ -101,7 +149,8 @@ describe('errorInfo', () => {
 
   test('every code and stage passes the schema', () => {
     for (const code of Object.keys(ERROR_CODES) as ErrorCode[]) {
-      for (const stage of STAGES) ErrorInfoSchema.parse(errorInfo(new ProbeError({ code, stage, message: 'm' })));
+      for (const stage of STAGES)
+        ErrorInfoSchema.parse(errorInfo(new ProbeError({ code, stage, message: 'm' })));
     }
   });
 });

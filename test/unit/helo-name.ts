@@ -7,8 +7,18 @@ import { checkHeloName, defaultHeloName } from '../../src/core/helo-name.js';
 import { ProbeError } from '../../src/errors.js';
 
 describe('checkHeloName', () => {
-  const good = ['client.example.org', 'localhost', 'mail_relay.example', '[192.0.2.1]', '[IPv6:2001:db8::1]', '[IPv6:::1]', 'a'.repeat(253)];
-  for (const name of good) test(`accepts ${name.length > 30 ? `${name.slice(0, 30)}…` : name}`, () => assert.equal(checkHeloName(name), name));
+  const good = [
+    'client.example.org',
+    'localhost',
+    'mail_relay.example',
+    '[192.0.2.1]',
+    '[IPv6:2001:db8::1]',
+    '[IPv6:::1]',
+    'a'.repeat(253),
+  ];
+  for (const name of good)
+    test(`accepts ${name.length > 30 ? `${name.slice(0, 30)}…` : name}`, () =>
+      assert.equal(checkHeloName(name), name));
 
   const bad: [string, RegExp][] = [
     ['x\r\nRCPT TO:<a@b>', /CR at offset 1/],
@@ -24,8 +34,14 @@ describe('checkHeloName', () => {
   ];
   for (const [name, why] of bad) {
     test(`refuses ${JSON.stringify(name.length > 30 ? `${name.slice(0, 30)}…` : name)}`, () => {
-      assert.throws(() => checkHeloName(name), (err: unknown) =>
-        err instanceof ProbeError && err.code === 'INVALID_INPUT' && err.stage === 'input' && why.test(err.message));
+      assert.throws(
+        () => checkHeloName(name),
+        (err: unknown) =>
+          err instanceof ProbeError &&
+          err.code === 'INVALID_INPUT' &&
+          err.stage === 'input' &&
+          why.test(err.message),
+      );
     });
   }
 });

@@ -12,17 +12,29 @@ describe('LineSplitter', () => {
   const cases: { name: string; chunks: (string | Buffer)[]; want: string[] }[] = [
     { name: 'CRLF lines in one chunk', chunks: ['220 a\r\n250 b\r\n'], want: ['220 a', '250 b'] },
     { name: 'bare LF line endings', chunks: ['220 a\n250 b\n'], want: ['220 a', '250 b'] },
-    { name: 'mixed CRLF and LF', chunks: ['250-a\r\n250-b\n250 c\r\n'], want: ['250-a', '250-b', '250 c'] },
+    {
+      name: 'mixed CRLF and LF',
+      chunks: ['250-a\r\n250-b\n250 c\r\n'],
+      want: ['250-a', '250-b', '250 c'],
+    },
     { name: 'chunk boundary between CR and LF', chunks: ['250 ok\r', '\n'], want: ['250 ok'] },
     { name: 'chunk boundary before CRLF', chunks: ['250 ok', '\r\n'], want: ['250 ok'] },
     { name: 'one byte at a time', chunks: [...'250-x\r\n250 y\r\n'], want: ['250-x', '250 y'] },
-    { name: 'a line split over three chunks', chunks: ['25', '0 mx.exa', 'mple.com\r\n'], want: ['250 mx.example.com'] },
+    {
+      name: 'a line split over three chunks',
+      chunks: ['25', '0 mx.exa', 'mple.com\r\n'],
+      want: ['250 mx.example.com'],
+    },
     { name: 'empty line', chunks: ['\r\n'], want: [''] },
     { name: 'a CR in the middle of a line is kept', chunks: ['250 a\rb\r\n'], want: ['250 a\rb'] },
     { name: 'only one trailing CR is dropped', chunks: ['250 x\r\r\n'], want: ['250 x\r'] },
     {
       name: 'a UTF-8 character split across chunks',
-      chunks: [Buffer.from('250 gr'), Buffer.from('ü', 'utf8').subarray(0, 1), Buffer.concat([Buffer.from('ü', 'utf8').subarray(1), Buffer.from('ß\r\n')])],
+      chunks: [
+        Buffer.from('250 gr'),
+        Buffer.from('ü', 'utf8').subarray(0, 1),
+        Buffer.concat([Buffer.from('ü', 'utf8').subarray(1), Buffer.from('ß\r\n')]),
+      ],
       want: ['250 grüß'],
     },
   ];
@@ -46,13 +58,22 @@ describe('LineSplitter', () => {
   test('an overlong line throws, even when fed in small chunks, and quotes its start', () => {
     const s = new LineSplitter();
     const chunk = Buffer.from('A'.repeat(1000));
-    assert.throws(() => {
-      for (let i = 0; i <= MAX_LINE_OCTETS / 1000 + 1; i++) s.push(chunk);
-    }, (err: unknown) => err instanceof LineTooLongError && err.preview.startsWith('AAAA') && err.message.includes(String(MAX_LINE_OCTETS)));
+    assert.throws(
+      () => {
+        for (let i = 0; i <= MAX_LINE_OCTETS / 1000 + 1; i++) s.push(chunk);
+      },
+      (err: unknown) =>
+        err instanceof LineTooLongError &&
+        err.preview.startsWith('AAAA') &&
+        err.message.includes(String(MAX_LINE_OCTETS)),
+    );
   });
 
   test('an overlong line in one chunk throws', () => {
-    assert.throws(() => new LineSplitter().push(Buffer.alloc(MAX_LINE_OCTETS + 1, 0x41)), LineTooLongError);
+    assert.throws(
+      () => new LineSplitter().push(Buffer.alloc(MAX_LINE_OCTETS + 1, 0x41)),
+      LineTooLongError,
+    );
   });
 
   test('memory held never exceeds MAX_LINE_OCTETS', () => {

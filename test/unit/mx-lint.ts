@@ -8,19 +8,46 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { mxLint, isNonPublic, looksLikeIpLiteral } from '../../src/probes/mx-lint.js';
 import { mxVerdict, senderOrder } from '../../src/probes/mx-verdict.js';
-import { MxResultSchema, type AddressOutcome, type MxHost, type MxResult } from '../../src/schema/mx.js';
+import {
+  MxResultSchema,
+  type AddressOutcome,
+  type MxHost,
+  type MxResult,
+} from '../../src/schema/mx.js';
 import type { DnsRecord, Lookup } from '../../src/schema/dns.js';
 
 type Status = Lookup['status'];
 
 /** lookup: a schema-shaped Lookup of `name` with address records (their family from `type`). */
-function lookup(name: string, type: 'A' | 'AAAA' | 'MX', status: Status, records: DnsRecord[] = [], cnameChain: string[] = []): Lookup {
+function lookup(
+  name: string,
+  type: 'A' | 'AAAA' | 'MX',
+  status: Status,
+  records: DnsRecord[] = [],
+  cnameChain: string[] = [],
+): Lookup {
   return { name, type, status, cnameChain, records };
 }
 
-const rr = (name: string, address: string): DnsRecord => ({ type: address.includes(':') ? 'AAAA' : 'A', name, ttl: 300, address });
+const rr = (name: string, address: string): DnsRecord => ({
+  type: address.includes(':') ? 'AAAA' : 'A',
+  name,
+  ttl: 300,
+  address,
+});
 const mxRecords = (domain: string, ...pairs: [number, string][]): Lookup =>
-  lookup(domain, 'MX', 'ok', pairs.map(([preference, exchange]) => ({ type: 'MX', name: domain, ttl: 300, preference, exchange })));
+  lookup(
+    domain,
+    'MX',
+    'ok',
+    pairs.map(([preference, exchange]) => ({
+      type: 'MX',
+      name: domain,
+      ttl: 300,
+      preference,
+      exchange,
+    })),
+  );
 
 interface HostSpec {
   v4?: string[];
@@ -38,18 +65,39 @@ interface HostSpec {
 function host(name: string, spec: HostSpec = {}): MxHost {
   const v4 = spec.v4 ?? [];
   const v6 = spec.v6 ?? [];
-  const a = lookup(name, 'A', v4.length ? 'ok' : spec.a ?? 'nodata', v4.map((x) => rr(spec.aChain?.at(-1) ?? name, x)), spec.aChain);
-  const aaaa = lookup(name, 'AAAA', v6.length ? 'ok' : spec.aaaa ?? 'nodata', v6.map((x) => rr(spec.aaaaChain?.at(-1) ?? name, x)), spec.aaaaChain);
+  const a = lookup(
+    name,
+    'A',
+    v4.length ? 'ok' : (spec.a ?? 'nodata'),
+    v4.map((x) => rr(spec.aChain?.at(-1) ?? name, x)),
+    spec.aChain,
+  );
+  const aaaa = lookup(
+    name,
+    'AAAA',
+    v6.length ? 'ok' : (spec.aaaa ?? 'nodata'),
+    v6.map((x) => rr(spec.aaaaChain?.at(-1) ?? name, x)),
+    spec.aaaaChain,
+  );
   return {
-    name, preference: spec.preference ?? 10, group: 0, groupSize: 1, implicit: spec.implicit ?? false,
-    cnameChain: a.cnameChain.length ? a.cnameChain : aaaa.cnameChain, lookups: { a, aaaa },
-    addresses: [...v6.map((x) => ({ address: x, family: 6 as const, outcome: 'ok' as const, ms: 1 })), ...v4.map((x) => ({ address: x, family: 4 as const, outcome: 'ok' as const, ms: 1 }))],
+    name,
+    preference: spec.preference ?? 10,
+    group: 0,
+    groupSize: 1,
+    implicit: spec.implicit ?? false,
+    cnameChain: a.cnameChain.length ? a.cnameChain : aaaa.cnameChain,
+    lookups: { a, aaaa },
+    addresses: [
+      ...v6.map((x) => ({ address: x, family: 6 as const, outcome: 'ok' as const, ms: 1 })),
+      ...v4.map((x) => ({ address: x, family: 4 as const, outcome: 'ok' as const, ms: 1 })),
+    ],
   };
 }
 
 // A clean configuration: public documentation-range addresses (not in the non-public list), both families, no aliases.
 const MX1 = (): MxHost => host('mx1.example.com', { v4: ['192.0.2.1'], v6: ['2001:db8::1'] });
-const MX2 = (): MxHost => host('mx2.example.com', { v4: ['198.51.100.2'], v6: ['2001:db8::2'], preference: 20 });
+const MX2 = (): MxHost =>
+  host('mx2.example.com', { v4: ['198.51.100.2'], v6: ['2001:db8::2'], preference: 20 });
 const CLEAN_MX = mxRecords('example.com', [10, 'mx1.example.com'], [20, 'mx2.example.com']);
 
 const ids = (lint: { id: string }[]): string[] => lint.map((l) => l.id);
@@ -69,12 +117,23 @@ describe('mxLint: null MX (RFC 7505 §3)', () => {
   test('null-mx-mixed: a null MX beside a real one, an error naming the domain', () => {
     const lint = lintOf([MX1()], mxRecords('example.com', [0, '.'], [10, 'mx1.example.com']));
     assert.deepEqual(ids(lint), ['null-mx-mixed']);
-    assert.deepEqual([lint[0]!.severity, lint[0]!.rfc, lint[0]!.subject], ['error', 'RFC 7505 §3', 'example.com']);
+    assert.deepEqual(
+      [lint[0]!.severity, lint[0]!.rfc, lint[0]!.subject],
+      ['error', 'RFC 7505 §3', 'example.com'],
+    );
   });
 
   test('a null MX alone is not mixed; two real MX records are not either', () => {
     assert.deepEqual(ids(lintOf([], mxRecords('example.com', [0, '.']))), []);
-    assert.deepEqual(ids(lintOf([MX1(), MX2()], mxRecords('example.com', [10, 'mx1.example.com'], [10, 'mx2.example.com']))), []);
+    assert.deepEqual(
+      ids(
+        lintOf(
+          [MX1(), MX2()],
+          mxRecords('example.com', [10, 'mx1.example.com'], [10, 'mx2.example.com']),
+        ),
+      ),
+      [],
+    );
   });
 
   test('null-mx-preference: a null MX with a preference other than 0 (and only then)', () => {
@@ -87,7 +146,10 @@ describe('mxLint: null MX (RFC 7505 §3)', () => {
   });
 
   test('both: a null MX of preference 10 beside a real one', () => {
-    assert.deepEqual(ids(lintOf([MX1()], mxRecords('example.com', [10, '.'], [20, 'mx1.example.com']))), ['null-mx-mixed', 'null-mx-preference']);
+    assert.deepEqual(
+      ids(lintOf([MX1()], mxRecords('example.com', [10, '.'], [20, 'mx1.example.com']))),
+      ['null-mx-mixed', 'null-mx-preference'],
+    );
   });
 });
 
@@ -111,24 +173,55 @@ describe('mxLint: names', () => {
   });
 
   test('looksLikeIpLiteral: addresses only, never names that merely contain digits', () => {
-    for (const yes of ['127.0.0.10', '[127.0.0.10]', '::1', '[2001:db8::1]', '10.0.0.1.']) assert.equal(looksLikeIpLiteral(yes), true, yes);
-    for (const no of ['mx1.example.com', '127.0.0.10.example.com', '1.2.3', '256.1.1.1', 'a::b.example', '']) assert.equal(looksLikeIpLiteral(no), false, no);
+    for (const yes of ['127.0.0.10', '[127.0.0.10]', '::1', '[2001:db8::1]', '10.0.0.1.'])
+      assert.equal(looksLikeIpLiteral(yes), true, yes);
+    for (const no of [
+      'mx1.example.com',
+      '127.0.0.10.example.com',
+      '1.2.3',
+      '256.1.1.1',
+      'a::b.example',
+      '',
+    ])
+      assert.equal(looksLikeIpLiteral(no), false, no);
   });
 
   test('an implicit MX (the domain itself) is never linted as a target, even when it looks odd', () => {
-    const implicit = host('example.com', { implicit: true, preference: 0, aChain: ['example.com', 'elsewhere.example.net'], v4: ['192.0.2.1'], v6: ['2001:db8::1'] });
+    const implicit = host('example.com', {
+      implicit: true,
+      preference: 0,
+      aChain: ['example.com', 'elsewhere.example.net'],
+      v4: ['192.0.2.1'],
+      v6: ['2001:db8::1'],
+    });
     assert.deepEqual(ids(lintOf([implicit], lookup('example.com', 'MX', 'nodata'))), []);
-    const bare = host('example.com', { implicit: true, preference: 0, a: 'nodata', aaaa: 'nodata' });
+    const bare = host('example.com', {
+      implicit: true,
+      preference: 0,
+      a: 'nodata',
+      aaaa: 'nodata',
+    });
     assert.deepEqual(ids(lintOf([bare], lookup('example.com', 'MX', 'nodata'))), []);
   });
 
   test('mx-is-cname: the A or the AAAA lookup went through a CNAME; the subject is the MX name', () => {
-    const viaA = host('alias.example.com', { v4: ['192.0.2.9'], v6: ['2001:db8::9'], aChain: ['alias.example.com', 'real.example.com'] });
+    const viaA = host('alias.example.com', {
+      v4: ['192.0.2.9'],
+      v6: ['2001:db8::9'],
+      aChain: ['alias.example.com', 'real.example.com'],
+    });
     const lint = lintOf([viaA, MX2()]);
     assert.deepEqual(ids(lint), ['mx-is-cname']);
-    assert.deepEqual([lint[0]!.severity, lint[0]!.rfc, lint[0]!.subject], ['warning', 'RFC 2181 §10.3', 'alias.example.com']);
+    assert.deepEqual(
+      [lint[0]!.severity, lint[0]!.rfc, lint[0]!.subject],
+      ['warning', 'RFC 2181 §10.3', 'alias.example.com'],
+    );
     assert.match(lint[0]!.message, /alias\.example\.com → real\.example\.com/);
-    const viaAaaa = host('alias.example.com', { v4: ['192.0.2.9'], v6: ['2001:db8::9'], aaaaChain: ['alias.example.com', 'real.example.com'] });
+    const viaAaaa = host('alias.example.com', {
+      v4: ['192.0.2.9'],
+      v6: ['2001:db8::9'],
+      aaaaChain: ['alias.example.com', 'real.example.com'],
+    });
     assert.deepEqual(ids(lintOf([viaAaaa, MX2()])), ['mx-is-cname']);
   });
 });
@@ -138,13 +231,22 @@ describe('mxLint: addresses', () => {
     const gone = host('gone.example.com', { a: 'nxdomain', aaaa: 'nxdomain' });
     const empty = host('empty.example.com', { a: 'nodata', aaaa: 'nodata' });
     const lint = lintOf([gone, empty, MX2()]);
-    assert.deepEqual(lint.map((l) => [l.id, l.severity, l.subject]), [['mx-dangling', 'error', 'gone.example.com'], ['mx-dangling', 'error', 'empty.example.com']]);
+    assert.deepEqual(
+      lint.map((l) => [l.id, l.severity, l.subject]),
+      [
+        ['mx-dangling', 'error', 'gone.example.com'],
+        ['mx-dangling', 'error', 'empty.example.com'],
+      ],
+    );
     assert.match(lint[0]!.message, /does not exist \(NXDOMAIN\)/);
     assert.match(lint[1]!.message, /no A or AAAA record \(NODATA\)/);
   });
 
   test('a host with an address is not dangling, even when its other family is NODATA', () => {
-    assert.deepEqual(ids(lintOf([host('v4only.example.com', { v4: ['192.0.2.1'], aaaa: 'nodata' }), MX2()])), []);
+    assert.deepEqual(
+      ids(lintOf([host('v4only.example.com', { v4: ['192.0.2.1'], aaaa: 'nodata' }), MX2()])),
+      [],
+    );
   });
 
   test('mx-lookup-failed: a timeout or SERVFAIL is not dangling (it may resolve later)', () => {
@@ -155,14 +257,44 @@ describe('mxLint: addresses', () => {
       assert.match(lint[0]!.message, new RegExp(`A: ${failure}, AAAA: nodata`));
     }
     // One family failed while the other gave an address: still worth a warning.
-    assert.deepEqual(ids(lintOf([host('half.example.com', { v4: ['192.0.2.1'], aaaa: 'servfail' }), MX2()])), ['mx-lookup-failed']);
+    assert.deepEqual(
+      ids(lintOf([host('half.example.com', { v4: ['192.0.2.1'], aaaa: 'servfail' }), MX2()])),
+      ['mx-lookup-failed'],
+    );
   });
 
   test('isNonPublic: loopback, RFC 1918, RFC 6598, link-local, ULA; not public or documentation space', () => {
-    for (const yes of ['127.0.0.1', '127.255.0.9', '10.1.2.3', '192.168.0.1', '172.16.0.1', '172.31.255.255', '100.64.0.1', '100.127.255.254', '169.254.1.1', '0.0.0.0', '::1', 'fc00::1', 'fd12::1', 'fe80::1', '::']) {
+    for (const yes of [
+      '127.0.0.1',
+      '127.255.0.9',
+      '10.1.2.3',
+      '192.168.0.1',
+      '172.16.0.1',
+      '172.31.255.255',
+      '100.64.0.1',
+      '100.127.255.254',
+      '169.254.1.1',
+      '0.0.0.0',
+      '::1',
+      'fc00::1',
+      'fd12::1',
+      'fe80::1',
+      '::',
+    ]) {
       assert.equal(isNonPublic(yes), true, yes);
     }
-    for (const no of ['192.0.2.1', '8.8.8.8', '172.15.0.1', '172.32.0.1', '100.63.0.1', '100.128.0.1', '11.0.0.1', '2001:db8::1', '2a00::1', 'fec0::1']) {
+    for (const no of [
+      '192.0.2.1',
+      '8.8.8.8',
+      '172.15.0.1',
+      '172.32.0.1',
+      '100.63.0.1',
+      '100.128.0.1',
+      '11.0.0.1',
+      '2001:db8::1',
+      '2a00::1',
+      'fec0::1',
+    ]) {
       assert.equal(isNonPublic(no), false, no);
     }
   });
@@ -179,42 +311,100 @@ describe('mxLint: addresses', () => {
     const a = host('a.example.com', { v4: ['192.0.2.1'], v6: ['2001:db8::1'] });
     const b = host('b.example.com', { v4: ['192.0.2.1'], v6: ['2001:db8::2'], preference: 20 });
     const lint = lintOf([a, b]);
-    assert.deepEqual(lint.map((l) => [l.id, l.severity, l.subject]), [['mx-shared-address', 'info', '192.0.2.1']]);
+    assert.deepEqual(
+      lint.map((l) => [l.id, l.severity, l.subject]),
+      [['mx-shared-address', 'info', '192.0.2.1']],
+    );
     assert.match(lint[0]!.message, /2 MX names \(a\.example\.com, b\.example\.com\)/);
     // The same host listed once with two addresses shares nothing.
-    assert.deepEqual(ids(lintOf([host('c.example.com', { v4: ['192.0.2.1', '192.0.2.2'], v6: ['2001:db8::1'] })])), []);
+    assert.deepEqual(
+      ids(lintOf([host('c.example.com', { v4: ['192.0.2.1', '192.0.2.2'], v6: ['2001:db8::1'] })])),
+      [],
+    );
   });
 
   test('single-address-family: IPv4-only and IPv6-only are info; mixed, or no address at all, say nothing', () => {
-    const v4 = lintOf([host('a.example.com', { v4: ['192.0.2.1'] }), host('b.example.com', { v4: ['192.0.2.2'], preference: 20 })]);
-    assert.deepEqual(v4.map((l) => [l.id, l.severity, l.subject]), [['single-address-family', 'info', 'all 2 MX hosts']]);
+    const v4 = lintOf([
+      host('a.example.com', { v4: ['192.0.2.1'] }),
+      host('b.example.com', { v4: ['192.0.2.2'], preference: 20 }),
+    ]);
+    assert.deepEqual(
+      v4.map((l) => [l.id, l.severity, l.subject]),
+      [['single-address-family', 'info', 'all 2 MX hosts']],
+    );
     assert.match(v4[0]!.message, /IPv4-only/);
     const v6 = lintOf([host('a.example.com', { v6: ['2001:db8::1'] })]);
-    assert.deepEqual(v6.map((l) => [l.id, l.subject]), [['single-address-family', 'all 1 MX host']]);
+    assert.deepEqual(
+      v6.map((l) => [l.id, l.subject]),
+      [['single-address-family', 'all 1 MX host']],
+    );
     assert.match(v6[0]!.message, /IPv6-only/);
     // Mixed across hosts counts as both families.
-    assert.deepEqual(ids(lintOf([host('a.example.com', { v4: ['192.0.2.1'] }), host('b.example.com', { v6: ['2001:db8::2'], preference: 20 })])), []);
-    assert.deepEqual(ids(lintOf([host('gone.example.com', { a: 'nxdomain', aaaa: 'nxdomain' })])), ['mx-dangling']);
+    assert.deepEqual(
+      ids(
+        lintOf([
+          host('a.example.com', { v4: ['192.0.2.1'] }),
+          host('b.example.com', { v6: ['2001:db8::2'], preference: 20 }),
+        ]),
+      ),
+      [],
+    );
+    assert.deepEqual(ids(lintOf([host('gone.example.com', { a: 'nxdomain', aaaa: 'nxdomain' })])), [
+      'mx-dangling',
+    ]);
   });
 
   test('findings come in a stable order: RRset, then per host, then across hosts', () => {
-    const lint = mxLint('example.com', { ...mxRecords('example.com', [0, '.'], [10, 'x.example.com']), cnameChain: ['example.com', 'y.example.com'] }, [
-      host('127.0.0.1'),
-      host('gone.example.com', { a: 'nxdomain', aaaa: 'nxdomain' }),
-      host('a.example.com', { v4: ['10.0.0.1'] }),
-      host('b.example.com', { v4: ['10.0.0.1'] }),
+    const lint = mxLint(
+      'example.com',
+      {
+        ...mxRecords('example.com', [0, '.'], [10, 'x.example.com']),
+        cnameChain: ['example.com', 'y.example.com'],
+      },
+      [
+        host('127.0.0.1'),
+        host('gone.example.com', { a: 'nxdomain', aaaa: 'nxdomain' }),
+        host('a.example.com', { v4: ['10.0.0.1'] }),
+        host('b.example.com', { v4: ['10.0.0.1'] }),
+      ],
+    );
+    assert.deepEqual(ids(lint), [
+      'null-mx-mixed',
+      'domain-is-cname',
+      'mx-ip-literal',
+      'mx-dangling',
+      'mx-non-public',
+      'mx-shared-address',
+      'single-address-family',
     ]);
-    assert.deepEqual(ids(lint), ['null-mx-mixed', 'domain-is-cname', 'mx-ip-literal', 'mx-dangling', 'mx-non-public', 'mx-shared-address', 'single-address-family']);
   });
 });
 
 /** result: a schema-valid walk; each host is [name, preference, ...[address, outcome]]. */
-function result(domain: { ascii: string; unicode: string }, hosts: [string, number, ...[string, AddressOutcome][]][]): MxResult {
+function result(
+  domain: { ascii: string; unicode: string },
+  hosts: [string, number, ...[string, AddressOutcome][]][],
+): MxResult {
   return MxResultSchema.parse({
-    domain: { input: domain.unicode, ...domain }, port: 25, resolvers: ['192.0.2.53:53'], source: 'mx', mxLookup: null, lint: [], verdict: null, dns: [],
+    domain: { input: domain.unicode, ...domain },
+    port: 25,
+    resolvers: ['192.0.2.53:53'],
+    source: 'mx',
+    mxLookup: null,
+    lint: [],
+    verdict: null,
+    dns: [],
     hosts: hosts.map(([name, preference, ...addrs], i) => ({
-      ...host(name), preference, group: i, groupSize: 1,
-      addresses: addrs.map(([address, outcome]) => ({ address, family: address.includes(':') ? 6 : 4, outcome, ms: 1 })),
+      ...host(name),
+      preference,
+      group: i,
+      groupSize: 1,
+      addresses: addrs.map(([address, outcome]) => ({
+        address,
+        family: address.includes(':') ? 6 : 4,
+        outcome,
+        ms: 1,
+      })),
     })),
   });
 }
@@ -223,57 +413,116 @@ const EX = { ascii: 'example.com', unicode: 'example.com' };
 
 describe('mxVerdict', () => {
   test('senderOrder: by host (preference order as given), then each address in order', () => {
-    const r = result(EX, [['mx1.example.com', 10, ['2001:db8::1', 'ok'], ['192.0.2.1', 'ok']], ['mx2.example.com', 20, ['192.0.2.2', 'ok']]]);
-    assert.deepEqual(senderOrder(r).map((o) => [o.host, o.preference, o.address.address]), [
-      ['mx1.example.com', 10, '2001:db8::1'], ['mx1.example.com', 10, '192.0.2.1'], ['mx2.example.com', 20, '192.0.2.2'],
+    const r = result(EX, [
+      ['mx1.example.com', 10, ['2001:db8::1', 'ok'], ['192.0.2.1', 'ok']],
+      ['mx2.example.com', 20, ['192.0.2.2', 'ok']],
     ]);
+    assert.deepEqual(
+      senderOrder(r).map((o) => [o.host, o.preference, o.address.address]),
+      [
+        ['mx1.example.com', 10, '2001:db8::1'],
+        ['mx1.example.com', 10, '192.0.2.1'],
+        ['mx2.example.com', 20, '192.0.2.2'],
+      ],
+    );
   });
 
   test('the first address works: accepted, nothing failed before it', () => {
-    const v = mxVerdict(result(EX, [['mx1.example.com', 10, ['192.0.2.1', 'ok']], ['mx2.example.com', 20, ['192.0.2.2', 'refused']]]));
+    const v = mxVerdict(
+      result(EX, [
+        ['mx1.example.com', 10, ['192.0.2.1', 'ok']],
+        ['mx2.example.com', 20, ['192.0.2.2', 'refused']],
+      ]),
+    );
     assert.deepEqual(v, {
-      kind: 'accepted', host: 'mx1.example.com', address: '192.0.2.1', failedBefore: [],
+      kind: 'accepted',
+      host: 'mx1.example.com',
+      address: '192.0.2.1',
+      failedBefore: [],
       text: 'mail for example.com is accepted by mx1.example.com (192.0.2.1) — the first address a sender tries',
     });
   });
 
   test('one failure before the winner: singular wording', () => {
-    const v = mxVerdict(result(EX, [['mx1.example.com', 10, ['192.0.2.1', 'greeting-timeout']], ['mx2.example.com', 20, ['192.0.2.2', 'ok']]]));
-    assert.equal(v.text, 'mail for example.com is accepted by mx2.example.com (192.0.2.2) — 1 address before it fails: greeting-timeout');
-    assert.deepEqual(v.failedBefore, [{ host: 'mx1.example.com', address: '192.0.2.1', outcome: 'greeting-timeout' }]);
+    const v = mxVerdict(
+      result(EX, [
+        ['mx1.example.com', 10, ['192.0.2.1', 'greeting-timeout']],
+        ['mx2.example.com', 20, ['192.0.2.2', 'ok']],
+      ]),
+    );
+    assert.equal(
+      v.text,
+      'mail for example.com is accepted by mx2.example.com (192.0.2.2) — 1 address before it fails: greeting-timeout',
+    );
+    assert.deepEqual(v.failedBefore, [
+      { host: 'mx1.example.com', address: '192.0.2.1', outcome: 'greeting-timeout' },
+    ]);
   });
 
   test('two failures before the winner, in sender order, and the rest after it are not counted', () => {
-    const v = mxVerdict(result(EX, [
-      ['r.example.com', 10, ['192.0.2.1', 'refused']], ['bh.example.com', 20, ['192.0.2.2', 'connect-timeout']],
-      ['mx.example.com', 30, ['192.0.2.3', 'ok']], ['late.example.com', 40, ['192.0.2.4', 'refused']],
-    ]));
+    const v = mxVerdict(
+      result(EX, [
+        ['r.example.com', 10, ['192.0.2.1', 'refused']],
+        ['bh.example.com', 20, ['192.0.2.2', 'connect-timeout']],
+        ['mx.example.com', 30, ['192.0.2.3', 'ok']],
+        ['late.example.com', 40, ['192.0.2.4', 'refused']],
+      ]),
+    );
     assert.equal(v.kind, 'accepted');
-    assert.equal(v.text, 'mail for example.com is accepted by mx.example.com (192.0.2.3) — 2 addresses before it fail: refused, connect-timeout');
-    assert.deepEqual(v.failedBefore.map((f) => f.address), ['192.0.2.1', '192.0.2.2']);
+    assert.equal(
+      v.text,
+      'mail for example.com is accepted by mx.example.com (192.0.2.3) — 2 addresses before it fail: refused, connect-timeout',
+    );
+    assert.deepEqual(
+      v.failedBefore.map((f) => f.address),
+      ['192.0.2.1', '192.0.2.2'],
+    );
   });
 
   test('a host that greets but fails TLS or rejects us does not take the mail', () => {
-    const v = mxVerdict(result(EX, [['mx1.example.com', 10, ['192.0.2.1', 'tls-failure'], ['192.0.2.9', 'rejected']], ['mx2.example.com', 20, ['192.0.2.2', 'ok']]]));
-    assert.deepEqual([v.kind, v.host, v.failedBefore.map((f) => f.outcome)], ['accepted', 'mx2.example.com', ['tls-failure', 'rejected']]);
+    const v = mxVerdict(
+      result(EX, [
+        ['mx1.example.com', 10, ['192.0.2.1', 'tls-failure'], ['192.0.2.9', 'rejected']],
+        ['mx2.example.com', 20, ['192.0.2.2', 'ok']],
+      ]),
+    );
+    assert.deepEqual(
+      [v.kind, v.host, v.failedBefore.map((f) => f.outcome)],
+      ['accepted', 'mx2.example.com', ['tls-failure', 'rejected']],
+    );
   });
 
   test('every address fails: no-usable-host, repeated outcomes counted', () => {
-    const v = mxVerdict(result(EX, [['mx1.example.com', 10, ['192.0.2.1', 'refused'], ['192.0.2.9', 'refused']], ['mx2.example.com', 20, ['192.0.2.2', 'connect-timeout']]]));
+    const v = mxVerdict(
+      result(EX, [
+        ['mx1.example.com', 10, ['192.0.2.1', 'refused'], ['192.0.2.9', 'refused']],
+        ['mx2.example.com', 20, ['192.0.2.2', 'connect-timeout']],
+      ]),
+    );
     assert.equal(v.kind, 'no-usable-host');
     assert.equal(v.host, undefined);
-    assert.equal(v.text, 'mail for example.com is not accepted now — all 3 addresses fail: 2× refused, connect-timeout; senders queue it and retry');
+    assert.equal(
+      v.text,
+      'mail for example.com is not accepted now — all 3 addresses fail: 2× refused, connect-timeout; senders queue it and retry',
+    );
     assert.equal(v.failedBefore.length, 3);
   });
 
   test('no host has an address: no-usable-host saying so', () => {
     const v = mxVerdict(result(EX, [['gone.example.com', 10]]));
     assert.deepEqual([v.kind, v.failedBefore], ['no-usable-host', []]);
-    assert.equal(v.text, 'mail for example.com is not accepted now — no MX host has an address; senders queue it and retry');
+    assert.equal(
+      v.text,
+      'mail for example.com is not accepted now — no MX host has an address; senders queue it and retry',
+    );
   });
 
   test('an IDN domain is named in its Unicode form', () => {
-    const v = mxVerdict(result({ ascii: 'xn--bcher-kva.example', unicode: 'bücher.example' }, [['mx.xn--bcher-kva.example', 10, ['192.0.2.1', 'ok']]]));
+    const v = mxVerdict(
+      result({ ascii: 'xn--bcher-kva.example', unicode: 'bücher.example' }, [
+        ['mx.xn--bcher-kva.example', 10, ['192.0.2.1', 'ok']],
+      ]),
+    );
     assert.match(v.text, /^mail for bücher\.example is accepted by mx\.xn--bcher-kva\.example/);
   });
 });

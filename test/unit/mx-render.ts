@@ -11,8 +11,17 @@ import { renderMx } from '../../src/output/mx-table.js';
 import { renderFailover } from '../../src/output/failover-table.js';
 import { paint } from '../../src/output/terminal.js';
 import { resolveProfile } from '../../src/failover/profiles.js';
-import { MxResultSchema, type AddressProbe, type MxHost, type MxResult } from '../../src/schema/mx.js';
-import { FailoverResultSchema, type FailoverResult, type TimelineAttempt } from '../../src/schema/failover.js';
+import {
+  MxResultSchema,
+  type AddressProbe,
+  type MxHost,
+  type MxResult,
+} from '../../src/schema/mx.js';
+import {
+  FailoverResultSchema,
+  type FailoverResult,
+  type TimelineAttempt,
+} from '../../src/schema/failover.js';
 import type { DnsExchange, Lookup } from '../../src/schema/dns.js';
 import { sections, row } from '../support/table-text.js';
 import { ANSI_ESCAPE } from '../support/sink.js';
@@ -22,53 +31,155 @@ const PLAIN = { paint: paint(false), color: false, width: 120 };
 const COLOUR = { paint: paint(true), color: true, width: 120 };
 const SGR = /\u001b\[\d+m/g;
 
-const lookup = (name: string, type: 'A' | 'AAAA' | 'MX', status: Lookup['status']): Lookup => ({ name, type, status, cnameChain: [], records: [] });
+const lookup = (name: string, type: 'A' | 'AAAA' | 'MX', status: Lookup['status']): Lookup => ({
+  name,
+  type,
+  status,
+  cnameChain: [],
+  records: [],
+});
 
 const GOOD = (address: string, name: string, ms = 25): AddressProbe => ({
-  address, family: address.includes(':') ? 6 : 4, outcome: 'ok', ms, connectMs: 0.4,
+  address,
+  family: address.includes(':') ? 6 : 4,
+  outcome: 'ok',
+  ms,
+  connectMs: 0.4,
   banner: { code: 220, lines: [`${name} ESMTP smtp-probe lab`] },
   hello: { verb: 'EHLO', code: 250, keywords: ['SIZE', 'PIPELINING', 'STARTTLS'] },
   tls: { outcome: 'ok', protocol: 'TLSv1.3' },
 });
-const FAILED = (address: string, outcome: AddressProbe['outcome'], ms: number, code: 'CONNECTION_REFUSED' | 'CONNECT_TIMEOUT'): AddressProbe => ({
-  address, family: 4, outcome, ms,
-  error: { code, stage: 'connect', message: `${code === 'CONNECT_TIMEOUT' ? 'connect timeout' : 'connection refused'} (${address}:2525)`, hint: 'h' },
+const FAILED = (
+  address: string,
+  outcome: AddressProbe['outcome'],
+  ms: number,
+  code: 'CONNECTION_REFUSED' | 'CONNECT_TIMEOUT',
+): AddressProbe => ({
+  address,
+  family: 4,
+  outcome,
+  ms,
+  error: {
+    code,
+    stage: 'connect',
+    message: `${code === 'CONNECT_TIMEOUT' ? 'connect timeout' : 'connection refused'} (${address}:2525)`,
+    hint: 'h',
+  },
 });
 
-function mxHost(name: string, preference: number, addresses: AddressProbe[], extra: Partial<MxHost> = {}): MxHost {
-  return { name, preference, group: 0, groupSize: 1, implicit: false, cnameChain: [], lookups: { a: lookup(name, 'A', addresses.length ? 'ok' : 'nxdomain'), aaaa: lookup(name, 'AAAA', addresses.length ? 'nodata' : 'nxdomain') }, addresses, ...extra };
+function mxHost(
+  name: string,
+  preference: number,
+  addresses: AddressProbe[],
+  extra: Partial<MxHost> = {},
+): MxHost {
+  return {
+    name,
+    preference,
+    group: 0,
+    groupSize: 1,
+    implicit: false,
+    cnameChain: [],
+    lookups: {
+      a: lookup(name, 'A', addresses.length ? 'ok' : 'nxdomain'),
+      aaaa: lookup(name, 'AAAA', addresses.length ? 'nodata' : 'nxdomain'),
+    },
+    addresses,
+    ...extra,
+  };
 }
 
 const MX_ANSWER: DnsExchange = {
-  server: '127.0.0.1:2553', transport: 'udp', question: { name: 'blackhole.test', type: 'MX' }, attempt: 1, outcome: 'answer', rcode: 'NOERROR',
+  server: '127.0.0.1:2553',
+  transport: 'udp',
+  question: { name: 'blackhole.test', type: 'MX' },
+  attempt: 1,
+  outcome: 'answer',
+  rcode: 'NOERROR',
   flags: { aa: true, tc: false, rd: true, ra: false, ad: false },
-  answers: [10, 20, 30].map((preference, i) => ({ type: 'MX' as const, name: 'blackhole.test', ttl: 300, preference, exchange: `${['refused', 'bh', 'mx'][i]}.blackhole.test` })),
-  authority: [], rttMs: 3.3,
+  answers: [10, 20, 30].map((preference, i) => ({
+    type: 'MX' as const,
+    name: 'blackhole.test',
+    ttl: 300,
+    preference,
+    exchange: `${['refused', 'bh', 'mx'][i]}.blackhole.test`,
+  })),
+  authority: [],
+  rttMs: 3.3,
 };
 const NX_ANSWER: DnsExchange = {
-  ...MX_ANSWER, question: { name: 'gone.blackhole.test', type: 'A' }, rcode: 'NXDOMAIN', answers: [], rttMs: 1.2, attempt: 2,
-  authority: [{ type: 'OTHER', name: 'test', ttl: 60, rrtype: 'SOA', data: 'ns.lab.test. hostmaster.lab.test. 1 3600 600 604800 60' }],
+  ...MX_ANSWER,
+  question: { name: 'gone.blackhole.test', type: 'A' },
+  rcode: 'NXDOMAIN',
+  answers: [],
+  rttMs: 1.2,
+  attempt: 2,
+  authority: [
+    {
+      type: 'OTHER',
+      name: 'test',
+      ttl: 60,
+      rrtype: 'SOA',
+      data: 'ns.lab.test. hostmaster.lab.test. 1 3600 600 604800 60',
+    },
+  ],
 };
 
 /** walk: a blackhole.test-like walk: refused, blackholed, good; plus a dangling host and a two-address pair of equal preference. */
 function walk(overrides: Partial<MxResult> = {}): MxResult {
   const hosts = [
-    mxHost('refused.blackhole.test', 10, [FAILED('127.0.0.33', 'refused', 3.4, 'CONNECTION_REFUSED')]),
-    mxHost('bh.blackhole.test', 20, [FAILED('127.0.0.34', 'connect-timeout', 2004, 'CONNECT_TIMEOUT')], { group: 1 }),
+    mxHost('refused.blackhole.test', 10, [
+      FAILED('127.0.0.33', 'refused', 3.4, 'CONNECTION_REFUSED'),
+    ]),
+    mxHost(
+      'bh.blackhole.test',
+      20,
+      [FAILED('127.0.0.34', 'connect-timeout', 2004, 'CONNECT_TIMEOUT')],
+      { group: 1 },
+    ),
     mxHost('gone.blackhole.test', 25, [], { group: 2 }),
-    mxHost('mx.blackhole.test', 30, [GOOD('::1', 'mx.blackhole.test', 31), GOOD('127.0.0.35', 'mx.blackhole.test')], { group: 3, groupSize: 2 }),
-    mxHost('mx2.blackhole.test', 30, [GOOD('127.0.0.36', 'mx2.blackhole.test')], { group: 3, groupSize: 2 }),
+    mxHost(
+      'mx.blackhole.test',
+      30,
+      [GOOD('::1', 'mx.blackhole.test', 31), GOOD('127.0.0.35', 'mx.blackhole.test')],
+      { group: 3, groupSize: 2 },
+    ),
+    mxHost('mx2.blackhole.test', 30, [GOOD('127.0.0.36', 'mx2.blackhole.test')], {
+      group: 3,
+      groupSize: 2,
+    }),
   ];
   return MxResultSchema.parse({
-    domain: { input: 'blackhole.test', ascii: 'blackhole.test', unicode: 'blackhole.test' }, port: 2525, resolvers: ['127.0.0.1:2553'],
-    source: 'mx', mxLookup: { ...lookup('blackhole.test', 'MX', 'ok'), records: MX_ANSWER.answers }, hosts,
+    domain: { input: 'blackhole.test', ascii: 'blackhole.test', unicode: 'blackhole.test' },
+    port: 2525,
+    resolvers: ['127.0.0.1:2553'],
+    source: 'mx',
+    mxLookup: { ...lookup('blackhole.test', 'MX', 'ok'), records: MX_ANSWER.answers },
+    hosts,
     lint: [
-      { id: 'mx-dangling', severity: 'error', rfc: 'RFC 5321 §5.1', subject: 'gone.blackhole.test', message: 'MX target does not exist (NXDOMAIN); senders skip it' },
-      { id: 'single-address-family', severity: 'info', rfc: 'RFC 3974 §3', subject: 'all 5 MX hosts', message: 'x' },
+      {
+        id: 'mx-dangling',
+        severity: 'error',
+        rfc: 'RFC 5321 §5.1',
+        subject: 'gone.blackhole.test',
+        message: 'MX target does not exist (NXDOMAIN); senders skip it',
+      },
+      {
+        id: 'single-address-family',
+        severity: 'info',
+        rfc: 'RFC 3974 §3',
+        subject: 'all 5 MX hosts',
+        message: 'x',
+      },
     ],
     verdict: {
-      kind: 'accepted', host: 'mx.blackhole.test', address: '::1',
-      failedBefore: [{ host: 'refused.blackhole.test', address: '127.0.0.33', outcome: 'refused' }, { host: 'bh.blackhole.test', address: '127.0.0.34', outcome: 'connect-timeout' }],
+      kind: 'accepted',
+      host: 'mx.blackhole.test',
+      address: '::1',
+      failedBefore: [
+        { host: 'refused.blackhole.test', address: '127.0.0.33', outcome: 'refused' },
+        { host: 'bh.blackhole.test', address: '127.0.0.34', outcome: 'connect-timeout' },
+      ],
       text: 'mail for blackhole.test is accepted by mx.blackhole.test (::1) — 2 addresses before it fail: refused, connect-timeout',
     },
     dns: [MX_ANSWER, NX_ANSWER],
@@ -84,9 +195,15 @@ function walk(overrides: Partial<MxResult> = {}): MxResult {
 function hostRows(text: string): string[][] {
   const rows: string[][] = [];
   for (const line of text.split('\n').filter((l) => l.startsWith('│'))) {
-    const cells = line.split('│').slice(1, -1).map((c) => c.trim());
+    const cells = line
+      .split('│')
+      .slice(1, -1)
+      .map((c) => c.trim());
     const prev = rows.at(-1);
-    if (cells[1] === '' && prev) cells.forEach((c, i) => { if (c !== '') prev[i] = prev[i] ? `${prev[i]}\n${c}` : c; });
+    if (cells[1] === '' && prev)
+      cells.forEach((c, i) => {
+        if (c !== '') prev[i] = prev[i] ? `${prev[i]}\n${c}` : c;
+      });
     else rows.push(cells);
   }
   return rows;
@@ -100,29 +217,62 @@ describe('renderMx', () => {
   const parts = sections(text);
 
   test('the heading names the domain, how many MX records, the resolver and the port', () => {
-    assert.equal(text.split('\n')[0], 'MX for blackhole.test — 3 MX records; resolver 127.0.0.1:2553; SMTP port 2525');
+    assert.equal(
+      text.split('\n')[0],
+      'MX for blackhole.test — 3 MX records; resolver 127.0.0.1:2553; SMTP port 2525',
+    );
   });
 
   test('the matrix: one row per address in sender order, with outcome and time', () => {
     const rows = hostRows(text.split('\n\n')[1]!);
-    assert.deepEqual(rows[0], ['pref', 'MX host', 'address', 'outcome', 'time', 'greeting / EHLO / error']);
+    assert.deepEqual(rows[0], [
+      'pref',
+      'MX host',
+      'address',
+      'outcome',
+      'time',
+      'greeting / EHLO / error',
+    ]);
     // Refused and timed out explain themselves: no error text beside them.
-    assert.deepEqual(rows[1], ['10', 'refused.blackhole.test', '127.0.0.33', 'refused', '3.4 ms', '']);
-    assert.deepEqual(rows[2], ['20', 'bh.blackhole.test', '127.0.0.34', 'connect-timeout', '2.00 s', '']);
+    assert.deepEqual(rows[1], [
+      '10',
+      'refused.blackhole.test',
+      '127.0.0.33',
+      'refused',
+      '3.4 ms',
+      '',
+    ]);
+    assert.deepEqual(rows[2], [
+      '20',
+      'bh.blackhole.test',
+      '127.0.0.34',
+      'connect-timeout',
+      '2.00 s',
+      '',
+    ]);
     assert.deepEqual(rows[3]!.slice(0, 4), ['25', 'gone.blackhole.test', '—', 'skipped']);
     assert.equal(rows[3]![5]!.replace(/\n/g, ' '), 'no address (A: nxdomain, AAAA: nxdomain)');
   });
 
-  test('an equal-preference group is marked, and a host\'s second address continues its row', () => {
+  test("an equal-preference group is marked, and a host's second address continues its row", () => {
     const rows = hostRows(text.split('\n\n')[1]!);
     const marked = rows.filter((r) => oneLine(r[0]) === '30 (1 of 2, random)');
-    assert.deepEqual(marked.map((r) => r[1]), ['mx.blackhole.test', 'mx2.blackhole.test'], `both hosts of the group are marked, the mark whole:\n${text}`);
+    assert.deepEqual(
+      marked.map((r) => r[1]),
+      ['mx.blackhole.test', 'mx2.blackhole.test'],
+      `both hosts of the group are marked, the mark whole:\n${text}`,
+    );
     const mx = marked[0]!;
     assert.equal(mx[1], 'mx.blackhole.test');
     // The second address has no pref or host cell, so it reads as a continuation of mx.blackhole.test.
     assert.deepEqual(mx[2]!.split('\n'), ['::1', '127.0.0.35']);
     assert.deepEqual(mx[3]!.split('\n'), ['ok', 'ok']);
-    assert.equal(oneLine(mx[5]).split('220 mx.blackhole.test ESMTP smtp-probe lab EHLO 250, STARTTLS TLSv1.3').length, 3, mx[5]);
+    assert.equal(
+      oneLine(mx[5]).split('220 mx.blackhole.test ESMTP smtp-probe lab EHLO 250, STARTTLS TLSv1.3')
+        .length,
+      3,
+      mx[5],
+    );
     assert.equal(rows.length, 1 + 5, 'header and one row per host (addresses of one host merge)');
     assert.ok(!text.includes('…'), 'no cell is cut short');
   });
@@ -130,37 +280,85 @@ describe('renderMx', () => {
   test('lint rows: severity, id, RFC and "subject: message"', () => {
     const lint = parts.get('Lint')!;
     assert.deepEqual(row(lint, 'error').slice(0, 3), ['error', 'mx-dangling', 'RFC 5321 §5.1']);
-    assert.equal(row(lint, 'error')[3]!.replace(/\n/g, ' '), 'gone.blackhole.test: MX target does not exist (NXDOMAIN); senders skip it');
-    assert.deepEqual(row(lint, 'info').slice(0, 3), ['info', 'single-address-family', 'RFC 3974 §3']);
+    assert.equal(
+      row(lint, 'error')[3]!.replace(/\n/g, ' '),
+      'gone.blackhole.test: MX target does not exist (NXDOMAIN); senders skip it',
+    );
+    assert.deepEqual(row(lint, 'info').slice(0, 3), [
+      'info',
+      'single-address-family',
+      'RFC 3974 §3',
+    ]);
   });
 
   test('the verdict is the last line', () => {
-    assert.equal(text.trimEnd().split('\n').at(-1), 'Verdict: mail for blackhole.test is accepted by mx.blackhole.test (::1) — 2 addresses before it fail: refused, connect-timeout');
+    assert.equal(
+      text.trimEnd().split('\n').at(-1),
+      'Verdict: mail for blackhole.test is accepted by mx.blackhole.test (::1) — 2 addresses before it fail: refused, connect-timeout',
+    );
   });
 
   test('the DNS trace only when asked: query, server/transport (and try), outcome with flags, rtt, answers with TTLs', () => {
     assert.ok(!parts.has('DNS trace'));
-    const trace = sections(renderMx(walk(), { ...PLAIN, width: 160 }, { dnsTrace: true })).get('DNS trace')!;
+    const trace = sections(renderMx(walk(), { ...PLAIN, width: 160 }, { dnsTrace: true })).get(
+      'DNS trace',
+    )!;
     const mx = row(trace, 'MX blackhole.test');
     assert.deepEqual(mx.slice(1, 4), ['127.0.0.1:2553/udp', 'answer NOERROR aa', '3.3 ms']);
-    assert.deepEqual(mx[4]!.split('\n'), ['MX 10 refused.blackhole.test (300s)', 'MX 20 bh.blackhole.test (300s)', 'MX 30 mx.blackhole.test (300s)']);
-    assert.deepEqual(row(trace, 'A gone.blackhole.test').slice(1).map(oneLine), ['127.0.0.1:2553/udp #2', 'answer NXDOMAIN aa', '1.2 ms', '(authority: SOA)']);
+    assert.deepEqual(mx[4]!.split('\n'), [
+      'MX 10 refused.blackhole.test (300s)',
+      'MX 20 bh.blackhole.test (300s)',
+      'MX 30 mx.blackhole.test (300s)',
+    ]);
+    assert.deepEqual(row(trace, 'A gone.blackhole.test').slice(1).map(oneLine), [
+      '127.0.0.1:2553/udp #2',
+      'answer NXDOMAIN aa',
+      '1.2 ms',
+      '(authority: SOA)',
+    ]);
   });
 
   test('null MX: no matrix, the source says so, and the verdict', () => {
-    const t = renderMx(walk({
-      source: 'null-mx', hosts: [], lint: [], mxLookup: lookup('nullmx.test', 'MX', 'ok'),
-      verdict: { kind: 'no-mail', failedBefore: [], text: 'nullmx.test publishes a null MX (RFC 7505): it accepts no mail' },
-    }), PLAIN);
+    const t = renderMx(
+      walk({
+        source: 'null-mx',
+        hosts: [],
+        lint: [],
+        mxLookup: lookup('nullmx.test', 'MX', 'ok'),
+        verdict: {
+          kind: 'no-mail',
+          failedBefore: [],
+          text: 'nullmx.test publishes a null MX (RFC 7505): it accepts no mail',
+        },
+      }),
+      PLAIN,
+    );
     assert.ok(t.startsWith('MX for blackhole.test — null MX (RFC 7505); '), t);
     assert.ok(!t.includes('┌'), 'no table at all');
-    assert.ok(t.trimEnd().endsWith('Verdict: nullmx.test publishes a null MX (RFC 7505): it accepts no mail'));
+    assert.ok(
+      t
+        .trimEnd()
+        .endsWith('Verdict: nullmx.test publishes a null MX (RFC 7505): it accepts no mail'),
+    );
   });
 
   test('implicit MX and IDN: the preference cell and both forms of the name', () => {
-    const implicit = mxHost('xn--bcher-kva.test', 0, [GOOD('127.0.0.28', 'xn--bcher-kva.test')], { implicit: true });
-    const t = renderMx(walk({ domain: { input: 'bücher.test', ascii: 'xn--bcher-kva.test', unicode: 'bücher.test' }, source: 'implicit', hosts: [implicit], lint: [] }), PLAIN);
-    assert.match(t.split('\n')[0]!, /^MX for bücher\.test \(xn--bcher-kva\.test\) — no MX records: the domain itself is the implicit MX \(RFC 5321 §5\.1\)/);
+    const implicit = mxHost('xn--bcher-kva.test', 0, [GOOD('127.0.0.28', 'xn--bcher-kva.test')], {
+      implicit: true,
+    });
+    const t = renderMx(
+      walk({
+        domain: { input: 'bücher.test', ascii: 'xn--bcher-kva.test', unicode: 'bücher.test' },
+        source: 'implicit',
+        hosts: [implicit],
+        lint: [],
+      }),
+      PLAIN,
+    );
+    assert.match(
+      t.split('\n')[0]!,
+      /^MX for bücher\.test \(xn--bcher-kva\.test\) — no MX records: the domain itself is the implicit MX \(RFC 5321 §5\.1\)/,
+    );
     const implicitRow = hostRows(t).find((r) => oneLine(r[0]) === '0 (implicit)');
     assert.equal(implicitRow?.[1], 'xn--bcher-kva.test', t);
   });
@@ -176,16 +374,48 @@ describe('renderMx', () => {
 function hostileWalk(): MxResult {
   const evilName = 'evil\u001b[2J.test';
   const bad: AddressProbe = {
-    address: '127.0.0.66', family: 4, outcome: 'protocol-error', ms: 4,
+    address: '127.0.0.66',
+    family: 4,
+    outcome: 'protocol-error',
+    ms: 4,
     banner: { code: 220, lines: [HOSTILE] },
-    error: { code: 'PROTOCOL_ERROR', stage: 'ehlo', message: `short reply line: "${HOSTILE}"`, hint: 'h' },
+    error: {
+      code: 'PROTOCOL_ERROR',
+      stage: 'ehlo',
+      message: `short reply line: "${HOSTILE}"`,
+      hint: 'h',
+    },
   };
-  const greeting: AddressProbe = { address: '127.0.0.67', family: 4, outcome: 'greeting-5xx', ms: 2, banner: { code: 554, lines: [HOSTILE] } };
+  const greeting: AddressProbe = {
+    address: '127.0.0.67',
+    family: 4,
+    outcome: 'greeting-5xx',
+    ms: 2,
+    banner: { code: 554, lines: [HOSTILE] },
+  };
   return walk({
     hosts: [mxHost(evilName, 10, [bad]), mxHost('mx.test', 20, [greeting], { group: 1 })],
-    lint: [{ id: 'mx-is-cname', severity: 'warning', rfc: 'RFC 2181 §10.3', subject: evilName, message: `MX target is an alias (${evilName} → ${HOSTILE})` }],
-    verdict: { kind: 'no-usable-host', failedBefore: [], text: `mail for blackhole.test is not accepted now — ${HOSTILE}` },
-    dns: [{ ...MX_ANSWER, question: { name: evilName, type: 'MX' }, answers: [{ type: 'MX', name: evilName, ttl: 300, preference: 10, exchange: HOSTILE }] }],
+    lint: [
+      {
+        id: 'mx-is-cname',
+        severity: 'warning',
+        rfc: 'RFC 2181 §10.3',
+        subject: evilName,
+        message: `MX target is an alias (${evilName} → ${HOSTILE})`,
+      },
+    ],
+    verdict: {
+      kind: 'no-usable-host',
+      failedBefore: [],
+      text: `mail for blackhole.test is not accepted now — ${HOSTILE}`,
+    },
+    dns: [
+      {
+        ...MX_ANSWER,
+        question: { name: evilName, type: 'MX' },
+        answers: [{ type: 'MX', name: evilName, ttl: 300, preference: 10, exchange: HOSTILE }],
+      },
+    ],
   });
 }
 
@@ -207,7 +437,10 @@ describe('hostile text is escaped', () => {
       assert.ok(bare.includes(`554 ${HOSTILE_ESCAPED}`), '5xx greeting');
       assert.ok(bare.includes(`short reply line: "${HOSTILE_ESCAPED}"`), 'error message');
       assert.ok(bare.includes('evil\\x1b[2J.test'), 'host name');
-      assert.ok(bare.includes(`Verdict: mail for blackhole.test is not accepted now — ${HOSTILE_ESCAPED}`), 'verdict');
+      assert.ok(
+        bare.includes(`Verdict: mail for blackhole.test is not accepted now — ${HOSTILE_ESCAPED}`),
+        'verdict',
+      );
       assert.ok(bare.includes(`MX 10 ${HOSTILE_ESCAPED} (300s)`), 'DNS answer');
     }
   });
@@ -215,32 +448,76 @@ describe('hostile text is escaped', () => {
   test('renderFailover: the attempt labels, the not-tried list and the delivery text', () => {
     const w = hostileWalk();
     const r = failover(w, [attempt('evil\u001b[2J.test', '127.0.0.66', 'protocol-error', 0, 4)], {
-      notTried: [{ host: 'evil\u001b]0;pwned\u0007.test', address: '127.0.0.67', reason: 'mail already delivered' }],
-      delivery: { kind: 'deferred', maxDelayMs: 60_000, text: `postfix cannot deliver mail — ${HOSTILE}` },
+      notTried: [
+        {
+          host: 'evil\u001b]0;pwned\u0007.test',
+          address: '127.0.0.67',
+          reason: 'mail already delivered',
+        },
+      ],
+      delivery: {
+        kind: 'deferred',
+        maxDelayMs: 60_000,
+        text: `postfix cannot deliver mail — ${HOSTILE}`,
+      },
     });
     for (const style of [PLAIN, COLOUR]) {
       const text = renderFailover(r, style);
       assertEscaped(text);
       const bare = text.replace(SGR, '');
       assert.ok(bare.includes('  evil\\x1b[2J.test 127.0.0.66  protocol-error'), bare);
-      assert.ok(bare.includes('not tried: evil\\x1b]0;pwned\\x07.test 127.0.0.67 (mail already delivered)'), bare);
+      assert.ok(
+        bare.includes('not tried: evil\\x1b]0;pwned\\x07.test 127.0.0.67 (mail already delivered)'),
+        bare,
+      );
       assert.ok(bare.includes(`Delivery: postfix cannot deliver mail — ${HOSTILE_ESCAPED}`));
       assert.ok(!bare.includes('\u0007'), 'a raw BEL');
     }
   });
 });
 
-function attempt(host: string, address: string, outcome: TimelineAttempt['outcome'], startMs: number, costMs: number, extra: Partial<TimelineAttempt> = {}): TimelineAttempt {
+function attempt(
+  host: string,
+  address: string,
+  outcome: TimelineAttempt['outcome'],
+  startMs: number,
+  costMs: number,
+  extra: Partial<TimelineAttempt> = {},
+): TimelineAttempt {
   const basis = outcome === 'connect-timeout' ? 'sender-connect-timeout' : 'measured';
-  return { host, preference: 10, address, outcome, assumed: false, startMs, costMs, basis, ...extra };
+  return {
+    host,
+    preference: 10,
+    address,
+    outcome,
+    assumed: false,
+    startMs,
+    costMs,
+    basis,
+    ...extra,
+  };
 }
 
-function failover(w: MxResult, attempts: TimelineAttempt[], extra: Partial<FailoverResult> = {}): FailoverResult {
+function failover(
+  w: MxResult,
+  attempts: TimelineAttempt[],
+  extra: Partial<FailoverResult> = {},
+): FailoverResult {
   const last = attempts.at(-1);
   return FailoverResultSchema.parse({
-    walk: w, profile: resolveProfile('sendmail'), assumptions: [], attempts, notTried: [], queue: null, notes: [],
+    walk: w,
+    profile: resolveProfile('sendmail'),
+    assumptions: [],
+    attempts,
+    notTried: [],
+    queue: null,
+    notes: [],
     delivery: {
-      kind: 'delayed', host: last?.host, address: last?.address, afterMs: last ? last.startMs + last.costMs : 0, maxDelayMs: 60_000,
+      kind: 'delayed',
+      host: last?.host,
+      address: last?.address,
+      afterMs: last ? last.startMs + last.costMs : 0,
+      maxDelayMs: 60_000,
       text: 'sendmail delivers mail for blackhole.test to mx.blackhole.test (127.0.0.35) 2m07s after it starts — later than --max-delay 1m00s',
     },
     ...extra,
@@ -254,14 +531,24 @@ const SENDMAIL_ATTEMPTS = [
 ];
 
 /** timelineLines: the axis and the attempt rows (the lines after the "Timeline of" heading, up to the blank line). */
-function timelineLines(text: string): { heading: string; axis: string; rows: string[]; after: string[] } {
+function timelineLines(text: string): {
+  heading: string;
+  axis: string;
+  rows: string[];
+  after: string[];
+} {
   const lines = text.split('\n');
   const at = lines.findIndex((l) => l.startsWith('Timeline of a '));
   assert.ok(at >= 0, text);
   const end = lines.indexOf('', at);
   const block = lines.slice(at + 1, end);
   const axisAt = block.findIndex((l) => /^\s+0\s/.test(l));
-  return { heading: lines[at]!, axis: block[axisAt] ?? '', rows: axisAt >= 0 ? block.slice(axisAt + 1).filter((l) => l.includes('█')) : [], after: lines.slice(end + 1) };
+  return {
+    heading: lines[at]!,
+    axis: block[axisAt] ?? '',
+    rows: axisAt >= 0 ? block.slice(axisAt + 1).filter((l) => l.includes('█')) : [],
+    after: lines.slice(end + 1),
+  };
 }
 
 /** barSpan: the first and one-past-last column of a row's bar. */
@@ -274,7 +561,10 @@ describe('renderFailover', () => {
   test('the measured walk comes first, then the timeline of the named profile with its limits', () => {
     assert.ok(text.startsWith('MX for blackhole.test — 3 MX records'), text);
     assert.ok(text.indexOf('Verdict: ') < text.indexOf('Timeline of a '));
-    assert.equal(t.heading, 'Timeline of a sendmail sender (Sendmail 8 defaults on Linux: connect timeout 2m07s, greeting timeout 5m00s, all addresses, no session limit)');
+    assert.equal(
+      t.heading,
+      'Timeline of a sendmail sender (Sendmail 8 defaults on Linux: connect timeout 2m07s, greeting timeout 5m00s, all addresses, no session limit)',
+    );
   });
 
   test('the axis runs from 0 to the total, over the bars', () => {
@@ -293,7 +583,11 @@ describe('renderFailover', () => {
 
   test('bars are ordered on the axis and the long attempt has the long bar', () => {
     const spans = t.rows.map(barSpan);
-    for (let i = 1; i < spans.length; i++) assert.ok(spans[i]![0] >= spans[i - 1]![0], `bar ${i} starts before bar ${i - 1}: ${JSON.stringify(spans)}`);
+    for (let i = 1; i < spans.length; i++)
+      assert.ok(
+        spans[i]![0] >= spans[i - 1]![0],
+        `bar ${i} starts before bar ${i - 1}: ${JSON.stringify(spans)}`,
+      );
     const lengths = spans.map(([a, b]) => b - a);
     assert.ok(lengths[1]! > 40 && lengths[0] === 1 && lengths[2] === 1, JSON.stringify(lengths));
     // Every bar begins in the same column range (after the labels and outcomes).
@@ -301,7 +595,10 @@ describe('renderFailover', () => {
   });
 
   test('the delivery line follows the timeline; no queue when delivered', () => {
-    assert.equal(t.after[0], 'Delivery: sendmail delivers mail for blackhole.test to mx.blackhole.test (127.0.0.35) 2m07s after it starts — later than --max-delay 1m00s');
+    assert.equal(
+      t.after[0],
+      'Delivery: sendmail delivers mail for blackhole.test to mx.blackhole.test (127.0.0.35) 2m07s after it starts — later than --max-delay 1m00s',
+    );
     assert.ok(!text.includes('Queue:'));
   });
 
@@ -309,16 +606,28 @@ describe('renderFailover', () => {
     const attempts = [
       attempt('sun.noao.test', '127.0.0.22', 'refused', 0, 2.2),
       attempt('sun.noao.test', '127.0.0.23', 'refused', 2.2, 2.2),
-      attempt('mx.noao.test', '127.0.0.24', 'connect-timeout', 4.4, 30_000, { assumed: true, preference: 20 }),
+      attempt('mx.noao.test', '127.0.0.24', 'connect-timeout', 4.4, 30_000, {
+        assumed: true,
+        preference: 20,
+      }),
     ];
     const retries = [330_004, 930_004, 2_130_004, 4_530_004, 8_530_004, 12_530_004, 16_530_004];
     const r = FailoverResultSchema.parse({
       ...failover(walk(), attempts),
       profile: resolveProfile('postfix'),
-      assumptions: [{ target: 'mx.noao.test', mode: 'blackhole', matched: ['127.0.0.24'] }, { target: 'nope.test', mode: 'refused', matched: [] }],
-      delivery: { kind: 'deferred', maxDelayMs: 60_000, text: 'postfix cannot deliver mail for noao.test now — 3 attempts fail (refused, refused, connect-timeout); it queues the message and bounces it after 5d if nothing changes' },
+      assumptions: [
+        { target: 'mx.noao.test', mode: 'blackhole', matched: ['127.0.0.24'] },
+        { target: 'nope.test', mode: 'refused', matched: [] },
+      ],
+      delivery: {
+        kind: 'deferred',
+        maxDelayMs: 60_000,
+        text: 'postfix cannot deliver mail for noao.test now — 3 attempts fail (refused, refused, connect-timeout); it queues the message and bounces it after 5d if nothing changes',
+      },
       queue: { retriesAtMs: retries, bounceAtMs: 5 * 86_400_000 },
-      notTried: [{ host: 'late.noao.test', address: '127.0.0.99', reason: 'address limit (5) reached' }],
+      notTried: [
+        { host: 'late.noao.test', address: '127.0.0.99', reason: 'address limit (5) reached' },
+      ],
       notes: ['--assume-down nope.test matched no MX host or address'],
     });
     const out = renderFailover(r, PLAIN);
@@ -327,31 +636,73 @@ describe('renderFailover', () => {
     assert.ok(lines.includes('  assuming nope.test is down (refused): matched nothing'), out);
     const tl = timelineLines(out);
     assert.equal(tl.rows.length, 3);
-    assert.match(tl.rows[2]!, /^ {2}mx\.noao\.test 127\.0\.0\.24 +connect-timeout \(assumed\) +█+ 30\.00 s$/);
-    assert.ok(lines.includes('  not tried: late.noao.test 127.0.0.99 (address limit (5) reached)'), out);
-    assert.ok(lines.includes('Queue: retries at 5m30s, 15m30s, 35m30s, 1h16m, 2h22m, 3h29m, … (7 retries in all); bounce at 5d'), out);
+    assert.match(
+      tl.rows[2]!,
+      /^ {2}mx\.noao\.test 127\.0\.0\.24 +connect-timeout \(assumed\) +█+ 30\.00 s$/,
+    );
+    assert.ok(
+      lines.includes('  not tried: late.noao.test 127.0.0.99 (address limit (5) reached)'),
+      out,
+    );
+    assert.ok(
+      lines.includes(
+        'Queue: retries at 5m30s, 15m30s, 35m30s, 1h16m, 2h22m, 3h29m, … (7 retries in all); bounce at 5d',
+      ),
+      out,
+    );
     assert.equal(lines.at(-2), 'note: --assume-down nope.test matched no MX host or address');
   });
 
   test('no attempts (null MX): no axis and no bars, just the delivery line', () => {
-    const r = failover(walk({ source: 'null-mx', hosts: [], lint: [], verdict: { kind: 'no-mail', failedBefore: [], text: 'x' } }), [], {
-      profile: resolveProfile('postfix'),
-      delivery: { kind: 'no-mail', maxDelayMs: 60_000, text: 'nullmx.test publishes a null MX: every sender bounces mail to it at once' },
-    });
+    const r = failover(
+      walk({
+        source: 'null-mx',
+        hosts: [],
+        lint: [],
+        verdict: { kind: 'no-mail', failedBefore: [], text: 'x' },
+      }),
+      [],
+      {
+        profile: resolveProfile('postfix'),
+        delivery: {
+          kind: 'no-mail',
+          maxDelayMs: 60_000,
+          text: 'nullmx.test publishes a null MX: every sender bounces mail to it at once',
+        },
+      },
+    );
     const out = renderFailover(r, PLAIN);
     assert.ok(!out.includes('█'));
-    assert.ok(out.includes('Timeline of a postfix sender (Postfix 3.x defaults: connect timeout 30.00 s, greeting timeout 5m00s, 5 addresses, 2 sessions)'));
-    assert.ok(out.includes('\nDelivery: nullmx.test publishes a null MX: every sender bounces mail to it at once\n'));
+    assert.ok(
+      out.includes(
+        'Timeline of a postfix sender (Postfix 3.x defaults: connect timeout 30.00 s, greeting timeout 5m00s, 5 addresses, 2 sessions)',
+      ),
+    );
+    assert.ok(
+      out.includes(
+        '\nDelivery: nullmx.test publishes a null MX: every sender bounces mail to it at once\n',
+      ),
+    );
     assert.ok(!out.includes('Queue:'));
   });
 
   test('a long label is cut with an ellipsis and the bars stay aligned', () => {
     const long = `${'very-long-label-'.repeat(4)}mx.test`;
-    const out = renderFailover(failover(walk(), [attempt(long, '127.0.0.1', 'refused', 0, 1), attempt('mx.test', '127.0.0.2', 'ok', 1, 9)]), PLAIN);
+    const out = renderFailover(
+      failover(walk(), [
+        attempt(long, '127.0.0.1', 'refused', 0, 1),
+        attempt('mx.test', '127.0.0.2', 'ok', 1, 9),
+      ]),
+      PLAIN,
+    );
     const tl = timelineLines(out);
     assert.ok(tl.rows[0]!.startsWith(`  ${long.slice(0, 43)}…  `), tl.rows[0]);
     assert.equal(tl.rows.length, 2);
-    assert.equal(barSpan(tl.rows[0]!)[0], tl.axis.indexOf('0'), 'the cut label does not push its bar off the axis');
+    assert.equal(
+      barSpan(tl.rows[0]!)[0],
+      tl.axis.indexOf('0'),
+      'the cut label does not push its bar off the axis',
+    );
     assert.ok(barSpan(tl.rows[1]!)[0] >= barSpan(tl.rows[0]!)[0]);
   });
 });

@@ -7,7 +7,12 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { renderCaps } from '../../src/output/caps-table.js';
 import { renderCapsSummary } from '../../src/output/caps-summary.js';
-import { headline, renderEnvelope, type Format, type RenderContext } from '../../src/output/render.js';
+import {
+  headline,
+  renderEnvelope,
+  type Format,
+  type RenderContext,
+} from '../../src/output/render.js';
 import { toEnvelope, type Envelope } from '../../src/output/envelope.js';
 import { exitCodeFor, EXIT } from '../../src/output/exit-codes.js';
 import { formatTranscriptEntry } from '../../src/output/transcript.js';
@@ -16,7 +21,14 @@ import { CapsOutputSchema, type CapsResult } from '../../src/schema/caps.js';
 import { ProbeError, STATUSES, type Status } from '../../src/errors.js';
 import { Transcript } from '../../src/net/transcript.js';
 import type { ProbeOutcome } from '../../src/probes/outcome.js';
-import { esmtpResult, rejectedResult, hostileResult, hostileAuthResult, HOSTILE, HOSTILE_ESCAPED } from '../support/caps-fixtures.js';
+import {
+  esmtpResult,
+  rejectedResult,
+  hostileResult,
+  hostileAuthResult,
+  HOSTILE,
+  HOSTILE_ESCAPED,
+} from '../support/caps-fixtures.js';
 import { sections, row, tableRows } from '../support/table-text.js';
 import { Sink, ANSI_ESCAPE } from '../support/sink.js';
 
@@ -25,7 +37,14 @@ const COLOUR = { paint: paint(true), color: true, width: 120 };
 const CLEAR_SCREEN = '\u001b[2J';
 
 function outcome<R>(result: R, error?: ProbeError, transcript = new Transcript()): ProbeOutcome<R> {
-  return { status: error?.status ?? 'ok', result, error, startedAt: new Date('2026-11-29T05:14:00.578Z'), durationMs: 34.06, transcript };
+  return {
+    status: error?.status ?? 'ok',
+    result,
+    error,
+    startedAt: new Date('2026-11-29T05:14:00.578Z'),
+    durationMs: 34.06,
+    transcript,
+  };
 }
 
 function rc(format: Format, color = false): RenderContext & { out: Sink } {
@@ -44,7 +63,10 @@ describe('renderCaps: sections and values', () => {
   const parts = sections(text);
 
   test('prints Server, Extensions, TLS, census and Findings, in that order', () => {
-    assert.deepEqual([...parts.keys()], ['Server', 'Extensions', 'TLS', 'Verb census (RFC 821/5321)', 'Findings']);
+    assert.deepEqual(
+      [...parts.keys()],
+      ['Server', 'Extensions', 'TLS', 'Verb census (RFC 821/5321)', 'Findings'],
+    );
   });
 
   test('Server: target, connection, banner, claimed name, EHLO and timings', () => {
@@ -55,7 +77,14 @@ describe('renderCaps: sections and values', () => {
     assert.equal(row(s, 'claims to be')[1], 'esmtp.lab.test');
     assert.equal(row(s, 'ehlo')[1], 'EHLO [127.0.0.1] → 250 esmtp.lab.test (+8 extension lines)');
     const timings = row(s, 'timings')[1]!.replace(/\n/g, ' ');
-    for (const t of ['connect 3.1 ms', 'starttls 20 ms', 'ehlo after TLS 1.0 ms', 'census 4.5 ms', 'total 34 ms']) assert.ok(timings.includes(t), `${t} in ${timings}`);
+    for (const t of [
+      'connect 3.1 ms',
+      'starttls 20 ms',
+      'ehlo after TLS 1.0 ms',
+      'census 4.5 ms',
+      'total 34 ms',
+    ])
+      assert.ok(timings.includes(t), `${t} in ${timings}`);
   });
 
   test('Extensions: before and after TLS side by side', () => {
@@ -74,10 +103,20 @@ describe('renderCaps: sections and values', () => {
     assert.equal(row(t, 'name match')[1], 'yes (127.0.0.10)');
     assert.equal(row(t, 'trusted')[1], 'yes');
     const leaf = row(t, 'certificate')[1]!.split('\n');
-    assert.deepEqual(leaf.slice(0, 3), ['subject  CN=esmtp.lab.test', 'SANs     DNS:esmtp.lab.test, IP Address:127.0.0.10', 'issuer   CN=smtp-probe lab CA, O=smtp-probe']);
-    assert.ok(leaf.includes('sha256   bacb9efe884e26e50f94b864a77dd9de74ca935caadfab58b60ba65aa09b4698'), leaf.join('\n'));
+    assert.deepEqual(leaf.slice(0, 3), [
+      'subject  CN=esmtp.lab.test',
+      'SANs     DNS:esmtp.lab.test, IP Address:127.0.0.10',
+      'issuer   CN=smtp-probe lab CA, O=smtp-probe',
+    ]);
+    assert.ok(
+      leaf.includes('sha256   bacb9efe884e26e50f94b864a77dd9de74ca935caadfab58b60ba65aa09b4698'),
+      leaf.join('\n'),
+    );
     const ca = row(t, 'chain [1]')[1]!.split('\n');
-    assert.ok(ca.includes('issuer   CN=smtp-probe lab CA, O=smtp-probe (self-signed)'), ca.join('\n'));
+    assert.ok(
+      ca.includes('issuer   CN=smtp-probe lab CA, O=smtp-probe (self-signed)'),
+      ca.join('\n'),
+    );
     assert.ok(ca.includes('valid    2026-11-29 → 2026-12-29 (3 days left)'), ca.join('\n'));
     assert.equal(row(t, 'after TLS')[1], '+ AUTH PLAIN, AUTH LOGIN\n− STARTTLS');
   });
@@ -85,17 +124,30 @@ describe('renderCaps: sections and values', () => {
   test('census: one row per verb with the line sent, its support class and the reply as evidence', () => {
     const rows = tableRows(parts.get('Verb census (RFC 821/5321)')!);
     assert.deepEqual(rows[0], ['verb', 'sent', 'support', 'reply']);
-    assert.deepEqual(rows.slice(1).map((r) => r.slice(0, 3)), [
-      ['NOOP', 'NOOP', 'implemented'], ['HELP', 'HELP', 'not-implemented'], ['VRFY', 'VRFY postmaster', 'disabled'],
-      ['EXPN', 'EXPN postmaster', 'implemented'], ['TURN', 'TURN', 'unknown'],
-    ]);
-    assert.equal(rows[3]![3], '252 2.0.0 Cannot VRFY user\nVRFY smtp-probe-3ec1b25535 → 252 2.0.0 Cannot VRFY user');
+    assert.deepEqual(
+      rows.slice(1).map((r) => r.slice(0, 3)),
+      [
+        ['NOOP', 'NOOP', 'implemented'],
+        ['HELP', 'HELP', 'not-implemented'],
+        ['VRFY', 'VRFY postmaster', 'disabled'],
+        ['EXPN', 'EXPN postmaster', 'implemented'],
+        ['TURN', 'TURN', 'unknown'],
+      ],
+    );
+    assert.equal(
+      rows[3]![3],
+      '252 2.0.0 Cannot VRFY user\nVRFY smtp-probe-3ec1b25535 → 252 2.0.0 Cannot VRFY user',
+    );
     assert.equal(rows[5]![3], '421 4.3.2 Service shutting down');
   });
 
   test('Findings: severity, id and message', () => {
     const f = parts.get('Findings')!;
-    assert.deepEqual(row(f, 'low'), ['low', 'expn-enabled', 'EXPN answers lookups (250): user names can be enumerated']);
+    assert.deepEqual(row(f, 'low'), [
+      'low',
+      'expn-enabled',
+      'EXPN answers lookups (250): user names can be enumerated',
+    ]);
     assert.equal(row(f, 'medium')[1], 'cert-expiring');
   });
 
@@ -104,16 +156,29 @@ describe('renderCaps: sections and values', () => {
     const p = sections(text);
     assert.deepEqual([...p.keys()], ['Server', 'Findings']);
     assert.equal(p.get('Findings'), 'none\n');
-    assert.equal(row(p.get('Server')!, 'banner')[1], '554 5.7.1 reject-554.lab.test no SMTP service here');
+    assert.equal(
+      row(p.get('Server')!, 'banner')[1],
+      '554 5.7.1 reject-554.lab.test no SMTP service here',
+    );
     assert.equal(row(p.get('Server')!, 'claims to be')[1], '(no host name in banner)');
   });
 
   test('HELO-only server: the extensions table says so', () => {
-    const r: CapsResult = { ...rejectedResult('rfc821.example SMTP'), hello: { verb: 'HELO', reply: { code: 250, lines: ['rfc821.example'] }, ehloReply: { code: 500, lines: ['command unrecognized'] } } };
+    const r: CapsResult = {
+      ...rejectedResult('rfc821.example SMTP'),
+      hello: {
+        verb: 'HELO',
+        reply: { code: 250, lines: ['rfc821.example'] },
+        ehloReply: { code: 500, lines: ['command unrecognized'] },
+      },
+    };
     r.capabilities = { ...esmtpResult().capabilities!, extensions: [], size: undefined };
     const s = renderCaps(r, PLAIN);
     assert.equal(row(sections(s).get('Extensions')!, '(HELO only: no extensions)').length, 2);
-    assert.match(row(sections(s).get('Server')!, 'helo')[1]!, /^EHLO refused \(500\), fell back to HELO → HELO/);
+    assert.match(
+      row(sections(s).get('Server')!, 'helo')[1]!,
+      /^EHLO refused \(500\), fell back to HELO → HELO/,
+    );
   });
 });
 
@@ -138,7 +203,10 @@ describe('hostile server text is printed escaped', () => {
     const p = sections(text);
     const ESC = '\\x1b[2J\\x0d';
     assert.equal(row(p.get('Server')!, 'banner')[1], `220 ${HOSTILE_ESCAPED}`);
-    assert.equal(row(p.get('Server')!, 'ehlo')[1], `EHLO [127.0.0.1] → 250 evil.example ${ESC} (+1 extension lines)`);
+    assert.equal(
+      row(p.get('Server')!, 'ehlo')[1],
+      `EHLO [127.0.0.1] → 250 evil.example ${ESC} (+1 extension lines)`,
+    );
     assert.deepEqual(row(p.get('Extensions')!, 'X-EVIL'), ['X-EVIL', ESC]);
     assert.equal(row(p.get('TLS')!, 'outcome')[1], `failed: handshake: ${ESC}`);
     assert.equal(row(p.get('TLS')!, 'name match')[1], `no: mismatch ${ESC}`);
@@ -153,7 +221,13 @@ describe('hostile server text is printed escaped', () => {
   });
 
   test('headline: target, error message and cause', () => {
-    const err = new ProbeError({ code: 'GREETING_REJECTED', stage: 'greeting', target: '127.0.0.12:2525', message: `greeting was 554 ${HOSTILE}`, cause: new Error(HOSTILE) });
+    const err = new ProbeError({
+      code: 'GREETING_REJECTED',
+      stage: 'greeting',
+      target: '127.0.0.12:2525',
+      message: `greeting was 554 ${HOSTILE}`,
+      cause: new Error(HOSTILE),
+    });
     const env = toEnvelope('caps', '127.0.0.12:2525', outcome(rejectedResult(HOSTILE), err));
     for (const p of [paint(false), paint(true)]) assertSafe(headline(env, p), HOSTILE_ESCAPED);
   });
@@ -170,7 +244,14 @@ describe('hostile server text is printed escaped', () => {
       const line = formatTranscriptEntry({ atMs: 4.2, dir: 'recv', line: `220 ${HOSTILE}` }, p);
       assertSafe(line, `<<< 220 ${HOSTILE_ESCAPED}`);
     }
-    assert.equal(formatTranscriptEntry({ atMs: 4.2, dir: 'send', line: 'EHLO [127.0.0.1]' }, paint(false), 'mx1'), 'mx1   +0.004s >>> EHLO [127.0.0.1]');
+    assert.equal(
+      formatTranscriptEntry(
+        { atMs: 4.2, dir: 'send', line: 'EHLO [127.0.0.1]' },
+        paint(false),
+        'mx1',
+      ),
+      'mx1   +0.004s >>> EHLO [127.0.0.1]',
+    );
   });
 });
 
@@ -181,8 +262,17 @@ describe('headline', () => {
   });
 
   test('error: code, stage, message, cause and hint', () => {
-    const err = new ProbeError({ code: 'GREETING_TIMEOUT', stage: 'greeting', target: '127.0.0.14:2525', message: 'no greeting within 1000ms (address: 127.0.0.14:2525)', cause: Object.assign(new Error('socket idle'), { code: 'ETIMEDOUT' }) });
-    const lines = headline(toEnvelope('caps', '127.0.0.14:2525', { ...outcome(null, err), durationMs: 1002 }), paint(false)).split('\n');
+    const err = new ProbeError({
+      code: 'GREETING_TIMEOUT',
+      stage: 'greeting',
+      target: '127.0.0.14:2525',
+      message: 'no greeting within 1000ms (address: 127.0.0.14:2525)',
+      cause: Object.assign(new Error('socket idle'), { code: 'ETIMEDOUT' }),
+    });
+    const lines = headline(
+      toEnvelope('caps', '127.0.0.14:2525', { ...outcome(null, err), durationMs: 1002 }),
+      paint(false),
+    ).split('\n');
     assert.deepEqual(lines, [
       'caps 127.0.0.14:2525 — greeting-timeout in 1.00 s',
       'error GREETING_TIMEOUT at greeting: no greeting within 1000ms (address: 127.0.0.14:2525)',
@@ -195,11 +285,27 @@ describe('headline', () => {
 });
 
 describe('renderEnvelope', () => {
-  const err = new ProbeError({ code: 'STARTTLS_REFUSED', stage: 'starttls', message: `STARTTLS refused: 454 ${HOSTILE}` });
+  const err = new ProbeError({
+    code: 'STARTTLS_REFUSED',
+    stage: 'starttls',
+    message: `STARTTLS refused: 454 ${HOSTILE}`,
+  });
   const envs: [string, Envelope<'caps', CapsResult | null>][] = [
     ['ok', toEnvelope('caps', '127.0.0.10:2525', outcome<CapsResult | null>(esmtpResult()))],
-    ['failed, hostile', toEnvelope('caps', '127.0.0.66:25', outcome<CapsResult | null>(hostileResult(), err))],
-    ['invalid input, no result', toEnvelope('caps', 'bad\nhost', { ...outcome<CapsResult | null>(null, new ProbeError({ code: 'INVALID_INPUT', stage: 'input', message: 'target contains LF' })), durationMs: 0 })],
+    [
+      'failed, hostile',
+      toEnvelope('caps', '127.0.0.66:25', outcome<CapsResult | null>(hostileResult(), err)),
+    ],
+    [
+      'invalid input, no result',
+      toEnvelope('caps', 'bad\nhost', {
+        ...outcome<CapsResult | null>(
+          null,
+          new ProbeError({ code: 'INVALID_INPUT', stage: 'input', message: 'target contains LF' }),
+        ),
+        durationMs: 0,
+      }),
+    ],
   ];
 
   for (const [name, env] of envs) {
@@ -225,10 +331,16 @@ describe('renderEnvelope', () => {
   test('table: headline, blank line, then the tables; no tables when there is no result', () => {
     const c = rc('table');
     renderEnvelope(envs[0]![1], c, (r) => renderCaps(r!, PLAIN));
-    assert.ok(c.out.text.startsWith('caps 127.0.0.10:2525 — ok in 34 ms\n\nServer\n'), c.out.text.slice(0, 80));
+    assert.ok(
+      c.out.text.startsWith('caps 127.0.0.10:2525 — ok in 34 ms\n\nServer\n'),
+      c.out.text.slice(0, 80),
+    );
     const none = rc('table');
     renderEnvelope(envs[2]![1], none, () => assert.fail('tables drawn without a result'));
-    assert.match(none.out.text, /^caps bad\\x0ahost — invalid-input in 0\.0 ms\nerror INVALID_INPUT at input: /);
+    assert.match(
+      none.out.text,
+      /^caps bad\\x0ahost — invalid-input in 0\.0 ms\nerror INVALID_INPUT at input: /,
+    );
   });
 });
 
@@ -239,36 +351,73 @@ describe('toEnvelope', () => {
   transcript.sent('EHLO [127.0.0.1]');
 
   test('without asking: no transcript key at all', () => {
-    const env = toEnvelope('caps', '127.0.0.10:2525', outcome(esmtpResult(), undefined, transcript));
+    const env = toEnvelope(
+      'caps',
+      '127.0.0.10:2525',
+      outcome(esmtpResult(), undefined, transcript),
+    );
     assert.ok(!('transcript' in env));
     assert.ok(!('transcript' in JSON.parse(JSON.stringify(env))));
   });
 
   test('asked: every entry, in order, with times rounded to 0.1 ms; still valid output', () => {
-    const env = toEnvelope('caps', '127.0.0.10:2525', outcome(esmtpResult(), undefined, transcript), true);
-    assert.deepEqual(env.transcript!.map((e) => [e.dir, e.line]), [['note', 'connected to 127.0.0.10:2525 in 3.1 ms'], ['recv', '220 esmtp.lab.test ESMTP'], ['send', 'EHLO [127.0.0.1]']]);
+    const env = toEnvelope(
+      'caps',
+      '127.0.0.10:2525',
+      outcome(esmtpResult(), undefined, transcript),
+      true,
+    );
+    assert.deepEqual(
+      env.transcript!.map((e) => [e.dir, e.line]),
+      [
+        ['note', 'connected to 127.0.0.10:2525 in 3.1 ms'],
+        ['recv', '220 esmtp.lab.test ESMTP'],
+        ['send', 'EHLO [127.0.0.1]'],
+      ],
+    );
     for (const e of env.transcript!) assert.equal(e.atMs, Math.round(e.atMs * 10) / 10);
     CapsOutputSchema.parse(env);
   });
 
   test('the fields: schema version, times rounded, the error as data', () => {
-    const err = new ProbeError({ code: 'CONNECTION_REFUSED', stage: 'connect', target: '127.0.0.15:2525', message: 'refused', elapsedMs: 1.234 });
+    const err = new ProbeError({
+      code: 'CONNECTION_REFUSED',
+      stage: 'connect',
+      target: '127.0.0.15:2525',
+      message: 'refused',
+      elapsedMs: 1.234,
+    });
     const env = toEnvelope('caps', '127.0.0.15:2525', outcome(esmtpResult(), err));
     assert.equal(env.schemaVersion, 1);
     assert.equal(env.startedAt, '2026-11-29T05:14:00.578Z');
     assert.equal(env.durationMs, 34.1);
     assert.equal(env.status, 'connection-refused');
-    assert.deepEqual(env.error, { code: 'CONNECTION_REFUSED', stage: 'connect', message: 'refused', hint: err.hint, target: '127.0.0.15:2525', elapsedMs: 1.2 });
+    assert.deepEqual(env.error, {
+      code: 'CONNECTION_REFUSED',
+      stage: 'connect',
+      message: 'refused',
+      hint: err.hint,
+      target: '127.0.0.15:2525',
+      elapsedMs: 1.2,
+    });
   });
 });
 
 describe('exitCodeFor', () => {
   // README "Status, error codes and exit codes": every status and the exit code it documents.
   const README: Record<Status, number> = {
-    ok: 0, 'invalid-input': 2,
-    'connection-refused': 3, 'connection-timeout': 3, 'host-unreachable': 3,
-    'connection-closed': 4, 'greeting-timeout': 4, 'io-timeout': 4, 'protocol-error': 4,
-    'tls-error': 5, rejected: 6, aborted: 130,
+    ok: 0,
+    'invalid-input': 2,
+    'connection-refused': 3,
+    'connection-timeout': 3,
+    'host-unreachable': 3,
+    'connection-closed': 4,
+    'greeting-timeout': 4,
+    'io-timeout': 4,
+    'protocol-error': 4,
+    'tls-error': 5,
+    rejected: 6,
+    aborted: 130,
   };
   test('the table covers every status', () => {
     assert.deepEqual(Object.keys(README).sort(), [...STATUSES].sort());
@@ -277,6 +426,17 @@ describe('exitCodeFor', () => {
     test(`${status} → ${README[status]}`, () => assert.equal(exitCodeFor(status), README[status]));
   }
   test('the named codes', () => {
-    assert.deepEqual(EXIT, { OK: 0, INTERNAL: 1, USAGE: 2, CONNECT: 3, STAGE: 4, TLS: 5, REJECTED: 6, DELAYED: 7, UNDELIVERABLE: 8, INTERRUPTED: 130 });
+    assert.deepEqual(EXIT, {
+      OK: 0,
+      INTERNAL: 1,
+      USAGE: 2,
+      CONNECT: 3,
+      STAGE: 4,
+      TLS: 5,
+      REJECTED: 6,
+      DELAYED: 7,
+      UNDELIVERABLE: 8,
+      INTERRUPTED: 130,
+    });
   });
 });

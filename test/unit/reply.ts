@@ -2,8 +2,16 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  MAX_REPLY_LINES, MAX_REPLY_OCTETS, ReplyAssembler, ReplySyntaxError, formatReply, parseEnhanced, parseReplyLine,
-  replyClass, replyText, type Reply,
+  MAX_REPLY_LINES,
+  MAX_REPLY_OCTETS,
+  ReplyAssembler,
+  ReplySyntaxError,
+  formatReply,
+  parseEnhanced,
+  parseReplyLine,
+  replyClass,
+  replyText,
+  type Reply,
 } from '../../src/smtp/reply.js';
 import { ReplySchema } from '../../src/schema/smtp.js';
 
@@ -21,12 +29,22 @@ function assemble(lines: string[]): Reply[] {
 
 describe('parseReplyLine', () => {
   const good: { line: string; code: number; last: boolean; text: string }[] = [
-    { line: '220 mx.example.com ESMTP Postfix (Debian/GNU)', code: 220, last: true, text: 'mx.example.com ESMTP Postfix (Debian/GNU)' },
+    {
+      line: '220 mx.example.com ESMTP Postfix (Debian/GNU)',
+      code: 220,
+      last: true,
+      text: 'mx.example.com ESMTP Postfix (Debian/GNU)',
+    },
     { line: '250-PIPELINING', code: 250, last: false, text: 'PIPELINING' },
     { line: '250', code: 250, last: true, text: '' },
     { line: '354 ', code: 354, last: true, text: '' },
     { line: '550-', code: 550, last: false, text: '' },
-    { line: '421 4.3.2 Service shutting down', code: 421, last: true, text: '4.3.2 Service shutting down' },
+    {
+      line: '421 4.3.2 Service shutting down',
+      code: 421,
+      last: true,
+      text: '4.3.2 Service shutting down',
+    },
   ];
   for (const c of good) {
     test(`accepts ${JSON.stringify(c.line)}`, () => {
@@ -50,13 +68,16 @@ describe('parseReplyLine', () => {
   ];
   for (const c of bad) {
     test(`refuses ${JSON.stringify(c.line)} as ${c.kind}, quoting the line`, () => {
-      assert.throws(() => parseReplyLine(c.line), (err: unknown) => {
-        assert.ok(err instanceof ReplySyntaxError);
-        assert.equal(err.kind, c.kind);
-        assert.equal(err.line, c.line);
-        assert.ok(err.message.includes(`"${c.line}"`), err.message);
-        return true;
-      });
+      assert.throws(
+        () => parseReplyLine(c.line),
+        (err: unknown) => {
+          assert.ok(err instanceof ReplySyntaxError);
+          assert.equal(err.kind, c.kind);
+          assert.equal(err.line, c.line);
+          assert.ok(err.message.includes(`"${c.line}"`), err.message);
+          return true;
+        },
+      );
     });
   }
 });
@@ -72,13 +93,15 @@ describe('ReplyAssembler: complete replies', () => {
       name: 'Gmail-style multi-line 550 with the enhanced code on every line',
       lines: [
         '550-5.1.1 The email account that you tried to reach does not exist. Please try',
-        '550-5.1.1 double-checking the recipient\'s email address for typos or',
+        "550-5.1.1 double-checking the recipient's email address for typos or",
         '550 5.1.1 unnecessary spaces. https://support.google.com/mail/?p=NoSuchUser',
       ],
       want: {
-        code: 550, enhanced: '5.1.1', lines: [
+        code: 550,
+        enhanced: '5.1.1',
+        lines: [
           '5.1.1 The email account that you tried to reach does not exist. Please try',
-          '5.1.1 double-checking the recipient\'s email address for typos or',
+          "5.1.1 double-checking the recipient's email address for typos or",
           '5.1.1 unnecessary spaces. https://support.google.com/mail/?p=NoSuchUser',
         ],
       },
@@ -96,7 +119,11 @@ describe('ReplyAssembler: complete replies', () => {
     {
       name: 'enhanced code with a 4xx reply',
       lines: ['450 4.7.1 <a@example.org>: Recipient address rejected: greylisted'],
-      want: { code: 450, enhanced: '4.7.1', lines: ['4.7.1 <a@example.org>: Recipient address rejected: greylisted'] },
+      want: {
+        code: 450,
+        enhanced: '4.7.1',
+        lines: ['4.7.1 <a@example.org>: Recipient address rejected: greylisted'],
+      },
     },
     {
       name: 'enhanced code with leading zeros is normalised',
@@ -120,8 +147,19 @@ describe('ReplyAssembler: complete replies', () => {
     },
     {
       name: 'continuation without a code inside a multi-line reply is kept as text',
-      lines: ['250-mx.example.com greets you', 'a wrapped line the server forgot to prefix', '250 SMTPUTF8'],
-      want: { code: 250, lines: ['mx.example.com greets you', 'a wrapped line the server forgot to prefix', 'SMTPUTF8'] },
+      lines: [
+        '250-mx.example.com greets you',
+        'a wrapped line the server forgot to prefix',
+        '250 SMTPUTF8',
+      ],
+      want: {
+        code: 250,
+        lines: [
+          'mx.example.com greets you',
+          'a wrapped line the server forgot to prefix',
+          'SMTPUTF8',
+        ],
+      },
     },
     {
       name: 'code-only last line of a multi-line reply',
@@ -139,7 +177,10 @@ describe('ReplyAssembler: complete replies', () => {
 
   test('consecutive replies come out one at a time, in order', () => {
     const replies = assemble(['250-first', '250 done', '221 2.0.0 Bye']);
-    assert.deepEqual(replies.map((r) => r.code), [250, 221]);
+    assert.deepEqual(
+      replies.map((r) => r.code),
+      [250, 221],
+    );
     assert.deepEqual(replies[0]!.lines, ['first', 'done']);
   });
 
@@ -194,7 +235,10 @@ describe('ReplyAssembler: malformed and oversized replies', () => {
   test(`more than MAX_REPLY_OCTETS (${MAX_REPLY_OCTETS}) octets, in few long lines`, () => {
     const a = new ReplyAssembler();
     const long = `250-${'y'.repeat(4000)}`;
-    const err = failure(a, Array.from({ length: Math.ceil(MAX_REPLY_OCTETS / 4000) + 2 }, () => long));
+    const err = failure(
+      a,
+      Array.from({ length: Math.ceil(MAX_REPLY_OCTETS / 4000) + 2 }, () => long),
+    );
     assert.equal(err.kind, 'too-large');
     assert.ok(err.message.length < 200, 'the quoted line is shortened');
     assert.equal(a.inProgress, false);
@@ -214,7 +258,7 @@ describe('ReplyAssembler: malformed and oversized replies', () => {
 });
 
 describe('reply helpers', () => {
-  test('parseEnhanced only takes a code of the reply\'s class', () => {
+  test("parseEnhanced only takes a code of the reply's class", () => {
     const table: [number, string, string | undefined][] = [
       [250, '2.0.0 Ok', '2.0.0'],
       [451, '4.3.0 Try later', '4.3.0'],
@@ -226,7 +270,8 @@ describe('reply helpers', () => {
       [250, '2.0.1000 too long', undefined],
       [250, '2.0.0', '2.0.0'],
     ];
-    for (const [code, text, want] of table) assert.equal(parseEnhanced(code, text), want, `${code} ${text}`);
+    for (const [code, text, want] of table)
+      assert.equal(parseEnhanced(code, text), want, `${code} ${text}`);
   });
 
   test('replyText strips enhanced codes and joins lines', () => {
@@ -241,7 +286,12 @@ describe('reply helpers', () => {
   });
 
   test('replyClass is the first digit', () => {
-    const table: [number, number][] = [[220, 2], [354, 3], [421, 4], [554, 5]];
+    const table: [number, number][] = [
+      [220, 2],
+      [354, 3],
+      [421, 4],
+      [554, 5],
+    ];
     for (const [code, cls] of table) assert.equal(replyClass({ code, lines: [''] }), cls);
   });
 });

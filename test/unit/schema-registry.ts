@@ -11,7 +11,10 @@ test('SCHEMA_COMMANDS and OUTPUT_SCHEMAS list the same commands', () => {
 
 test('every output schema becomes a JSON Schema with the envelope fields', () => {
   for (const [name, schema] of Object.entries(OUTPUT_SCHEMAS)) {
-    const json = z.toJSONSchema(schema, { io: 'output' }) as { properties?: Record<string, unknown> };
-    for (const field of ['schemaVersion', 'command', 'status', 'result', 'error']) assert.ok(json.properties?.[field], `${name} lacks ${field}`);
+    const json = z.toJSONSchema(schema, { io: 'output' }) as {
+      properties?: Record<string, unknown>;
+    };
+    for (const field of ['schemaVersion', 'command', 'status', 'result', 'error'])
+      assert.ok(json.properties?.[field], `${name} lacks ${field}`);
   }
 });

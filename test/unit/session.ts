@@ -11,11 +11,16 @@ const TIMEOUTS = { connectMs: 1000, greetingMs: 1000, commandMs: 1000, targetMs:
 
 function open(wire: Duplex = new FakeWire(), timeouts = TIMEOUTS) {
   const transcript = new Transcript();
-  return { session: new SmtpSession(wire, { transcript, timeouts, endpoint: '192.0.2.1:25' }), transcript };
+  return {
+    session: new SmtpSession(wire, { transcript, timeouts, endpoint: '192.0.2.1:25' }),
+    transcript,
+  };
 }
 
-const isCode = (code: string, stage?: string) => (err: unknown): boolean =>
-  err instanceof ProbeError && err.code === code && (stage === undefined || err.stage === stage);
+const isCode =
+  (code: string, stage?: string) =>
+  (err: unknown): boolean =>
+    err instanceof ProbeError && err.code === code && (stage === undefined || err.stage === stage);
 
 describe('SmtpSession', () => {
   test('greeting, then a command: one CRLF line written, its reply read', async () => {
@@ -27,7 +32,14 @@ describe('SmtpSession', () => {
     wire.serve('250 2.0.0 Ok\r\n');
     assert.deepEqual(await pending, { code: 250, enhanced: '2.0.0', lines: ['2.0.0 Ok'] });
     assert.deepEqual(wire.writes, ['NOOP\r\n']);
-    assert.deepEqual(transcript.entries.map((e) => [e.dir, e.line]), [['recv', '220 mx.example.com ESMTP'], ['send', 'NOOP'], ['recv', '250 2.0.0 Ok']]);
+    assert.deepEqual(
+      transcript.entries.map((e) => [e.dir, e.line]),
+      [
+        ['recv', '220 mx.example.com ESMTP'],
+        ['send', 'NOOP'],
+        ['recv', '250 2.0.0 Ok'],
+      ],
+    );
   });
 
   test('a reply nobody asked for is a protocol error, and the command is not sent', async () => {
@@ -35,7 +47,11 @@ describe('SmtpSession', () => {
     const { session } = open(wire);
     wire.serve('220 mx.example.com ESMTP\r\n250 2.0.0 TURN accepted\r\n');
     assert.equal((await session.greeting()).code, 220);
-    await assert.rejects(session.send('TURN', 'census'), (err: unknown) => isCode('PROTOCOL_ERROR', 'census')(err) && /TURN accepted/.test((err as Error).message));
+    await assert.rejects(
+      session.send('TURN', 'census'),
+      (err: unknown) =>
+        isCode('PROTOCOL_ERROR', 'census')(err) && /TURN accepted/.test((err as Error).message),
+    );
     assert.deepEqual(wire.writes, []);
   });
 
@@ -50,7 +66,10 @@ describe('SmtpSession', () => {
     const wire = new FakeWire();
     const { session } = open(wire);
     await assert.rejects(session.send('NOOP\r\nDATA', 'census'), isCode('INVALID_INPUT', 'input'));
-    await assert.rejects(session.pipeline(['MAIL FROM:<>', 'RCPT TO:<a@b>\nDATA'], 'rcpt'), isCode('INVALID_INPUT', 'input'));
+    await assert.rejects(
+      session.pipeline(['MAIL FROM:<>', 'RCPT TO:<a@b>\nDATA'], 'rcpt'),
+      isCode('INVALID_INPUT', 'input'),
+    );
     assert.deepEqual(wire.writes, []);
   });
 
@@ -58,20 +77,71 @@ describe('SmtpSession', () => {
     const wire = new FakeWire();
     const { session } = open(wire);
     const seen: number[] = [];
-    const pending = session.pipeline(['MAIL FROM:<>', 'RCPT TO:<a@example.com>', 'RCPT TO:<b@example.com>'], 'rcpt', (r, i) => seen.push(i * 1000 + r.code));
+    const pending = session.pipeline(
+      ['MAIL FROM:<>', 'RCPT TO:<a@example.com>', 'RCPT TO:<b@example.com>'],
+      'rcpt',
+      (r, i) => seen.push(i * 1000 + r.code),
+    );
     wire.serve('250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n');
     wire.serve('550 5.1.1 <b@example.com>: User unknown\r\n');
-    assert.deepEqual((await pending).map((r) => r.code), [250, 250, 550]);
+    assert.deepEqual(
+      (await pending).map((r) => r.code),
+      [250, 250, 550],
+    );
     assert.deepEqual(seen, [250, 1250, 2550]);
-    assert.deepEqual(wire.writes, ['MAIL FROM:<>\r\nRCPT TO:<a@example.com>\r\nRCPT TO:<b@example.com>\r\n']);
+    assert.deepEqual(wire.writes, [
+      'MAIL FROM:<>\r\nRCPT TO:<a@example.com>\r\nRCPT TO:<b@example.com>\r\n',
+    ]);
   });
 
-  const hellos: { name: string; server: string[]; writes: string[]; verb: 'EHLO' | 'HELO'; code: number; caps: boolean }[] = [
-    { name: 'EHLO 250 gives capabilities', server: ['250-mx\r\n250 PIPELINING\r\n'], writes: ['EHLO c.example\r\n'], verb: 'EHLO', code: 250, caps: true },
-    { name: 'EHLO 502 falls back to HELO', server: ['502 5.5.2 Error\r\n', '250 mx\r\n'], writes: ['EHLO c.example\r\n', 'HELO c.example\r\n'], verb: 'HELO', code: 250, caps: false },
-    { name: 'EHLO 500 falls back to HELO', server: ['500 unrecognized\r\n', '250 mx\r\n'], writes: ['EHLO c.example\r\n', 'HELO c.example\r\n'], verb: 'HELO', code: 250, caps: false },
-    { name: 'EHLO 554 does not', server: ['554 5.7.1 go away\r\n'], writes: ['EHLO c.example\r\n'], verb: 'EHLO', code: 554, caps: false },
-    { name: 'EHLO 421 does not', server: ['421 4.3.2 shutting down\r\n'], writes: ['EHLO c.example\r\n'], verb: 'EHLO', code: 421, caps: false },
+  const hellos: {
+    name: string;
+    server: string[];
+    writes: string[];
+    verb: 'EHLO' | 'HELO';
+    code: number;
+    caps: boolean;
+  }[] = [
+    {
+      name: 'EHLO 250 gives capabilities',
+      server: ['250-mx\r\n250 PIPELINING\r\n'],
+      writes: ['EHLO c.example\r\n'],
+      verb: 'EHLO',
+      code: 250,
+      caps: true,
+    },
+    {
+      name: 'EHLO 502 falls back to HELO',
+      server: ['502 5.5.2 Error\r\n', '250 mx\r\n'],
+      writes: ['EHLO c.example\r\n', 'HELO c.example\r\n'],
+      verb: 'HELO',
+      code: 250,
+      caps: false,
+    },
+    {
+      name: 'EHLO 500 falls back to HELO',
+      server: ['500 unrecognized\r\n', '250 mx\r\n'],
+      writes: ['EHLO c.example\r\n', 'HELO c.example\r\n'],
+      verb: 'HELO',
+      code: 250,
+      caps: false,
+    },
+    {
+      name: 'EHLO 554 does not',
+      server: ['554 5.7.1 go away\r\n'],
+      writes: ['EHLO c.example\r\n'],
+      verb: 'EHLO',
+      code: 554,
+      caps: false,
+    },
+    {
+      name: 'EHLO 421 does not',
+      server: ['421 4.3.2 shutting down\r\n'],
+      writes: ['EHLO c.example\r\n'],
+      verb: 'EHLO',
+      code: 421,
+      caps: false,
+    },
   ];
   for (const h of hellos) {
     test(`hello: ${h.name}`, async () => {
@@ -79,7 +149,10 @@ describe('SmtpSession', () => {
       const { session } = open(wire);
       wire.answer(...h.server);
       const hello = await session.hello('c.example');
-      assert.deepEqual([hello.verb, hello.reply.code, hello.capabilities !== undefined], [h.verb, h.code, h.caps]);
+      assert.deepEqual(
+        [hello.verb, hello.reply.code, hello.capabilities !== undefined],
+        [h.verb, h.code, h.caps],
+      );
       assert.deepEqual(wire.writes, h.writes);
     });
   }
@@ -90,7 +163,10 @@ describe('SmtpSession', () => {
     const { session } = open(raw);
     let upgradedFrom: Duplex | undefined;
     raw.serve('220 2.0.0 Ready to start TLS\r\n250-injected\r\n250 AUTH PLAIN\r\n250-half');
-    const reply = await session.starttls(async (s) => { upgradedFrom = s; return secure; });
+    const reply = await session.starttls(async (s) => {
+      upgradedFrom = s;
+      return secure;
+    });
     assert.equal(reply.code, 220);
     assert.equal(upgradedFrom, raw);
     const pending = session.send('EHLO c.example', 'ehlo');
@@ -105,7 +181,10 @@ describe('SmtpSession', () => {
     const { session } = open(wire);
     wire.serve('454 4.7.0 TLS not available due to local problem\r\n');
     let called = false;
-    const reply = await session.starttls(async (s) => { called = true; return s; });
+    const reply = await session.starttls(async (s) => {
+      called = true;
+      return s;
+    });
     assert.equal(reply.code, 454);
     assert.equal(called, false);
   });
@@ -140,8 +219,17 @@ describe('SmtpSession', () => {
   test('a timeout names its phase and says when a partial reply came', async () => {
     const wire = new FakeWire();
     const { session } = open(wire, { ...TIMEOUTS, greetingMs: 50, commandMs: 50 });
-    await assert.rejects(session.greeting(), (err: unknown) => isCode('GREETING_TIMEOUT', 'greeting')(err) && /no greeting within 50ms/.test((err as Error).message));
+    await assert.rejects(
+      session.greeting(),
+      (err: unknown) =>
+        isCode('GREETING_TIMEOUT', 'greeting')(err) &&
+        /no greeting within 50ms/.test((err as Error).message),
+    );
     wire.serve('250-mx\r\n');
-    await assert.rejects(session.send('EHLO c.example', 'ehlo'), (err: unknown) => isCode('COMMAND_TIMEOUT', 'ehlo')(err) && /partial reply/.test((err as Error).message));
+    await assert.rejects(
+      session.send('EHLO c.example', 'ehlo'),
+      (err: unknown) =>
+        isCode('COMMAND_TIMEOUT', 'ehlo')(err) && /partial reply/.test((err as Error).message),
+    );
   });
 });

@@ -14,8 +14,14 @@ describe('parseTarget accepts', () => {
     { input: 'MX.Example.COM.', want: { host: 'mx.example.com', port: 25, family: 0 } },
     { input: '  mx.example.com  ', want: { host: 'mx.example.com', port: 25, family: 0 } },
     { input: 'localhost', want: { host: 'localhost', port: 25, family: 0 } },
-    { input: '_dmarc-ish_host.example.org', want: { host: '_dmarc-ish_host.example.org', port: 25, family: 0 } },
-    { input: 'xn--bcher-kva.example', want: { host: 'xn--bcher-kva.example', port: 25, family: 0 } },
+    {
+      input: '_dmarc-ish_host.example.org',
+      want: { host: '_dmarc-ish_host.example.org', port: 25, family: 0 },
+    },
+    {
+      input: 'xn--bcher-kva.example',
+      want: { host: 'xn--bcher-kva.example', port: 25, family: 0 },
+    },
     { input: `${label63}.example`, want: { host: `${label63}.example`, port: 25, family: 0 } },
     { input: name253, want: { host: name253, port: 25, family: 0 } },
     { input: `${name253}.`, want: { host: name253, port: 25, family: 0 } },
@@ -31,7 +37,11 @@ describe('parseTarget accepts', () => {
     { input: '::1:25', want: { host: '::1:25', port: 25, family: 6 } },
     { input: 'mx.example.com:1', want: { host: 'mx.example.com', port: 1, family: 0 } },
     { input: 'mx.example.com:65535', want: { host: 'mx.example.com', port: 65535, family: 0 } },
-    { input: 'mx.example.com', defaultPort: 465, want: { host: 'mx.example.com', port: 465, family: 0 } },
+    {
+      input: 'mx.example.com',
+      defaultPort: 465,
+      want: { host: 'mx.example.com', port: 465, family: 0 },
+    },
     { input: '[::1]', defaultPort: 465, want: { host: '::1', port: 465, family: 6 } },
   ];
   for (const c of cases) {
@@ -77,13 +87,16 @@ describe('parseTarget refuses', () => {
   ];
   for (const c of cases) {
     test(JSON.stringify(c.input.length > 40 ? `${c.input.slice(0, 40)}…` : c.input), () => {
-      assert.throws(() => parseTarget(c.input), (err: unknown) => {
-        assert.ok(err instanceof ProbeError, String(err));
-        assert.equal(err.code, 'INVALID_INPUT');
-        assert.equal(err.stage, 'input');
-        assert.match(err.message, c.why);
-        return true;
-      });
+      assert.throws(
+        () => parseTarget(c.input),
+        (err: unknown) => {
+          assert.ok(err instanceof ProbeError, String(err));
+          assert.equal(err.code, 'INVALID_INPUT');
+          assert.equal(err.stage, 'input');
+          assert.match(err.message, c.why);
+          return true;
+        },
+      );
     });
   }
 });
@@ -97,7 +110,11 @@ describe('formatEndpoint', () => {
   });
 
   test('round-trips through parseTarget', () => {
-    for (const [addr, port] of [['::1', 2525], ['192.0.2.9', 25], ['2001:db8::25', 465]] as const) {
+    for (const [addr, port] of [
+      ['::1', 2525],
+      ['192.0.2.9', 25],
+      ['2001:db8::25', 465],
+    ] as const) {
       const t = parseTarget(formatEndpoint(addr, port));
       assert.deepEqual([t.host, t.port], [addr, port]);
     }

@@ -14,22 +14,61 @@ describe('useColor', () => {
     { name: 'a pipe', stream: PIPE, env: { TERM: 'xterm-256color' }, want: false },
     { name: 'a stream that does not say (isTTY undefined)', stream: UNKNOWN, env: {}, want: false },
     { name: 'a terminal with NO_COLOR=1', stream: TTY, env: { NO_COLOR: '1' }, want: false },
-    { name: 'a terminal with NO_COLOR set to anything (no-color.org)', stream: TTY, env: { NO_COLOR: 'false' }, want: false },
-    { name: 'a terminal with NO_COLOR empty (no-color.org: empty means unset)', stream: TTY, env: { NO_COLOR: '' }, want: true },
+    {
+      name: 'a terminal with NO_COLOR set to anything (no-color.org)',
+      stream: TTY,
+      env: { NO_COLOR: 'false' },
+      want: false,
+    },
+    {
+      name: 'a terminal with NO_COLOR empty (no-color.org: empty means unset)',
+      stream: TTY,
+      env: { NO_COLOR: '' },
+      want: true,
+    },
     { name: 'a terminal with TERM=dumb', stream: TTY, env: { TERM: 'dumb' }, want: false },
     { name: 'a pipe with FORCE_COLOR=1', stream: PIPE, env: { FORCE_COLOR: '1' }, want: true },
-    { name: 'a pipe with FORCE_COLOR empty (forces, as in Node)', stream: PIPE, env: { FORCE_COLOR: '' }, want: true },
-    { name: 'a pipe with FORCE_COLOR=0 (does not force)', stream: PIPE, env: { FORCE_COLOR: '0' }, want: false },
-    { name: 'TERM=dumb with FORCE_COLOR=1 (forced)', stream: TTY, env: { TERM: 'dumb', FORCE_COLOR: '1' }, want: true },
-    { name: 'FORCE_COLOR wins over NO_COLOR (documented precedence)', stream: PIPE, env: { FORCE_COLOR: '1', NO_COLOR: '1' }, want: true },
-    { name: 'NO_COLOR with FORCE_COLOR=0', stream: TTY, env: { FORCE_COLOR: '0', NO_COLOR: '1' }, want: false },
+    {
+      name: 'a pipe with FORCE_COLOR empty (forces, as in Node)',
+      stream: PIPE,
+      env: { FORCE_COLOR: '' },
+      want: true,
+    },
+    {
+      name: 'a pipe with FORCE_COLOR=0 (does not force)',
+      stream: PIPE,
+      env: { FORCE_COLOR: '0' },
+      want: false,
+    },
+    {
+      name: 'TERM=dumb with FORCE_COLOR=1 (forced)',
+      stream: TTY,
+      env: { TERM: 'dumb', FORCE_COLOR: '1' },
+      want: true,
+    },
+    {
+      name: 'FORCE_COLOR wins over NO_COLOR (documented precedence)',
+      stream: PIPE,
+      env: { FORCE_COLOR: '1', NO_COLOR: '1' },
+      want: true,
+    },
+    {
+      name: 'NO_COLOR with FORCE_COLOR=0',
+      stream: TTY,
+      env: { FORCE_COLOR: '0', NO_COLOR: '1' },
+      want: false,
+    },
   ];
   for (const c of cases) test(c.name, () => assert.equal(useColor(c.stream, c.env), c.want));
 });
 
 describe('printable', () => {
   const cases: [string, string, string][] = [
-    ['plain ASCII is untouched', '220 mx.example.com ESMTP Postfix', '220 mx.example.com ESMTP Postfix'],
+    [
+      'plain ASCII is untouched',
+      '220 mx.example.com ESMTP Postfix',
+      '220 mx.example.com ESMTP Postfix',
+    ],
     ['ESC (CSI clear screen)', '\u001b[2J', '\\x1b[2J'],
     ['CR (overwrite the line)', 'ok\rEVIL', 'ok\\x0dEVIL'],
     ['LF', 'a\nb', 'a\\x0ab'],
@@ -38,7 +77,11 @@ describe('printable', () => {
     ['BEL and backspace', '\u0007\u0008', '\\x07\\x08'],
     ['DEL', 'a\u007fb', 'a\\x7fb'],
     ['C1 CSI (U+009B, a one-byte ESC[ on some terminals)', '\u009b2J', '\\x9b2J'],
-    ['OSC 8 hyperlink', '\u001b]8;;http://evil\u0007x\u001b]8;;\u0007', '\\x1b]8;;http://evil\\x07x\\x1b]8;;\\x07'],
+    [
+      'OSC 8 hyperlink',
+      '\u001b]8;;http://evil\u0007x\u001b]8;;\u0007',
+      '\\x1b]8;;http://evil\\x07x\\x1b]8;;\\x07',
+    ],
     ['non-ASCII text is kept (SMTPUTF8 banners)', 'Grüße → 日本 ✉', 'Grüße → 日本 ✉'],
     ['a backslash is kept as is', 'C:\\mail', 'C:\\mail'],
   ];

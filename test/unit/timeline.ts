@@ -7,30 +7,67 @@ import { MxResultSchema, type AddressOutcome, type MxResult } from '../../src/sc
 import { ProbeError } from '../../src/errors.js';
 
 const postfix = resolveProfile('postfix');
-const lookup = (name: string, type: 'A' | 'AAAA') => ({ name, type, status: 'ok' as const, cnameChain: [], records: [] });
+const lookup = (name: string, type: 'A' | 'AAAA') => ({
+  name,
+  type,
+  status: 'ok' as const,
+  cnameChain: [],
+  records: [],
+});
 
 /** walk: a schema-valid walk; each host is [name, preference, [address, outcome, ms]...]. */
-function walk(hosts: [string, number, ...[string, AddressOutcome, number][]][], verdict: MxResult['verdict'] = null): MxResult {
+function walk(
+  hosts: [string, number, ...[string, AddressOutcome, number][]][],
+  verdict: MxResult['verdict'] = null,
+): MxResult {
   return MxResultSchema.parse({
-    domain: { input: 'example.test', ascii: 'example.test', unicode: 'example.test' }, port: 25, resolvers: ['127.0.0.1:53'],
-    source: 'mx', mxLookup: null, lint: [], verdict, dns: [],
+    domain: { input: 'example.test', ascii: 'example.test', unicode: 'example.test' },
+    port: 25,
+    resolvers: ['127.0.0.1:53'],
+    source: 'mx',
+    mxLookup: null,
+    lint: [],
+    verdict,
+    dns: [],
     hosts: hosts.map(([name, preference, ...addrs], i) => ({
-      name, preference, group: i, groupSize: 1, implicit: false, cnameChain: [], lookups: { a: lookup(name, 'A'), aaaa: lookup(name, 'AAAA') },
-      addresses: addrs.map(([address, outcome, ms]) => ({ address, family: 4, outcome, ms, connectMs: Math.min(ms, 1) })),
+      name,
+      preference,
+      group: i,
+      groupSize: 1,
+      implicit: false,
+      cnameChain: [],
+      lookups: { a: lookup(name, 'A'), aaaa: lookup(name, 'AAAA') },
+      addresses: addrs.map(([address, outcome, ms]) => ({
+        address,
+        family: 4,
+        outcome,
+        ms,
+        connectMs: Math.min(ms, 1),
+      })),
     })),
   });
 }
 
 describe('buildTimeline', () => {
-  test('refused then blackhole then good: costs are RTT, the profile\'s connect timeout, then measured', () => {
-    const w = walk([['r.test', 10, ['127.0.0.1', 'refused', 1]], ['bh.test', 20, ['127.0.0.2', 'connect-timeout', 2000]], ['ok.test', 30, ['127.0.0.3', 'ok', 3]]]);
-    const t = buildTimeline(w, postfix, [], 60_000);
-    assert.deepEqual(t.attempts.map((a) => [a.address, a.outcome, a.costMs, a.basis]), [
-      ['127.0.0.1', 'refused', 1, 'measured'],
-      ['127.0.0.2', 'connect-timeout', 30_000, 'sender-connect-timeout'],
-      ['127.0.0.3', 'ok', 3, 'measured'],
+  test("refused then blackhole then good: costs are RTT, the profile's connect timeout, then measured", () => {
+    const w = walk([
+      ['r.test', 10, ['127.0.0.1', 'refused', 1]],
+      ['bh.test', 20, ['127.0.0.2', 'connect-timeout', 2000]],
+      ['ok.test', 30, ['127.0.0.3', 'ok', 3]],
     ]);
-    assert.deepEqual(t.attempts.map((a) => a.startMs), [0, 1, 30_001]);
+    const t = buildTimeline(w, postfix, [], 60_000);
+    assert.deepEqual(
+      t.attempts.map((a) => [a.address, a.outcome, a.costMs, a.basis]),
+      [
+        ['127.0.0.1', 'refused', 1, 'measured'],
+        ['127.0.0.2', 'connect-timeout', 30_000, 'sender-connect-timeout'],
+        ['127.0.0.3', 'ok', 3, 'measured'],
+      ],
+    );
+    assert.deepEqual(
+      t.attempts.map((a) => a.startMs),
+      [0, 1, 30_001],
+    );
     assert.equal(t.delivery.kind, 'delivered');
     assert.equal(t.delivery.afterMs, 30_004);
     assert.equal(t.delivery.host, 'ok.test');
@@ -38,17 +75,32 @@ describe('buildTimeline', () => {
   });
 
   test('the same walk is delayed for a sender that waits on the kernel, and for a tight --max-delay', () => {
-    const w = walk([['bh.test', 10, ['127.0.0.2', 'connect-timeout', 2000]], ['ok.test', 20, ['127.0.0.3', 'ok', 3]]]);
+    const w = walk([
+      ['bh.test', 10, ['127.0.0.2', 'connect-timeout', 2000]],
+      ['ok.test', 20, ['127.0.0.3', 'ok', 3]],
+    ]);
     assert.equal(buildTimeline(w, resolveProfile('bsd-tcp'), [], 60_000).delivery.afterMs, 75_003);
     assert.equal(buildTimeline(w, resolveProfile('bsd-tcp'), [], 60_000).delivery.kind, 'delayed');
-    assert.equal(buildTimeline(w, resolveProfile('linux-tcp'), [], 60_000).delivery.afterMs, 127_003);
+    assert.equal(
+      buildTimeline(w, resolveProfile('linux-tcp'), [], 60_000).delivery.afterMs,
+      127_003,
+    );
     assert.equal(buildTimeline(w, postfix, [], 10_000).delivery.kind, 'delayed');
   });
 
   test('--assume-down replays a healthy primary as blackholed or refused', () => {
-    const w = walk([['mx1.test', 10, ['127.0.0.1', 'ok', 2]], ['mx2.test', 20, ['127.0.0.2', 'ok', 2]]]);
+    const w = walk([
+      ['mx1.test', 10, ['127.0.0.1', 'ok', 2]],
+      ['mx2.test', 20, ['127.0.0.2', 'ok', 2]],
+    ]);
     const bh = buildTimeline(w, postfix, [{ target: 'mx1.test', mode: 'blackhole' }], 60_000);
-    assert.deepEqual(bh.attempts.map((a) => [a.host, a.outcome, a.assumed]), [['mx1.test', 'connect-timeout', true], ['mx2.test', 'ok', false]]);
+    assert.deepEqual(
+      bh.attempts.map((a) => [a.host, a.outcome, a.assumed]),
+      [
+        ['mx1.test', 'connect-timeout', true],
+        ['mx2.test', 'ok', false],
+      ],
+    );
     assert.deepEqual(bh.assumptions[0]!.matched, ['127.0.0.1']);
     const rst = buildTimeline(w, postfix, [{ target: '127.0.0.1', mode: 'refused' }], 60_000);
     assert.equal(rst.attempts[0]!.outcome, 'refused');
@@ -58,8 +110,15 @@ describe('buildTimeline', () => {
   });
 
   test('Postfix stops after smtp_mx_address_limit addresses and defers; the queue ends in a bounce after 5 days', () => {
-    const dead: [string, AddressOutcome, number][] = ['1', '2', '3', '4', '5', '6'].map((n) => [`127.0.0.${n}`, 'refused', 0.5]);
-    const w = walk([['many.test', 10, ...dead], ['ok.test', 20, ['127.0.0.9', 'ok', 2]]]);
+    const dead: [string, AddressOutcome, number][] = ['1', '2', '3', '4', '5', '6'].map((n) => [
+      `127.0.0.${n}`,
+      'refused',
+      0.5,
+    ]);
+    const w = walk([
+      ['many.test', 10, ...dead],
+      ['ok.test', 20, ['127.0.0.9', 'ok', 2]],
+    ]);
     const t = buildTimeline(w, postfix, [], 60_000);
     assert.equal(t.attempts.length, 5);
     assert.equal(t.delivery.kind, 'deferred');
@@ -69,28 +128,57 @@ describe('buildTimeline', () => {
     assert.ok(q.retriesAtMs.length > 10);
     const gaps = q.retriesAtMs.slice(1).map((at, i) => at - q.retriesAtMs[i]!);
     assert.equal(gaps[0], 600_000, 'backoff doubles from 300 s');
-    assert.ok(gaps.every((g) => g <= 4_000_000), 'capped at maximal_backoff_time');
+    assert.ok(
+      gaps.every((g) => g <= 4_000_000),
+      'capped at maximal_backoff_time',
+    );
     assert.ok(q.retriesAtMs.every((at) => at < q.bounceAtMs));
     const sendmail = buildTimeline(w, resolveProfile('sendmail'), [], 60_000);
     assert.equal(sendmail.delivery.kind, 'delivered', 'no address limit');
   });
 
-  test('session limit: two hosts that greet 4xx use up Postfix\'s two sessions', () => {
-    const w = walk([['a.test', 10, ['127.0.0.1', 'greeting-4xx', 2]], ['b.test', 20, ['127.0.0.2', 'greeting-5xx', 2]], ['c.test', 30, ['127.0.0.3', 'ok', 2]]]);
+  test("session limit: two hosts that greet 4xx use up Postfix's two sessions", () => {
+    const w = walk([
+      ['a.test', 10, ['127.0.0.1', 'greeting-4xx', 2]],
+      ['b.test', 20, ['127.0.0.2', 'greeting-5xx', 2]],
+      ['c.test', 30, ['127.0.0.3', 'ok', 2]],
+    ]);
     const t = buildTimeline(w, postfix, [], 60_000);
     assert.equal(t.delivery.kind, 'deferred');
     assert.ok(t.notTried.some((n) => /session limit \(2\)/.test(n.reason)));
-    assert.equal(buildTimeline(w, resolveProfile('postfix', { maxSessions: 3 }), [], 60_000).delivery.kind, 'delivered');
+    assert.equal(
+      buildTimeline(w, resolveProfile('postfix', { maxSessions: 3 }), [], 60_000).delivery.kind,
+      'delivered',
+    );
   });
 
   test('null MX and NXDOMAIN end before any attempt', () => {
-    const nullMx = buildTimeline(walk([], { kind: 'no-mail', failedBefore: [], text: 'x' }), postfix, [], 60_000);
-    assert.deepEqual([nullMx.delivery.kind, nullMx.attempts.length, nullMx.queue], ['no-mail', 0, null]);
-    assert.equal(buildTimeline(walk([], { kind: 'no-such-domain', failedBefore: [], text: 'x' }), postfix, [], 60_000).delivery.kind, 'no-such-domain');
+    const nullMx = buildTimeline(
+      walk([], { kind: 'no-mail', failedBefore: [], text: 'x' }),
+      postfix,
+      [],
+      60_000,
+    );
+    assert.deepEqual(
+      [nullMx.delivery.kind, nullMx.attempts.length, nullMx.queue],
+      ['no-mail', 0, null],
+    );
+    assert.equal(
+      buildTimeline(
+        walk([], { kind: 'no-such-domain', failedBefore: [], text: 'x' }),
+        postfix,
+        [],
+        60_000,
+      ).delivery.kind,
+      'no-such-domain',
+    );
   });
 
   test('a greeting timeout costs the sender its greeting timeout', () => {
-    const w = walk([['s.test', 10, ['127.0.0.1', 'greeting-timeout', 1000]], ['ok.test', 20, ['127.0.0.2', 'ok', 2]]]);
+    const w = walk([
+      ['s.test', 10, ['127.0.0.1', 'greeting-timeout', 1000]],
+      ['ok.test', 20, ['127.0.0.2', 'ok', 2]],
+    ]);
     const t = buildTimeline(w, postfix, [], 600_000);
     assert.equal(t.attempts[0]!.basis, 'sender-greeting-timeout');
     assert.equal(t.attempts[0]!.costMs, 300_001);
@@ -109,6 +197,9 @@ describe('profiles', () => {
     const c = resolveProfile('exim', { connectTimeoutMs: 45_000 });
     assert.equal(c.name, 'custom (based on exim)');
     assert.equal(c.connectTimeoutMs, 45_000);
-    assert.throws(() => resolveProfile('qmail'), (e: unknown) => e instanceof ProbeError && e.code === 'INVALID_INPUT');
+    assert.throws(
+      () => resolveProfile('qmail'),
+      (e: unknown) => e instanceof ProbeError && e.code === 'INVALID_INPUT',
+    );
   });
 });
