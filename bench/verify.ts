@@ -15,7 +15,7 @@ import {
 } from '../src/probes/verify-host.js';
 import { parseMailbox } from '../src/smtp/address.js';
 import { loadTrustStore } from '../src/net/tls.js';
-import { DEFAULT_TIMEOUTS } from '../src/core/timeouts.js';
+import { DEFAULT_TIMEOUTS } from '../src/session/timeouts.js';
 import { median } from './stats.js';
 
 const RTT_MS = 20;

@@ -18,7 +18,7 @@ export function demoCommand(ctx: CliContext): CommandModule {
         .example('$0 demo', 'the full tour in tables')
         .example('$0 demo --format ndjson', 'one caps result per line'),
     handler: async (argv) => {
-      const { runDemo } = await import('../src/probes/demo.js');
+      const { runDemo } = await import('../src/demo/tour.js');
       const rc = renderContext(ctx, outputFormat(argv as never));
       ctx.exitCode = await runDemo(rc, ctx.signal);
     },

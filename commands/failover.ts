@@ -11,7 +11,7 @@ import {
 } from './options.js';
 import { runProbeCommand } from './run.js';
 import type { CliContext } from './context.js';
-import { PROFILE_NAMES } from '../src/failover/profiles.js';
+import { PROFILE_NAMES } from '../src/mx/profiles.js';
 
 /** failoverCommand: the yargs module for `failover`. */
 export function failoverCommand(ctx: CliContext): CommandModule {

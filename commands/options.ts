@@ -4,12 +4,8 @@
  * --greeting-timeout, --command-timeout, --timeout), withHelo (--helo).
  */
 import type { Argv } from 'yargs';
-import {
-  parseDuration,
-  DEFAULT_TIMEOUTS,
-  formatDurationFlag,
-  type Timeouts,
-} from '../src/core/timeouts.js';
+import { DEFAULT_TIMEOUTS, type Timeouts } from '../src/session/timeouts.js';
+import { parseDuration, formatDurationFlag } from '../src/time/duration.js';
 import { FORMATS, type Format } from '../src/output/render.js';
 
 /** withOutput: --format table|json|ndjson, --json, --transcript. */

@@ -9,9 +9,9 @@ import { toEnvelope } from '../src/output/envelope.js';
 import { exitCodeFor } from '../src/output/exit-codes.js';
 import { renderEnvelope, type Format } from '../src/output/render.js';
 import { formatTranscriptEntry } from '../src/output/transcript.js';
-import type { TranscriptEntry } from '../src/net/transcript.js';
+import type { TranscriptEntry } from '../src/session/transcript.js';
 import type { ProbeOutcome } from '../src/probes/outcome.js';
-import { Transcript } from '../src/net/transcript.js';
+import { Transcript } from '../src/session/transcript.js';
 import { renderContext, stderrPaint, type CliContext } from './context.js';
 
 /** ProbeRun: what a command hands to runProbeCommand. */

@@ -24,9 +24,10 @@ export {
   type CapsOutput,
 } from './schema/caps.js';
 export { OUTPUT_SCHEMAS } from './schema/index.js';
-export { DEFAULT_TIMEOUTS, parseDuration, type Timeouts } from './core/timeouts.js';
-export { parseTarget, type Target } from './core/target.js';
-export { SmtpSession } from './core/session.js';
+export { DEFAULT_TIMEOUTS, type Timeouts } from './session/timeouts.js';
+export { parseDuration } from './time/duration.js';
+export { parseTarget, type Target } from './net/target.js';
+export { SmtpSession } from './session/session.js';
 export { toEnvelope, type Envelope } from './output/envelope.js';
 export { EXIT, exitCodeFor } from './output/exit-codes.js';
 export { startLab, type Lab, type LabHost } from './lab/index.js';

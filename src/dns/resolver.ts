@@ -9,8 +9,8 @@
  * identical lookups running at the same time share one.
  */
 import { invalidInput } from '../errors.js';
-import { formatEndpoint } from '../core/target.js';
-import { roundMs } from '../core/timeouts.js';
+import { formatEndpoint } from '../net/target.js';
+import { roundMs } from '../time/duration.js';
 import { abortError } from '../net/connect.js';
 import { QueryTypeSchema, type DnsExchange, type Lookup, type QueryType } from '../schema/dns.js';
 import { followChain } from './chain.js';

@@ -9,7 +9,7 @@
 import { createSocket } from 'node:dgram';
 import { connect, isIP } from 'node:net';
 import type { DnsExchange } from '../schema/dns.js';
-import { formatEndpoint } from '../core/target.js';
+import { formatEndpoint } from '../net/target.js';
 import type { ServerAddress } from './name.js';
 import { answerMismatch } from './wire.js';
 

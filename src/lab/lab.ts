@@ -9,7 +9,7 @@
  */
 import type { Server } from 'node:net';
 import { invalidInput } from '../errors.js';
-import { formatEndpoint } from '../core/target.js';
+import { formatEndpoint } from '../net/target.js';
 import { startBlackhole, type Blackhole, type BlackholeMethod } from './blackhole.js';
 import { createLabPki, type LabPki } from './certs.js';
 import {

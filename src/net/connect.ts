@@ -6,7 +6,7 @@
  */
 import { connect as tcpConnect, type Socket } from 'node:net';
 import { ProbeError, type ErrorCode, type Stage } from '../errors.js';
-import { formatEndpoint } from '../core/target.js';
+import { formatEndpoint } from './target.js';
 
 /** ConnectOptions: where, how long, and the signal that cancels everything. */
 export interface ConnectOptions {

@@ -1,6 +1,6 @@
 /** renderCapsSummary: many caps outcomes, one row each — the at-a-glance view of a set of hosts. */
 import type { CapsResult } from '../schema/caps.js';
-import { formatDuration } from '../core/timeouts.js';
+import { formatDuration } from '../time/duration.js';
 import type { Envelope } from './envelope.js';
 import { table } from './caps-table.js';
 import type { RenderContext } from './render.js';

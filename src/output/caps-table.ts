@@ -6,8 +6,8 @@
 import Table from 'cli-table3';
 import type { CapsResult, CensusEntry, Finding } from '../schema/caps.js';
 import type { Capabilities } from '../schema/smtp.js';
-import { formatEndpoint } from '../core/target.js';
-import { formatDuration } from '../core/timeouts.js';
+import { formatEndpoint } from '../net/target.js';
+import { formatDuration } from '../time/duration.js';
 import { formatReply, type Reply } from '../smtp/reply.js';
 import { printable, type Paint } from './terminal.js';
 

@@ -1,9 +1,9 @@
 /** toEnvelope: a probe outcome in the one output envelope (schema/envelope.ts). */
 import { SCHEMA_VERSION, errorInfo, type ErrorInfo } from '../schema/envelope.js';
 import type { Status } from '../errors.js';
-import type { TranscriptEntry } from '../net/transcript.js';
+import type { TranscriptEntry } from '../session/transcript.js';
 import type { ProbeOutcome } from '../probes/outcome.js';
-import { roundMs } from '../core/timeouts.js';
+import { roundMs } from '../time/duration.js';
 
 /** Envelope: the printed form of one target's outcome. */
 export interface Envelope<C extends string, R> {

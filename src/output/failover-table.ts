@@ -4,7 +4,7 @@
  * the mail lands, or the queue it waits in.
  */
 import type { FailoverResult, TimelineAttempt } from '../schema/failover.js';
-import { formatDuration } from '../core/timeouts.js';
+import { formatDuration } from '../time/duration.js';
 import { renderMx } from './mx-table.js';
 import type { TableStyle } from './caps-table.js';
 import { printable, type Paint } from './terminal.js';

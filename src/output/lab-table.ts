@@ -1,5 +1,5 @@
 /** renderLab: what runs where in the lab — SMTP hosts, the DNS server, the blackhole, the MX scenarios to walk. */
-import { formatEndpoint } from '../core/target.js';
+import { formatEndpoint } from '../net/target.js';
 import type { Lab, LabScenario } from '../lab/index.js';
 import { table } from './caps-table.js';
 import type { RenderContext } from './render.js';

@@ -4,7 +4,7 @@
  */
 import type { DnsExchange, DnsRecord } from '../schema/dns.js';
 import type { Lint, MxHost, MxResult } from '../schema/mx.js';
-import { formatDuration } from '../core/timeouts.js';
+import { formatDuration } from '../time/duration.js';
 import { table, type TableStyle } from './caps-table.js';
 import { printable } from './terminal.js';
 

@@ -3,7 +3,7 @@
  * a headline plus the command's tables, pretty JSON, or one NDJSON line.
  */
 import type { Envelope } from './envelope.js';
-import { formatDuration } from '../core/timeouts.js';
+import { formatDuration } from '../time/duration.js';
 import { printable, type Paint } from './terminal.js';
 
 /** FORMATS: the output formats every command offers. */

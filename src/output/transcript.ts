@@ -3,7 +3,7 @@
  * line per event, time since start, who spoke (">>>" us, "<<<" the server,
  * "***" the connection itself).
  */
-import type { TranscriptEntry } from '../net/transcript.js';
+import type { TranscriptEntry } from '../session/transcript.js';
 import { printable, type Paint } from './terminal.js';
 
 const ARROWS = { send: '>>>', recv: '<<<', note: '***' } as const;

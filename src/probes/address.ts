@@ -5,13 +5,13 @@
  */
 import { isIP } from 'node:net';
 import { ProbeError, type ErrorCode } from '../errors.js';
-import type { Timeouts } from '../core/timeouts.js';
-import { roundMs } from '../core/timeouts.js';
-import { defaultHeloName } from '../core/helo-name.js';
-import { formatEndpoint } from '../core/target.js';
-import type { SmtpSession } from '../core/session.js';
+import type { Timeouts } from '../session/timeouts.js';
+import { roundMs } from '../time/duration.js';
+import { defaultHeloName } from '../session/helo-name.js';
+import { formatEndpoint } from '../net/target.js';
+import type { SmtpSession } from '../session/session.js';
 import type { TrustStore } from '../net/tls.js';
-import { Transcript } from '../net/transcript.js';
+import { Transcript } from '../session/transcript.js';
 import { errorInfo } from '../schema/envelope.js';
 import type { AddressOutcome, AddressProbe } from '../schema/mx.js';
 import { openSession, upgradeSession, type OpenProgress } from './open.js';

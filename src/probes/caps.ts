@@ -10,12 +10,13 @@ import {
   SUBMISSIONS_PORT,
   formatEndpoint,
   type Target,
-} from '../core/target.js';
-import { roundMs, type Timeouts } from '../core/timeouts.js';
-import { checkHeloName, defaultHeloName } from '../core/helo-name.js';
-import type { SmtpSession } from '../core/session.js';
+} from '../net/target.js';
+import type { Timeouts } from '../session/timeouts.js';
+import { roundMs } from '../time/duration.js';
+import { checkHeloName, defaultHeloName } from '../session/helo-name.js';
+import type { SmtpSession } from '../session/session.js';
 import { describeTls, type TrustStore } from '../net/tls.js';
-import type { Transcript, TranscriptEntry } from '../net/transcript.js';
+import type { Transcript, TranscriptEntry } from '../session/transcript.js';
 import { diffCapabilities } from '../smtp/capabilities.js';
 import { formatReply, replyText, type Reply } from '../smtp/reply.js';
 import type { CapsResult } from '../schema/caps.js';

@@ -5,7 +5,7 @@
  * accepted (the roles would reverse, RFC 821 §4.1.1).
  */
 import { randomBytes } from 'node:crypto';
-import type { SmtpSession } from '../core/session.js';
+import type { SmtpSession } from '../session/session.js';
 import { command } from '../smtp/command.js';
 import {
   CENSUS_VERBS,

@@ -4,8 +4,8 @@
  * rehearsing failures nobody has to cause.
  */
 import { invalidInput } from '../errors.js';
-import { resolveProfile, type ProfileOverrides } from '../failover/profiles.js';
-import { buildTimeline, type AssumeDown } from '../failover/timeline.js';
+import { resolveProfile, type ProfileOverrides } from '../mx/profiles.js';
+import { buildTimeline, type AssumeDown } from '../mx/timeline.js';
 import type { FailoverResult } from '../schema/failover.js';
 import { assertSafe } from '../smtp/command.js';
 import { probeMx, type MxOptions } from './mx.js';

@@ -10,13 +10,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import { ProbeError, invalidInput } from '../errors.js';
-import { parseTarget, SMTP_PORT, formatEndpoint, type Target } from '../core/target.js';
-import type { Timeouts } from '../core/timeouts.js';
-import { checkHeloName, defaultHeloName } from '../core/helo-name.js';
-import type { SmtpSession } from '../core/session.js';
+import { parseTarget, SMTP_PORT, formatEndpoint, type Target } from '../net/target.js';
+import type { Timeouts } from '../session/timeouts.js';
+import { checkHeloName, defaultHeloName } from '../session/helo-name.js';
+import type { SmtpSession } from '../session/session.js';
 import { normalizeDomain } from '../dns/name.js';
 import type { TrustStore } from '../net/tls.js';
-import type { Transcript, TranscriptEntry } from '../net/transcript.js';
+import type { Transcript, TranscriptEntry } from '../session/transcript.js';
 import { expn, vrfy } from '../smtp/command.js';
 import { parseMailbox, parseUserOrMailbox } from '../smtp/address.js';
 import { formatReply, replyText, type Reply } from '../smtp/reply.js';

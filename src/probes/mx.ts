@@ -5,17 +5,17 @@
  * sender would try them, with lint findings and one verdict.
  */
 import { ProbeError } from '../errors.js';
-import type { Timeouts } from '../core/timeouts.js';
-import { SMTP_PORT } from '../core/target.js';
-import { checkHeloName } from '../core/helo-name.js';
-import { formatEndpoint } from '../core/target.js';
+import type { Timeouts } from '../session/timeouts.js';
+import { SMTP_PORT } from '../net/target.js';
+import { checkHeloName } from '../session/helo-name.js';
+import { formatEndpoint } from '../net/target.js';
 import type { TrustStore } from '../net/tls.js';
 import { Resolver, normalizeDomain, parseResolverAddress, systemResolvers } from '../dns/index.js';
 import type { DnsRecord, Lookup } from '../schema/dns.js';
 import type { AddressProbe, MxHost, MxResult } from '../schema/mx.js';
 import { probeAddress } from './address.js';
-import { looksLikeIpLiteral, mxLint } from './mx-lint.js';
-import { mxVerdict } from './mx-verdict.js';
+import { looksLikeIpLiteral, mxLint } from '../mx/lint.js';
+import { mxVerdict } from '../mx/verdict.js';
 import { asProbeError, startRun, type ProbeOutcome } from './outcome.js';
 
 /** MX_PARALLEL: addresses probed at once; enough that one dead host costs one timeout, few enough to be polite. */

@@ -8,12 +8,12 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { ProbeError, type Status } from '../errors.js';
-import { formatEndpoint, type Target } from '../core/target.js';
-import { SmtpSession } from '../core/session.js';
-import type { Timeouts } from '../core/timeouts.js';
+import { formatEndpoint, type Target } from '../net/target.js';
+import { SmtpSession } from '../session/session.js';
+import type { Timeouts } from '../session/timeouts.js';
 import { openTcp } from '../net/connect.js';
 import { handshake, type TrustStore } from '../net/tls.js';
-import type { Transcript } from '../net/transcript.js';
+import type { Transcript } from '../session/transcript.js';
 import type { Reply } from '../smtp/reply.js';
 
 /** OpenOptions: how to reach the target. */

@@ -1,7 +1,7 @@
 /** ProbeOutcome: what every probe returns — a status, the result so far, and the error if one stopped it. */
 import { ProbeError, type Status } from '../errors.js';
-import { Transcript, type TranscriptEntry } from '../net/transcript.js';
-import { DEFAULT_TIMEOUTS, type Timeouts } from '../core/timeouts.js';
+import { Transcript, type TranscriptEntry } from '../session/transcript.js';
+import { DEFAULT_TIMEOUTS, type Timeouts } from '../session/timeouts.js';
 import { loadTrustStore, type TrustStore } from '../net/tls.js';
 
 /** ProbeOutcome: status, partial-or-full result and error together (a failure never hides what was learned). */

@@ -9,12 +9,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { ProbeError } from '../errors.js';
-import type { Timeouts } from '../core/timeouts.js';
-import type { SmtpSession } from '../core/session.js';
-import { defaultHeloName } from '../core/helo-name.js';
-import { formatEndpoint } from '../core/target.js';
+import type { Timeouts } from '../session/timeouts.js';
+import type { SmtpSession } from '../session/session.js';
+import { defaultHeloName } from '../session/helo-name.js';
+import { formatEndpoint } from '../net/target.js';
 import type { TrustStore } from '../net/tls.js';
-import { Transcript } from '../net/transcript.js';
+import { Transcript } from '../session/transcript.js';
 import { mailFrom, rcptTo } from '../smtp/command.js';
 import type { Mailbox } from '../smtp/address.js';
 import type { Reply } from '../smtp/reply.js';

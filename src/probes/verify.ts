@@ -7,19 +7,19 @@
  */
 import { hostname } from 'node:os';
 import { ProbeError, invalidInput } from '../errors.js';
-import { DEFAULT_TIMEOUTS, type Timeouts } from '../core/timeouts.js';
-import { SMTP_PORT } from '../core/target.js';
-import { checkHeloName } from '../core/helo-name.js';
+import { DEFAULT_TIMEOUTS, type Timeouts } from '../session/timeouts.js';
+import { SMTP_PORT } from '../net/target.js';
+import { checkHeloName } from '../session/helo-name.js';
 import { loadTrustStore, type TrustStore } from '../net/tls.js';
-import { Transcript } from '../net/transcript.js';
+import { Transcript } from '../session/transcript.js';
 import { Resolver, normalizeDomain, parseResolverAddress, systemResolvers } from '../dns/index.js';
 import { parseMailbox, type Mailbox } from '../smtp/address.js';
 import type { MxResult } from '../schema/mx.js';
 import type { AddressVerdict, DomainReport, VerifyResult } from '../schema/verify.js';
 import { resolveWalk } from './mx.js';
 import { probeVrfy } from './lookup.js';
-import { formatEndpoint } from '../core/target.js';
-import { senderOrder } from './mx-verdict.js';
+import { formatEndpoint } from '../net/target.js';
+import { senderOrder } from '../mx/verdict.js';
 import {
   DEFAULT_MAX_ERRORS,
   verifyOnHost,

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { startLab, type Lab } from '../../src/lab/index.js';
-import { formatEndpoint } from '../../src/core/target.js';
+import { formatEndpoint } from '../../src/net/target.js';
 import { CapsOutputSchema, type CapsOutput } from '../../src/schema/caps.js';
 import { STATUSES } from '../../src/errors.js';
 import { MxOutputSchema } from '../../src/schema/mx.js';

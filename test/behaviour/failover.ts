@@ -13,7 +13,7 @@ import {
   DEFAULT_MAX_DELAY_MS,
   type FailoverOptions,
 } from '../../src/probes/failover.js';
-import { PROFILES, resolveProfile } from '../../src/failover/profiles.js';
+import { PROFILES, resolveProfile } from '../../src/mx/profiles.js';
 import { FailoverOutputSchema, type FailoverResult } from '../../src/schema/failover.js';
 import { MxOutputSchema } from '../../src/schema/mx.js';
 import { EXIT } from '../../src/output/exit-codes.js';

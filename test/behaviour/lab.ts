@@ -18,7 +18,7 @@ import {
   type LabHost,
 } from '../../src/lab/index.js';
 import { probeCaps } from '../../src/probes/caps.js';
-import { formatEndpoint } from '../../src/core/target.js';
+import { formatEndpoint } from '../../src/net/target.js';
 
 interface Wire {
   code: number;

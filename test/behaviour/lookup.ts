@@ -6,7 +6,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startLab, type Lab } from '../../src/lab/index.js';
-import { formatEndpoint } from '../../src/core/target.js';
+import { formatEndpoint } from '../../src/net/target.js';
 import { ProbeError } from '../../src/errors.js';
 import { probeExpn, probeVrfy, type LookupOptions } from '../../src/probes/lookup.js';
 import {

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { startLab, type Lab } from '../../src/lab/index.js';
-import { formatEndpoint } from '../../src/core/target.js';
+import { formatEndpoint } from '../../src/net/target.js';
 import { CapsOutputSchema } from '../../src/schema/caps.js';
 import { spawnCli, type Child } from '../support/cli-run.js';
 

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { startLab, type Lab } from '../../src/lab/index.js';
 import { probeVerify, type VerifyOptions } from '../../src/probes/verify.js';
 import { VerifyResultSchema } from '../../src/schema/verify.js';
-import { formatEndpoint } from '../../src/core/target.js';
+import { formatEndpoint } from '../../src/net/target.js';
 
 let lab: Lab;
 let opts: VerifyOptions;

@@ -3,7 +3,7 @@ import { test, describe, mock, after } from 'node:test';
 import assert from 'node:assert/strict';
 import os from 'node:os';
 import { syncBuiltinESMExports } from 'node:module';
-import { checkHeloName, defaultHeloName } from '../../src/core/helo-name.js';
+import { checkHeloName, defaultHeloName } from '../../src/session/helo-name.js';
 import { ProbeError } from '../../src/errors.js';
 
 describe('checkHeloName', () => {

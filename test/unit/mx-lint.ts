@@ -6,8 +6,8 @@
  */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { mxLint, isNonPublic, looksLikeIpLiteral } from '../../src/probes/mx-lint.js';
-import { mxVerdict, senderOrder } from '../../src/probes/mx-verdict.js';
+import { mxLint, isNonPublic, looksLikeIpLiteral } from '../../src/mx/lint.js';
+import { mxVerdict, senderOrder } from '../../src/mx/verdict.js';
 import {
   MxResultSchema,
   type AddressOutcome,

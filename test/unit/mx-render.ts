@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { renderMx } from '../../src/output/mx-table.js';
 import { renderFailover } from '../../src/output/failover-table.js';
 import { paint } from '../../src/output/terminal.js';
-import { resolveProfile } from '../../src/failover/profiles.js';
+import { resolveProfile } from '../../src/mx/profiles.js';
 import {
   MxResultSchema,
   type AddressProbe,

@@ -19,7 +19,7 @@ import { formatTranscriptEntry } from '../../src/output/transcript.js';
 import { paint } from '../../src/output/terminal.js';
 import { CapsOutputSchema, type CapsResult } from '../../src/schema/caps.js';
 import { ProbeError, STATUSES, type Status } from '../../src/errors.js';
-import { Transcript } from '../../src/net/transcript.js';
+import { Transcript } from '../../src/session/transcript.js';
 import type { ProbeOutcome } from '../../src/probes/outcome.js';
 import {
   esmtpResult,

@@ -2,9 +2,9 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Duplex } from 'node:stream';
-import { SmtpSession } from '../../src/core/session.js';
+import { SmtpSession } from '../../src/session/session.js';
 import { ProbeError } from '../../src/errors.js';
-import { Transcript } from '../../src/net/transcript.js';
+import { Transcript } from '../../src/session/transcript.js';
 import { FakeWire } from '../support/fake-wire.js';
 
 const TIMEOUTS = { connectMs: 1000, greetingMs: 1000, commandMs: 1000, targetMs: 5000 };

@@ -1,7 +1,7 @@
 /** parseTarget: every accepted form, and everything refused before a socket or resolver sees it. */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatEndpoint, parseTarget, type Target } from '../../src/core/target.js';
+import { formatEndpoint, parseTarget, type Target } from '../../src/net/target.js';
 import { ProbeError } from '../../src/errors.js';
 
 describe('parseTarget accepts', () => {

@@ -1,8 +1,8 @@
 /** The sender's timeline from a walk: order, costs, limits, assumptions, queue, verdicts. */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildTimeline } from '../../src/failover/timeline.js';
-import { PROFILES, resolveProfile } from '../../src/failover/profiles.js';
+import { buildTimeline } from '../../src/mx/timeline.js';
+import { PROFILES, resolveProfile } from '../../src/mx/profiles.js';
 import { MxResultSchema, type AddressOutcome, type MxResult } from '../../src/schema/mx.js';
 import { ProbeError } from '../../src/errors.js';
 

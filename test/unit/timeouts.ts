@@ -1,7 +1,8 @@
 /** Durations: parsing user flags and formatting for people. */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_TIMEOUTS, formatDuration, parseDuration } from '../../src/core/timeouts.js';
+import { DEFAULT_TIMEOUTS } from '../../src/session/timeouts.js';
+import { formatDuration, parseDuration } from '../../src/time/duration.js';
 import { ProbeError } from '../../src/errors.js';
 
 describe('parseDuration', () => {

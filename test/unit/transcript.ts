@@ -1,7 +1,7 @@
 /** The transcript records both directions and never keeps an AUTH secret. */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { Transcript, type TranscriptEntry } from '../../src/net/transcript.js';
+import { Transcript, type TranscriptEntry } from '../../src/session/transcript.js';
 
 type Move = ['C' | 'S', string];
 

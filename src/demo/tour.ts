@@ -4,15 +4,15 @@
  * catalogue shows up once. Lives in src/ so the tour is also a library call.
  */
 import { startLab, type Lab, type LabHost } from '../lab/index.js';
-import { formatEndpoint } from '../core/target.js';
+import { formatEndpoint } from '../net/target.js';
 import { toEnvelope } from '../output/envelope.js';
 import { renderEnvelope, type RenderContext } from '../output/render.js';
 import { renderCaps } from '../output/caps-table.js';
 import { renderCapsSummary } from '../output/caps-summary.js';
 import { EXIT } from '../output/exit-codes.js';
-import { probeCaps } from './caps.js';
-import { probeMx } from './mx.js';
-import { probeFailover } from './failover.js';
+import { probeCaps } from '../probes/caps.js';
+import { probeMx } from '../probes/mx.js';
+import { probeFailover } from '../probes/failover.js';
 import { renderMx } from '../output/mx-table.js';
 import { renderFailover } from '../output/failover-table.js';
 

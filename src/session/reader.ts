@@ -8,7 +8,7 @@ import type { Duplex } from 'node:stream';
 import { ProbeError, type Stage } from '../errors.js';
 import { LineSplitter, LineTooLongError } from '../smtp/lines.js';
 import { ReplyAssembler, type ReplySyntaxError, type Reply } from '../smtp/reply.js';
-import type { Transcript } from '../net/transcript.js';
+import type { Transcript } from './transcript.js';
 import { abortError, classifySocketError } from '../net/connect.js';
 
 type Failure =

@@ -1,34 +1,8 @@
 /**
- * Timeouts, one named default per phase. RFC 5321 §4.5.3.2 gives an MTA
- * minutes per phase because it must not lose mail; a probe answers a person
- * waiting at a terminal, so the defaults are shorter and each is a flag.
+ * Durations as people write and read them: flags ("500ms", "5s", "2m") in,
+ * milliseconds out; milliseconds back to text for tables and messages.
  */
 import { invalidInput } from '../errors.js';
-
-/** CONNECT_TIMEOUT_MS: TCP connect. Postfix's smtp_connect_timeout is 30 s; 10 s tells "dead" from "slow" for a probe. */
-export const CONNECT_TIMEOUT_MS = 10_000;
-/** GREETING_TIMEOUT_MS: TCP up to the 220. RFC 5321 §4.5.3.2.1 allows 5 min; postscreen's greet pause is ~6 s, so 30 s still sees past it. */
-export const GREETING_TIMEOUT_MS = 30_000;
-/** COMMAND_TIMEOUT_MS: each command to its reply (RFC 5321 §4.5.3.2.2-7 allow 5 min; only DATA needs long, and we never send it). */
-export const COMMAND_TIMEOUT_MS = 30_000;
-/** TARGET_TIMEOUT_MS: everything for one target, so a drip-feeding server cannot hold a probe for phases × timeout. */
-export const TARGET_TIMEOUT_MS = 120_000;
-
-/** Timeouts: the per-phase budget, in milliseconds. */
-export interface Timeouts {
-  connectMs: number;
-  greetingMs: number;
-  commandMs: number;
-  targetMs: number;
-}
-
-/** DEFAULT_TIMEOUTS: the named defaults together. */
-export const DEFAULT_TIMEOUTS: Timeouts = {
-  connectMs: CONNECT_TIMEOUT_MS,
-  greetingMs: GREETING_TIMEOUT_MS,
-  commandMs: COMMAND_TIMEOUT_MS,
-  targetMs: TARGET_TIMEOUT_MS,
-};
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000 };
 /** MAX_DURATION_MS: one day; setTimeout cannot hold more than ~24.8 days and nothing here needs that. */

@@ -9,7 +9,7 @@ import { ProbeError, type Stage } from '../errors.js';
 import { assertSafe, ehlo, helo } from '../smtp/command.js';
 import { parseCapabilities, type Capabilities } from '../smtp/capabilities.js';
 import type { Reply } from '../smtp/reply.js';
-import type { Transcript } from '../net/transcript.js';
+import type { Transcript } from './transcript.js';
 import { ReplyReader } from './reader.js';
 import type { Timeouts } from './timeouts.js';
 

@@ -11,8 +11,8 @@ import type {
   Queue,
   TimelineAttempt,
 } from '../schema/failover.js';
-import { formatDuration } from '../core/timeouts.js';
-import { senderOrder } from '../probes/mx-verdict.js';
+import { formatDuration } from '../time/duration.js';
+import { senderOrder } from './verdict.js';
 import type { SenderProfile } from './profiles.js';
 
 /** AssumeDown: an --assume-down: a host name or address, failing as refused (RST) or blackholed (no SYN-ACK). */
