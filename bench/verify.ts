@@ -7,15 +7,13 @@
  */
 import { connect } from 'node:net';
 import { startLab, startLatencyProxy } from '../src/lab/index.js';
-import {
-  verifyOnHost,
-  MAX_RCPT_PER_TRANSACTION,
-  DEFAULT_MAX_ERRORS,
-  type HostOutcome,
-} from '../src/probes/verify-host.js';
+import { DEFAULT_MAX_ERRORS } from '../src/probes/error-budget.js';
+import { type HostOutcome, verifyOnHost } from '../src/probes/verify-host.js';
+import { MAX_RCPT_PER_TRANSACTION } from '../src/probes/verify-session.js';
 import { parseMailbox } from '../src/smtp/address.js';
 import { loadTrustStore } from '../src/net/tls.js';
 import { DEFAULT_TIMEOUTS } from '../src/session/timeouts.js';
+import { Deadline } from '../src/time/deadline.js';
 import { median } from './stats.js';
 
 const RTT_MS = 20;
@@ -69,6 +67,7 @@ async function run(
     adaptive: true,
     trust: loadTrustStore(),
     timeouts: DEFAULT_TIMEOUTS,
+    deadline: new Deadline(),
     catchAllDomain: domain,
   });
   const ms = performance.now() - t;

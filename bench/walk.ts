@@ -25,7 +25,7 @@ export async function benchWalk(runs = 5): Promise<void> {
         timeouts: { connectMs: CONNECT_TIMEOUT_MS },
       });
       walls.push(performance.now() - t);
-      const outcomes = result.hosts.flatMap((h) => h.addresses.map((a) => a.outcome)).join(',');
+      const outcomes = result.hosts.flatMap((h) => h.addresses.map((a) => a.status)).join(',');
       if (outcomes !== 'refused,connect-timeout,ok')
         throw new Error(`unexpected walk: ${outcomes}`);
     }

@@ -2,45 +2,14 @@
  * The error catalogue. Every failure a probe can meet is a ProbeError with a
  * stable `code` (callers match on it, never on message text), the `stage` it
  * happened in, and the target and elapsed time, so one line tells a user what
- * broke and where. The README repeats this catalogue.
+ * broke and where. docs/output.md repeats this catalogue.
  */
+import { findControlByte } from './guard.js';
+import { STAGES, STATUSES, type Stage, type Status } from './vocabulary.js';
 
-/** Stage: where in a probe something happened, in conversation order. */
-export const STAGES = [
-  'input',
-  'resolve',
-  'connect',
-  'tls',
-  'greeting',
-  'ehlo',
-  'helo',
-  'starttls',
-  'census',
-  'mail',
-  'rcpt',
-  'vrfy',
-  'expn',
-  'rset',
-  'quit',
-] as const;
-export type Stage = (typeof STAGES)[number];
+export { STAGES, STATUSES };
 
-/** Status: the one word every target ends with (zgrab2-style closed set). */
-export const STATUSES = [
-  'ok',
-  'connection-refused',
-  'connection-timeout',
-  'host-unreachable',
-  'connection-closed',
-  'greeting-timeout',
-  'io-timeout',
-  'tls-error',
-  'protocol-error',
-  'rejected',
-  'invalid-input',
-  'aborted',
-] as const;
-export type Status = (typeof STATUSES)[number];
+export type { Stage, Status };
 
 /** ERROR_CODES: each stable code with the status it maps to and a hint for the user. */
 export const ERROR_CODES = {
@@ -147,6 +116,20 @@ export class ProbeError extends Error {
 /** invalidInput: a ProbeError for bad user input (stage `input`, nothing sent). */
 export function invalidInput(message: string): ProbeError {
   return new ProbeError({ code: 'INVALID_INPUT', stage: 'input', message });
+}
+
+/**
+ * assertSafe: throws INVALID_INPUT (stage input) when `value` holds a control
+ * byte, so nothing can be injected into an SMTP stream, a DNS name or a log.
+ * `what` names the argument in the message ("HELO name", "address").
+ */
+export function assertSafe(what: string, value: string): void {
+  const found = findControlByte(value);
+  if (found) {
+    throw invalidInput(
+      `${what} contains ${found} (${JSON.stringify(value)}); control bytes are refused so nothing can be injected into the SMTP stream`,
+    );
+  }
 }
 
 /** causeText: a one-line description of an error's cause chain, for output. */

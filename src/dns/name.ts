@@ -5,8 +5,7 @@
  */
 import { isIP } from 'node:net';
 import { domainToASCII, domainToUnicode } from 'node:url';
-import { invalidInput } from '../errors.js';
-import { assertSafe } from '../smtp/command.js';
+import { assertSafe, invalidInput } from '../errors.js';
 import type { DomainName } from '../schema/dns.js';
 
 /** MAX_LABEL_OCTETS: RFC 1035 §2.3.4, a label is at most 63 octets. */

@@ -11,8 +11,10 @@
 import { invalidInput } from '../errors.js';
 import { formatEndpoint } from '../net/target.js';
 import { roundMs } from '../time/duration.js';
-import { abortError } from '../net/connect.js';
-import { QueryTypeSchema, type DnsExchange, type Lookup, type QueryType } from '../schema/dns.js';
+import type { DnsExchange, Lookup } from '../schema/dns.js';
+import { type Clock, systemClock } from '../time/clock.js';
+import { cancelledError } from '../time/deadline.js';
+import { QUERY_TYPES, type QueryType } from '../vocabulary.js';
 import { followChain } from './chain.js';
 import { normalizeDomain, type ServerAddress } from './name.js';
 import { TransportError, UDP_TCP_TRANSPORT, type DnsTransport } from './transport.js';
@@ -41,6 +43,8 @@ export interface ResolverOptions {
   transport?: DnsTransport;
   /** signal: cancels every lookup; they reject with ABORTED (or TARGET_TIMEOUT for an AbortSignal.timeout). */
   signal?: AbortSignal;
+  /** clock: what timeouts and round trips are measured on (default: the system's). */
+  clock?: Clock;
   /** onExchange: each exchange as it is recorded (for a live transcript). */
   onExchange?: (e: DnsExchange) => void;
 }
@@ -61,12 +65,14 @@ export class Resolver {
   private readonly transport: DnsTransport;
   private readonly timeoutMs: number;
   private readonly tries: number;
+  private readonly clock: Clock;
 
   constructor(private readonly opts: ResolverOptions) {
     if (opts.servers.length === 0)
       throw invalidInput('no DNS server to ask; pass --resolver IP[:port]');
     this.transport = opts.transport ?? UDP_TCP_TRANSPORT;
     this.timeoutMs = opts.timeoutMs ?? DNS_TIMEOUT_MS;
+    this.clock = opts.clock ?? systemClock;
     this.tries = Math.max(0, Math.floor(opts.retries ?? DNS_RETRIES)) + 1;
   }
 
@@ -79,10 +85,8 @@ export class Resolver {
   lookup(name: string, type: QueryType): Promise<Lookup> {
     let ascii: string;
     try {
-      if (!QueryTypeSchema.safeParse(type).success)
-        throw invalidInput(
-          `query type "${String(type)}" is not one of ${QueryTypeSchema.options.join(', ')}`,
-        );
+      if (!(QUERY_TYPES as readonly string[]).includes(type))
+        throw invalidInput(`query type "${String(type)}" is not one of ${QUERY_TYPES.join(', ')}`);
       ascii = normalizeDomain(name).ascii;
     } catch (err) {
       return Promise.reject(err);
@@ -213,17 +217,18 @@ export class Resolver {
       question: { name, type },
       attempt,
     };
-    const t0 = performance.now();
+    const t0 = this.clock.now();
     let bytes: Buffer;
     try {
       bytes = await this.transport.exchange(query.bytes, server, {
         timeoutMs: this.timeoutMs,
+        clock: this.clock,
         signal: this.opts.signal,
         tcp,
       });
     } catch (err) {
       if (this.opts.signal?.aborted)
-        throw abortError(this.opts.signal, 'resolve', `${name} ${type}`);
+        throw cancelledError(this.opts.signal.reason, 'resolve', `${name} ${type}`);
       const failed =
         err instanceof TransportError && err.kind !== 'aborted' ? err.kind : 'network-error';
       const error = err instanceof Error ? err.message : String(err);
@@ -232,12 +237,12 @@ export class Resolver {
         outcome: failed,
         answers: [],
         authority: [],
-        rttMs: performance.now() - t0,
+        rttMs: this.clock.now() - t0,
         error,
       });
       return { failed, error };
     }
-    const rttMs = performance.now() - t0;
+    const rttMs = this.clock.now() - t0;
     let response: Response;
     try {
       response = decodeResponse(bytes);

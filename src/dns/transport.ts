@@ -12,6 +12,8 @@ import type { DnsExchange } from '../schema/dns.js';
 import { formatEndpoint } from '../net/target.js';
 import type { ServerAddress } from './name.js';
 import { answerMismatch } from './wire.js';
+import { type Clock, systemClock } from '../time/clock.js';
+import { withDeadline } from '../time/deadline.js';
 
 /** TransportFailure: why an exchange produced no answer; the first three are ExchangeSchema outcomes. */
 export type TransportFailure = 'timeout' | 'network-error' | 'malformed' | 'aborted';
@@ -33,6 +35,8 @@ export interface ExchangeOptions {
   timeoutMs: number;
   signal?: AbortSignal;
   tcp: boolean;
+  /** The clock the timeout runs on (default: the system's). */
+  clock?: Clock;
 }
 
 /**
@@ -66,43 +70,46 @@ function settle(
   what: string,
   start: (finish: Finish) => Running,
 ): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    if (opts.signal?.aborted)
-      return reject(new TransportError('aborted', `cancelled before querying ${what}`));
-    let running: Running | undefined;
-    let settled = false;
-    const finish: Finish = (err, answer) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      opts.signal?.removeEventListener('abort', onAbort);
-      running?.release();
-      if (err) reject(err);
-      else resolve(answer!);
-    };
-    const onAbort = (): void =>
-      finish(new TransportError('aborted', `cancelled while waiting for ${what}`));
-    const timer = setTimeout(() => {
-      finish(
+  let running: Running | undefined;
+  return withDeadline(
+    {
+      clock: opts.clock ?? systemClock,
+      ms: opts.timeoutMs,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      onTimeout: () =>
         new TransportError(
           'timeout',
           `no answer from ${what} within ${opts.timeoutMs}ms${running?.timeoutDetail() ?? ''}`,
         ),
-      );
-    }, opts.timeoutMs);
-    opts.signal?.addEventListener('abort', onAbort, { once: true });
-    try {
-      running = start(finish);
-    } catch (err) {
-      // Node throws synchronously for arguments no socket can take (a port out of range).
-      return finish(
-        new TransportError('network-error', `cannot query ${what}: ${(err as Error).message}`, {
-          cause: err,
-        }),
-      );
-    }
-    if (settled) running.release(); // finished before `running` was set
-  });
+      onAbort: () => new TransportError('aborted', `cancelled while waiting for ${what}`),
+    },
+    (signal) =>
+      new Promise<Buffer>((resolve, reject) => {
+        let settled = false;
+        const finish: Finish = (err, answer) => {
+          if (settled) return;
+          settled = true;
+          signal.removeEventListener('abort', onAbort);
+          running?.release();
+          if (err) reject(err);
+          else resolve(answer!);
+        };
+        const onAbort = (): void => finish(new TransportError('aborted', `gave up on ${what}`));
+        signal.addEventListener('abort', onAbort, { once: true });
+        try {
+          running = start(finish);
+        } catch (err) {
+          // Node throws synchronously for arguments no socket can take (a port out of range).
+          finish(
+            new TransportError('network-error', `cannot query ${what}: ${(err as Error).message}`, {
+              cause: err,
+            }),
+          );
+          return;
+        }
+        if (settled) running.release(); // finished before `running` was set
+      }),
+  );
 }
 
 /** socketFailure: a network-error naming what the errno means here (ECONNREFUSED over UDP is an ICMP port unreachable). */

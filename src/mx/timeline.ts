@@ -3,7 +3,8 @@
  * to the attempts a real MTA makes (RFC 5321 §5.1 order), what each costs,
  * where the mail lands and after how long — or the queue it sits in.
  */
-import type { AddressOutcome, AddressProbe, MxResult } from '../schema/mx.js';
+import type { Status } from '../errors.js';
+import type { AddressProbe, MxResult } from '../schema/mx.js';
 import type {
   Assumption,
   Delivery,
@@ -21,15 +22,8 @@ export interface AssumeDown {
   mode: 'refused' | 'blackhole';
 }
 
-// Outcomes where the server greeted us: they use up one of the sender's sessions (Postfix smtp_mx_session_limit).
-const SESSION_OUTCOMES = new Set<AddressOutcome>([
-  'ok',
-  'greeting-4xx',
-  'greeting-5xx',
-  'rejected',
-  'tls-failure',
-  'io-timeout',
-]);
+// Statuses where the server greeted us: they use up one of the sender's sessions (Postfix smtp_mx_session_limit).
+const SESSION_STATUSES = new Set<Status>(['ok', 'rejected', 'tls-error', 'io-timeout']);
 // A refused connect costs about one round trip; without a measurement we assume 1 ms (loopback-like).
 const REFUSED_FALLBACK_MS = 1;
 
@@ -75,17 +69,17 @@ export function buildTimeline(
       continue;
     }
     const assumed = matchAssumption(assumptions, o.host, o.address.address);
-    const outcome: AddressOutcome = assumed
+    const status: Status = assumed
       ? assumed.mode === 'refused'
-        ? 'refused'
-        : 'connect-timeout'
-      : o.address.outcome;
-    const { costMs, basis } = cost(outcome, o.address, profile);
+        ? 'connection-refused'
+        : 'connection-timeout'
+      : o.address.status;
+    const { costMs, basis } = cost(status, o.address, profile);
     const attempt = {
       host: o.host,
       preference: o.preference,
       address: o.address.address,
-      outcome,
+      status,
       assumed: !!assumed,
       startMs: clock,
       costMs,
@@ -93,8 +87,8 @@ export function buildTimeline(
     };
     attempts.push(attempt);
     clock += costMs;
-    if (SESSION_OUTCOMES.has(outcome)) sessions++;
-    if (outcome === 'ok') delivered = attempt;
+    if (SESSION_STATUSES.has(status)) sessions++;
+    if (status === 'ok') delivered = attempt;
   }
   for (const a of assumptions)
     if (a.matched.length === 0)
@@ -134,21 +128,21 @@ function matchAssumption(
 }
 
 function cost(
-  outcome: AddressOutcome,
+  status: Status,
   measured: AddressProbe,
   p: SenderProfile,
 ): Pick<TimelineAttempt, 'costMs' | 'basis'> {
   const { ms: measuredMs, connectMs } = measured;
-  switch (outcome) {
-    case 'connect-timeout':
+  switch (status) {
+    case 'connection-timeout':
       return { costMs: p.connectTimeoutMs, basis: 'sender-connect-timeout' };
     case 'greeting-timeout':
     case 'io-timeout':
       return { costMs: (connectMs ?? 0) + p.greetingTimeoutMs, basis: 'sender-greeting-timeout' };
-    case 'refused':
+    case 'connection-refused':
       // A RST costs one round trip. An assumed refusal of an address that really answered costs its SYN-ACK time,
       // not its whole session (or, for a blackholed one, our connect timeout).
-      if (measured.outcome !== 'refused')
+      if (measured.status !== 'connection-refused')
         return { costMs: connectMs ?? REFUSED_FALLBACK_MS, basis: 'measured' };
       return {
         costMs: Math.max(measuredMs, connectMs ?? 0) || REFUSED_FALLBACK_MS,
@@ -171,7 +165,7 @@ function deliveryOf(
     const tried =
       attempts.length === 0
         ? 'no address to try'
-        : `${attempts.length} attempt${attempts.length > 1 ? 's' : ''} fail (${attempts.map((a) => a.outcome).join(', ')})`;
+        : `${attempts.length} attempt${attempts.length > 1 ? 's' : ''} fail (${attempts.map((a) => a.status).join(', ')})`;
     return {
       kind: 'deferred',
       maxDelayMs,
@@ -184,7 +178,7 @@ function deliveryOf(
     attempts.length > 1
       ? ` after ${attempts.length - 1} failed attempt${attempts.length > 2 ? 's' : ''} (${attempts
           .slice(0, -1)
-          .map((a) => `${a.outcome} ${formatDuration(a.costMs)}`)
+          .map((a) => `${a.status} ${formatDuration(a.costMs)}`)
           .join(', ')})`
       : ' at the first attempt';
   return {

@@ -1,13 +1,16 @@
 /** mxVerdict: the one line an admin wants from a walk — who takes the mail, and what fails before it. */
 import type { MxResult, Verdict } from '../schema/mx.js';
 
-/** senderOrder: every (host, address) pair in the order a sender tries them: preference, then each address. */
-export function senderOrder(result: MxResult): {
+/** SenderOrder: one (host, address) pair of a walk, as a sender tries it. */
+export interface SenderOrder {
   host: string;
   preference: number;
   group: number;
   address: MxResult['hosts'][number]['addresses'][number];
-}[] {
+}
+
+/** senderOrder: every (host, address) pair in the order a sender tries them: preference, then each address. */
+export function senderOrder(result: MxResult): SenderOrder[] {
   return result.hosts.flatMap((h) =>
     h.addresses.map((address) => ({
       host: h.name,
@@ -22,18 +25,18 @@ export function senderOrder(result: MxResult): {
 export function mxVerdict(result: MxResult): Verdict {
   const order = senderOrder(result);
   const domain = result.domain.unicode;
-  const firstOk = order.findIndex((o) => o.address.outcome === 'ok');
+  const firstOk = order.findIndex((o) => o.address.status === 'ok');
   if (firstOk === -1) {
     const why =
       order.length === 0
         ? 'no MX host has an address'
-        : `all ${order.length} addresses fail: ${summarize(order.map((o) => o.address.outcome))}`;
+        : `all ${order.length} addresses fail: ${summarize(order.map((o) => o.address.status))}`;
     return {
       kind: 'no-usable-host',
       failedBefore: order.map((o) => ({
         host: o.host,
         address: o.address.address,
-        outcome: o.address.outcome,
+        status: o.address.status,
       })),
       text: `mail for ${domain} is not accepted now — ${why}; senders queue it and retry`,
     };
@@ -41,11 +44,11 @@ export function mxVerdict(result: MxResult): Verdict {
   const winner = order[firstOk]!;
   const failed = order
     .slice(0, firstOk)
-    .map((o) => ({ host: o.host, address: o.address.address, outcome: o.address.outcome }));
+    .map((o) => ({ host: o.host, address: o.address.address, status: o.address.status }));
   const before =
     failed.length === 0
       ? 'the first address a sender tries'
-      : `${failed.length} address${failed.length > 1 ? 'es' : ''} before it fail${failed.length > 1 ? '' : 's'}: ${failed.map((f) => f.outcome).join(', ')}`;
+      : `${failed.length} address${failed.length > 1 ? 'es' : ''} before it fail${failed.length > 1 ? '' : 's'}: ${failed.map((f) => f.status).join(', ')}`;
   return {
     kind: 'accepted',
     host: winner.host,
@@ -55,8 +58,8 @@ export function mxVerdict(result: MxResult): Verdict {
   };
 }
 
-function summarize(outcomes: string[]): string {
+function summarize(statuses: string[]): string {
   const counts = new Map<string, number>();
-  for (const o of outcomes) counts.set(o, (counts.get(o) ?? 0) + 1);
+  for (const o of statuses) counts.set(o, (counts.get(o) ?? 0) + 1);
   return [...counts].map(([o, n]) => (n > 1 ? `${n}× ${o}` : o)).join(', ');
 }

@@ -4,8 +4,7 @@
  * socket or DNS should never see, before either is touched.
  */
 import { isIP } from 'node:net';
-import { invalidInput } from '../errors.js';
-import { assertSafe } from '../smtp/command.js';
+import { assertSafe, invalidInput } from '../errors.js';
 
 /** SMTP_PORT / SUBMISSIONS_PORT: RFC 5321 §4.5.4 relay port and RFC 8314 implicit-TLS port. */
 export const SMTP_PORT = 25;
@@ -72,4 +71,9 @@ function parsePort(text: string | undefined, fallback: number, input: string): n
 /** formatEndpoint: address and port as written in a URL ("[::1]:25", "127.0.0.1:25"). */
 export function formatEndpoint(address: string, port: number): string {
   return isIP(address) === 6 ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
+/** addressFamily: 4 or 6 for an IP literal (no brackets), 0 for anything else. */
+export function addressFamily(address: string): 0 | 4 | 6 {
+  return isIP(address) as 0 | 4 | 6;
 }

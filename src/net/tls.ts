@@ -17,7 +17,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isIP, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { ProbeError, invalidInput, type Stage } from '../errors.js';
-import { abortError } from './connect.js';
 import type { CertificateInfo, TlsInfo } from '../schema/tls.js';
 
 /** TrustStore: the CA certificates a chain is checked against (as a ready TLS context), and where they came from. */
@@ -70,41 +69,47 @@ function readCaFile(file: string): string {
   }
 }
 
-/** HandshakeOptions: the name to send as SNI and verify, trust, deadline. */
+/** HandshakeOptions: the name to send as SNI and verify, trust, where (for errors), and the signal that ends the wait. */
 export interface HandshakeOptions {
   servername: string;
   trust: TrustStore;
-  timeoutMs: number;
-  signal?: AbortSignal;
+  signal: AbortSignal;
   stage: Stage;
   endpoint: string;
 }
 
-/** handshake: TLS over `socket` (already connected). Resolves once secure; a ProbeError (TLS_HANDSHAKE_FAILED) otherwise. */
-export function handshake(socket: Duplex | Socket, opts: HandshakeOptions): Promise<TLSSocket> {
+/**
+ * handshake: TLS over `stream` (a connected socket or any duplex). Resolves
+ * once secure; rejects with TLS_HANDSHAKE_FAILED, or with the signal's reason
+ * when it fires first (the caller's deadline turns that into its own error).
+ */
+export function handshake(stream: Duplex, opts: HandshakeOptions): Promise<TLSSocket> {
   return new Promise((resolve, reject) => {
-    if (opts.signal?.aborted) return reject(abortError(opts.signal, opts.stage, opts.endpoint));
+    if (opts.signal.aborted) {
+      reject(opts.signal.reason);
+      return;
+    }
     // SNI must be a host name (RFC 6066 §3), never an IP literal.
     const sni = isIP(opts.servername) ? undefined : opts.servername;
     // Node folds its own host-name check into `authorized`; skip it so `authorized` means "the chain
     // verifies" only. describeTls checks the name itself, against the name the user asked about.
     const tls = tlsConnect({
-      socket: socket as Socket,
+      socket: stream as Socket,
       servername: sni,
       secureContext: opts.trust.context,
       rejectUnauthorized: false,
       checkServerIdentity: () => undefined,
     });
-    const finish = (err?: ProbeError): void => {
-      clearTimeout(timer);
-      opts.signal?.removeEventListener('abort', onAbort);
+    const finish = (err?: unknown): void => {
+      opts.signal.removeEventListener('abort', onAbort);
       tls.off('error', onError);
-      if (err) {
-        tls.destroy();
-        reject(err);
-      } else {
+      if (err === undefined) {
         resolve(tls);
+        return;
       }
+      tls.on('error', () => undefined);
+      tls.destroy();
+      reject(err);
     };
     const onError = (err: NodeJS.ErrnoException): void =>
       finish(
@@ -120,22 +125,10 @@ export function handshake(socket: Duplex | Socket, opts: HandshakeOptions): Prom
           }`,
         }),
       );
-    const onAbort = (): void => finish(abortError(opts.signal!, opts.stage, opts.endpoint));
-    const timer = setTimeout(
-      () =>
-        finish(
-          new ProbeError({
-            code: 'TLS_HANDSHAKE_FAILED',
-            stage: opts.stage,
-            target: opts.endpoint,
-            message: `TLS handshake timed out after ${opts.timeoutMs}ms (address: ${opts.endpoint})`,
-          }),
-        ),
-      opts.timeoutMs,
-    );
+    const onAbort = (): void => finish(opts.signal.reason);
     tls.once('secureConnect', () => finish());
     tls.once('error', onError);
-    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    opts.signal.addEventListener('abort', onAbort, { once: true });
   });
 }
 

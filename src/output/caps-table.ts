@@ -64,7 +64,7 @@ function section(title: string, body: string, style: TableStyle): string {
 function connectionTable(r: CapsResult, style: TableStyle): string {
   const t = table(style);
   const attempts = r.attempts
-    .map((a) => `${formatEndpoint(a.address, r.port)} ${a.outcome} (${ms(a.ms)})`)
+    .map((a) => `${formatEndpoint(a.address, r.port)} ${a.status} (${ms(a.ms)})`)
     .join('\n');
   t.push(['target', `${r.host}:${r.port}`]);
   if (r.addresses.length > 1 || r.addresses[0] !== r.host)

@@ -1,5 +1,7 @@
 /** toEnvelope: a probe outcome in the one output envelope (schema/envelope.ts). */
-import { SCHEMA_VERSION, errorInfo, type ErrorInfo } from '../schema/envelope.js';
+import { errorInfo } from '../error-info.js';
+import type { ErrorInfo } from '../schema/envelope.js';
+import { SCHEMA_VERSION } from '../vocabulary.js';
 import type { Status } from '../errors.js';
 import type { TranscriptEntry } from '../session/transcript.js';
 import type { ProbeOutcome } from '../probes/outcome.js';

@@ -48,21 +48,21 @@ function drawTimeline(attempts: TimelineAttempt[], style: TableStyle): string {
   const total = Math.max(...attempts.map((a) => a.startMs + a.costMs), 1);
   const labels = attempts.map((a) => `${printable(a.host)} ${a.address}`);
   const labelWidth = Math.min(44, Math.max(...labels.map((l) => l.length)));
-  const outcomeWidth = Math.max(...attempts.map((a) => a.outcome.length + (a.assumed ? 10 : 0)));
-  const width = Math.max(BAR_WIDTH_MIN, (style.width ?? 120) - labelWidth - outcomeWidth - 20);
-  // Rows are "  label  outcome  bar": the axis starts where the bars do.
-  const axis = `${' '.repeat(labelWidth + outcomeWidth + 6)}0${formatDuration(total).padStart(width - 1)}`;
+  const statusWidth = Math.max(...attempts.map((a) => a.status.length + (a.assumed ? 10 : 0)));
+  const width = Math.max(BAR_WIDTH_MIN, (style.width ?? 120) - labelWidth - statusWidth - 20);
+  // Rows are "  label  status  bar": the axis starts where the bars do.
+  const axis = `${' '.repeat(labelWidth + statusWidth + 6)}0${formatDuration(total).padStart(width - 1)}`;
   const rows = attempts.map((a, i) => {
     const start = Math.min(width - 1, Math.floor((a.startMs / total) * width));
     const len = Math.max(1, Math.round((a.costMs / total) * width));
     const bar = `${' '.repeat(start)}${'█'.repeat(Math.min(len, width - start))}`.padEnd(width);
-    const colour = a.outcome === 'ok' ? p.green : a.basis === 'measured' ? p.yellow : p.red;
+    const colour = a.status === 'ok' ? p.green : a.basis === 'measured' ? p.yellow : p.red;
     const label =
       labels[i]!.length > labelWidth
         ? `${labels[i]!.slice(0, labelWidth - 1)}…`
         : labels[i]!.padEnd(labelWidth);
-    const outcome = `${a.outcome}${a.assumed ? ' (assumed)' : ''}`.padEnd(outcomeWidth);
-    return `  ${label}  ${outcome}  ${colour(bar)} ${formatDuration(a.costMs)}`;
+    const status = `${a.status}${a.assumed ? ' (assumed)' : ''}`.padEnd(statusWidth);
+    return `  ${label}  ${status}  ${colour(bar)} ${formatDuration(a.costMs)}`;
   });
   return [p.dim(axis), ...rows].join('\n');
 }

@@ -57,7 +57,12 @@ function sourceText(r: MxResult): string {
   }
 }
 
-const SELF_EXPLAINED = new Set(['refused', 'connect-timeout', 'unreachable', 'greeting-timeout']);
+const SELF_EXPLAINED = new Set<string>([
+  'connection-refused',
+  'connection-timeout',
+  'host-unreachable',
+  'greeting-timeout',
+]);
 
 function prefCell(h: MxHost): string {
   if (h.implicit) return '0 (implicit)';
@@ -69,8 +74,8 @@ function matrix(r: MxResult, style: TableStyle): string {
   // pref is 12 wide so "(implicit)" and "random)" wrap whole instead of being cut to "(impl…".
   const t = table(
     style,
-    ['pref', 'MX host', 'address', 'outcome', 'time', 'greeting / EHLO / error'],
-    [12, 26, 17, 17, 9],
+    ['pref', 'MX host', 'address', 'status', 'time', 'greeting / EHLO / error'],
+    [12, 26, 17, 20, 9],
   );
   for (const h of r.hosts) {
     if (h.addresses.length === 0) {
@@ -85,16 +90,16 @@ function matrix(r: MxResult, style: TableStyle): string {
           ? `${a.hello.verb} ${a.hello.code}${a.hello.keywords.includes('STARTTLS') ? `, STARTTLS${a.tls ? ` ${a.tls.outcome === 'ok' ? (a.tls.protocol ?? 'ok') : a.tls.outcome}` : ''}` : ''}`
           : '',
         // refused / timeout say it all; the rest need the server's words.
-        a.error && !SELF_EXPLAINED.has(a.outcome) ? printable(a.error.message) : '',
+        a.error && !SELF_EXPLAINED.has(a.status) ? printable(a.error.message) : '',
       ]
         .filter(Boolean)
         .join('\n');
-      const outcome = a.outcome === 'ok' ? p.green(a.outcome) : p.red(a.outcome);
+      const status = a.status === 'ok' ? p.green(a.status) : p.red(a.status);
       t.push([
         i === 0 ? prefCell(h) : '',
         i === 0 ? printable(h.name) : '',
         a.address,
-        outcome,
+        status,
         formatDuration(a.ms),
         detail,
       ]);

@@ -3,6 +3,7 @@
  * NO_COLOR is set (no-color.org), and never let a server's bytes reach the
  * terminal raw — an escape sequence in a banner could rewrite the screen.
  */
+import { CONTROL_BYTES } from '../guard.js';
 
 /** useColor: whether to colour output written to `stream`. FORCE_COLOR wins, then NO_COLOR, then TTY-ness. */
 export function useColor(
@@ -14,12 +15,11 @@ export function useColor(
   return stream.isTTY === true && env.TERM !== 'dumb';
 }
 
+const CONTROL_ALL = new RegExp(CONTROL_BYTES.source, 'g');
+
 /** printable: `text` with every control byte shown as \xNN, safe to print. */
 export function printable(text: string): string {
-  return text.replace(
-    /[\u0000-\u001f\u007f-\u009f]/g,
-    (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
-  );
+  return text.replace(CONTROL_ALL, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
 /** Paint: colour functions that are identity when colour is off. */

@@ -1,20 +1,21 @@
 /**
- * probeAddress: what a sending MTA meets at one address of one MX host —
- * TCP connect, greeting, EHLO (HELO fallback), STARTTLS when offered — then
- * QUIT. Never throws for network outcomes: each becomes an AddressOutcome.
+ * probeAddress: what a sending MTA meets at one address of one MX host — the
+ * session establish sets up (TCP connect, greeting, EHLO with the HELO
+ * fallback, STARTTLS when offered), then QUIT. Never throws for network
+ * outcomes: each becomes the address's status, in the envelope's words.
  */
-import { isIP } from 'node:net';
-import { ProbeError, type ErrorCode } from '../errors.js';
-import type { Timeouts } from '../session/timeouts.js';
-import { roundMs } from '../time/duration.js';
-import { defaultHeloName } from '../session/helo-name.js';
-import { formatEndpoint } from '../net/target.js';
-import type { SmtpSession } from '../session/session.js';
+import { ProbeError } from '../errors.js';
+import { errorInfo } from '../error-info.js';
+import type { AddressResolver } from '../net/address-resolver.js';
+import type { Connector } from '../net/connector.js';
+import { addressFamily } from '../net/target.js';
 import type { TrustStore } from '../net/tls.js';
+import type { AddressProbe } from '../schema/mx.js';
+import { establish, type SessionProgress, SessionSetupError } from '../session/establish.js';
+import type { Timeouts } from '../session/timeouts.js';
 import { Transcript } from '../session/transcript.js';
-import { errorInfo } from '../schema/envelope.js';
-import type { AddressOutcome, AddressProbe } from '../schema/mx.js';
-import { openSession, upgradeSession, type OpenProgress } from './open.js';
+import type { Deadline } from '../time/deadline.js';
+import { roundMs } from '../time/duration.js';
 
 /** AddressProbeOptions: how to probe one address. */
 export interface AddressProbeOptions {
@@ -25,107 +26,63 @@ export interface AddressProbeOptions {
   starttls: boolean;
   trust: TrustStore;
   timeouts: Timeouts;
-  signal?: AbortSignal;
+  deadline: Deadline;
+  connector?: Connector;
+  resolveAddresses?: AddressResolver;
   transcript?: Transcript;
 }
 
-const OUTCOME_BY_CODE: Partial<Record<ErrorCode, AddressOutcome>> = {
-  CONNECTION_REFUSED: 'refused',
-  CONNECT_TIMEOUT: 'connect-timeout',
-  HOST_UNREACHABLE: 'unreachable',
-  GREETING_TIMEOUT: 'greeting-timeout',
-  CONNECTION_CLOSED: 'closed',
-  COMMAND_TIMEOUT: 'io-timeout',
-  TARGET_TIMEOUT: 'io-timeout',
-  TLS_HANDSHAKE_FAILED: 'tls-failure',
-  STARTTLS_REFUSED: 'tls-failure',
-  PROTOCOL_ERROR: 'protocol-error',
-  REPLY_TOO_LARGE: 'protocol-error',
-  ABORTED: 'aborted',
-};
-
-/** outcomeOf: the AddressOutcome a ProbeError stands for. */
-export function outcomeOf(err: ProbeError): AddressOutcome {
-  return OUTCOME_BY_CODE[err.code] ?? 'protocol-error';
-}
-
 /** probeAddress: see the module comment. */
-export async function probeAddress(
-  address: string,
-  opts: AddressProbeOptions,
-): Promise<AddressProbe> {
-  const family = isIP(address) === 6 ? 6 : 4;
-  const t0 = performance.now();
-  const transcript = opts.transcript ?? new Transcript();
-  const progress: OpenProgress = { addresses: [], attempts: [], address: null, timings: {} };
-  const probe: AddressProbe = { address, family, outcome: 'ok', ms: 0 };
+export async function probeAddress(address: string, o: AddressProbeOptions): Promise<AddressProbe> {
+  const family = addressFamily(address) === 6 ? 6 : 4;
+  const clock = o.deadline.clock;
+  const t0 = clock.now();
+  const probe: AddressProbe = { address, family, status: 'ok', ms: 0 };
   try {
-    const target = { input: address, host: address, port: opts.port, family } as const;
-    const { session, banner } = await openSession(
-      target,
+    const established = await establish(
+      { input: address, host: address, port: o.port, family },
       {
-        timeouts: opts.timeouts,
-        signal: opts.signal,
-        transcript,
-        implicitTls: false,
-        trust: opts.trust,
-        tlsName: opts.hostname,
+        connector: o.connector,
+        resolveAddresses: o.resolveAddresses,
+        timeouts: o.timeouts,
+        deadline: o.deadline,
+        transcript: o.transcript ?? new Transcript(undefined, clock),
+        ...(o.helo === undefined ? {} : { helo: o.helo }),
+        starttls: o.starttls ? 'opportunistic' : 'off',
+        tlsName: o.hostname,
+        trust: o.trust,
       },
-      progress,
     );
-    probe.banner = banner;
-    probe.outcome = await converse(session, address, opts, probe, progress.localAddress);
+    record(probe, established);
+    await established.session.quit();
+    // A sender that finds STARTTLS refused falls back to clear text or defers: not a clean "ok".
+    if (established.tls?.outcome === 'refused') probe.status = 'tls-error';
   } catch (err) {
     if (!(err instanceof ProbeError)) throw err;
-    progress.session?.close();
-    probe.outcome = probe.tls?.outcome === 'failed' ? 'tls-failure' : outcomeOf(err);
+    if (err instanceof SessionSetupError) record(probe, err.progress);
+    probe.status = err.status;
     probe.error = errorInfo(err);
   }
-  if (progress.timings.connect !== undefined) probe.connectMs = roundMs(progress.timings.connect);
-  probe.ms = roundMs(performance.now() - t0);
+  probe.ms = roundMs(clock.now() - t0);
   return probe;
 }
 
-async function converse(
-  session: SmtpSession,
-  address: string,
-  opts: AddressProbeOptions,
-  probe: AddressProbe,
-  local?: string,
-): Promise<AddressOutcome> {
-  const banner = probe.banner!;
-  if (banner.code !== 220) {
-    await session.quit().catch(() => undefined);
-    return banner.code < 500 ? 'greeting-4xx' : 'greeting-5xx';
+function record(probe: AddressProbe, p: SessionProgress): void {
+  if (p.timings.connect !== undefined) probe.connectMs = roundMs(p.timings.connect);
+  if (p.banner) probe.banner = p.banner;
+  if (p.hello) {
+    probe.hello = {
+      verb: p.hello.verb,
+      code: p.hello.reply.code,
+      keywords: p.hello.capabilities?.extensions.map((e) => e.keyword) ?? [],
+    };
   }
-  const hello = await session.hello(opts.helo ?? defaultHeloName(local));
-  probe.hello = {
-    verb: hello.verb,
-    code: hello.reply.code,
-    keywords: hello.capabilities?.extensions.map((e) => e.keyword) ?? [],
-  };
-  if (hello.reply.code !== 250) {
-    await session.quit().catch(() => undefined);
-    return 'rejected';
+  const tls = p.tls;
+  if (tls?.outcome === 'ok')
+    probe.tls = { outcome: 'ok', protocol: tls.info?.protocol ?? 'unknown' };
+  else if (tls?.outcome === 'refused' && tls.reply) {
+    probe.tls = { outcome: 'refused', error: `${tls.reply.code} ${tls.reply.lines[0] ?? ''}` };
+  } else if (tls?.outcome === 'failed') {
+    probe.tls = { outcome: 'failed', ...(tls.error ? { error: tls.error } : {}) };
   }
-  if (opts.starttls && hello.capabilities?.starttls) {
-    const endpoint = formatEndpoint(address, opts.port);
-    const { reply, tls } = await upgradeSession(session, {
-      servername: opts.hostname,
-      trust: opts.trust,
-      timeouts: opts.timeouts,
-      signal: opts.signal,
-      endpoint,
-    }).catch((err: unknown) => {
-      probe.tls = { outcome: 'failed', error: err instanceof Error ? err.message : String(err) };
-      throw err;
-    });
-    if (!tls) probe.tls = { outcome: 'refused', error: `${reply.code} ${reply.lines[0] ?? ''}` };
-    else {
-      probe.tls = { outcome: 'ok', protocol: tls.getProtocol() ?? 'unknown' };
-      await session.hello(opts.helo ?? defaultHeloName(local));
-    }
-  }
-  await session.quit();
-  return probe.tls && probe.tls.outcome !== 'ok' ? 'tls-failure' : 'ok';
 }

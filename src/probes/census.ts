@@ -4,8 +4,8 @@
  * transaction; stops at a 421 (the server is closing) or once TURN is
  * accepted (the roles would reverse, RFC 821 §4.1.1).
  */
-import { randomBytes } from 'node:crypto';
 import type { SmtpSession } from '../session/session.js';
+import { madeUpLocalPart } from '../smtp/address.js';
 import { command } from '../smtp/command.js';
 import {
   CENSUS_VERBS,
@@ -38,7 +38,7 @@ export async function runCensus(
     let entry: CensusEntry = { verb, command: line, support: classifySupport(verb, reply), reply };
     if ((verb === 'VRFY' || verb === 'EXPN') && reply.code === 252) {
       // A name no site has (random, in the reserved .invalid style) tells a real lookup from a blanket 252.
-      const probeLine = command(verb, `smtp-probe-${randomBytes(5).toString('hex')}`);
+      const probeLine = command(verb, madeUpLocalPart());
       const probeReply = await session.send(probeLine, 'census');
       entry = {
         ...entry,

@@ -3,11 +3,10 @@
  * a sending MTA of the chosen profile lives through — with --assume-down
  * rehearsing failures nobody has to cause.
  */
-import { invalidInput } from '../errors.js';
+import { assertSafe, invalidInput } from '../errors.js';
 import { resolveProfile, type ProfileOverrides } from '../mx/profiles.js';
 import { buildTimeline, type AssumeDown } from '../mx/timeline.js';
 import type { FailoverResult } from '../schema/failover.js';
-import { assertSafe } from '../smtp/command.js';
 import { probeMx, type MxOptions } from './mx.js';
 import type { ProbeOutcome } from './outcome.js';
 

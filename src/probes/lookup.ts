@@ -8,28 +8,37 @@
  * the rest are asked in a new session. Every argument (and form) ends with
  * exactly one item, `not-asked` when the probe stopped before it.
  */
-import { randomBytes } from 'node:crypto';
 import { ProbeError, invalidInput } from '../errors.js';
-import { parseTarget, SMTP_PORT, formatEndpoint, type Target } from '../net/target.js';
-import type { Timeouts } from '../session/timeouts.js';
-import { checkHeloName, defaultHeloName } from '../session/helo-name.js';
-import type { SmtpSession } from '../session/session.js';
 import { normalizeDomain } from '../dns/name.js';
-import type { TrustStore } from '../net/tls.js';
-import type { Transcript, TranscriptEntry } from '../session/transcript.js';
+import { parseTarget, SMTP_PORT, type Target } from '../net/target.js';
+import type { LookupItem, LookupResult } from '../schema/lookup.js';
+import {
+  establish,
+  type Established,
+  type SessionProgress,
+  SessionSetupError,
+} from '../session/establish.js';
+import { checkHeloName } from '../session/helo-name.js';
+import type { SmtpSession } from '../session/session.js';
+import { madeUpLocalPart, parseMailbox, parseUserOrMailbox } from '../smtp/address.js';
 import { expn, vrfy } from '../smtp/command.js';
-import { parseMailbox, parseUserOrMailbox } from '../smtp/address.js';
-import { formatReply, replyText, type Reply } from '../smtp/reply.js';
+import { bannerHostname } from '../smtp/greeting.js';
 import {
   classifyLookup,
   disclosure,
   interpretLookup,
   type LookupVerb,
 } from '../smtp/lookup-meaning.js';
-import type { LookupItem, LookupResult } from '../schema/lookup.js';
-import { bannerHostname } from './caps.js';
-import { openSession, upgradeSession, type OpenProgress } from './open.js';
-import { asProbeError, startRun, type ProbeOutcome } from './outcome.js';
+import type { Reply } from '../smtp/reply.js';
+import {
+  asProbeError,
+  elapsed,
+  finishRun,
+  type ProbeOutcome,
+  type Run,
+  type RunOptions,
+  startRun,
+} from './outcome.js';
 
 /** MAX_COMMAND_OCTETS: RFC 5321 §4.5.3.1.4: a command line is at most 512 octets, CRLF included. */
 export const MAX_COMMAND_OCTETS = 512;
@@ -37,20 +46,16 @@ export const MAX_COMMAND_OCTETS = 512;
 export const MAX_RECONNECTS = 10;
 
 /** LookupOptions: what `vrfy` and `expn` can be told. */
-export interface LookupOptions {
+export interface LookupOptions extends RunOptions {
   helo?: string;
   /** STARTTLS when offered (default true); false stays in clear. */
   starttls?: boolean;
-  caFiles?: string[];
   /** Ask each argument in both forms: `user` and `user@domain` (the domain from `domain`, else the banner's host name). */
   bothForms?: boolean;
   /** The domain of the user@domain form; read only with bothForms. */
   domain?: string;
   /** When every answer is 252, ask once about a made-up name to tell a blanket 252 from a real lookup (default true). */
   control?: boolean;
-  timeouts?: Partial<Timeouts>;
-  signal?: AbortSignal;
-  onTranscript?: (entry: TranscriptEntry) => void;
 }
 
 /** probeVrfy: VRFY each name at `target`; see the module comment. Throws only INVALID_INPUT, before anything is sent. */
@@ -83,10 +88,7 @@ interface Ctx {
   verb: LookupVerb;
   target: Target;
   options: LookupOptions;
-  trust: TrustStore;
-  timeouts: Timeouts;
-  signal: AbortSignal;
-  transcript: Transcript;
+  run: Run;
   heloGiven?: string;
   work: Work[];
   result: LookupResult;
@@ -103,7 +105,7 @@ export async function probeLookup(
   const domain = options.domain === undefined ? undefined : normalizeDomain(options.domain).ascii;
   const work = planWork(verb, names, options.bothForms === true, domain);
   const heloGiven = options.helo === undefined ? undefined : checkHeloName(options.helo);
-  const { timeouts, trust, signal, transcript, startedAt, t0 } = startRun(options);
+  const run = startRun(options);
   const result: LookupResult = {
     verb,
     host: target.host,
@@ -121,33 +123,15 @@ export async function probeLookup(
     discloses: null,
     disclosure: '',
   };
-  const ctx: Ctx = {
-    verb,
-    target,
-    options,
-    trust,
-    timeouts,
-    signal,
-    transcript,
-    heloGiven,
-    work,
-    result,
-  };
+  const ctx: Ctx = { verb, target, options, run, heloGiven, work, result };
   let error: ProbeError | undefined;
   try {
     await askAll(ctx);
   } catch (err) {
-    error = asProbeError(err, performance.now() - t0);
+    error = asProbeError(err, elapsed(run));
   }
   finish(ctx, error);
-  return {
-    status: error?.status ?? 'ok',
-    result,
-    error,
-    startedAt,
-    durationMs: performance.now() - t0,
-    transcript,
-  };
+  return finishRun(run, result, error);
 }
 
 /** planWork: every argument checked (control bytes, syntax, length) and, with bothForms, its other form. */
@@ -218,7 +202,7 @@ async function askAll(ctx: Ctx): Promise<void> {
       for (const w of ctx.work.slice(next)) w.item = notAsked(w, `not asked: ${why}`);
       return;
     }
-    ctx.transcript.note(
+    ctx.run.transcript.note(
       `the server closed the session (421); a new session for the ${ctx.work.length - next} name(s) left`,
     );
   }
@@ -275,91 +259,59 @@ async function askControl(ctx: Ctx, session: SmtpSession): Promise<void> {
     answered.some((w) => w.item!.meaning !== 'cannot-verify')
   )
     return;
-  const name = `smtp-probe-${randomBytes(5).toString('hex')}`;
+  const name = madeUpLocalPart();
   const line = ctx.verb === 'VRFY' ? vrfy(name) : expn(name);
   const reply = await session.send(line, ctx.verb === 'VRFY' ? 'vrfy' : 'expn');
   ctx.result.control = { command: line, reply, meaning: classifyLookup(reply) };
   if (reply.code === 421) session.close();
 }
 
-/** openLookupSession: connect, greet, EHLO, STARTTLS when offered; the first session fills the result's connection fields. */
+/**
+ * openLookupSession: a session set up by establish, STARTTLS when offered (a
+ * VRFY policy may differ after TLS; a refusal leaves the lookups in clear).
+ * The first session fills the result's connection fields, even when it fails.
+ */
 async function openLookupSession(ctx: Ctx): Promise<SmtpSession> {
-  const { result, target } = ctx;
-  const progress: OpenProgress = { addresses: [], attempts: [], address: null, timings: {} };
+  const { result, target, run } = ctx;
   result.sessions++;
   const first = result.sessions === 1;
+  let established: Established;
   try {
-    const { session, banner } = await openSession(
-      target,
-      { ...ctx, implicitTls: false, tlsName: target.host },
-      progress,
-    );
-    const endpoint = formatEndpoint(progress.address!, target.port);
-    if (first)
-      Object.assign(result, {
-        address: progress.address,
-        banner,
-        helo: ctx.heloGiven ?? defaultHeloName(progress.localAddress),
-      });
-    if (banner.code !== 220) {
-      await session.quit().catch(() => undefined);
-      throw new ProbeError({
-        code: 'GREETING_REJECTED',
-        stage: 'greeting',
-        target: endpoint,
-        message: `server greeted with ${formatReply(banner).join(' / ')}`,
-      });
-    }
-    if (first) fillDomain(ctx, banner);
-    await helloAndTls(ctx, session, endpoint, first);
-    return session;
+    established = await establish(target, {
+      connector: run.wiring.connector,
+      resolveAddresses: run.wiring.resolveAddresses,
+      timeouts: run.timeouts,
+      deadline: run.deadline,
+      transcript: run.transcript,
+      ...(ctx.heloGiven === undefined ? {} : { helo: ctx.heloGiven }),
+      starttls: ctx.options.starttls === false ? 'off' : 'opportunistic',
+      tlsName: target.host,
+      trust: run.trust,
+    });
   } catch (err) {
-    progress.session?.close();
+    if (first && err instanceof SessionSetupError) record(ctx, err.progress);
     throw err;
   }
+  if (first) {
+    record(ctx, established);
+    fillDomain(ctx, established.banner);
+  }
+  return established.session;
 }
 
-async function helloAndTls(
-  ctx: Ctx,
-  session: SmtpSession,
-  endpoint: string,
-  first: boolean,
-): Promise<void> {
-  const hello = await session.hello(ctx.result.helo);
-  if (first) ctx.result.hello = hello.verb;
-  if (hello.reply.code !== 250) {
-    await session.quit().catch(() => undefined);
-    throw new ProbeError({
-      code: 'HELLO_REJECTED',
-      stage: hello.verb === 'EHLO' ? 'ehlo' : 'helo',
-      target: endpoint,
-      message: `${hello.verb} refused: ${hello.reply.code} ${replyText(hello.reply)}`,
-    });
-  }
-  if (ctx.options.starttls === false || !hello.capabilities?.starttls) return;
-  const { reply, tls } = await upgradeSession(session, {
-    servername: ctx.target.host,
-    trust: ctx.trust,
-    timeouts: ctx.timeouts,
-    signal: ctx.signal,
-    endpoint,
-  });
-  const protocol = tls?.getProtocol() ?? undefined;
-  if (first)
-    ctx.result.tls =
-      reply.code === 220
-        ? { outcome: 'ok', ...(protocol ? { protocol } : {}) }
-        : { outcome: 'refused', reply };
-  if (reply.code !== 220) return;
-  // RFC 3207 §4.2: what EHLO said before TLS is void; ask again.
-  const again = await session.hello(ctx.result.helo);
-  if (again.reply.code !== 250) {
-    throw new ProbeError({
-      code: 'HELLO_REJECTED',
-      stage: 'ehlo',
-      target: endpoint,
-      message: `EHLO after STARTTLS refused: ${again.reply.code} ${replyText(again.reply)}`,
-    });
+/** record: the first session's connection facts in the result. */
+function record(ctx: Ctx, p: SessionProgress): void {
+  const { result } = ctx;
+  result.address = p.address;
+  if (p.banner) result.banner = p.banner;
+  if (p.helo !== undefined) result.helo = p.helo;
+  if (p.hello) result.hello = p.hello.verb;
+  const tls = p.tls;
+  if (tls?.outcome === 'ok') {
+    const protocol = tls.info?.protocol;
+    result.tls = { outcome: 'ok', ...(protocol ? { protocol } : {}) };
+  } else if (tls?.outcome === 'refused') {
+    result.tls = { outcome: 'refused', ...(tls.reply ? { reply: tls.reply } : {}) };
   }
 }
 

@@ -5,34 +5,40 @@
  * sender would try them, with lint findings and one verdict.
  */
 import { ProbeError } from '../errors.js';
-import type { Timeouts } from '../session/timeouts.js';
-import { SMTP_PORT } from '../net/target.js';
-import { checkHeloName } from '../session/helo-name.js';
-import { formatEndpoint } from '../net/target.js';
-import type { TrustStore } from '../net/tls.js';
-import { Resolver, normalizeDomain, parseResolverAddress, systemResolvers } from '../dns/index.js';
-import type { DnsRecord, Lookup } from '../schema/dns.js';
-import type { AddressProbe, MxHost, MxResult } from '../schema/mx.js';
-import { probeAddress } from './address.js';
+import { normalizeDomain, parseResolverAddress, Resolver, systemResolvers } from '../dns/index.js';
+import type { DnsTransport } from '../dns/transport.js';
 import { looksLikeIpLiteral, mxLint } from '../mx/lint.js';
 import { mxVerdict } from '../mx/verdict.js';
-import { asProbeError, startRun, type ProbeOutcome } from './outcome.js';
+import { formatEndpoint, SMTP_PORT } from '../net/target.js';
+import type { DnsRecord, Lookup } from '../schema/dns.js';
+import type { AddressProbe, MxHost, MxResult } from '../schema/mx.js';
+import { checkHeloName } from '../session/helo-name.js';
+import type { Deadline } from '../time/deadline.js';
+import { probeAddress } from './address.js';
+import {
+  asProbeError,
+  elapsed,
+  finishRun,
+  type ProbeOutcome,
+  type Run,
+  type RunOptions,
+  startRun,
+} from './outcome.js';
 
 /** MX_PARALLEL: addresses probed at once; enough that one dead host costs one timeout, few enough to be polite. */
 export const MX_PARALLEL = 8;
 
 /** MxOptions: what `mx` can be told. */
-export interface MxOptions {
+export interface MxOptions extends RunOptions {
   /** DNS servers as IP[:port]; default: /etc/resolv.conf. */
   resolvers?: string[];
   port?: number;
   helo?: string;
   starttls?: boolean;
-  caFiles?: string[];
   parallel?: number;
-  timeouts?: Partial<Timeouts>;
   dnsTimeoutMs?: number;
-  signal?: AbortSignal;
+  /** How DNS queries travel (default UDP, TCP after truncation); tests plug in an in-memory zone. */
+  dnsTransport?: DnsTransport;
 }
 
 interface Planned {
@@ -47,16 +53,10 @@ export async function probeMx(
   options: MxOptions = {},
 ): Promise<ProbeOutcome<MxResult>> {
   const domain = normalizeDomain(input);
-  const servers = options.resolvers?.length
-    ? options.resolvers.map(parseResolverAddress)
-    : systemResolvers();
+  const servers = walkServers(options.resolvers);
   if (options.helo !== undefined) checkHeloName(options.helo);
-  const { timeouts, trust, signal, transcript, startedAt, t0 } = startRun(options);
-  const resolver = new Resolver({
-    servers,
-    signal,
-    ...(options.dnsTimeoutMs ? { timeoutMs: options.dnsTimeoutMs } : {}),
-  });
+  const run = startRun(options);
+  const resolver = walkResolver(servers, options, run.deadline);
   const result: MxResult = {
     domain,
     port: options.port ?? SMTP_PORT,
@@ -70,28 +70,35 @@ export async function probeMx(
   };
   let error: ProbeError | undefined;
   try {
-    await walk(resolver, result, { ...options, timeouts, trust, signal });
+    if (await resolveWalk(resolver, result)) {
+      await probeAll(result.hosts, options, run);
+      result.verdict = mxVerdict(result);
+    }
   } catch (err) {
-    error = asProbeError(err, performance.now() - t0);
+    error = asProbeError(err, elapsed(run));
   }
   result.dns = resolver.exchanges;
-  return {
-    status: error?.status ?? 'ok',
-    result,
-    error,
-    startedAt,
-    durationMs: performance.now() - t0,
-    transcript,
-  };
+  return finishRun(run, result, error);
 }
 
-/** Walking: the walk's options with the run's budget, trust and signal resolved. */
-type Walking = MxOptions & { timeouts: Timeouts; trust: TrustStore; signal: AbortSignal };
+/** walkResolver: the DNS resolver of a walk, under the run's deadline and clock. */
+export function walkResolver(
+  servers: ReturnType<typeof systemResolvers>,
+  options: Pick<MxOptions, 'dnsTimeoutMs' | 'dnsTransport'>,
+  deadline: Deadline,
+): Resolver {
+  return new Resolver({
+    servers,
+    signal: deadline.signal,
+    clock: deadline.clock,
+    ...(options.dnsTimeoutMs ? { timeoutMs: options.dnsTimeoutMs } : {}),
+    ...(options.dnsTransport ? { transport: options.dnsTransport } : {}),
+  });
+}
 
-async function walk(resolver: Resolver, result: MxResult, opts: Walking): Promise<void> {
-  if (!(await resolveWalk(resolver, result))) return;
-  await probeAll(result.hosts, opts);
-  result.verdict = mxVerdict(result);
+/** walkServers: the DNS servers a walk asks: --resolver, else /etc/resolv.conf. */
+export function walkServers(resolvers: string[] | undefined): ReturnType<typeof systemResolvers> {
+  return resolvers?.length ? resolvers.map(parseResolverAddress) : systemResolvers();
 }
 
 /**
@@ -167,7 +174,7 @@ async function resolveHost(resolver: Resolver, p: Planned): Promise<MxHost> {
   const addresses = (l: Lookup, family: 4 | 6): AddressProbe[] =>
     l.records.flatMap((r) =>
       r.type === 'A' || r.type === 'AAAA'
-        ? [{ address: r.address, family, outcome: 'aborted' as const, ms: 0 }]
+        ? [{ address: r.address, family, status: 'aborted' as const, ms: 0 }]
         : [],
     );
   return {
@@ -219,28 +226,24 @@ function groupByPreference(hosts: MxHost[]): void {
 }
 
 /** probeAll: every address at once under a bound, each result written back in place (the sender's order stays). */
-async function probeAll(hosts: MxHost[], opts: Walking): Promise<void> {
-  const { trust } = opts;
+async function probeAll(hosts: MxHost[], options: MxOptions, run: Run): Promise<void> {
   const jobs = hosts.flatMap((h) => h.addresses.map((a, i) => ({ h, i, address: a.address })));
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < jobs.length) {
       const job = jobs[next++]!;
       job.h.addresses[job.i] = await probeAddress(job.address, {
-        port: opts.port ?? SMTP_PORT,
+        port: options.port ?? SMTP_PORT,
         hostname: job.h.name,
-        helo: opts.helo,
-        starttls: opts.starttls !== false,
-        trust,
-        timeouts: opts.timeouts,
-        signal: opts.signal,
+        ...(options.helo === undefined ? {} : { helo: options.helo }),
+        starttls: options.starttls !== false,
+        trust: run.trust,
+        timeouts: run.timeouts,
+        deadline: run.deadline,
+        connector: run.wiring.connector,
       });
     }
   };
-  await Promise.all(
-    Array.from(
-      { length: Math.max(1, Math.min(opts.parallel ?? MX_PARALLEL, jobs.length)) },
-      worker,
-    ),
-  );
+  const width = Math.max(1, Math.min(options.parallel ?? MX_PARALLEL, jobs.length));
+  await Promise.all(Array.from({ length: width }, worker));
 }

@@ -1,22 +1,16 @@
 /** Schema of `smtp-probe caps` results. */
 import { z } from 'zod';
-import { CENSUS_VERBS } from '../smtp/census.js';
+import { CENSUS_VERBS, SUPPORT_LEVELS } from '../vocabulary.js';
+import { AttemptSchema } from './connection.js';
 import { CapabilitiesSchema, CapabilityChangeSchema, ReplySchema } from './smtp.js';
-import { TlsInfoSchema } from './tls.js';
-import { StatusSchema, envelopeSchema } from './envelope.js';
-
-/** AttemptSchema: one connection attempt to one address. */
-export const AttemptSchema = z.object({
-  address: z.string(),
-  outcome: StatusSchema,
-  ms: z.number(),
-});
+import { TlsReportSchema } from './tls.js';
+import { envelopeSchema } from './envelope.js';
 
 /** CensusEntrySchema: how the server treats one RFC 821/5321 verb, with the reply as evidence. */
 export const CensusEntrySchema = z.object({
   verb: z.enum(CENSUS_VERBS),
   command: z.string().describe('the exact line sent'),
-  support: z.enum(['implemented', 'disabled', 'not-implemented', 'unknown']),
+  support: z.enum(SUPPORT_LEVELS),
   reply: ReplySchema,
   probe: z
     .object({ command: z.string(), reply: ReplySchema })
@@ -32,18 +26,6 @@ export const FindingSchema = z.object({
   message: z.string(),
 });
 export type Finding = z.infer<typeof FindingSchema>;
-
-/** TlsReportSchema: STARTTLS or implicit TLS: whether it worked and what it showed. */
-export const TlsReportSchema = z.object({
-  mode: z.enum(['starttls', 'implicit']),
-  outcome: z
-    .enum(['ok', 'refused', 'failed', 'rejected'])
-    .describe('rejected: the handshake worked but --tls-verify refused the certificate'),
-  reply: ReplySchema.optional().describe('the reply to STARTTLS'),
-  info: TlsInfoSchema.optional(),
-  error: z.string().optional(),
-});
-export type TlsReport = z.infer<typeof TlsReportSchema>;
 
 /** TimingsSchema: milliseconds per stage; absent when the stage did not run. */
 export const TimingsSchema = z

@@ -4,6 +4,7 @@
  * here; src/dns/ produces these values, probes and renderers consume them.
  */
 import { z } from 'zod';
+import { QUERY_TYPES, type QueryType } from '../vocabulary.js';
 
 /** RecordSchema: one resource record, by type; anything we do not interpret is kept as text. */
 export const RecordSchema = z.discriminatedUnion('type', [
@@ -38,8 +39,8 @@ export const RecordSchema = z.discriminatedUnion('type', [
 export type DnsRecord = z.infer<typeof RecordSchema>;
 
 /** QueryTypeSchema: the record types the resolver asks for. */
-export const QueryTypeSchema = z.enum(['A', 'AAAA', 'MX', 'CNAME', 'TXT']);
-export type QueryType = z.infer<typeof QueryTypeSchema>;
+export const QueryTypeSchema = z.enum(QUERY_TYPES);
+export type { QueryType };
 
 /** ExchangeSchema: one query sent to one server and what came back (or did not). */
 export const ExchangeSchema = z.object({

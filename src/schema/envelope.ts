@@ -4,17 +4,8 @@
  * asked for). Scripts read `status` and `error.code`; both are closed sets.
  */
 import { z } from 'zod';
-import {
-  ERROR_CODES,
-  STAGES,
-  STATUSES,
-  type ProbeError,
-  causeText,
-  type ErrorCode,
-} from '../errors.js';
-
-/** SCHEMA_VERSION: bumped on any incompatible change to an output schema. */
-export const SCHEMA_VERSION = 1;
+import { ERROR_CODES, type ErrorCode } from '../errors.js';
+import { SCHEMA_VERSION, STAGES, STATUSES } from '../vocabulary.js';
 
 /** StatusSchema: the closed status set. */
 export const StatusSchema = z.enum(STATUSES);
@@ -51,19 +42,4 @@ export function envelopeSchema<C extends string, R extends z.ZodType>(command: C
     error: ErrorInfoSchema.nullable(),
     transcript: z.array(TranscriptEntrySchema).optional(),
   });
-}
-
-/** errorInfo: a ProbeError (or anything thrown) as ErrorInfo. */
-export function errorInfo(err: ProbeError): ErrorInfo {
-  const info: ErrorInfo = {
-    code: err.code,
-    stage: err.stage,
-    message: err.message,
-    hint: err.hint,
-  };
-  if (err.target !== undefined) info.target = err.target;
-  if (err.elapsedMs !== undefined) info.elapsedMs = Math.round(err.elapsedMs * 10) / 10;
-  const cause = causeText(err);
-  if (cause !== undefined) info.cause = cause;
-  return info;
 }

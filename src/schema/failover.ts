@@ -1,7 +1,7 @@
 /** Schema of `smtp-probe failover` results: the measured walk, the sender's timeline, the queue. */
 import { z } from 'zod';
-import { AddressOutcomeSchema, MxResultSchema } from './mx.js';
-import { envelopeSchema } from './envelope.js';
+import { MxResultSchema } from './mx.js';
+import { StatusSchema, envelopeSchema } from './envelope.js';
 
 /** ProfileSchema: the sender profile the timeline follows. */
 export const ProfileSchema = z.object({
@@ -25,7 +25,7 @@ export const TimelineAttemptSchema = z.object({
   host: z.string(),
   preference: z.number().int(),
   address: z.string(),
-  outcome: AddressOutcomeSchema,
+  status: StatusSchema,
   assumed: z.boolean().describe('from --assume-down, not measured'),
   startMs: z.number(),
   costMs: z.number(),

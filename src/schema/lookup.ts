@@ -4,7 +4,7 @@
  * evidence, and a finding on what the server discloses.
  */
 import { z } from 'zod';
-import { LOOKUP_MEANINGS } from '../smtp/lookup-meaning.js';
+import { LOOKUP_MEANINGS } from '../vocabulary.js';
 import { ReplySchema } from './smtp.js';
 import { envelopeSchema } from './envelope.js';
 

@@ -2,31 +2,15 @@
 import { z } from 'zod';
 import { ReplySchema } from './smtp.js';
 import { DomainNameSchema, ExchangeSchema, LookupSchema } from './dns.js';
-import { ErrorInfoSchema, envelopeSchema } from './envelope.js';
-
-/** AddressOutcomeSchema: how one address of one MX host fared, in the words an admin uses. */
-export const AddressOutcomeSchema = z.enum([
-  'ok',
-  'refused',
-  'connect-timeout',
-  'unreachable',
-  'greeting-timeout',
-  'greeting-4xx',
-  'greeting-5xx',
-  'rejected',
-  'tls-failure',
-  'closed',
-  'io-timeout',
-  'protocol-error',
-  'aborted',
-]);
-export type AddressOutcome = z.infer<typeof AddressOutcomeSchema>;
+import { ErrorInfoSchema, StatusSchema, envelopeSchema } from './envelope.js';
 
 /** AddressProbeSchema: one address probed: TCP connect, greeting, EHLO summary (and STARTTLS when offered). */
 export const AddressProbeSchema = z.object({
   address: z.string(),
   family: z.union([z.literal(4), z.literal(6)]),
-  outcome: AddressOutcomeSchema,
+  status: StatusSchema.describe(
+    "how a sender fares here, in the envelope's status words: rejected covers a greeting other than 220 (see banner) and a refused EHLO/HELO; tls-error a refused or failed STARTTLS",
+  ),
   ms: z.number().describe('time this address took, connect to QUIT (or to the failure)'),
   connectMs: z.number().optional(),
   banner: ReplySchema.optional(),
@@ -78,7 +62,7 @@ export type Lint = z.infer<typeof LintSchema>;
 export const FailedAttemptSchema = z.object({
   host: z.string(),
   address: z.string(),
-  outcome: AddressOutcomeSchema,
+  status: StatusSchema,
 });
 
 /** VerdictSchema: the one-line answer to "is mail for this domain accepted, and where?". */

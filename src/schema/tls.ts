@@ -1,5 +1,6 @@
 /** Schemas of what TLS inspection reports: the negotiated session and the certificate chain. */
 import { z } from 'zod';
+import { ReplySchema } from './smtp.js';
 
 /** CertificateInfoSchema: one certificate as a person reads it. */
 export const CertificateInfoSchema = z.object({
@@ -29,3 +30,15 @@ export const TlsInfoSchema = z.object({
     .describe('whether the chain verifies against the trust store'),
 });
 export type TlsInfo = z.infer<typeof TlsInfoSchema>;
+
+/** TlsReportSchema: STARTTLS or implicit TLS: whether it worked and what it showed. */
+export const TlsReportSchema = z.object({
+  mode: z.enum(['starttls', 'implicit']),
+  outcome: z
+    .enum(['ok', 'refused', 'failed', 'rejected'])
+    .describe('rejected: the handshake worked but --tls-verify refused the certificate'),
+  reply: ReplySchema.optional().describe('the reply to STARTTLS'),
+  info: TlsInfoSchema.optional(),
+  error: z.string().optional(),
+});
+export type TlsReport = z.infer<typeof TlsReportSchema>;

@@ -35,6 +35,8 @@ export const ReasonSchema = z.enum([
   'session-lost',
   'needs-smtputf8',
   'host-blocked',
+  'timed-out',
+  'interrupted',
 ]);
 export type Reason = z.infer<typeof ReasonSchema>;
 

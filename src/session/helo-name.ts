@@ -1,8 +1,7 @@
 /** The default EHLO/HELO name (RFC 5321 §4.1.1.1: a FQDN, else an address literal). */
 import { hostname } from 'node:os';
 import { isIP } from 'node:net';
-import { invalidInput } from '../errors.js';
-import { assertSafe } from '../smtp/command.js';
+import { assertSafe, invalidInput } from '../errors.js';
 
 const FQDN =
   /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/i;

@@ -8,8 +8,9 @@ import type { Duplex } from 'node:stream';
 import { ProbeError, type Stage } from '../errors.js';
 import { LineSplitter, LineTooLongError } from '../smtp/lines.js';
 import { ReplyAssembler, type ReplySyntaxError, type Reply } from '../smtp/reply.js';
+import { classifySocketError } from '../net/socket-error.js';
+import type { Deadline } from '../time/deadline.js';
 import type { Transcript } from './transcript.js';
-import { abortError, classifySocketError } from '../net/connect.js';
 
 type Failure =
   | { kind: 'syntax'; err: ReplySyntaxError | LineTooLongError }
@@ -17,7 +18,7 @@ type Failure =
 
 interface Waiter {
   resolve: (reply: Reply) => void;
-  reject: (err: ProbeError) => void;
+  reject: (err: unknown) => void;
   stage: Stage;
 }
 
@@ -97,37 +98,32 @@ export class ReplyReader {
     return this.waiter ? undefined : this.queue.shift();
   }
 
-  /** next: the next reply, within `timeoutMs`, or a ProbeError for `stage`. */
-  next(stage: Stage, timeoutMs: number, signal?: AbortSignal): Promise<Reply> {
-    return new Promise<Reply>((resolve, reject) => {
-      if (signal?.aborted) return reject(abortError(signal, stage, this.endpoint));
-      const done = (): void => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-        this.waiter = undefined;
-      };
-      const onAbort = (): void => {
-        done();
-        reject(abortError(signal!, stage, this.endpoint));
-      };
-      const timer = setTimeout(() => {
-        done();
-        reject(this.timeoutError(stage, timeoutMs));
-      }, timeoutMs);
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.waiter = {
-        stage,
-        resolve: (r) => {
-          done();
-          resolve(r);
-        },
-        reject: (e) => {
-          done();
-          reject(e);
-        },
-      };
-      this.settle();
-    });
+  /** next: the next reply within `timeoutMs` and the run's deadline, or a ProbeError for `stage`. */
+  next(stage: Stage, timeoutMs: number, deadline: Deadline): Promise<Reply> {
+    return deadline.phase(
+      stage,
+      timeoutMs,
+      () => this.timeoutError(stage, timeoutMs),
+      (signal) =>
+        new Promise<Reply>((resolve, reject) => {
+          const waiter: Waiter = {
+            stage,
+            resolve: (reply) => {
+              this.waiter = undefined;
+              resolve(reply);
+            },
+            reject: (err) => {
+              this.waiter = undefined;
+              reject(err);
+            },
+          };
+          // The deadline rejects for us; the waiter must just stop waiting.
+          signal.addEventListener('abort', () => waiter.reject(signal.reason), { once: true });
+          this.waiter = waiter;
+          this.settle();
+        }),
+      this.endpoint,
+    );
   }
 
   private settle(): void {

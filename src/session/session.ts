@@ -5,20 +5,21 @@
  * STARTTLS, a function that turns the stream into a TLS one.
  */
 import type { Duplex } from 'node:stream';
-import { ProbeError, type Stage } from '../errors.js';
-import { assertSafe, ehlo, helo } from '../smtp/command.js';
+import { assertSafe, ProbeError, type Stage } from '../errors.js';
+import { ehlo, helo } from '../smtp/command.js';
 import { parseCapabilities, type Capabilities } from '../smtp/capabilities.js';
 import type { Reply } from '../smtp/reply.js';
 import type { Transcript } from './transcript.js';
 import { ReplyReader } from './reader.js';
+import type { Deadline } from '../time/deadline.js';
 import type { Timeouts } from './timeouts.js';
 
 /** SessionOptions: what a session needs besides its stream. */
 export interface SessionOptions {
   transcript: Transcript;
   timeouts: Timeouts;
-  /** Cancels everything: Ctrl-C and the whole-target deadline, composed with AbortSignal.any. */
-  signal?: AbortSignal;
+  /** The run's deadline: Ctrl-C and the whole-run --timeout; each reply is also bounded by its phase timeout. */
+  deadline: Deadline;
   /** "address:port", quoted in every error. */
   endpoint: string;
 }
@@ -49,13 +50,13 @@ export class SmtpSession {
 
   /** greeting: the server's opening reply (220 expected; 554 and 421 are answers too). */
   greeting(): Promise<Reply> {
-    return this.reader.next('greeting', this.opts.timeouts.greetingMs, this.opts.signal);
+    return this.reader.next('greeting', this.opts.timeouts.greetingMs, this.opts.deadline);
   }
 
   /** send: write one command line and read its reply. A 4xx/5xx is returned, not thrown. */
   async send(line: string, stage: Stage): Promise<Reply> {
     this.write([line], stage);
-    return this.reader.next(stage, this.opts.timeouts.commandMs, this.opts.signal);
+    return this.reader.next(stage, this.opts.timeouts.commandMs, this.opts.deadline);
   }
 
   /**
@@ -71,7 +72,7 @@ export class SmtpSession {
     this.write(lines, stage);
     const replies: Reply[] = [];
     for (let i = 0; i < lines.length; i++) {
-      const reply = await this.reader.next(stage, this.opts.timeouts.commandMs, this.opts.signal);
+      const reply = await this.reader.next(stage, this.opts.timeouts.commandMs, this.opts.deadline);
       replies.push(reply);
       onReply?.(reply, i);
     }
@@ -100,6 +101,18 @@ export class SmtpSession {
     this.opts.transcript.note('TLS established; everything learned before it is discarded');
     this.reader.attach(this.stream);
     return reply;
+  }
+
+  /**
+   * upgradeNow: turn the stream into a TLS one before anything is read
+   * (implicit TLS, RFC 8314: the greeting comes over TLS). Returns the TLS stream.
+   */
+  async upgradeNow<S extends Duplex>(upgrade: (raw: Duplex) => Promise<S>): Promise<S> {
+    this.reader.detach();
+    const secure = await upgrade(this.stream);
+    this.stream = secure;
+    this.reader.attach(secure);
+    return secure;
   }
 
   /** quit: QUIT and its reply; a server that just hangs up is fine here. */

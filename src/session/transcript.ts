@@ -4,6 +4,7 @@
  * AUTH payloads are redacted as they are recorded, so no secret is ever kept.
  */
 import { isAuthCommand } from '../smtp/command.js';
+import { type Clock, systemClock } from '../time/clock.js';
 
 /** Direction: client to server, server to client, or a note about the connection itself. */
 export type Direction = 'send' | 'recv' | 'note';
@@ -18,10 +19,15 @@ export interface TranscriptEntry {
 /** Transcript: append-only record of a session. `onEntry` lets --transcript stream it live. */
 export class Transcript {
   readonly entries: TranscriptEntry[] = [];
-  private readonly t0 = performance.now();
+  private readonly t0: number;
   private authInProgress = false;
 
-  constructor(private readonly onEntry?: (entry: TranscriptEntry) => void) {}
+  constructor(
+    private readonly onEntry?: (entry: TranscriptEntry) => void,
+    private readonly clock: Clock = systemClock,
+  ) {
+    this.t0 = clock.now();
+  }
 
   /** sent: a line the client wrote. AUTH arguments and lines answering a 334 challenge become "[redacted]". */
   sent(line: string): void {
@@ -51,7 +57,7 @@ export class Transcript {
   }
 
   private add(dir: Direction, line: string): void {
-    const entry = { atMs: performance.now() - this.t0, dir, line };
+    const entry = { atMs: this.clock.now() - this.t0, dir, line };
     this.entries.push(entry);
     this.onEntry?.(entry);
   }

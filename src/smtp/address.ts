@@ -3,10 +3,10 @@
  * dot-string or a quoted string, the domain a name (IDN → A-labels) or an
  * address literal. Anything else is refused before a connection opens.
  */
+import { randomBytes } from 'node:crypto';
 import { domainToASCII } from 'node:url';
 import { isIP } from 'node:net';
-import { invalidInput } from '../errors.js';
-import { assertSafe } from './command.js';
+import { assertSafe, invalidInput } from '../errors.js';
 
 /** MAX_LOCAL_PART_OCTETS / MAX_PATH_OCTETS: RFC 5321 §4.5.3.1.1 and §4.5.3.1.3. */
 export const MAX_LOCAL_PART_OCTETS = 64;
@@ -88,4 +88,13 @@ export function parseUserOrMailbox(input: string): string {
   if (!DOT_STRING.test(text) && !QUOTED.test(text))
     throw invalidInput(`"${input}" is not a user name or an address`);
   return text;
+}
+
+/**
+ * madeUpLocalPart: a local part no site has (random hex), to tell a blanket
+ * answer from a real lookup: the census's and vrfy's control name, verify's
+ * catch-all test. Fresh each call, so a server cannot learn and whitelist it.
+ */
+export function madeUpLocalPart(): string {
+  return `smtp-probe-${randomBytes(5).toString('hex')}`;
 }

@@ -2,26 +2,11 @@
  * The verb census, pure: which RFC 821/5321 verbs a server implements,
  * classified from the reply code alone (never its English text).
  */
+import { CENSUS_VERBS, type CensusVerb, type Support } from '../vocabulary.js';
+import { isPolicy } from './enhanced.js';
 import type { Reply } from './reply.js';
 
-/** CENSUS_VERBS: the verbs probed, in the order sent. TURN is last: a 250 to it reverses roles (RFC 821 §4.1.1), so the session ends there. */
-export const CENSUS_VERBS = [
-  'NOOP',
-  'HELP',
-  'VRFY',
-  'EXPN',
-  'ETRN',
-  'VERB',
-  'SEND',
-  'SOML',
-  'SAML',
-  'RSET',
-  'TURN',
-] as const;
-export type CensusVerb = (typeof CENSUS_VERBS)[number];
-
-/** Support: how a server treats a verb. */
-export type Support = 'implemented' | 'disabled' | 'not-implemented' | 'unknown';
+export { CENSUS_VERBS, type CensusVerb, type Support };
 
 /** censusArgument: the harmless argument each verb is sent with. */
 export function censusArgument(verb: CensusVerb): string | undefined {
@@ -56,11 +41,11 @@ export function opensTransaction(verb: CensusVerb): boolean {
  * A 252 to VRFY/EXPN is ambiguous on its own: see classifyVerifyPair.
  */
 export function classifySupport(verb: CensusVerb, reply: Reply): Support {
-  const { code, enhanced } = reply;
+  const { code } = reply;
   // 421 is the server closing the channel (RFC 5321 §3.8), whatever its enhanced code says: it tells nothing about the verb.
   if (code === 421) return 'unknown';
   if (code === 500 || code === 502 || code === 504) return 'not-implemented';
-  if (code === 530 || enhanced?.split('.')[1] === '7') return 'disabled';
+  if (isPolicy(reply)) return 'disabled';
   if (verb === 'ETRN' && (code === 458 || code === 459)) return 'implemented';
   if (code >= 400 && code < 500) return 'unknown';
   if ((verb === 'VRFY' || verb === 'EXPN') && (code === 550 || code === 551 || code === 553))

@@ -1,42 +1,9 @@
 /**
- * Command formatting, pure. Safety lives here once: no argument containing a
- * control byte ever reaches a socket (the check Go's textproto and Python's
- * smtplib make), because CR/LF in an argument is command injection.
+ * Command formatting, pure. Every builder refuses control bytes (the check Go's
+ * textproto and Python's smtplib make), because CR/LF in an argument is
+ * command injection; the guard itself is errors.ts's assertSafe.
  */
-import { invalidInput } from '../errors.js';
-
-// C0 controls, DEL and the C1 range: any of them in a command line is either
-// injection (CR, LF) or a byte a server may mangle; none belongs in SMTP text.
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
-
-/** describeControl: the first control byte in a string, as a user reads it ("CR at offset 5"). */
-function describeControl(value: string): string | undefined {
-  const m = CONTROL.exec(value);
-  if (!m) return undefined;
-  const names: Record<string, string> = {
-    '\r': 'CR',
-    '\n': 'LF',
-    '\u0000': 'NUL',
-    '\t': 'TAB',
-    '\u007f': 'DEL',
-  };
-  const code = m[0].charCodeAt(0);
-  const name = names[m[0]] ?? `control byte 0x${code.toString(16).padStart(2, '0')}`;
-  return `${name} at offset ${m.index}`;
-}
-
-/**
- * assertSafe: throws INVALID_INPUT (stage input) when `value` holds a control
- * byte. `what` names the argument in the message ("HELO name", "address").
- */
-export function assertSafe(what: string, value: string): void {
-  const found = describeControl(value);
-  if (found) {
-    throw invalidInput(
-      `${what} contains ${found} (${JSON.stringify(value)}); control bytes are refused so nothing can be injected into the SMTP stream`,
-    );
-  }
-}
+import { assertSafe } from '../errors.js';
 
 /** command: a command line from a verb and optional argument, checked for control bytes. */
 export function command(verb: string, arg?: string): string {

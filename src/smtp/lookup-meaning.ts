@@ -4,38 +4,11 @@
  * English text, which every server words differently. The text is read for
  * one thing: the mailboxes a 250, 251, 551 or 553 carries.
  */
+import { LOOKUP_MEANINGS, type LookupMeaning } from '../vocabulary.js';
+import { hasStatus, isPolicy } from './enhanced.js';
 import { parseEnhanced, type Reply } from './reply.js';
 
-/**
- * LOOKUP_MEANINGS: what one VRFY/EXPN reply means.
- * - `exists` (250): the server names the mailbox (or, for EXPN, the members);
- * - `will-forward` (251): not local, but the server will forward to the path it gives;
- * - `cannot-verify` (252): the server will not say, yet would accept mail — a 252 does NOT mean the user exists;
- * - `no-such-user` (550): no mailbox by that name;
- * - `not-local` (551, or X.1.6 "mailbox has moved"): not here; the reply may name where to try;
- * - `ambiguous` (553, or X.1.4): several mailboxes match; the reply may list them;
- * - `not-implemented` (500/502): the verb is unknown or switched off (Postfix's disable_vrfy_command says 502 5.5.1);
- * - `disabled` (530, or any X.7.X): refused by policy (authentication or security), which says nothing about the name;
- * - `temporary` (4xx but 421): try later;
- * - `server-closing` (421): the server is ending the session (RFC 5321 §3.8);
- * - `other`: a reply RFC 5321 does not list for these verbs (501 syntax, 503 sequence, 504, 554, X.1.3 bad syntax, an odd 2xx/3xx);
- * - `not-asked`: no reply at all — the session was lost first, or there was no domain for the user@domain form.
- */
-export const LOOKUP_MEANINGS = [
-  'exists',
-  'will-forward',
-  'cannot-verify',
-  'no-such-user',
-  'not-local',
-  'ambiguous',
-  'not-implemented',
-  'disabled',
-  'temporary',
-  'server-closing',
-  'other',
-  'not-asked',
-] as const;
-export type LookupMeaning = (typeof LOOKUP_MEANINGS)[number];
+export { LOOKUP_MEANINGS, type LookupMeaning };
 
 /** LookupVerb: the two verbs that ask a server about names. */
 export type LookupVerb = 'VRFY' | 'EXPN';
@@ -49,19 +22,18 @@ export interface NamedMailbox {
 /** classifyLookup: see LOOKUP_MEANINGS. Never returns `not-asked` (that is for arguments without a reply). */
 export function classifyLookup(reply: Reply): Exclude<LookupMeaning, 'not-asked'> {
   const { code } = reply;
-  const [, subject, detail] = (reply.enhanced ?? '').split('.').map(Number);
   if (code === 421) return 'server-closing';
   if (code === 250) return 'exists';
   if (code === 251) return 'will-forward';
   if (code === 252) return 'cannot-verify';
   if (code < 400) return 'other';
   if (code < 500) return 'temporary';
-  // RFC 4954 §6 (530) and RFC 3463 §3.8 (X.7.X): policy, checked first because it overrides what the code alone would say.
-  if (code === 530 || subject === 7) return 'disabled';
+  // Policy is checked first because it overrides what the code alone would say.
+  if (isPolicy(reply)) return 'disabled';
   if (code === 500 || code === 502) return 'not-implemented';
-  if (subject === 1 && detail === 3) return 'other';
-  if (code === 553 || (subject === 1 && detail === 4)) return 'ambiguous';
-  if (code === 551 || (subject === 1 && detail === 6)) return 'not-local';
+  if (hasStatus(reply, 1, 3)) return 'other';
+  if (code === 553 || hasStatus(reply, 1, 4)) return 'ambiguous';
+  if (code === 551 || hasStatus(reply, 1, 6)) return 'not-local';
   if (code === 550) return 'no-such-user';
   return 'other';
 }

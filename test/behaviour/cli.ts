@@ -400,8 +400,8 @@ describe('output', () => {
     const walk = MxOutputSchema.parse(JSON.parse(lines.at(-2)!));
     assert.equal(walk.result?.verdict?.kind, 'accepted');
     assert.deepEqual(
-      walk.result?.verdict?.failedBefore.map((f) => f.outcome),
-      ['refused', 'connect-timeout'],
+      walk.result?.verdict?.failedBefore.map((f) => f.status),
+      ['connection-refused', 'connection-timeout'],
     );
     const failover = FailoverOutputSchema.parse(JSON.parse(lines.at(-1)!));
     assert.equal(failover.result?.attempts.length, 3);

@@ -77,10 +77,16 @@ describe('against the lab', { concurrency: true }, () => {
         const r = await failover('blackhole.test', { profile: profile.name });
         assert.equal(r.profile.name, profile.name);
         assert.deepEqual(
-          r.attempts.map((a) => [a.host, a.address, a.outcome, a.basis, a.assumed]),
+          r.attempts.map((a) => [a.host, a.address, a.status, a.basis, a.assumed]),
           [
-            ['refused.blackhole.test', '127.0.0.33', 'refused', 'measured', false],
-            ['bh.blackhole.test', '127.0.0.34', 'connect-timeout', 'sender-connect-timeout', false],
+            ['refused.blackhole.test', '127.0.0.33', 'connection-refused', 'measured', false],
+            [
+              'bh.blackhole.test',
+              '127.0.0.34',
+              'connection-timeout',
+              'sender-connect-timeout',
+              false,
+            ],
             ['mx.blackhole.test', '127.0.0.35', 'ok', 'measured', false],
           ],
         );
@@ -164,11 +170,11 @@ describe('against the lab', { concurrency: true }, () => {
     test('the good host by name (blackhole, the default): three failures, queued, bounced after 5 days', async () => {
       const r = await failover('blackhole.test', { assumeDown: ['mx.blackhole.test'] });
       assert.deepEqual(
-        r.attempts.map((a) => [a.outcome, a.assumed, a.costMs === 30_000]),
+        r.attempts.map((a) => [a.status, a.assumed, a.costMs === 30_000]),
         [
-          ['refused', false, false],
-          ['connect-timeout', false, true],
-          ['connect-timeout', true, true],
+          ['connection-refused', false, false],
+          ['connection-timeout', false, true],
+          ['connection-timeout', true, true],
         ],
       );
       assert.deepEqual(r.assumptions, [
@@ -182,11 +188,11 @@ describe('against the lab', { concurrency: true }, () => {
     test('the good host by address: the same timeline', async () => {
       const r = await failover('blackhole.test', { assumeDown: ['127.0.0.35'] });
       assert.deepEqual(
-        r.attempts.map((a) => [a.address, a.outcome, a.assumed]),
+        r.attempts.map((a) => [a.address, a.status, a.assumed]),
         [
-          ['127.0.0.33', 'refused', false],
-          ['127.0.0.34', 'connect-timeout', false],
-          ['127.0.0.35', 'connect-timeout', true],
+          ['127.0.0.33', 'connection-refused', false],
+          ['127.0.0.34', 'connection-timeout', false],
+          ['127.0.0.35', 'connection-timeout', true],
         ],
       );
       assert.deepEqual(r.assumptions[0]!.matched, ['127.0.0.35']);
@@ -196,7 +202,10 @@ describe('against the lab', { concurrency: true }, () => {
     test('=refused: the good host refuses (costing a round trip, not its session); still deferred', async () => {
       const r = await failover('blackhole.test', { assumeDown: ['mx.blackhole.test=refused'] });
       const last = r.attempts[2]!;
-      assert.deepEqual([last.outcome, last.assumed, last.basis], ['refused', true, 'measured']);
+      assert.deepEqual(
+        [last.status, last.assumed, last.basis],
+        ['connection-refused', true, 'measured'],
+      );
       const measured = r.walk.hosts[2]!.addresses[0]!;
       assert.equal(last.costMs, measured.connectMs, 'the measured SYN-ACK round trip');
       assert.ok(
@@ -212,7 +221,7 @@ describe('against the lab', { concurrency: true }, () => {
     test('=refused on the blackholed host: the sender skips it in a round trip, not our 1 s connect timeout', async () => {
       const r = await failover('blackhole.test', { assumeDown: ['127.0.0.34=refused'] });
       const bh = r.attempts[1]!;
-      assert.deepEqual([bh.outcome, bh.assumed], ['refused', true]);
+      assert.deepEqual([bh.status, bh.assumed], ['connection-refused', true]);
       assert.ok(bh.costMs < CONNECT_TIMEOUT_MS / 2, `a refusal cost ${bh.costMs} ms`);
       assert.equal(r.delivery.kind, 'delivered');
       assert.ok(
@@ -225,16 +234,19 @@ describe('against the lab', { concurrency: true }, () => {
     test('noao.test losing mx.noao.test: both sun.noao.test addresses refuse, the last is blackholed: deferred', async () => {
       const r = await failover('noao.test', { assumeDown: ['mx.noao.test'] });
       assert.deepEqual(
-        r.attempts.map((a) => [a.host, a.address, a.outcome, a.assumed]),
+        r.attempts.map((a) => [a.host, a.address, a.status, a.assumed]),
         [
-          ['sun.noao.test', '127.0.0.22', 'refused', false],
-          ['sun.noao.test', '127.0.0.23', 'refused', false],
-          ['mx.noao.test', '127.0.0.24', 'connect-timeout', true],
+          ['sun.noao.test', '127.0.0.22', 'connection-refused', false],
+          ['sun.noao.test', '127.0.0.23', 'connection-refused', false],
+          ['mx.noao.test', '127.0.0.24', 'connection-timeout', true],
         ],
       );
       assert.equal(r.attempts[2]!.costMs, resolveProfile('postfix').connectTimeoutMs);
       assertDeferred(r, 5 * DAY_MS);
-      assert.match(r.delivery.text, /3 attempts fail \(refused, refused, connect-timeout\)/);
+      assert.match(
+        r.delivery.text,
+        /3 attempts fail \(connection-refused, connection-refused, connection-timeout\)/,
+      );
     });
 
     test('a target that matches nothing changes nothing and says so in a note', async () => {
@@ -329,7 +341,7 @@ describe('against the lab', { concurrency: true }, () => {
       assert.ok(!ANSI_ESCAPE.test(run.stdout));
       for (const s of [
         'MX for blackhole.test — 3 MX records',
-        'connect-timeout',
+        'connection-timeout',
         'mx-non-public',
         'DNS trace',
         'Verdict: mail for blackhole.test is accepted by mx.blackhole.test (127.0.0.35)',

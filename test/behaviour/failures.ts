@@ -79,7 +79,7 @@ describe('connection failures', () => {
     );
     assert.match(outcome.error!.message, new RegExp(`127\\.0\\.0\\.1:${port}`));
     assert.deepEqual(
-      outcome.result.attempts.map((a) => [a.address, a.outcome]),
+      outcome.result.attempts.map((a) => [a.address, a.status]),
       [['127.0.0.1', 'connection-refused']],
     );
     assert.equal(outcome.result.address, null);

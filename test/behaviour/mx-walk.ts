@@ -10,7 +10,8 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startLab, LAB_SCENARIOS, type Lab } from '../../src/lab/index.js';
 import { probeMx, type MxOptions } from '../../src/probes/mx.js';
-import { MxResultSchema, type AddressOutcome, type MxResult } from '../../src/schema/mx.js';
+import type { Status } from '../../src/errors.js';
+import { MxResultSchema, type MxResult } from '../../src/schema/mx.js';
 import type { ProbeOutcome } from '../../src/probes/outcome.js';
 
 /** CONNECT_TIMEOUT_MS: long enough for a loaded loopback connect, short enough to keep the file fast. */
@@ -60,7 +61,7 @@ function walked(domain: string): MxResult {
   return MxResultSchema.parse(w.outcome.result);
 }
 
-type Addr = [address: string, outcome: AddressOutcome];
+type Addr = [address: string, status: Status];
 /** HostWant: [preference, name, groupSize, addresses in sender order]. */
 type HostWant = [number, string, number, Addr[]];
 
@@ -72,7 +73,7 @@ interface Want {
     kind: NonNullable<MxResult['verdict']>['kind'];
     host?: string;
     address?: string;
-    failedBefore?: AddressOutcome[];
+    failedBefore?: Status[];
     text: string;
   };
 }
@@ -110,8 +111,8 @@ const WANT: Record<string, Want> = {
         'sun.noao.test',
         1,
         [
-          ['127.0.0.22', 'refused'],
-          ['127.0.0.23', 'refused'],
+          ['127.0.0.22', 'connection-refused'],
+          ['127.0.0.23', 'connection-refused'],
         ],
       ],
       [20, 'mx.noao.test', 1, [['127.0.0.24', 'ok']]],
@@ -122,9 +123,9 @@ const WANT: Record<string, Want> = {
         'noao.test',
         'mx.noao.test',
         '127.0.0.24',
-        '2 addresses before it fail: refused, refused',
+        '2 addresses before it fail: connection-refused, connection-refused',
       ),
-      failedBefore: ['refused', 'refused'],
+      failedBefore: ['connection-refused', 'connection-refused'],
     },
   },
   'mailhost.tuc.test': {
@@ -201,8 +202,8 @@ const WANT: Record<string, Want> = {
   'blackhole.test': {
     source: 'mx',
     hosts: [
-      [10, 'refused.blackhole.test', 1, [['127.0.0.33', 'refused']]],
-      [20, 'bh.blackhole.test', 1, [['127.0.0.34', 'connect-timeout']]],
+      [10, 'refused.blackhole.test', 1, [['127.0.0.33', 'connection-refused']]],
+      [20, 'bh.blackhole.test', 1, [['127.0.0.34', 'connection-timeout']]],
       [30, 'mx.blackhole.test', 1, [['127.0.0.35', 'ok']]],
     ],
     lint: ['mx-non-public', 'single-address-family'],
@@ -211,9 +212,9 @@ const WANT: Record<string, Want> = {
         'blackhole.test',
         'mx.blackhole.test',
         '127.0.0.35',
-        '2 addresses before it fail: refused, connect-timeout',
+        '2 addresses before it fail: connection-refused, connection-timeout',
       ),
-      failedBefore: ['refused', 'connect-timeout'],
+      failedBefore: ['connection-refused', 'connection-timeout'],
     },
   },
   'samehost.test': {
@@ -267,8 +268,7 @@ describe('mx walk: every lab scenario', { concurrency: true }, () => {
       );
       assert.deepEqual(new Set(r.hosts.map((h) => h.name)), new Set(mx.length ? mx : [domain]));
       for (const h of r.hosts)
-        for (const a of h.addresses)
-          assert.notEqual(a.outcome, 'aborted', `${h.name} ${a.address}`);
+        for (const a of h.addresses) assert.notEqual(a.status, 'aborted', `${h.name} ${a.address}`);
       assert.ok(r.verdict, 'a verdict');
       assert.equal(r.dns[0]?.question.name, domain);
     });
@@ -287,7 +287,7 @@ describe('mx walk: every lab scenario', { concurrency: true }, () => {
             h.preference,
             h.name,
             h.groupSize,
-            h.addresses.map((a) => [a.address, a.outcome]),
+            h.addresses.map((a) => [a.address, a.status]),
           ]),
           want.hosts,
         );
@@ -319,7 +319,7 @@ describe('mx walk: every lab scenario', { concurrency: true }, () => {
         assert.equal(v.address, want.verdict.address);
         if (want.verdict.failedBefore)
           assert.deepEqual(
-            v.failedBefore.map((f) => f.outcome),
+            v.failedBefore.map((f) => f.status),
             want.verdict.failedBefore,
           );
       });
@@ -376,8 +376,8 @@ describe('mx walk: what each scenario is about', { concurrency: true }, () => {
     );
     for (const a of sun.addresses)
       assert.deepEqual(
-        [a.outcome, a.error?.code, a.error?.stage, a.banner],
-        ['refused', 'CONNECTION_REFUSED', 'connect', undefined],
+        [a.status, a.error?.code, a.error?.stage, a.banner],
+        ['connection-refused', 'CONNECTION_REFUSED', 'connect', undefined],
       );
   });
 
@@ -450,7 +450,7 @@ describe('mx walk: what each scenario is about', { concurrency: true }, () => {
   test('v6.test: ::1 (family 6) before 127.0.0.32 (family 4), both greet and do STARTTLS', () => {
     const h = walked('v6.test').hosts[0]!;
     assert.deepEqual(
-      h.addresses.map((a) => [a.address, a.family, a.outcome, a.tls?.outcome]),
+      h.addresses.map((a) => [a.address, a.family, a.status, a.tls?.outcome]),
       [
         ['::1', 6, 'ok', 'ok'],
         ['127.0.0.32', 4, 'ok', 'ok'],
@@ -491,7 +491,7 @@ describe('mx walk: what each scenario is about', { concurrency: true }, () => {
   test('every address that answered in the MX-walk scenarios: greeting 220, EHLO 250 with STARTTLS, TLS ok with the lab CA', () => {
     for (const domain of Object.keys(WANT)) {
       for (const h of walked(domain).hosts) {
-        for (const a of h.addresses.filter((x) => x.outcome === 'ok')) {
+        for (const a of h.addresses.filter((x) => x.status === 'ok')) {
           const where = `${domain} ${h.name} ${a.address}`;
           assert.equal(a.banner?.code, 220, where);
           assert.deepEqual(
@@ -538,8 +538,8 @@ describe('mx walk: a dead host costs one connect timeout, not the sum', () => {
     const { status, result } = await probeMx('blackhole.test', { ...options, parallel: 1 });
     assert.equal(status, 'ok');
     assert.deepEqual(
-      result.hosts.map((h) => h.addresses[0]!.outcome),
-      ['refused', 'connect-timeout', 'ok'],
+      result.hosts.map((h) => h.addresses[0]!.status),
+      ['connection-refused', 'connection-timeout', 'ok'],
     );
     assert.equal(result.verdict?.kind, 'accepted');
     const first = lab.log.find((e) => e.host === 'mx.blackhole.test' && e.at >= startedAt);

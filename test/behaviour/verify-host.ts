@@ -9,6 +9,8 @@ import { createServer, type Socket } from 'node:net';
 import { verifyOnHost, type HostOptions } from '../../src/probes/verify-host.js';
 import { parseMailbox } from '../../src/smtp/address.js';
 import { loadTrustStore } from '../../src/net/tls.js';
+import { DEFAULT_TIMEOUTS } from '../../src/session/timeouts.js';
+import { Deadline } from '../../src/time/deadline.js';
 
 /** Conn: what one connection received, and how the test server answers each RCPT. */
 type Answer = (rcptIndex: number, line: string) => string | null;
@@ -121,7 +123,8 @@ function options(port: number, extra: Partial<HostOptions> = {}): HostOptions {
     maxErrors: 9,
     adaptive: false,
     trust: loadTrustStore(),
-    timeouts: { connectMs: 1000, greetingMs: 1000, commandMs: 400, targetMs: 10_000 },
+    timeouts: { ...DEFAULT_TIMEOUTS, connectMs: 1000, greetingMs: 1000, commandMs: 400 },
+    deadline: new Deadline(),
     ...extra,
   };
 }
@@ -280,7 +283,7 @@ describe('verifyOnHost', () => {
         list,
         options(strict.port, {
           adaptive: true,
-          timeouts: { connectMs: 1000, greetingMs: 1000, commandMs: 3000, targetMs: 20_000 },
+          timeouts: { ...DEFAULT_TIMEOUTS, connectMs: 1000, greetingMs: 1000, commandMs: 3000 },
         }),
       );
       assertAllAnswered(out, list);
@@ -341,7 +344,7 @@ describe('verifyOnHost', () => {
       const out = await verifyOnHost(boxes(2), options(mta.port, { catchAllDomain: 'fake.test' }));
       assert.equal(out.catchAll, 'yes');
       assert.ok(
-        mta.sessions[0]!.some((l) => /RCPT TO:<smtp-probe-[0-9a-f]{12}@fake\.test>/.test(l)),
+        mta.sessions[0]!.some((l) => /RCPT TO:<smtp-probe-[0-9a-f]{10}@fake\.test>/.test(l)),
       );
     } finally {
       await mta.close();

@@ -56,11 +56,11 @@ test('two MX hosts: sorted by preference whatever order dnsmasq sends; the RST p
       [20, `mx.${dns.zone}`],
     ],
   );
-  assert.equal(result.hosts[0]!.addresses[0]!.outcome, 'refused');
+  assert.equal(result.hosts[0]!.addresses[0]!.status, 'connection-refused');
   assert.equal(result.verdict?.kind, 'accepted');
   assert.deepEqual(
-    result.verdict?.failedBefore.map((f) => f.outcome),
-    ['refused'],
+    result.verdict?.failedBefore.map((f) => f.status),
+    ['connection-refused'],
   );
 });
 
@@ -103,8 +103,8 @@ test('failover: losing Postfix too leaves nothing; the queue ends in a bounce', 
     profile: 'postfix',
   });
   assert.deepEqual(
-    result.attempts.map((a) => a.outcome),
-    ['refused', 'connect-timeout'],
+    result.attempts.map((a) => a.status),
+    ['connection-refused', 'connection-timeout'],
   );
   assert.equal(result.attempts[1]!.costMs, 30_000);
   assert.equal(result.delivery.kind, 'deferred');

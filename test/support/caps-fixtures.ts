@@ -87,7 +87,7 @@ export function esmtpResult(): CapsResult {
     port: 2525,
     helo: '[127.0.0.1]',
     addresses: ['127.0.0.10'],
-    attempts: [{ address: '127.0.0.10', outcome: 'ok', ms: 3.1 }],
+    attempts: [{ address: '127.0.0.10', status: 'ok', ms: 3.1 }],
     address: '127.0.0.10',
     banner: {
       reply: { code: 220, lines: ['esmtp.lab.test ESMTP smtp-probe lab'] },
@@ -195,7 +195,7 @@ export function rejectedResult(
     port: 2525,
     helo: '',
     addresses: ['127.0.0.12'],
-    attempts: [{ address: '127.0.0.12', outcome: 'ok', ms: 2.2 }],
+    attempts: [{ address: '127.0.0.12', status: 'ok', ms: 2.2 }],
     address: '127.0.0.12',
     banner: { reply: { code: 554, enhanced: '5.7.1', lines: [bannerLine] }, hostname: null },
     hello: null,

@@ -147,7 +147,7 @@ describe('caps transcript: complete conversations', () => {
       ['127.0.0.1', port, ['127.0.0.1'], '127.0.0.1'],
     );
     assert.deepEqual(
-      result.attempts.map((a) => [a.address, a.outcome]),
+      result.attempts.map((a) => [a.address, a.status]),
       [['127.0.0.1', 'ok']],
     );
     assert.deepEqual(findingIds(result.findings).sort(), ['no-starttls', 'vrfy-enabled']);

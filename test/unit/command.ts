@@ -1,8 +1,8 @@
 /** Command safety: no control byte ever reaches a command line (CR/LF are command injection). */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
+import { assertSafe } from '../../src/errors.js';
 import {
-  assertSafe,
   command,
   ehlo,
   expn,

@@ -11,7 +11,8 @@ import {
   type ErrorCode,
   type Status,
 } from '../../src/errors.js';
-import { ErrorInfoSchema, errorInfo } from '../../src/schema/envelope.js';
+import { errorInfo } from '../../src/error-info.js';
+import { ErrorInfoSchema } from '../../src/schema/envelope.js';
 
 // The mapping as the README promises it; a change to ERROR_CODES must show up here.
 const EXPECTED: Record<ErrorCode, Status> = {

@@ -2,7 +2,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { capsFindings, EXPIRY_WARNING_DAYS } from '../../src/probes/findings.js';
-import { bannerHostname } from '../../src/probes/caps.js';
+import { bannerHostname } from '../../src/smtp/greeting.js';
 import { parseCapabilities } from '../../src/smtp/capabilities.js';
 import { CapsResultSchema, type CapsResult, type CensusEntry } from '../../src/schema/caps.js';
 import type { TlsInfo, CertificateInfo } from '../../src/schema/tls.js';

@@ -8,13 +8,9 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { mxLint, isNonPublic, looksLikeIpLiteral } from '../../src/mx/lint.js';
 import { mxVerdict, senderOrder } from '../../src/mx/verdict.js';
-import {
-  MxResultSchema,
-  type AddressOutcome,
-  type MxHost,
-  type MxResult,
-} from '../../src/schema/mx.js';
+import { MxResultSchema, type MxHost, type MxResult } from '../../src/schema/mx.js';
 import type { DnsRecord, Lookup } from '../../src/schema/dns.js';
+import type { Status as AddressStatus } from '../../src/errors.js';
 
 type Status = Lookup['status'];
 
@@ -88,8 +84,8 @@ function host(name: string, spec: HostSpec = {}): MxHost {
     cnameChain: a.cnameChain.length ? a.cnameChain : aaaa.cnameChain,
     lookups: { a, aaaa },
     addresses: [
-      ...v6.map((x) => ({ address: x, family: 6 as const, outcome: 'ok' as const, ms: 1 })),
-      ...v4.map((x) => ({ address: x, family: 4 as const, outcome: 'ok' as const, ms: 1 })),
+      ...v6.map((x) => ({ address: x, family: 6 as const, status: 'ok' as const, ms: 1 })),
+      ...v4.map((x) => ({ address: x, family: 4 as const, status: 'ok' as const, ms: 1 })),
     ],
   };
 }
@@ -380,10 +376,10 @@ describe('mxLint: addresses', () => {
   });
 });
 
-/** result: a schema-valid walk; each host is [name, preference, ...[address, outcome]]. */
+/** result: a schema-valid walk; each host is [name, preference, ...[address, status]]. */
 function result(
   domain: { ascii: string; unicode: string },
-  hosts: [string, number, ...[string, AddressOutcome][]][],
+  hosts: [string, number, ...[string, AddressStatus][]][],
 ): MxResult {
   return MxResultSchema.parse({
     domain: { input: domain.unicode, ...domain },
@@ -399,10 +395,10 @@ function result(
       preference,
       group: i,
       groupSize: 1,
-      addresses: addrs.map(([address, outcome]) => ({
+      addresses: addrs.map(([address, status]) => ({
         address,
         family: address.includes(':') ? 6 : 4,
-        outcome,
+        status,
         ms: 1,
       })),
     })),
@@ -431,7 +427,7 @@ describe('mxVerdict', () => {
     const v = mxVerdict(
       result(EX, [
         ['mx1.example.com', 10, ['192.0.2.1', 'ok']],
-        ['mx2.example.com', 20, ['192.0.2.2', 'refused']],
+        ['mx2.example.com', 20, ['192.0.2.2', 'connection-refused']],
       ]),
     );
     assert.deepEqual(v, {
@@ -455,23 +451,23 @@ describe('mxVerdict', () => {
       'mail for example.com is accepted by mx2.example.com (192.0.2.2) — 1 address before it fails: greeting-timeout',
     );
     assert.deepEqual(v.failedBefore, [
-      { host: 'mx1.example.com', address: '192.0.2.1', outcome: 'greeting-timeout' },
+      { host: 'mx1.example.com', address: '192.0.2.1', status: 'greeting-timeout' },
     ]);
   });
 
   test('two failures before the winner, in sender order, and the rest after it are not counted', () => {
     const v = mxVerdict(
       result(EX, [
-        ['r.example.com', 10, ['192.0.2.1', 'refused']],
-        ['bh.example.com', 20, ['192.0.2.2', 'connect-timeout']],
+        ['r.example.com', 10, ['192.0.2.1', 'connection-refused']],
+        ['bh.example.com', 20, ['192.0.2.2', 'connection-timeout']],
         ['mx.example.com', 30, ['192.0.2.3', 'ok']],
-        ['late.example.com', 40, ['192.0.2.4', 'refused']],
+        ['late.example.com', 40, ['192.0.2.4', 'connection-refused']],
       ]),
     );
     assert.equal(v.kind, 'accepted');
     assert.equal(
       v.text,
-      'mail for example.com is accepted by mx.example.com (192.0.2.3) — 2 addresses before it fail: refused, connect-timeout',
+      'mail for example.com is accepted by mx.example.com (192.0.2.3) — 2 addresses before it fail: connection-refused, connection-timeout',
     );
     assert.deepEqual(
       v.failedBefore.map((f) => f.address),
@@ -482,28 +478,33 @@ describe('mxVerdict', () => {
   test('a host that greets but fails TLS or rejects us does not take the mail', () => {
     const v = mxVerdict(
       result(EX, [
-        ['mx1.example.com', 10, ['192.0.2.1', 'tls-failure'], ['192.0.2.9', 'rejected']],
+        ['mx1.example.com', 10, ['192.0.2.1', 'tls-error'], ['192.0.2.9', 'rejected']],
         ['mx2.example.com', 20, ['192.0.2.2', 'ok']],
       ]),
     );
     assert.deepEqual(
-      [v.kind, v.host, v.failedBefore.map((f) => f.outcome)],
-      ['accepted', 'mx2.example.com', ['tls-failure', 'rejected']],
+      [v.kind, v.host, v.failedBefore.map((f) => f.status)],
+      ['accepted', 'mx2.example.com', ['tls-error', 'rejected']],
     );
   });
 
   test('every address fails: no-usable-host, repeated outcomes counted', () => {
     const v = mxVerdict(
       result(EX, [
-        ['mx1.example.com', 10, ['192.0.2.1', 'refused'], ['192.0.2.9', 'refused']],
-        ['mx2.example.com', 20, ['192.0.2.2', 'connect-timeout']],
+        [
+          'mx1.example.com',
+          10,
+          ['192.0.2.1', 'connection-refused'],
+          ['192.0.2.9', 'connection-refused'],
+        ],
+        ['mx2.example.com', 20, ['192.0.2.2', 'connection-timeout']],
       ]),
     );
     assert.equal(v.kind, 'no-usable-host');
     assert.equal(v.host, undefined);
     assert.equal(
       v.text,
-      'mail for example.com is not accepted now — all 3 addresses fail: 2× refused, connect-timeout; senders queue it and retry',
+      'mail for example.com is not accepted now — all 3 addresses fail: 2× connection-refused, connection-timeout; senders queue it and retry',
     );
     assert.equal(v.failedBefore.length, 3);
   });

@@ -42,7 +42,7 @@ const lookup = (name: string, type: 'A' | 'AAAA' | 'MX', status: Lookup['status'
 const GOOD = (address: string, name: string, ms = 25): AddressProbe => ({
   address,
   family: address.includes(':') ? 6 : 4,
-  outcome: 'ok',
+  status: 'ok',
   ms,
   connectMs: 0.4,
   banner: { code: 220, lines: [`${name} ESMTP smtp-probe lab`] },
@@ -51,13 +51,13 @@ const GOOD = (address: string, name: string, ms = 25): AddressProbe => ({
 });
 const FAILED = (
   address: string,
-  outcome: AddressProbe['outcome'],
+  status: AddressProbe['status'],
   ms: number,
   code: 'CONNECTION_REFUSED' | 'CONNECT_TIMEOUT',
 ): AddressProbe => ({
   address,
   family: 4,
-  outcome,
+  status,
   ms,
   error: {
     code,
@@ -129,12 +129,12 @@ const NX_ANSWER: DnsExchange = {
 function walk(overrides: Partial<MxResult> = {}): MxResult {
   const hosts = [
     mxHost('refused.blackhole.test', 10, [
-      FAILED('127.0.0.33', 'refused', 3.4, 'CONNECTION_REFUSED'),
+      FAILED('127.0.0.33', 'connection-refused', 3.4, 'CONNECTION_REFUSED'),
     ]),
     mxHost(
       'bh.blackhole.test',
       20,
-      [FAILED('127.0.0.34', 'connect-timeout', 2004, 'CONNECT_TIMEOUT')],
+      [FAILED('127.0.0.34', 'connection-timeout', 2004, 'CONNECT_TIMEOUT')],
       { group: 1 },
     ),
     mxHost('gone.blackhole.test', 25, [], { group: 2 }),
@@ -177,10 +177,10 @@ function walk(overrides: Partial<MxResult> = {}): MxResult {
       host: 'mx.blackhole.test',
       address: '::1',
       failedBefore: [
-        { host: 'refused.blackhole.test', address: '127.0.0.33', outcome: 'refused' },
-        { host: 'bh.blackhole.test', address: '127.0.0.34', outcome: 'connect-timeout' },
+        { host: 'refused.blackhole.test', address: '127.0.0.33', status: 'connection-refused' },
+        { host: 'bh.blackhole.test', address: '127.0.0.34', status: 'connection-timeout' },
       ],
-      text: 'mail for blackhole.test is accepted by mx.blackhole.test (::1) — 2 addresses before it fail: refused, connect-timeout',
+      text: 'mail for blackhole.test is accepted by mx.blackhole.test (::1) — 2 addresses before it fail: connection-refused, connection-timeout',
     },
     dns: [MX_ANSWER, NX_ANSWER],
     ...overrides,
@@ -229,7 +229,7 @@ describe('renderMx', () => {
       'pref',
       'MX host',
       'address',
-      'outcome',
+      'status',
       'time',
       'greeting / EHLO / error',
     ]);
@@ -238,7 +238,7 @@ describe('renderMx', () => {
       '10',
       'refused.blackhole.test',
       '127.0.0.33',
-      'refused',
+      'connection-refused',
       '3.4 ms',
       '',
     ]);
@@ -246,7 +246,7 @@ describe('renderMx', () => {
       '20',
       'bh.blackhole.test',
       '127.0.0.34',
-      'connect-timeout',
+      'connection-timeout',
       '2.00 s',
       '',
     ]);
@@ -294,7 +294,7 @@ describe('renderMx', () => {
   test('the verdict is the last line', () => {
     assert.equal(
       text.trimEnd().split('\n').at(-1),
-      'Verdict: mail for blackhole.test is accepted by mx.blackhole.test (::1) — 2 addresses before it fail: refused, connect-timeout',
+      'Verdict: mail for blackhole.test is accepted by mx.blackhole.test (::1) — 2 addresses before it fail: connection-refused, connection-timeout',
     );
   });
 
@@ -376,7 +376,7 @@ function hostileWalk(): MxResult {
   const bad: AddressProbe = {
     address: '127.0.0.66',
     family: 4,
-    outcome: 'protocol-error',
+    status: 'protocol-error',
     ms: 4,
     banner: { code: 220, lines: [HOSTILE] },
     error: {
@@ -389,7 +389,7 @@ function hostileWalk(): MxResult {
   const greeting: AddressProbe = {
     address: '127.0.0.67',
     family: 4,
-    outcome: 'greeting-5xx',
+    status: 'rejected',
     ms: 2,
     banner: { code: 554, lines: [HOSTILE] },
   };
@@ -479,17 +479,17 @@ describe('hostile text is escaped', () => {
 function attempt(
   host: string,
   address: string,
-  outcome: TimelineAttempt['outcome'],
+  status: TimelineAttempt['status'],
   startMs: number,
   costMs: number,
   extra: Partial<TimelineAttempt> = {},
 ): TimelineAttempt {
-  const basis = outcome === 'connect-timeout' ? 'sender-connect-timeout' : 'measured';
+  const basis = status === 'connection-timeout' ? 'sender-connect-timeout' : 'measured';
   return {
     host,
     preference: 10,
     address,
-    outcome,
+    status,
     assumed: false,
     startMs,
     costMs,
@@ -525,8 +525,8 @@ function failover(
 }
 
 const SENDMAIL_ATTEMPTS = [
-  attempt('refused.blackhole.test', '127.0.0.33', 'refused', 0, 2.3),
-  attempt('bh.blackhole.test', '127.0.0.34', 'connect-timeout', 2.3, 127_000),
+  attempt('refused.blackhole.test', '127.0.0.33', 'connection-refused', 0, 2.3),
+  attempt('bh.blackhole.test', '127.0.0.34', 'connection-timeout', 2.3, 127_000),
   attempt('mx.blackhole.test', '127.0.0.35', 'ok', 127_002.3, 10),
 ];
 
@@ -576,8 +576,14 @@ describe('renderFailover', () => {
 
   test('one row per attempt, in order: label, outcome, bar, cost', () => {
     assert.equal(t.rows.length, 3);
-    assert.match(t.rows[0]!, /^ {2}refused\.blackhole\.test 127\.0\.0\.33 +refused +█ +2\.3 ms$/);
-    assert.match(t.rows[1]!, /^ {2}bh\.blackhole\.test 127\.0\.0\.34 +connect-timeout +█+ 2m07s$/);
+    assert.match(
+      t.rows[0]!,
+      /^ {2}refused\.blackhole\.test 127\.0\.0\.33 +connection-refused +█ +2\.3 ms$/,
+    );
+    assert.match(
+      t.rows[1]!,
+      /^ {2}bh\.blackhole\.test 127\.0\.0\.34 +connection-timeout +█+ 2m07s$/,
+    );
     assert.match(t.rows[2]!, /^ {2}mx\.blackhole\.test 127\.0\.0\.35 +ok +█ 10 ms$/);
   });
 
@@ -604,9 +610,9 @@ describe('renderFailover', () => {
 
   test('assumed failures: the assumption line, "(assumed)" on the row, then the queue with its retries and the bounce', () => {
     const attempts = [
-      attempt('sun.noao.test', '127.0.0.22', 'refused', 0, 2.2),
-      attempt('sun.noao.test', '127.0.0.23', 'refused', 2.2, 2.2),
-      attempt('mx.noao.test', '127.0.0.24', 'connect-timeout', 4.4, 30_000, {
+      attempt('sun.noao.test', '127.0.0.22', 'connection-refused', 0, 2.2),
+      attempt('sun.noao.test', '127.0.0.23', 'connection-refused', 2.2, 2.2),
+      attempt('mx.noao.test', '127.0.0.24', 'connection-timeout', 4.4, 30_000, {
         assumed: true,
         preference: 20,
       }),
@@ -622,7 +628,7 @@ describe('renderFailover', () => {
       delivery: {
         kind: 'deferred',
         maxDelayMs: 60_000,
-        text: 'postfix cannot deliver mail for noao.test now — 3 attempts fail (refused, refused, connect-timeout); it queues the message and bounces it after 5d if nothing changes',
+        text: 'postfix cannot deliver mail for noao.test now — 3 attempts fail (connection-refused, connection-refused, connection-timeout); it queues the message and bounces it after 5d if nothing changes',
       },
       queue: { retriesAtMs: retries, bounceAtMs: 5 * 86_400_000 },
       notTried: [
@@ -638,7 +644,7 @@ describe('renderFailover', () => {
     assert.equal(tl.rows.length, 3);
     assert.match(
       tl.rows[2]!,
-      /^ {2}mx\.noao\.test 127\.0\.0\.24 +connect-timeout \(assumed\) +█+ 30\.00 s$/,
+      /^ {2}mx\.noao\.test 127\.0\.0\.24 +connection-timeout \(assumed\) +█+ 30\.00 s$/,
     );
     assert.ok(
       lines.includes('  not tried: late.noao.test 127.0.0.99 (address limit (5) reached)'),
@@ -690,7 +696,7 @@ describe('renderFailover', () => {
     const long = `${'very-long-label-'.repeat(4)}mx.test`;
     const out = renderFailover(
       failover(walk(), [
-        attempt(long, '127.0.0.1', 'refused', 0, 1),
+        attempt(long, '127.0.0.1', 'connection-refused', 0, 1),
         attempt('mx.test', '127.0.0.2', 'ok', 1, 9),
       ]),
       PLAIN,

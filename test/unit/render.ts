@@ -388,7 +388,7 @@ describe('toEnvelope', () => {
       elapsedMs: 1.234,
     });
     const env = toEnvelope('caps', '127.0.0.15:2525', outcome(esmtpResult(), err));
-    assert.equal(env.schemaVersion, 1);
+    assert.equal(env.schemaVersion, 2);
     assert.equal(env.startedAt, '2026-11-29T05:14:00.578Z');
     assert.equal(env.durationMs, 34.1);
     assert.equal(env.status, 'connection-refused');

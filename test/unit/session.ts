@@ -5,14 +5,21 @@ import type { Duplex } from 'node:stream';
 import { SmtpSession } from '../../src/session/session.js';
 import { ProbeError } from '../../src/errors.js';
 import { Transcript } from '../../src/session/transcript.js';
+import { DEFAULT_TIMEOUTS } from '../../src/session/timeouts.js';
+import { Deadline } from '../../src/time/deadline.js';
 import { FakeWire } from '../support/fake-wire.js';
 
-const TIMEOUTS = { connectMs: 1000, greetingMs: 1000, commandMs: 1000, targetMs: 5000 };
+const TIMEOUTS = { ...DEFAULT_TIMEOUTS, connectMs: 1000, greetingMs: 1000, commandMs: 1000 };
 
 function open(wire: Duplex = new FakeWire(), timeouts = TIMEOUTS) {
   const transcript = new Transcript();
   return {
-    session: new SmtpSession(wire, { transcript, timeouts, endpoint: '192.0.2.1:25' }),
+    session: new SmtpSession(wire, {
+      transcript,
+      timeouts,
+      deadline: new Deadline(),
+      endpoint: '192.0.2.1:25',
+    }),
     transcript,
   };
 }

@@ -3,7 +3,8 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildTimeline } from '../../src/mx/timeline.js';
 import { PROFILES, resolveProfile } from '../../src/mx/profiles.js';
-import { MxResultSchema, type AddressOutcome, type MxResult } from '../../src/schema/mx.js';
+import type { Status } from '../../src/errors.js';
+import { MxResultSchema, type MxResult } from '../../src/schema/mx.js';
 import { ProbeError } from '../../src/errors.js';
 
 const postfix = resolveProfile('postfix');
@@ -15,9 +16,9 @@ const lookup = (name: string, type: 'A' | 'AAAA') => ({
   records: [],
 });
 
-/** walk: a schema-valid walk; each host is [name, preference, [address, outcome, ms]...]. */
+/** walk: a schema-valid walk; each host is [name, preference, [address, status, ms]...]. */
 function walk(
-  hosts: [string, number, ...[string, AddressOutcome, number][]][],
+  hosts: [string, number, ...[string, Status, number][]][],
   verdict: MxResult['verdict'] = null,
 ): MxResult {
   return MxResultSchema.parse({
@@ -37,10 +38,10 @@ function walk(
       implicit: false,
       cnameChain: [],
       lookups: { a: lookup(name, 'A'), aaaa: lookup(name, 'AAAA') },
-      addresses: addrs.map(([address, outcome, ms]) => ({
+      addresses: addrs.map(([address, status, ms]) => ({
         address,
         family: 4,
-        outcome,
+        status,
         ms,
         connectMs: Math.min(ms, 1),
       })),
@@ -51,16 +52,16 @@ function walk(
 describe('buildTimeline', () => {
   test("refused then blackhole then good: costs are RTT, the profile's connect timeout, then measured", () => {
     const w = walk([
-      ['r.test', 10, ['127.0.0.1', 'refused', 1]],
-      ['bh.test', 20, ['127.0.0.2', 'connect-timeout', 2000]],
+      ['r.test', 10, ['127.0.0.1', 'connection-refused', 1]],
+      ['bh.test', 20, ['127.0.0.2', 'connection-timeout', 2000]],
       ['ok.test', 30, ['127.0.0.3', 'ok', 3]],
     ]);
     const t = buildTimeline(w, postfix, [], 60_000);
     assert.deepEqual(
-      t.attempts.map((a) => [a.address, a.outcome, a.costMs, a.basis]),
+      t.attempts.map((a) => [a.address, a.status, a.costMs, a.basis]),
       [
-        ['127.0.0.1', 'refused', 1, 'measured'],
-        ['127.0.0.2', 'connect-timeout', 30_000, 'sender-connect-timeout'],
+        ['127.0.0.1', 'connection-refused', 1, 'measured'],
+        ['127.0.0.2', 'connection-timeout', 30_000, 'sender-connect-timeout'],
         ['127.0.0.3', 'ok', 3, 'measured'],
       ],
     );
@@ -76,7 +77,7 @@ describe('buildTimeline', () => {
 
   test('the same walk is delayed for a sender that waits on the kernel, and for a tight --max-delay', () => {
     const w = walk([
-      ['bh.test', 10, ['127.0.0.2', 'connect-timeout', 2000]],
+      ['bh.test', 10, ['127.0.0.2', 'connection-timeout', 2000]],
       ['ok.test', 20, ['127.0.0.3', 'ok', 3]],
     ]);
     assert.equal(buildTimeline(w, resolveProfile('bsd-tcp'), [], 60_000).delivery.afterMs, 75_003);
@@ -95,24 +96,24 @@ describe('buildTimeline', () => {
     ]);
     const bh = buildTimeline(w, postfix, [{ target: 'mx1.test', mode: 'blackhole' }], 60_000);
     assert.deepEqual(
-      bh.attempts.map((a) => [a.host, a.outcome, a.assumed]),
+      bh.attempts.map((a) => [a.host, a.status, a.assumed]),
       [
-        ['mx1.test', 'connect-timeout', true],
+        ['mx1.test', 'connection-timeout', true],
         ['mx2.test', 'ok', false],
       ],
     );
     assert.deepEqual(bh.assumptions[0]!.matched, ['127.0.0.1']);
     const rst = buildTimeline(w, postfix, [{ target: '127.0.0.1', mode: 'refused' }], 60_000);
-    assert.equal(rst.attempts[0]!.outcome, 'refused');
+    assert.equal(rst.attempts[0]!.status, 'connection-refused');
     assert.ok(rst.delivery.afterMs! < 100);
     const none = buildTimeline(w, postfix, [{ target: 'nope.test', mode: 'refused' }], 60_000);
     assert.ok(none.notes.some((n) => n.includes('nope.test')));
   });
 
   test('Postfix stops after smtp_mx_address_limit addresses and defers; the queue ends in a bounce after 5 days', () => {
-    const dead: [string, AddressOutcome, number][] = ['1', '2', '3', '4', '5', '6'].map((n) => [
+    const dead: [string, Status, number][] = ['1', '2', '3', '4', '5', '6'].map((n) => [
       `127.0.0.${n}`,
-      'refused',
+      'connection-refused',
       0.5,
     ]);
     const w = walk([
@@ -139,8 +140,8 @@ describe('buildTimeline', () => {
 
   test("session limit: two hosts that greet 4xx use up Postfix's two sessions", () => {
     const w = walk([
-      ['a.test', 10, ['127.0.0.1', 'greeting-4xx', 2]],
-      ['b.test', 20, ['127.0.0.2', 'greeting-5xx', 2]],
+      ['a.test', 10, ['127.0.0.1', 'rejected', 2]],
+      ['b.test', 20, ['127.0.0.2', 'rejected', 2]],
       ['c.test', 30, ['127.0.0.3', 'ok', 2]],
     ]);
     const t = buildTimeline(w, postfix, [], 60_000);

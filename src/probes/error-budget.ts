@@ -1,0 +1,122 @@
+/**
+ * ErrorBudget: how many rejected recipients a verify session may risk at one
+ * host, pure (no I/O, no clock: latencies come in as numbers). Stock Postfix
+ * answers every reply a second late after 10 rejections in a session
+ * (smtpd_soft_error_limit) and hangs up after 20 (smtpd_hard_error_limit), so
+ * sessions stay at 9 — unless the server shows it does not punish: the first
+ * batch goes PROBE_PAST rejections over the limit, in the same pipelined
+ * group (no extra round trip), and a server whose replies keep their pace
+ * there gets sessions that are no longer split by rejections. A server that
+ * slows down, or drops the session with 421 4.7.0 after rejections, keeps a
+ * budget under what it tolerated. One budget per host, shared by its sessions.
+ */
+import type { Reply } from '../smtp/reply.js';
+
+/** DEFAULT_MAX_ERRORS: rejected recipients per session; one under Postfix's smtpd_soft_error_limit (10). */
+export const DEFAULT_MAX_ERRORS = 9;
+/** PROBE_PAST: how far past the limit the one test batch goes (Postfix punishes from the 11th error on). */
+export const PROBE_PAST = 2;
+/** THROTTLE_GAP_MS: a reply this much slower than the session's pace is a punishment (Postfix sleeps 1 s). */
+export const THROTTLE_GAP_MS = 500;
+/** ESCALATED_MAX_ERRORS: the budget once a server has shown it does not punish rejections past Postfix's limit. */
+export const ESCALATED_MAX_ERRORS = 10_000;
+
+/** Escalation: untested (the next batch probes past the limit); raised (no punishment seen); fixed (punished, or set by the user). */
+export type Escalation = 'untested' | 'raised' | 'fixed';
+
+/** BatchObservation: one batch's replies as the budget judges them. */
+export interface BatchObservation {
+  /** Rejections in this session before the batch. */
+  errorsBefore: number;
+  /** Rejections in the batch. */
+  errors: number;
+  /** Milliseconds from sending to the first reply, then between replies. */
+  gapsMs: number[];
+  /** The session's normal reply pace (the EHLO round trip, then the quickest gap seen). */
+  baselineMs: number;
+}
+
+/** isPunished: a reply gap far beyond the session's normal pace. */
+export function isPunished(gapMs: number, baselineMs: number): boolean {
+  return Number.isFinite(baselineMs) && gapMs > baselineMs + THROTTLE_GAP_MS;
+}
+
+/** ErrorBudget: see the module comment. */
+export class ErrorBudget {
+  /** Rejections a session may take before a fresh one is opened. */
+  limit: number;
+  escalation: Escalation;
+  /** Whether the host was seen punishing rejections (slow replies or a 421 after errors). */
+  throttled = false;
+  private lowered = false;
+
+  /**
+   * `adaptive` false: the user chose the limit, which is kept as given.
+   * `notes`: where the budget says what it decided and why (the host's report).
+   */
+  constructor(
+    limit = DEFAULT_MAX_ERRORS,
+    adaptive = true,
+    readonly notes: string[] = [],
+  ) {
+    this.limit = limit;
+    this.escalation = adaptive ? 'untested' : 'fixed';
+  }
+
+  /** probing: whether the next batch is the test past the limit. */
+  get probing(): boolean {
+    return this.escalation === 'untested';
+  }
+
+  /** room: recipients the next batch may carry in a session with `errors` rejections so far (≤ 0: open a fresh session). */
+  room(errors: number): number {
+    return this.limit - errors + (this.probing ? PROBE_PAST : 0);
+  }
+
+  /**
+   * judge: a finished batch. True when a reply came late enough to be a
+   * punishment: the session should be left at once, and the limit drops under
+   * the rejections that brought it on.
+   */
+  judge(batch: BatchObservation): boolean {
+    const seen = batch.errorsBefore + batch.errors;
+    if (batch.gapsMs.some((gap) => isPunished(gap, batch.baselineMs))) {
+      this.lower(seen, `replies slowed with ${seen} rejected recipients in the session`);
+      return true;
+    }
+    return false;
+  }
+
+  /** afterBatch: a probing batch that reached PROBE_PAST over the limit without punishment lifts the limit. */
+  afterBatch(sessionErrors: number, wasProbing: boolean): void {
+    if (!wasProbing || this.escalation !== 'untested' || sessionErrors < this.limit + PROBE_PAST) {
+      return;
+    }
+    this.escalation = 'raised';
+    this.limit = ESCALATED_MAX_ERRORS;
+    this.notes.push(
+      `no slowdown after ${sessionErrors} rejected recipients: sessions are no longer split by rejections`,
+    );
+  }
+
+  /** onClosing: a 421 to a recipient; 4.7.0 after rejections is an error limit (Postfix's "too many errors"). */
+  onClosing(reply: Reply, errorsSeen: number): void {
+    if (reply.enhanced !== '4.7.0' || errorsSeen === 0) return;
+    this.lower(
+      errorsSeen,
+      `session dropped with ${reply.code} after ${errorsSeen} rejected recipients`,
+    );
+  }
+
+  /** lower: stay under `errorsSeen` from now on (at least one rejection per session, or nothing would progress). */
+  private lower(errorsSeen: number, why: string): void {
+    const limit = Math.max(1, Math.min(this.limit, errorsSeen - 1));
+    this.throttled = true;
+    this.escalation = 'fixed';
+    // Another session hitting the same wall says nothing new.
+    if (this.lowered && limit === this.limit) return;
+    this.limit = limit;
+    this.lowered = true;
+    this.notes.push(`${why}: sessions now stop at ${limit}`);
+  }
+}

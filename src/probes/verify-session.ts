@@ -1,0 +1,264 @@
+/**
+ * runSession: one verify session at one host — set up by establish, then
+ * transactions of MAIL and RCPTs until the host's queue is empty or the
+ * ErrorBudget says to start afresh. After the first transaction each one
+ * begins with RSET, in the same pipelined group (RFC 2920 §3.1 lets RSET lead
+ * a group), so it costs no round trip; the last RSET travels with QUIT.
+ * Never DATA.
+ */
+import { ProbeError } from '../errors.js';
+import { establish } from '../session/establish.js';
+import type { SmtpSession } from '../session/session.js';
+import { mailFrom, rcptTo } from '../smtp/command.js';
+import { isPolicy } from '../smtp/enhanced.js';
+import { classifyRcpt } from '../smtp/rcpt-verdict.js';
+import type { Reply } from '../smtp/reply.js';
+import { Transcript } from '../session/transcript.js';
+import type { HostRun, Work } from './host-run.js';
+
+/** MAX_RCPT_PER_TRANSACTION: RFC 5321 §4.5.3.1.8 obliges servers to take 100 recipients. */
+export const MAX_RCPT_PER_TRANSACTION = 100;
+
+/** Session: one open session's state. */
+interface Session {
+  session: SmtpSession;
+  pipelining: boolean;
+  /** Rejections in this session so far. */
+  errors: number;
+  /** A transaction is open (MAIL was sent): the next one, and the session, begin with RSET. */
+  open: boolean;
+  perTransaction: number;
+  /**
+   * The session's normal reply pace, from the EHLO round trip on: once a server punishes, it delays
+   * every reply (RSET and MAIL too), and Postfix holds a pipelined batch's replies and sends them together.
+   */
+  baselineMs: number;
+}
+
+/** TxResult: what one transaction did. */
+interface TxResult {
+  done: number;
+  errors: number;
+  /** The server closed (421, or the session died): no more commands in this session. */
+  closing: boolean;
+  /** A reply came late enough to be a punishment: end the session without waiting for more. */
+  throttled: boolean;
+  /** 452 4.5.3 after this many recipients: the server's per-transaction limit. */
+  limit?: number;
+}
+
+/** runSession: see the module comment. Returns how many recipients it finished. */
+export async function runSession(run: HostRun): Promise<number> {
+  const { o, out, budget } = run;
+  const established = await establish(
+    { input: o.address, host: o.address, port: o.port, family: o.address.includes(':') ? 6 : 4 },
+    {
+      connector: o.connector,
+      timeouts: o.timeouts,
+      deadline: o.deadline,
+      transcript: new Transcript(undefined, o.deadline.clock),
+      ...(o.helo === undefined ? {} : { helo: o.helo }),
+      starttls: o.starttls ? 'opportunistic' : 'off',
+      tlsName: o.host,
+      trust: o.trust,
+    },
+  );
+  const caps = established.capabilitiesAfterTls ?? established.hello.capabilities;
+  if (established.tls?.outcome === 'ok') out.tls = established.tls.info?.protocol ?? 'unknown';
+  const s: Session = {
+    session: established.session,
+    pipelining: o.pipelining && caps?.pipelining === true,
+    errors: 0,
+    open: false,
+    perTransaction: MAX_RCPT_PER_TRANSACTION,
+    baselineMs: established.timings.ehlo ?? Number.POSITIVE_INFINITY,
+  };
+  out.pipelining = s.pipelining;
+  if (caps?.smtpUtf8 !== true) refuseUtf8(run);
+  let finished = 0;
+  try {
+    while (run.pending.length > 0) {
+      const probing = budget.probing;
+      const room = budget.room(s.errors);
+      if (room <= 0) break;
+      const batch = run.claim(Math.min(room, s.perTransaction));
+      let r: TxResult;
+      try {
+        r = await transaction(run, s, batch);
+      } finally {
+        run.giveBack(batch);
+      }
+      out.transactions++;
+      s.open = true;
+      s.errors += r.errors;
+      if (r.limit !== undefined) s.perTransaction = Math.max(1, r.limit);
+      finished += r.done;
+      if (r.closing) {
+        s.session.close();
+        return finished;
+      }
+      if (r.throttled || out.blocked) {
+        s.session.abandon(['RSET', 'QUIT']);
+        return finished;
+      }
+      budget.afterBatch(s.errors, probing);
+    }
+    await close(s);
+    return finished;
+  } catch (err) {
+    s.session.close();
+    throw err;
+  }
+}
+
+/** close: RFC 5321 §4.1.1.5: RSET ends the transaction (no DATA is ever sent); with PIPELINING it travels with QUIT. */
+async function close(s: Session): Promise<void> {
+  if (s.open && s.pipelining) await s.session.pipeline(['RSET', 'QUIT'], 'quit');
+  else {
+    if (s.open) await s.session.send('RSET', 'rset');
+    await s.session.quit();
+  }
+  s.session.close();
+}
+
+// RFC 6531 §3.4: a UTF-8 local part may only be sent to a server that advertises SMTPUTF8.
+function refuseUtf8(run: HostRun): void {
+  for (let i = run.pending.length - 1; i >= 0; i--) {
+    const w = run.pending[i]!;
+    if (!w.box.smtputf8) continue;
+    run.pending.splice(i, 1);
+    run.out.results.set(w.box, {
+      meaning: {
+        kind: 'verdict',
+        verdict: 'unknown',
+        reason: 'needs-smtputf8',
+        confidence: 'high',
+      },
+      evidence: [],
+    });
+  }
+}
+
+interface Timed {
+  reply: Reply;
+  at: number;
+}
+
+/** transaction: MAIL and RCPTs for one batch (RSET first when a transaction is open). */
+async function transaction(run: HostRun, s: Session, batch: Work[]): Promise<TxResult> {
+  const { o, out } = run;
+  const clock = o.deadline.clock;
+  const utf8 = batch.some((w) => w.box.smtputf8);
+  const lines = [
+    mailFrom(o.from, utf8 ? 'SMTPUTF8' : ''),
+    ...batch.map((w) => rcptTo(w.box.address)),
+  ];
+  const replies: Timed[] = [];
+  const started = clock.now();
+  const collect = (reply: Reply): void => {
+    replies.push({ reply, at: clock.now() });
+  };
+  try {
+    if (s.pipelining) {
+      out.rcptBatches++;
+      let skip = s.open ? 1 : 0;
+      await s.session.pipeline(s.open ? ['RSET', ...lines] : lines, 'rcpt', (reply) =>
+        skip-- > 0 ? undefined : collect(reply),
+      );
+    } else {
+      if (s.open) await s.session.send('RSET', 'rset');
+      for (const line of lines) {
+        out.rcptBatches++;
+        collect(await s.session.send(line, line.startsWith('MAIL') ? 'mail' : 'rcpt'));
+        if (replies.length === 1 && replies[0]!.reply.code !== 250) break;
+      }
+    }
+  } catch (err) {
+    // A dropped session keeps what was answered; the rest stays pending for the next session.
+    if (!(err instanceof ProbeError) || err.code === 'ABORTED' || err.code === 'TARGET_TIMEOUT') {
+      throw err;
+    }
+    // Only the recipient in flight when the session died is charged a try; the ones after it were never asked.
+    const answered = Math.max(0, replies.length - 1);
+    const inFlight = batch[answered];
+    if (inFlight) inFlight.tries++;
+    out.notes.push(
+      `session ${out.sessions}: ${err.code} during ${err.stage} after ${answered} of ${batch.length} recipients`,
+    );
+    return { ...interpret(run, s, batch, replies, started), closing: true };
+  }
+  return interpret(run, s, batch, replies, started);
+}
+
+function interpret(
+  run: HostRun,
+  s: Session,
+  batch: Work[],
+  replies: Timed[],
+  started: number,
+): TxResult {
+  const { o, budget } = run;
+  const result: TxResult = { done: 0, errors: 0, closing: false, throttled: false };
+  const mail = replies[0];
+  if (!mail) return result;
+  if (mail.reply.code !== 250) {
+    if (mail.reply.code === 421) return { ...result, closing: true };
+    for (const w of batch) {
+      run.record(
+        w,
+        { kind: 'verdict', verdict: 'unknown', reason: 'sender-rejected', confidence: 'high' },
+        `MAIL FROM:<${o.from}>`,
+        mail.reply,
+      );
+      result.done++;
+    }
+    return result;
+  }
+  // The MAIL reply's own latency is the server's normal pace, so even a one-RCPT batch has a baseline.
+  let previous = mail.at - started;
+  const gapsMs: number[] = [previous];
+  for (let i = 1; i < replies.length; i++) {
+    const { reply, at } = replies[i]!;
+    const w = batch[i - 1]!;
+    gapsMs.push(at - started - previous);
+    previous = at - started;
+    const meaning = classifyRcpt(reply);
+    if (meaning.kind === 'closing') {
+      w.tries++;
+      budget.onClosing(reply, s.errors + result.errors);
+      return { ...result, closing: true };
+    }
+    if (meaning.kind === 'too-many-recipients') return { ...result, limit: i - 1 };
+    run.record(w, meaning, `RCPT TO:<${w.box.address}>`, reply);
+    result.done++;
+    if (reply.code >= 500) result.errors++;
+  }
+  // Judged once the batch is in: a server that holds replies (Postfix) delays the whole batch, not one reply.
+  const observation = {
+    errorsBefore: s.errors,
+    errors: result.errors,
+    gapsMs,
+    baselineMs: s.baselineMs,
+  };
+  if (budget.judge(observation)) result.throttled = true;
+  else s.baselineMs = Math.min(s.baselineMs, ...gapsMs);
+  noteBlock(
+    run,
+    replies.slice(1).map((x) => x.reply),
+  );
+  return result;
+}
+
+/**
+ * noteBlock: a batch of two or more whose every RCPT got a 5xx by policy is
+ * the host refusing *us* (an RBL listing, a policy on our address), not a
+ * verdict on mailboxes: stop probing it, and say so.
+ */
+function noteBlock(run: HostRun, rcptReplies: Reply[]): void {
+  if (rcptReplies.length < 2 || !rcptReplies.every((r) => r.code >= 500 && isPolicy(r))) return;
+  const first = rcptReplies[0]!;
+  run.out.blocked = `${first.code} ${first.lines[0] ?? ''}`;
+  run.out.notes.push(
+    `the host refuses us by policy (${run.out.blocked}): probing stopped; try from another address or ask its postmaster`,
+  );
+}

@@ -1,0 +1,106 @@
+/**
+ * The closed word sets every layer shares, defined once at the bottom as
+ * plain constants: the zod schemas build their enums from these, the code
+ * branches on them, and neither has to load the other (zod costs start-up
+ * time that a probe run does not need).
+ */
+
+/** SCHEMA_VERSION: bumped on any incompatible change to an output schema (2: per-address `status` replaced `outcome`). */
+export const SCHEMA_VERSION = 2;
+
+/** STAGES: where in a probe something happened, in conversation order. */
+export const STAGES = [
+  'input',
+  'resolve',
+  'connect',
+  'tls',
+  'greeting',
+  'ehlo',
+  'helo',
+  'starttls',
+  'census',
+  'mail',
+  'rcpt',
+  'vrfy',
+  'expn',
+  'rset',
+  'quit',
+  'wait',
+] as const;
+export type Stage = (typeof STAGES)[number];
+
+/**
+ * STATUSES: the one word every target, and every address of an MX walk, ends
+ * with (zgrab2-style closed set). The same words in the envelope, in an MX
+ * walk's per-address results and in the failover timeline.
+ */
+export const STATUSES = [
+  'ok',
+  'connection-refused',
+  'connection-timeout',
+  'host-unreachable',
+  'connection-closed',
+  'greeting-timeout',
+  'io-timeout',
+  'tls-error',
+  'protocol-error',
+  'rejected',
+  'invalid-input',
+  'aborted',
+] as const;
+export type Status = (typeof STATUSES)[number];
+
+/** CENSUS_VERBS: the verbs the caps census sends, in order. TURN is last: a 250 to it reverses roles (RFC 821 §4.1.1), so the session ends there. */
+export const CENSUS_VERBS = [
+  'NOOP',
+  'HELP',
+  'VRFY',
+  'EXPN',
+  'ETRN',
+  'VERB',
+  'SEND',
+  'SOML',
+  'SAML',
+  'RSET',
+  'TURN',
+] as const;
+export type CensusVerb = (typeof CENSUS_VERBS)[number];
+
+/** SUPPORT_LEVELS: how a server treats a census verb. */
+export const SUPPORT_LEVELS = ['implemented', 'disabled', 'not-implemented', 'unknown'] as const;
+export type Support = (typeof SUPPORT_LEVELS)[number];
+
+/**
+ * LOOKUP_MEANINGS: what one VRFY/EXPN reply means.
+ * - `exists` (250): the server names the mailbox (or, for EXPN, the members);
+ * - `will-forward` (251): not local, but the server will forward to the path it gives;
+ * - `cannot-verify` (252): the server will not say, yet would accept mail — a 252 does NOT mean the user exists;
+ * - `no-such-user` (550): no mailbox by that name;
+ * - `not-local` (551, or X.1.6 "mailbox has moved"): not here; the reply may name where to try;
+ * - `ambiguous` (553, or X.1.4): several mailboxes match; the reply may list them;
+ * - `not-implemented` (500/502): the verb is unknown or switched off (Postfix's disable_vrfy_command says 502 5.5.1);
+ * - `disabled` (530, or any X.7.X): refused by policy (authentication or security), which says nothing about the name;
+ * - `temporary` (4xx but 421): try later;
+ * - `server-closing` (421): the server is ending the session (RFC 5321 §3.8);
+ * - `other`: a reply RFC 5321 does not list for these verbs (501 syntax, 503 sequence, 504, 554, X.1.3 bad syntax, an odd 2xx/3xx);
+ * - `not-asked`: no reply at all — the session was lost first, or there was no domain for the user@domain form.
+ */
+export const LOOKUP_MEANINGS = [
+  'exists',
+  'will-forward',
+  'cannot-verify',
+  'no-such-user',
+  'not-local',
+  'ambiguous',
+  'not-implemented',
+  'disabled',
+  'temporary',
+  'server-closing',
+  'other',
+  'not-asked',
+] as const;
+export type LookupMeaning = (typeof LOOKUP_MEANINGS)[number];
+
+/** QUERY_TYPES: the DNS record types the resolver asks for. */
+export const QUERY_TYPES = ['A', 'AAAA', 'MX', 'CNAME', 'TXT'] as const;
+export type QueryType = (typeof QUERY_TYPES)[number];
