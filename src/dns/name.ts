@@ -3,7 +3,7 @@
  * packet is built: a name DNS cannot carry is refused with what exactly is
  * wrong, so "nothing was sent" holds for DNS as it does for SMTP.
  */
-import { isIP } from 'node:net';
+import { ipFamily } from '../ip.js';
 import { domainToASCII, domainToUnicode } from 'node:url';
 import { assertSafe, invalidInput } from '../errors.js';
 import type { DomainName } from '../schema/dns.js';
@@ -99,7 +99,7 @@ export function normalizeDomain(input: string): DomainName {
         : `domain "${input}" is only the root; give a name such as example.com`,
     );
   }
-  if (isIP(text) !== 0 || isIP(text.replace(/^\[(.*)\]$/, '$1')) !== 0) {
+  if (ipFamily(text) !== 0 || ipFamily(text.replace(/^\[(.*)\]$/, '$1')) !== 0) {
     throw invalidInput(
       `"${text}" is an IP address, not a domain name; DNS lookups here take names`,
     );
@@ -116,7 +116,7 @@ export function normalizeDomain(input: string): DomainName {
   for (const label of ascii) checkLabel(label, input);
   const name = ascii.join('.');
   // IDNA's other full stops can spell an address the check above did not see ("127。0。0。1").
-  if (isIP(name) !== 0)
+  if (ipFamily(name) !== 0)
     throw invalidInput(
       `"${text}" is an IP address, not a domain name; DNS lookups here take names`,
     );
@@ -148,16 +148,16 @@ export function parseResolverAddress(text: string): ServerAddress {
   if (bracketed) {
     address = bracketed[1]!;
     portText = bracketed[2];
-    if (isIP(address) !== 6)
+    if (ipFamily(address) !== 6)
       throw invalidInput(`resolver "${text}": [${address}] is not an IPv6 address`);
-  } else if (isIP(value) === 0 && value.includes(':')) {
+  } else if (ipFamily(value) === 0 && value.includes(':')) {
     const colon = value.lastIndexOf(':');
     address = value.slice(0, colon);
     portText = value.slice(colon + 1);
     if (address.includes(':'))
       throw invalidInput(`resolver "${text}": write an IPv6 address with a port as [addr]:port`);
   }
-  if (isIP(address) === 0) {
+  if (ipFamily(address) === 0) {
     throw invalidInput(
       `resolver "${text}": "${address}" is not an IP address; ${usage} (a name would need a resolver to find the resolver)`,
     );

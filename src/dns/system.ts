@@ -3,7 +3,7 @@
  * and the C library would use, made visible so the trace can name them.
  */
 import { readFileSync } from 'node:fs';
-import { isIP } from 'node:net';
+import { ipFamily } from '../ip.js';
 import { invalidInput } from '../errors.js';
 import { DNS_PORT, type ServerAddress } from './name.js';
 
@@ -21,7 +21,7 @@ export function parseResolvConf(text: string): ServerAddress[] {
   for (const line of text.split(/\r?\n/)) {
     const m = /^\s*nameserver\s+([^\s#;]+)/.exec(line);
     const address = m?.[1]?.replace(/%.*$/, '');
-    if (address && isIP(address) !== 0) servers.push({ address, port: DNS_PORT });
+    if (address && ipFamily(address) !== 0) servers.push({ address, port: DNS_PORT });
   }
   return servers;
 }

@@ -9,7 +9,7 @@
  * for `verify` (catchall.test … nopipe.test) have 127.0.0.40-45.
  */
 import { DROP_AFTER_RCPTS, POSTFIX_ERROR_LIMITS, RCPT_CAP } from './personalities.js';
-import type { ZoneRecord } from './zone.js';
+import type { ZoneRecord } from './zone-record.js';
 
 const { soft: SOFT, hard: HARD, sleepMs: SLEEP_MS } = POSTFIX_ERROR_LIMITS;
 

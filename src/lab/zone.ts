@@ -9,44 +9,10 @@ import { isIPv6 } from 'node:net';
 import { invalidInput } from '../errors.js';
 import { LAB_HOSTS, type LabHostSpec } from './hosts.js';
 import { LAB_SCENARIOS, RECORD_TTL_S, type LabScenario } from './scenarios.js';
+import type { Soa, SoaRecord, ZoneRecord } from './zone-record.js';
 
-/** Soa: the fields of an SOA record (RFC 1035 §3.3.13). */
-export interface Soa {
-  readonly mname: string;
-  readonly rname: string;
-  readonly serial: number;
-  readonly refresh: number;
-  readonly retry: number;
-  readonly expire: number;
-  /** minimum: the negative-caching TTL (RFC 2308 §4). */
-  readonly minimum: number;
-}
+export type { Soa, SoaRecord, ZoneRecord };
 
-/** ZoneRecord: one resource record, names in lower case without the final dot (the null MX's exchange is "."). */
-export type ZoneRecord =
-  | {
-      readonly name: string;
-      readonly type: 'A' | 'AAAA';
-      readonly ttl: number;
-      readonly data: string;
-    }
-  | { readonly name: string; readonly type: 'CNAME'; readonly ttl: number; readonly data: string }
-  | {
-      readonly name: string;
-      readonly type: 'MX';
-      readonly ttl: number;
-      readonly data: { readonly preference: number; readonly exchange: string };
-    }
-  | {
-      readonly name: string;
-      readonly type: 'TXT';
-      readonly ttl: number;
-      readonly data: readonly string[];
-    }
-  | { readonly name: string; readonly type: 'SOA'; readonly ttl: number; readonly data: Soa };
-
-/** SoaRecord: the SOA member of ZoneRecord. */
-export type SoaRecord = Extract<ZoneRecord, { type: 'SOA' }>;
 type NameRecord = Extract<ZoneRecord, { type: 'CNAME' }>;
 
 /** ZONE_APEX: the lab is authoritative for .test (RFC 6761 §6.2) and for nothing else. */

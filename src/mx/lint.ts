@@ -3,7 +3,7 @@
  * makes it one. Pure: it reads the walk's lookups and says nothing it cannot
  * point at.
  */
-import { isIP } from 'node:net';
+import { ipFamily } from '../ip.js';
 import type { DnsRecord, Lookup } from '../schema/dns.js';
 import type { Lint, MxHost } from '../schema/mx.js';
 
@@ -21,13 +21,13 @@ const NON_PUBLIC_V6 = [/^::1$/, /^f[cd]/i, /^fe[89ab]/i, /^::$/];
 
 /** isNonPublic: loopback, private, shared or link-local space. */
 export function isNonPublic(address: string): boolean {
-  return (isIP(address) === 6 ? NON_PUBLIC_V6 : NON_PUBLIC_V4).some((re) => re.test(address));
+  return (ipFamily(address) === 6 ? NON_PUBLIC_V6 : NON_PUBLIC_V4).some((re) => re.test(address));
 }
 
 /** looksLikeIpLiteral: an MX exchange written as an address ("192.0.2.1", "[192.0.2.1]", "2001:db8::1"). */
 export function looksLikeIpLiteral(name: string): boolean {
   const bare = name.replace(/^\[|\]$/g, '').replace(/\.$/, '');
-  return isIP(bare) !== 0;
+  return ipFamily(bare) !== 0;
 }
 
 const addressesOf = (l: Lookup): string[] =>

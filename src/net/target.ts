@@ -3,7 +3,7 @@
  * IPv6 literal, which cannot be mistaken for host:port). Refuses anything a
  * socket or DNS should never see, before either is touched.
  */
-import { isIP } from 'node:net';
+import { ipFamily } from '../ip.js';
 import { assertSafe, invalidInput } from '../errors.js';
 
 /** SMTP_PORT / SUBMISSIONS_PORT: RFC 5321 §4.5.4 relay port and RFC 8314 implicit-TLS port. */
@@ -36,8 +36,8 @@ export function parseTarget(input: string, defaultPort = SMTP_PORT): Target {
   if (bracketed) {
     host = bracketed[1]!;
     portText = bracketed[2];
-    if (isIP(host) !== 6) throw invalidInput(`target "${input}": [${host}] is not an IPv6 address`);
-  } else if (isIP(text) === 6) {
+    if (ipFamily(host) !== 6) throw invalidInput(`target "${input}": [${host}] is not an IPv6 address`);
+  } else if (ipFamily(text) === 6) {
     host = text;
   } else {
     const colon = text.lastIndexOf(':');
@@ -46,7 +46,7 @@ export function parseTarget(input: string, defaultPort = SMTP_PORT): Target {
     if (host.includes(':'))
       throw invalidInput(`target "${input}": write an IPv6 address with a port as [addr]:port`);
   }
-  const family = isIP(host) as 0 | 4 | 6;
+  const family = ipFamily(host);
   if (family === 0 && !HOSTNAME.test(host)) {
     throw invalidInput(
       `target "${input}": "${host}" is not a valid host name (letters, digits, hyphens; labels up to 63, names up to 253)`,
@@ -70,10 +70,6 @@ function parsePort(text: string | undefined, fallback: number, input: string): n
 
 /** formatEndpoint: address and port as written in a URL ("[::1]:25", "127.0.0.1:25"). */
 export function formatEndpoint(address: string, port: number): string {
-  return isIP(address) === 6 ? `[${address}]:${port}` : `${address}:${port}`;
+  return ipFamily(address) === 6 ? `[${address}]:${port}` : `${address}:${port}`;
 }
 
-/** addressFamily: 4 or 6 for an IP literal (no brackets), 0 for anything else. */
-export function addressFamily(address: string): 0 | 4 | 6 {
-  return isIP(address) as 0 | 4 | 6;
-}

@@ -8,7 +8,7 @@ import { ProbeError } from '../errors.js';
 import { errorInfo } from '../error-info.js';
 import type { AddressResolver } from '../net/address-resolver.js';
 import type { Connector } from '../net/connector.js';
-import { addressFamily } from '../net/target.js';
+import { ipFamily } from '../ip.js';
 import type { TrustStore } from '../net/tls.js';
 import type { AddressProbe } from '../schema/mx.js';
 import { establish, type SessionProgress, SessionSetupError } from '../session/establish.js';
@@ -34,7 +34,7 @@ export interface AddressProbeOptions {
 
 /** probeAddress: see the module comment. */
 export async function probeAddress(address: string, o: AddressProbeOptions): Promise<AddressProbe> {
-  const family = addressFamily(address) === 6 ? 6 : 4;
+  const family = ipFamily(address) === 6 ? 6 : 4;
   const clock = o.deadline.clock;
   const t0 = clock.now();
   const probe: AddressProbe = { address, family, status: 'ok', ms: 0 };

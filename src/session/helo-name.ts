@@ -1,6 +1,6 @@
 /** The default EHLO/HELO name (RFC 5321 §4.1.1.1: a FQDN, else an address literal). */
 import { hostname } from 'node:os';
-import { isIP } from 'node:net';
+import { ipFamily } from '../ip.js';
 import { assertSafe, invalidInput } from '../errors.js';
 
 const FQDN =
@@ -14,7 +14,7 @@ const FQDN =
 export function defaultHeloName(localAddress: string | undefined): string {
   const name = hostname();
   if (FQDN.test(name)) return name.toLowerCase();
-  if (localAddress && isIP(localAddress) === 6) return `[IPv6:${localAddress}]`;
+  if (localAddress && ipFamily(localAddress) === 6) return `[IPv6:${localAddress}]`;
   return `[${localAddress ?? '127.0.0.1'}]`;
 }
 
@@ -23,7 +23,7 @@ export function checkHeloName(name: string): string {
   assertSafe('HELO name', name);
   // RFC 5321 §4.1.3: [192.0.2.1] for IPv4, [IPv6:2001:db8::1] for IPv6, nothing else.
   const literal = /^\[(IPv6:)?([^\]]+)\]$/i.exec(name);
-  const literalOk = literal && isIP(literal[2]!) === (literal[1] ? 6 : 4);
+  const literalOk = literal && ipFamily(literal[2]!) === (literal[1] ? 6 : 4);
   if (literal ? !literalOk : !/^[a-z0-9_.-]{1,253}$/i.test(name)) {
     throw invalidInput(
       `HELO name "${name}" is neither a domain nor an address literal like [192.0.2.1]`,

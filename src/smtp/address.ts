@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { domainToASCII } from 'node:url';
-import { isIP } from 'node:net';
+import { ipFamily } from '../ip.js';
 import { assertSafe, invalidInput } from '../errors.js';
 
 /** MAX_LOCAL_PART_OCTETS / MAX_PATH_OCTETS: RFC 5321 §4.5.3.1.1 and §4.5.3.1.3. */
@@ -60,7 +60,7 @@ function parseDomainPart(text: string, input: string): string {
   const literal = /^\[(?:IPv6:)?([^\]]+)\]$/i.exec(text);
   if (literal) {
     const family = /^\[IPv6:/i.test(text) ? 6 : 4;
-    if (isIP(literal[1]!) !== family)
+    if (ipFamily(literal[1]!) !== family)
       throw invalidInput(
         `"${input}": ${text} is not an address literal like [192.0.2.1] or [IPv6:2001:db8::1]`,
       );

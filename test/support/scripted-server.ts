@@ -5,13 +5,20 @@
  * script did not expect, a line not ended by CRLF, a second connection, or a
  * script stuck past its watchdog makes `finished()` reject, so the test fails.
  * scriptedSessions plays one script per connection, for clients that reconnect.
+ * scriptedMemory plays the same scripts on an in-memory network endpoint,
+ * with delays and watchdogs on a virtual clock (the transcript tier's way to
+ * test time-dependent behaviour without sleeps).
  */
 import { createServer, type Server, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import { TLSSocket } from 'node:tls';
+import { type Clock, systemClock } from '../../src/time/clock.js';
+import type { MemoryNetwork } from './memory-net.js';
 
 /** Conn: what a custom step can touch: the current socket (raw or TLS) and whether the client is gone. */
 export interface Conn {
-  readonly socket: Socket;
+  readonly socket: Duplex;
   readonly closed: boolean;
   /** Resolves once the client's side of the connection is closed. */
   readonly whenClosed: Promise<void>;
@@ -73,9 +80,10 @@ export interface ScriptedServer {
   close(): Promise<void>;
 }
 
-/** ScriptOptions: watchdog for a stuck conversation, or for a connection that never comes (default 5 s). */
+/** ScriptOptions: watchdog for a stuck conversation, or for a connection that never comes (default 5 s), and its clock. */
 export interface ScriptOptions {
   watchdogMs?: number;
+  clock?: Clock;
 }
 
 /** scriptedServer: see the module comment. */
@@ -92,73 +100,128 @@ export async function scriptedSessions(
   scripts: Step[][],
   opts: ScriptOptions = {},
 ): Promise<ScriptedServer> {
-  const sessions: string[][] = [];
+  const runner = new ScriptRunner(scripts, opts);
   const sockets = new Set<Socket>();
-  const watchdogMs = opts.watchdogMs ?? 5000;
-  let connections = 0;
-  let ended = 0;
-  let settle!: { resolve: () => void; reject: (err: Error) => void };
-  const done = new Promise<void>((resolve, reject) => {
-    settle = { resolve, reject };
-  });
-  done.catch(() => undefined); // observed through finished(); never an unhandled rejection
-  let watchdog = setTimeout(
-    () => settle.reject(new Error('scripted server: no client connected')),
-    watchdogMs,
-  );
-
   const server: Server = createServer((socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
-    connections++;
-    if (connections > scripts.length) {
-      socket.destroy();
-      settle.reject(
+    runner.accept(socket);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  return runner.view(port, `127.0.0.1:${port}`, () => {
+    for (const s of sockets) s.destroy();
+    return new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+}
+
+/**
+ * scriptedMemory: the n-th connection to `endpoint` on the in-memory network
+ * plays the n-th script. Delays and watchdogs run on `opts.clock` (give the
+ * test's VirtualClock, and a watchdog longer than any client timeout).
+ */
+export function scriptedMemory(
+  net: MemoryNetwork,
+  endpoint: string,
+  scripts: Step[][],
+  opts: ScriptOptions = {},
+): ScriptedServer {
+  const runner = new ScriptRunner(scripts, opts);
+  const streams = new Set<Duplex>();
+  net.listen(endpoint, (stream) => {
+    streams.add(stream);
+    runner.accept(stream);
+  });
+  const port = Number(endpoint.slice(endpoint.lastIndexOf(':') + 1));
+  return runner.view(port, endpoint, async () => {
+    for (const s of streams) s.destroy();
+  });
+}
+
+/** ScriptRunner: hands each accepted connection its script and keeps the verdict. */
+class ScriptRunner {
+  readonly sessions: string[][] = [];
+  connections = 0;
+  private ended = 0;
+  private readonly clock: Clock;
+  private readonly watchdogMs: number;
+  private settle!: { resolve: () => void; reject: (err: Error) => void };
+  private readonly done: Promise<void>;
+  private cancelWatchdog: () => void;
+
+  constructor(
+    private readonly scripts: Step[][],
+    opts: ScriptOptions,
+  ) {
+    this.clock = opts.clock ?? systemClock;
+    this.watchdogMs = opts.watchdogMs ?? 5000;
+    this.done = new Promise<void>((resolve, reject) => {
+      this.settle = { resolve, reject };
+    });
+    this.done.catch(() => undefined); // observed through finished(); never an unhandled rejection
+    this.cancelWatchdog = this.clock.setTimer(
+      this.watchdogMs,
+      () => this.settle.reject(new Error('scripted server: no client connected')),
+      { unref: true },
+    );
+  }
+
+  accept(stream: Duplex): void {
+    this.connections++;
+    if (this.connections > this.scripts.length) {
+      stream.destroy();
+      this.settle.reject(
         new Error(
-          scripts.length === 1
+          this.scripts.length === 1
             ? 'scripted server: a second connection was opened'
-            : `scripted server: connection ${connections} was opened; the script has ${scripts.length}`,
+            : `scripted server: connection ${this.connections} was opened; the script has ${this.scripts.length}`,
         ),
       );
       return;
     }
-    clearTimeout(watchdog);
+    this.cancelWatchdog();
     const lines: string[] = [];
-    sessions.push(lines);
-    new Conversation(socket, scripts[connections - 1]!, lines, watchdogMs).run().then(() => {
-      ended++;
-      if (ended === scripts.length) return settle.resolve();
-      if (connections === ended) {
-        watchdog = setTimeout(
-          () => settle.reject(new Error(`scripted server: session ${ended + 1} never connected`)),
-          watchdogMs,
+    this.sessions.push(lines);
+    const script = this.scripts[this.connections - 1]!;
+    new Conversation(stream, script, lines, this.watchdogMs, this.clock).run().then(() => {
+      this.ended++;
+      if (this.ended === this.scripts.length) return this.settle.resolve();
+      if (this.connections === this.ended) {
+        this.cancelWatchdog = this.clock.setTimer(
+          this.watchdogMs,
+          () =>
+            this.settle.reject(
+              new Error(`scripted server: session ${this.ended + 1} never connected`),
+            ),
+          { unref: true },
         );
       }
-    }, settle.reject);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  return {
-    port,
-    target: `127.0.0.1:${port}`,
-    get received() {
-      return sessions.flat();
-    },
-    sessions,
-    get connections() {
-      return connections;
-    },
-    finished: () => done,
-    close: () => {
-      clearTimeout(watchdog);
-      for (const s of sockets) s.destroy();
-      return new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
+    }, this.settle.reject);
+  }
+
+  view(port: number, target: string, close: () => Promise<void>): ScriptedServer {
+    const runner = this;
+    return {
+      port,
+      target,
+      get received() {
+        return runner.sessions.flat();
+      },
+      sessions: runner.sessions,
+      get connections() {
+        return runner.connections;
+      },
+      finished: () => runner.done,
+      close: () => {
+        runner.cancelWatchdog();
+        return close();
+      },
+    };
+  }
 }
 
 class Conversation implements Conn {
-  socket: Socket;
+  socket: Duplex;
   closed = false;
   readonly whenClosed: Promise<void>;
   private buffer = '';
@@ -167,10 +230,11 @@ class Conversation implements Conn {
   private failure?: Error;
 
   constructor(
-    socket: Socket,
+    socket: Duplex,
     private readonly steps: Step[],
     private readonly received: string[],
     private readonly watchdogMs: number,
+    private readonly clock: Clock,
   ) {
     this.socket = socket;
     this.whenClosed = new Promise((resolve) =>
@@ -184,12 +248,16 @@ class Conversation implements Conn {
   }
 
   async run(): Promise<void> {
-    const timer = setTimeout(() => {
-      this.fail(
-        new Error(`scripted server: stuck (lines so far: ${JSON.stringify(this.received)})`),
-      );
-      this.socket.destroy(); // ends delays and custom steps waiting on the client
-    }, this.watchdogMs);
+    const cancel = this.clock.setTimer(
+      this.watchdogMs,
+      () => {
+        this.fail(
+          new Error(`scripted server: stuck (lines so far: ${JSON.stringify(this.received)})`),
+        );
+        this.socket.destroy(); // ends delays and custom steps waiting on the client
+      },
+      { unref: true },
+    );
     try {
       for (const [i, step] of this.steps.entries()) {
         await this.play(step, i);
@@ -205,7 +273,7 @@ class Conversation implements Conn {
       }
       this.check();
     } finally {
-      clearTimeout(timer);
+      cancel();
       this.socket.destroy();
     }
   }
@@ -245,7 +313,7 @@ class Conversation implements Conn {
         this.socket.end();
         return;
       case 'delay':
-        await new Promise((r) => setTimeout(r, step.ms));
+        await new Promise<void>((r) => this.clock.setTimer(step.ms, r));
         return;
       case 'tls':
         return this.upgrade(step);
@@ -269,11 +337,12 @@ class Conversation implements Conn {
     this.listen(tls);
   }
 
-  private listen(socket: Socket): void {
-    socket.setEncoding('utf8');
+  private listen(socket: Duplex): void {
+    // Decoded here, not with setEncoding: a TLS layer put on this stream later must still read bytes.
+    const decoder = new StringDecoder('utf8');
     socket.on('error', () => undefined);
-    socket.on('data', (chunk: string) => {
-      this.buffer += chunk;
+    socket.on('data', (chunk: Buffer) => {
+      this.buffer += decoder.write(chunk);
       for (let lf = this.buffer.indexOf('\n'); lf !== -1; lf = this.buffer.indexOf('\n')) {
         const line = this.buffer.slice(0, lf);
         this.buffer = this.buffer.slice(lf + 1);
