@@ -82,14 +82,13 @@ function line(name: string, xs: number[], base: number, goal?: number): string {
 
 /** benchStartup: times every case `runs` times, interleaved, and prints median, p90 and ratio to node. */
 export function benchStartup(runs = RUNS): void {
-  const cases = startupCases();
-  const samples = cases.map((): number[] => []);
-  for (const c of cases) time(c); // warm the file cache; not counted
-  for (let i = 0; i < runs; i++) cases.forEach((c, j) => samples[j]!.push(time(c)));
-  const base = median(samples[0]!);
+  const rows = startupCases().map((c) => ({ ...c, samples: [] as number[] }));
+  for (const r of rows) time(r); // warm the file cache; not counted
+  for (let i = 0; i < runs; i++) for (const r of rows) r.samples.push(time(r));
+  const base = median(rows[0]!.samples);
   console.log(`start-up, ${runs} interleaved runs each (ratio = median / median of node -e 0):`);
   console.log(`  ${'command'.padEnd(58)}  ${'median'.padStart(10)}  ${'p90'.padStart(10)}  ratio`);
-  cases.forEach((c, j) => console.log(line(c.name, samples[j]!, base, c.goal)));
+  for (const r of rows) console.log(line(r.name, r.samples, base, r.goal));
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

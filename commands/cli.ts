@@ -14,6 +14,16 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
+// scripts/bundle.mjs writes the version into the bundle (dist/smtp-probe.mjs), which does not sit
+// two folders below package.json; the tsc output reads it from there.
+declare const SMTP_PROBE_VERSION: string | undefined;
+
+function version(): string {
+  if (typeof SMTP_PROBE_VERSION === 'string') return SMTP_PROBE_VERSION;
+  const url = new URL('../../package.json', import.meta.url);
+  return (JSON.parse(readFileSync(url, 'utf8')) as { version: string }).version;
+}
+
 const controller = new AbortController();
 process.once('SIGINT', () => {
   controller.abort();
@@ -23,10 +33,7 @@ process.once('SIGINT', () => {
 const args = process.argv.slice(2);
 if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
   // Scripts call --version to check the tool is there; answer without loading yargs (a third of start-up).
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
-    version: string;
-  };
-  process.stdout.write(`${pkg.version}\n`);
+  process.stdout.write(`${version()}\n`);
 } else {
   const { main } = await import('./main.js');
   process.exitCode = await main(args, {

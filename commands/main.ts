@@ -4,7 +4,7 @@
  * list (yargs commandDir does not work under ESM).
  */
 import { readFileSync } from 'node:fs';
-import yargs from 'yargs';
+import yargs, { type Argv } from 'yargs';
 import { ProbeError } from '../src/errors.js';
 import { EXIT } from '../src/output/exit-codes.js';
 import { printable } from '../src/output/terminal.js';
@@ -19,11 +19,18 @@ import { labCommand } from './lab.js';
 import { demoCommand } from './demo.js';
 import { schemaCommand } from './schema.js';
 
-const VERSION = (
-  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
-    version: string;
-  }
-).version;
+// scripts/bundle.mjs writes the version into the bundle, whose chunks do not sit two folders below
+// package.json; the tsc output reads it from there.
+declare const SMTP_PROBE_VERSION: string | undefined;
+
+const VERSION =
+  typeof SMTP_PROBE_VERSION === 'string'
+    ? SMTP_PROBE_VERSION
+    : (
+        JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+          version: string;
+        }
+      ).version;
 
 /** COMMANDS: every subcommand, in the order --help lists them. */
 const COMMANDS = [
@@ -37,6 +44,20 @@ const COMMANDS = [
   demoCommand,
   schemaCommand,
 ];
+
+/** YargsInternals: the one undocumented corner of yargs that main touches (see skipHelpCache). */
+interface YargsInternals {
+  getInternalMethods?(): { getUsageInstance?(): { cacheHelpMessage?: () => void } };
+}
+
+// Once a command's handler has started, yargs renders that command's whole help and keeps it in
+// case the handler asks for it later (command.js calls usage.cacheHelpMessage). Our handlers never
+// do, and the rendering (cliui measuring the width of every cell) is ~30 ms of a caps run that
+// fails fast. If a yargs release moves the hook this does nothing, and runs are that much slower.
+function skipHelpCache(parser: Argv): void {
+  const usage = (parser as unknown as YargsInternals).getInternalMethods?.().getUsageInstance?.();
+  if (typeof usage?.cacheHelpMessage === 'function') usage.cacheHelpMessage = () => undefined;
+}
 
 // yargs wraps what a coerce function throws (our INVALID_INPUT) in a YError.
 function isUsageError(err: unknown): err is Error {
@@ -75,6 +96,7 @@ export async function main(args: string[], io: Omit<CliContext, 'exitCode'>): Pr
     .exitProcess(false)
     .showHelpOnFail(false);
   for (const make of COMMANDS) parser.command(make(ctx));
+  skipHelpCache(parser);
   try {
     // With a callback, yargs hands --help/--version text to us instead of console.log, so it goes to io.stdout.
     await parser.parseAsync(args, {}, (_err, _argv, output) => {

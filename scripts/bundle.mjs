@@ -1,0 +1,170 @@
+/**
+ * The bundled executable: esbuild turns commands/cli.ts and everything it imports (yargs, zod,
+ * cli-table3, …) into dist/smtp-probe.mjs plus chunks in dist/chunks/. Node then reads about twenty
+ * files for `caps` instead of ~200, the largest part of start-up (issue 7, item 9; see
+ * bench/startup.ts).
+ *
+ * Code splitting keeps every `await import()` its own chunk, so a command loads its probe and its
+ * renderer, and only `lab`/`demo` load the lab and selfsigned. package.json "bin" points here; the
+ * tsc output (dist/commands/cli.js) stays for the library and the tests, and
+ * test/behaviour/bundle.ts checks that both answer alike.
+ *
+ * Run by `npm run build` after tsc. Also writes dist/smtp-probe.meta.json (esbuild's metafile:
+ * which sources went into which chunk) for that test and for `esbuild --analyze`-style reading.
+ */
+import { chmod, cp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { basename, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const root = fileURLToPath(new URL('../', import.meta.url));
+const dist = `${root}dist/`;
+const { version } = JSON.parse(await readFile(`${root}package.json`, 'utf8'));
+
+/**
+ * lazyStringWidth: yargs, cliui and wrap-ansi each import their own ESM string-width, and each
+ * copy builds an Intl.Segmenter and Unicode property regexes (\p{RGI_Emoji}, …) when it loads,
+ * ~25 ms in all. Only help and usage text measure widths, so each import is routed through a
+ * stub that loads the real module (bundled, initialised on first call) when a width is first
+ * asked for. The output is the same; only when the cost is paid moves.
+ */
+const lazyStringWidth = {
+  name: 'lazy-string-width',
+  setup(b) {
+    b.onResolve({ filter: /^string-width$/ }, async (args) => {
+      if (args.kind !== 'import-statement' || args.pluginData?.real) return undefined;
+      const real = await b.resolve(args.path, {
+        importer: args.importer,
+        resolveDir: args.resolveDir,
+        kind: args.kind,
+        pluginData: { real: true },
+      });
+      if (real.errors.length > 0) return { errors: real.errors };
+      return { path: real.path, namespace: 'lazy-string-width' };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'lazy-string-width' }, (args) => ({
+      // esbuild bundles a require()d ES module behind an initialiser that runs on that first call.
+      contents: [
+        'let real;',
+        'export default function stringWidth(text, options) {',
+        `  real ??= require(${JSON.stringify(args.path)}).default;`,
+        '  return real(text, options);',
+        '}',
+      ].join('\n'),
+      loader: 'js',
+      resolveDir: root,
+    }));
+  },
+};
+
+/**
+ * cjsNamedExports: `const { generate } = await import('selfsigned')` works in Node because Node
+ * finds a CommonJS module's named exports; an esbuild chunk for a dynamically imported CommonJS
+ * module exports only `default`. So a dynamic import of a CommonJS package goes through a
+ * facade that re-exports its keys by name (read by loading the package here, at build time). An
+ * ES module (zod, even though it also ships CommonJS) is left to esbuild.
+ */
+/** isCommonJs: how Node would load `file`: by its extension, else by its package's "type". */
+async function isCommonJs(file) {
+  if (file.endsWith('.cjs')) return true;
+  if (file.endsWith('.mjs')) return false;
+  for (let dir = dirname(file); dir !== dirname(dir); dir = dirname(dir)) {
+    const pkg = await readFile(join(dir, 'package.json'), 'utf8').catch(() => undefined);
+    if (pkg !== undefined) return JSON.parse(pkg).type !== 'module';
+  }
+  return true;
+}
+
+const cjsNamedExports = {
+  name: 'cjs-named-exports',
+  setup(b) {
+    b.onResolve({ filter: /^[^./]/ }, async (args) => {
+      if (args.kind !== 'dynamic-import') return undefined;
+      const real = await b.resolve(args.path, {
+        importer: args.importer,
+        resolveDir: args.resolveDir,
+        kind: 'import-statement',
+      });
+      if (real.errors.length > 0) return { errors: real.errors };
+      if (real.external || !(await isCommonJs(real.path))) return undefined;
+      const keys = Object.keys(createRequire(real.path)(real.path));
+      const names = keys.filter((k) => /^[A-Za-z_$][\w$]*$/.test(k) && k !== 'default');
+      return { path: real.path, namespace: 'cjs-named-exports', pluginData: { names } };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'cjs-named-exports' }, (args) => ({
+      contents: [
+        `import cjs from ${JSON.stringify(args.path)};`,
+        'export default cjs;',
+        `export const { ${args.pluginData.names.join(', ')} } = cjs;`,
+      ].join('\n'),
+      loader: 'js',
+      resolveDir: root,
+    }));
+  },
+};
+
+// yargs finds its translations at ../../../locales from its own file; in a chunk that path leads
+// nowhere and every language would fall back to English. Point it at a copy beside the chunks.
+const YARGS_SHIM = /yargs[\\/]lib[\\/]platform-shims[\\/]esm\.mjs$/;
+const YARGS_LOCALES = "resolve(__dirname, '../../../locales')";
+let yargsLocalesDir;
+const yargsLocales = {
+  name: 'yargs-locales',
+  setup(b) {
+    b.onLoad({ filter: YARGS_SHIM }, async (args) => {
+      yargsLocalesDir = join(dirname(args.path), '../../locales');
+      const text = await readFile(args.path, 'utf8');
+      if (!text.includes(YARGS_LOCALES))
+        throw new Error(`${args.path} no longer says ${YARGS_LOCALES}; update scripts/bundle.mjs`);
+      const contents = text.replace(
+        YARGS_LOCALES,
+        "fileURLToPath(new URL('./yargs-locales/', import.meta.url))",
+      );
+      return { contents, loader: 'js' };
+    });
+  },
+};
+
+const result = await build({
+  absWorkingDir: root,
+  entryPoints: { 'smtp-probe': 'commands/cli.ts' },
+  outdir: dist,
+  outExtension: { '.js': '.mjs' },
+  chunkNames: 'chunks/[name]-[hash]',
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  // The bundle is not two folders below package.json, so the version is written in (see cli.ts).
+  define: { SMTP_PROBE_VERSION: JSON.stringify(version) },
+  // CommonJS dependencies (cli-table3, dns-packet, selfsigned) require() node built-ins, and an
+  // ES module has no `require` of its own: give every output file one.
+  banner: {
+    js: [
+      "import { createRequire as __createRequire } from 'node:module';",
+      'const require = __createRequire(import.meta.url);',
+    ].join('\n'),
+  },
+  plugins: [lazyStringWidth, cjsNamedExports, yargsLocales],
+  sourcemap: 'linked',
+  legalComments: 'none',
+  logLevel: 'warning',
+  metafile: true,
+});
+
+// Chunk names carry a content hash, so old ones would pile up across builds. They go only now,
+// after the new entry is written, so a CLI started from the old entry a moment ago still finds its chunks.
+const fresh = new Set(Object.keys(result.metafile.outputs).map((f) => basename(f)));
+for (const f of await readdir(`${dist}chunks`))
+  if (f !== 'yargs-locales' && !fresh.has(f)) await rm(`${dist}chunks/${f}`);
+
+if (!yargsLocalesDir) throw new Error('yargs was not bundled from its ES module shim');
+await cp(yargsLocalesDir, `${dist}chunks/yargs-locales`, { recursive: true });
+await chmod(`${dist}smtp-probe.mjs`, 0o755);
+await writeFile(`${dist}smtp-probe.meta.json`, JSON.stringify(result.metafile));
+
+const files = Object.entries(result.metafile.outputs).filter(([f]) => f.endsWith('.mjs'));
+const kb = files.reduce((n, [, o]) => n + o.bytes, 0) / 1024;
+console.log(`bundle: dist/smtp-probe.mjs and ${files.length - 1} chunks, ${kb.toFixed(0)} KB`);
