@@ -86,9 +86,7 @@ async function eventually(
 
 describe('lab: the blackhole', () => {
   test(`auto picks ${NFT_USABLE ? 'nftables (root, nft works here)' : 'the full accept queue (no root or no nft here)'}; a connect gets no SYN-ACK within 1 s`, async () => {
-    const t = performance.now();
     const lab = await startLab({ port: 0 });
-    const startMs = performance.now() - t;
     try {
       const bh = lab.host('bh.blackhole.test');
       assert.deepEqual(lab.blackhole, {
@@ -108,7 +106,6 @@ describe('lab: the blackhole', () => {
         await connectOutcome(lab.host('mx.blackhole.test').address, lab.port, 1_000),
         'connected',
       );
-      assert.ok(startMs < 2_000, `startLab took ${startMs.toFixed(0)} ms`);
     } finally {
       await lab.close();
     }

@@ -1,0 +1,342 @@
+/**
+ * verify over the in-memory network, DNS and a virtual clock: the engine's
+ * policy — pipelined batches, the rejection budget and its slow-down
+ * detection, 421 and 452 4.5.3, greylisting and the retry, the catch-all
+ * test, sessions that die, --timeout and Ctrl-C — checked line by line against
+ * what a programmable MTA received. No sockets, no sleeps: a one-second
+ * punishment or a five-minute greylist wait is virtual time.
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ZoneRecord } from '../../src/lab/index.js';
+import { probeVerify, type VerifyOptions } from '../../src/probes/verify.js';
+import { VerifyResultSchema } from '../../src/schema/verify.js';
+import { known, memoryMta, type MtaPolicy } from '../support/memory-mta.js';
+import { memoryWorld, type MemoryWorld } from '../support/memory-world.js';
+import { HELO_NAME } from '../support/smtp-lines.js';
+
+const MX = '192.0.2.25';
+const ZONE: ZoneRecord[] = [
+  {
+    name: 'example.test',
+    type: 'MX',
+    ttl: 300,
+    data: { preference: 10, exchange: 'mx.example.test' },
+  },
+  { name: 'mx.example.test', type: 'A', ttl: 300, data: MX },
+];
+const FROM = 'probe@client.test';
+const CATCH_ALL = /^RCPT TO:<smtp-probe-[0-9a-f]{10}@example\.test>$/;
+
+/** run: verify `addresses` at the zone's one MX, served by `policy`; catch-all off unless asked. */
+async function run(
+  addresses: string[],
+  policy: MtaPolicy,
+  options: VerifyOptions = {},
+  world: MemoryWorld = memoryWorld(),
+) {
+  const mta = memoryMta(world.net, `${MX}:25`, world.clock, policy);
+  const outcome = await probeVerify(addresses, {
+    resolvers: ['192.0.2.53'],
+    dnsTransport: world.dns(ZONE),
+    ...world.wiring,
+    helo: HELO_NAME,
+    from: FROM,
+    catchAll: false,
+    ...options,
+  });
+  VerifyResultSchema.parse(outcome.result);
+  const all = mta.sessions.flat();
+  assert.ok(!all.some((l) => /^(DATA|BDAT)\b/i.test(l)), 'DATA is never sent');
+  const verdicts = Object.fromEntries(
+    outcome.result.addresses.map((a) => [a.input, `${a.verdict}/${a.reason}`]),
+  );
+  const domain = outcome.result.domains[0]!;
+  return { outcome, mta, verdicts, domain, world };
+}
+
+const users = (n: number, prefix = 'ghost') =>
+  Array.from({ length: n }, (_, i) => `${prefix}${i + 1}@example.test`);
+const rcpts = (lines: string[]) => lines.filter((l) => l.startsWith('RCPT'));
+/** transactions: each MAIL and the RCPTs after it, as counts. */
+const transactions = (lines: string[]): number[] =>
+  lines.reduce<number[]>((acc, l) => {
+    if (l.startsWith('MAIL')) acc.push(0);
+    else if (l.startsWith('RCPT')) acc[acc.length - 1]! += 1;
+    return acc;
+  }, []);
+
+describe('verify: pipelined batches', () => {
+  test('one session: EHLO, MAIL and every RCPT in one group, RSET with QUIT; one verdict each', async () => {
+    const { mta, verdicts, domain } = await run(
+      ['alice@example.test', 'nobody@example.test', 'bob@example.test'],
+      { rcpt: known('alice', 'bob') },
+    );
+    assert.deepEqual(mta.sessions, [
+      [
+        `EHLO ${HELO_NAME}`,
+        `MAIL FROM:<${FROM}>`,
+        'RCPT TO:<alice@example.test>',
+        'RCPT TO:<nobody@example.test>',
+        'RCPT TO:<bob@example.test>',
+        'RSET',
+        'QUIT',
+      ],
+    ]);
+    assert.deepEqual(verdicts, {
+      'alice@example.test': 'deliverable/accepted',
+      'nobody@example.test': 'undeliverable/bad-mailbox',
+      'bob@example.test': 'deliverable/accepted',
+    });
+    assert.equal(domain.pipelining, true);
+    assert.equal(domain.rcptBatches, 1);
+  });
+
+  test('553 without an enhanced code ("sorry, no mailbox here by that name") is undeliverable', async () => {
+    const { verdicts } = await run(['nobody@example.test'], {
+      rcpt: () => '553 sorry, no mailbox here by that name. (#5.7.1)',
+    });
+    assert.equal(verdicts['nobody@example.test'], 'undeliverable/rejected');
+  });
+});
+
+describe('verify: the rejection budget', () => {
+  test('adaptive, limit 9, 30 unknown: the first transaction carries exactly 11 RCPTs; no slow-down lifts the limit', async () => {
+    const { mta, domain, verdicts } = await run(users(30), { rcpt: known() });
+    assert.equal(mta.sessions.length, 1);
+    assert.deepEqual(transactions(mta.sessions[0]!), [11, 19]);
+    assert.equal(domain.maxErrorsPerSession, 10_000);
+    assert.equal(domain.throttled, false);
+    assert.ok(Object.values(verdicts).every((v) => v === 'undeliverable/bad-mailbox'));
+  });
+
+  test('Postfix-like (1 s late after 10 errors, 421 at 20): the late batch is left at once, later sessions stay at 9, no 421 ever', async () => {
+    const { mta, domain, verdicts } = await run(users(30), {
+      rcpt: known(),
+      softLimit: 10,
+      hardLimit: 20,
+      punishMs: 1000,
+    });
+    assert.equal(domain.throttled, true);
+    assert.equal(domain.maxErrorsPerSession, 9);
+    const counts = mta.sessions.map((s) => rcpts(s).length);
+    assert.equal(counts[0], 11, 'the test batch');
+    assert.ok(
+      counts.slice(1).every((n) => n <= 9),
+      `later sessions stay under the limit: ${counts.join(', ')}`,
+    );
+    assert.equal(
+      counts.reduce((a, b) => a + b),
+      30,
+      'each address asked once',
+    );
+    // The punished session is abandoned with RSET and QUIT written, not waited for.
+    assert.deepEqual(mta.sessions[0]!.slice(-2), ['RSET', 'QUIT']);
+    assert.ok(Object.values(verdicts).every((v) => v === 'undeliverable/bad-mailbox'));
+    assert.ok(
+      domain.notes.some((n) => /replies slowed with 11 rejected recipients/.test(n)),
+      domain.notes.join('; '),
+    );
+  });
+
+  test('a limit the user set is kept: --max-errors 4 splits 10 unknown into sessions of 4, 4, 2', async () => {
+    const { mta, domain } = await run(users(10), { rcpt: known() }, { maxErrors: 4 });
+    assert.deepEqual(
+      mta.sessions.map((s) => rcpts(s).length),
+      [4, 4, 2],
+    );
+    assert.equal(domain.maxErrorsPerSession, 4);
+  });
+
+  test('421 4.7.0 after rejections (an error limit) lowers the budget under it', async () => {
+    const { mta, domain, verdicts } = await run(users(20), {
+      rcpt: known(),
+      hardLimit: 6,
+    });
+    assert.equal(domain.throttled, true);
+    assert.equal(domain.maxErrorsPerSession, 5);
+    assert.ok(
+      mta.sessions.slice(1).every((s) => rcpts(s).length <= 5),
+      mta.sessions.map((s) => rcpts(s).length).join(', '),
+    );
+    assert.equal(Object.keys(verdicts).length, 20);
+    assert.ok(Object.values(verdicts).every((v) => v === 'undeliverable/bad-mailbox'));
+  });
+});
+
+describe('verify: sessions that end early', () => {
+  test('421 mid-batch: the unanswered go to a fresh session and none is lost', async () => {
+    const { mta, verdicts } = await run(users(6), {
+      rcpt: (ctx) =>
+        ctx.session === 0 && ctx.index === 3 ? '421 4.3.2 Service shutting down' : known()(ctx),
+    });
+    assert.equal(mta.sessions.length, 2);
+    assert.deepEqual(
+      rcpts(mta.sessions[1]!).map((l) => /<([^>]+)>/.exec(l)![1]),
+      ['ghost4@example.test', 'ghost5@example.test', 'ghost6@example.test'],
+    );
+    assert.ok(Object.values(verdicts).every((v) => v === 'undeliverable/bad-mailbox'));
+  });
+
+  test('421 4.3.2 to MAIL on the first connection: a new session, every address gets its verdict, none sender-rejected', async () => {
+    const { mta, verdicts } = await run(['alice@example.test', 'nobody@example.test'], {
+      mail: (session) => (session === 0 ? '421 4.3.2 Service shutting down' : '250 2.1.0 Ok'),
+      rcpt: known('alice'),
+    });
+    assert.equal(mta.sessions.length, 2);
+    assert.deepEqual(verdicts, {
+      'alice@example.test': 'deliverable/accepted',
+      'nobody@example.test': 'undeliverable/bad-mailbox',
+    });
+  });
+
+  test('a server that goes silent mid-batch: COMMAND_TIMEOUT at the command timeout, the rest retried in a new session', async () => {
+    const { mta, verdicts, domain, world } = await run(
+      users(4),
+      { rcpt: (ctx) => (ctx.session === 0 && ctx.index === 2 ? 'silence' : known()(ctx)) },
+      { timeouts: { commandMs: 5_000 } },
+    );
+    assert.ok(mta.sessions.length >= 2);
+    assert.ok(Object.values(verdicts).every((v) => v === 'undeliverable/bad-mailbox'));
+    assert.ok(
+      domain.notes.some((n) => /COMMAND_TIMEOUT/.test(n)),
+      domain.notes.join('; '),
+    );
+    // The stall cost the command timeout (plus the polite backoff before the next session, if any), not more.
+    assert.ok(world.clock.now() >= 5_000 && world.clock.now() < 6_000, String(world.clock.now()));
+  });
+
+  test('a hang-up mid-batch: classified, the recipient in flight retried, every address answered', async () => {
+    const { mta, verdicts } = await run(users(5), {
+      rcpt: (ctx) => (ctx.session === 0 && ctx.index === 1 ? 'hangup' : known()(ctx)),
+    });
+    assert.equal(mta.sessions.length, 2);
+    assert.equal(Object.keys(verdicts).length, 5);
+    assert.ok(Object.values(verdicts).every((v) => v === 'undeliverable/bad-mailbox'));
+  });
+
+  test('452 4.5.3 after 3 recipients: the rest in transactions of 3, each after RSET in the same group', async () => {
+    const { mta, verdicts } = await run(users(7), { rcpt: known(), rcptCap: 3 });
+    assert.equal(mta.sessions.length, 1);
+    const lines = mta.sessions[0]!;
+    // The first batch asks all 7; 4 get 452 4.5.3 and are asked again 3 at a time.
+    assert.deepEqual(transactions(lines), [7, 3, 1]);
+    const second = lines.indexOf(`MAIL FROM:<${FROM}>`, 2);
+    assert.equal(lines[second - 1], 'RSET');
+    assert.ok(Object.values(verdicts).every((v) => v === 'undeliverable/bad-mailbox'));
+  });
+});
+
+describe('verify: without PIPELINING', () => {
+  test('one command per round trip; RSET before the next MAIL after 452 4.5.3; RSET then QUIT at the end', async () => {
+    const { mta, verdicts, domain } = await run(users(4), {
+      rcpt: known(),
+      pipelining: false,
+      rcptCap: 2,
+    });
+    assert.equal(domain.pipelining, false);
+    const lines = mta.sessions[0]!;
+    const second = lines.indexOf(`MAIL FROM:<${FROM}>`, 2);
+    assert.ok(second > 0, lines.join(' | '));
+    assert.equal(lines[second - 1], 'RSET', 'RSET before the next MAIL');
+    assert.deepEqual(lines.slice(-2), ['RSET', 'QUIT']);
+    assert.ok(Object.values(verdicts).every((v) => v === 'undeliverable/bad-mailbox'));
+  });
+});
+
+describe('verify: catch-all and greylisting', () => {
+  test('a catch-all domain: the made-up address rides in the first batch; "accepted" becomes risky', async () => {
+    const { mta, verdicts, domain } = await run(
+      ['alice@example.test', 'nobody@example.test'],
+      { rcpt: () => '250 2.1.5 Ok' },
+      { catchAll: true },
+    );
+    const first = rcpts(mta.sessions[0]!);
+    assert.match(first[0]!, CATCH_ALL);
+    assert.equal(domain.catchAll, 'yes');
+    assert.equal(domain.rcptBatches, 1, 'no round trip of its own');
+    assert.deepEqual(verdicts, {
+      'alice@example.test': 'risky/catch-all',
+      'nobody@example.test': 'risky/catch-all',
+    });
+  });
+
+  test('the catch-all test greylisted (450 4.7.1) is unknown, not no; the retry after --retry-after does not test again', async () => {
+    const greylisted = new Set<string>();
+    const { mta, verdicts, domain, world } = await run(
+      ['alice@example.test', 'nobody@example.test'],
+      {
+        rcpt: (ctx) => {
+          if (!greylisted.has(ctx.address)) {
+            greylisted.add(ctx.address);
+            return '450 4.7.1 <x>: Recipient address rejected: Greylisted, see https://postgrey.schweikert.ch/';
+          }
+          return known('alice')(ctx);
+        },
+      },
+      { catchAll: true, retryAfterMs: 300_000 },
+    );
+    assert.equal(domain.catchAll, 'unknown');
+    assert.equal(mta.sessions.length, 2);
+    assert.ok(
+      !rcpts(mta.sessions[1]!).some((l) => CATCH_ALL.test(l)),
+      'no catch-all test in the retry',
+    );
+    assert.deepEqual(verdicts, {
+      'alice@example.test': 'deliverable/accepted',
+      'nobody@example.test': 'undeliverable/bad-mailbox',
+    });
+    assert.ok(world.clock.now() >= 300_000, 'the retry waited --retry-after');
+  });
+});
+
+describe('verify: budgets and cancellation', () => {
+  test('--timeout 3s against a host that never greets: every address unknown (timed-out) at 3 s, not 30 s', async () => {
+    const world = memoryWorld();
+    world.net.listen(`${MX}:25`, () => undefined); // accepts, never speaks
+    const outcome = await probeVerify(users(3), {
+      resolvers: ['192.0.2.53'],
+      dnsTransport: world.dns(ZONE),
+      ...world.wiring,
+      helo: HELO_NAME,
+      from: FROM,
+      timeouts: { targetMs: 3_000 },
+    });
+    assert.equal(world.clock.now(), 3_000);
+    assert.equal(outcome.status, 'ok');
+    assert.ok(
+      outcome.result.addresses.every((a) => a.verdict === 'unknown' && a.reason === 'timed-out'),
+      JSON.stringify(outcome.result.addresses),
+    );
+  });
+
+  test('Ctrl-C during the greylist wait: status aborted at once, the first answers kept', async () => {
+    const world = memoryWorld();
+    const controller = new AbortController();
+    world.clock.setTimer(60_000, () => controller.abort());
+    const { outcome, verdicts } = await run(
+      ['alice@example.test'],
+      { rcpt: () => '450 4.7.1 Greylisted, try again later' },
+      { retryAfterMs: 300_000, signal: controller.signal },
+      world,
+    );
+    assert.equal(outcome.status, 'aborted');
+    assert.equal(outcome.error?.code, 'ABORTED');
+    assert.equal(world.clock.now(), 60_000, 'the wait ended at Ctrl-C, not after --retry-after');
+    assert.equal(verdicts['alice@example.test'], 'unknown/greylisted');
+  });
+
+  test('--connections 3: sessions side by side, each recipient asked once, none lost', async () => {
+    const { mta, verdicts } = await run(
+      users(40),
+      { rcpt: known(), softLimit: 10, punishMs: 1000 },
+      {
+        connections: 3,
+      },
+    );
+    const asked = mta.sessions.flatMap(rcpts);
+    assert.equal(new Set(asked).size, asked.length, 'no recipient asked twice');
+    assert.equal(asked.length, 40);
+    assert.equal(Object.keys(verdicts).length, 40);
+  });
+});
