@@ -256,46 +256,6 @@ describe('verifyOnHost', () => {
     }
   });
 
-  test('adaptive budget: a server that does not slow down gets bigger sessions; one that does keeps 9', async () => {
-    const relaxed = await fakeMta([normal]);
-    try {
-      const list = boxes(40);
-      const out = await verifyOnHost(list, options(relaxed.port, { adaptive: true }));
-      assertAllAnswered(out, list);
-      assert.equal(out.escalation, 'raised');
-      assert.equal(out.sessions, 1);
-    } finally {
-      await relaxed.close();
-    }
-    // Postfix-like: from the 11th rejection on, each reply comes 700 ms late.
-    let errors = 0;
-    const strict = await fakeMta([
-      (i, l) => {
-        if (i === 0) errors = 0;
-        const r = normal(i, l)!;
-        if (r.startsWith('550')) errors++;
-        return errors > 10 ? `DELAY${r}` : r;
-      },
-    ]);
-    try {
-      const list = boxes(25);
-      const out = await verifyOnHost(
-        list,
-        options(strict.port, {
-          adaptive: true,
-          timeouts: { ...DEFAULT_TIMEOUTS, connectMs: 1000, greetingMs: 1000, commandMs: 3000 },
-        }),
-      );
-      assertAllAnswered(out, list);
-      assert.equal(out.throttled, true);
-      assert.equal(out.escalation, 'fixed');
-      assert.equal(out.maxErrors, 9);
-      assert.ok(out.sessions >= 3);
-    } finally {
-      await strict.close();
-    }
-  });
-
   test('a host that blocks us (every RCPT 5.7.1, an RBL listing): probing stops after one batch and every address says so', async () => {
     const mta = await fakeMta([
       () =>

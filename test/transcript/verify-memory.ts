@@ -227,6 +227,21 @@ describe('verify: sessions that end early', () => {
   });
 });
 
+describe('verify: a host that refuses us', () => {
+  test('every RCPT of a batch 5.7.1 (an RBL listing): probing stops after one batch, every address says so', async () => {
+    const { mta, verdicts, domain } = await run(users(15), {
+      rcpt: () =>
+        '554 5.7.1 Service unavailable; client [192.0.2.77] blocked using zen.spamhaus.org',
+    });
+    assert.equal(mta.sessions.length, 1);
+    assert.match(domain.notes.join(' '), /refuses us by policy/);
+    assert.ok(
+      Object.values(verdicts).every((v) => v === 'unknown/policy' || v === 'unknown/host-blocked'),
+      JSON.stringify(verdicts),
+    );
+  });
+});
+
 describe('verify: without PIPELINING', () => {
   test('one command per round trip; RSET before the next MAIL after 452 4.5.3; RSET then QUIT at the end', async () => {
     const { mta, verdicts, domain } = await run(users(4), {
