@@ -89,6 +89,26 @@ describe('buildTimeline', () => {
     assert.equal(buildTimeline(w, postfix, [], 10_000).delivery.kind, 'delayed');
   });
 
+  test('a failover delivery that lands exactly at --max-delay counts as delivered (and one ms later is delayed)', () => {
+    const w = walk([
+      ['bh.test', 10, ['127.0.0.2', 'connection-timeout', 2000]],
+      ['ok.test', 20, ['127.0.0.3', 'ok', 3]],
+    ]);
+    const landsAt = postfix.connectTimeoutMs + 3;
+    const onTime = buildTimeline(w, postfix, [], landsAt).delivery;
+    assert.deepEqual(
+      [onTime.kind, onTime.host, onTime.afterMs, onTime.maxDelayMs],
+      ['delivered', 'ok.test', landsAt, landsAt],
+    );
+    assert.doesNotMatch(onTime.text, /later than --max-delay/);
+    const late = buildTimeline(w, postfix, [], landsAt - 1).delivery;
+    assert.deepEqual(
+      [late.kind, late.host, late.afterMs, late.maxDelayMs],
+      ['delayed', 'ok.test', landsAt, landsAt - 1],
+    );
+    assert.match(late.text, /later than --max-delay/);
+  });
+
   test('--assume-down replays a healthy primary as blackholed or refused', () => {
     const w = walk([
       ['mx1.test', 10, ['127.0.0.1', 'ok', 2]],
