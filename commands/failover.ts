@@ -82,6 +82,7 @@ export function failoverCommand(ctx: CliContext): CommandModule {
                 ),
             ),
           ),
+          'walk',
         ),
       ),
     handler: async (argv) => {

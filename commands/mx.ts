@@ -42,6 +42,7 @@ export function mxCommand(ctx: CliContext): CommandModule {
                 ),
             ),
           ),
+          'walk',
         ),
       ),
     handler: async (argv) => {

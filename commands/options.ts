@@ -42,8 +42,17 @@ export const durationFlag =
   (v: string | undefined): number | undefined =>
     v === undefined ? undefined : parseDuration(String(v), flag);
 
-/** withTimeouts: the four per-phase timeouts, each a duration like 500ms, 5s or 2m. */
-export function withTimeouts<T>(y: Argv<T>) {
+/**
+ * WHOLE_RUN: what --timeout bounds, in each command's words (docs/architecture.md has the table).
+ */
+export const WHOLE_RUN = {
+  target: 'the whole probe of the target',
+  walk: 'the whole walk, DNS included',
+  domain: 'each domain: its MX walk, its sessions and the --retry-after wait',
+} as const;
+
+/** withTimeouts: the per-phase timeouts and the whole-run one, each a duration like 500ms, 5s or 2m. */
+export function withTimeouts<T>(y: Argv<T>, wholeRun: keyof typeof WHOLE_RUN = 'target') {
   const d = DEFAULT_TIMEOUTS;
   return y
     .option('connect-timeout', {
@@ -67,7 +76,7 @@ export function withTimeouts<T>(y: Argv<T>) {
     .option('timeout', {
       type: 'string',
       coerce: durationFlag('--timeout'),
-      describe: `the whole target (default ${formatDurationFlag(d.targetMs)})`,
+      describe: `${WHOLE_RUN[wholeRun]} (default ${formatDurationFlag(d.targetMs)})`,
       group: 'Timeouts:',
     });
 }

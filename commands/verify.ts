@@ -117,6 +117,7 @@ export function verifyCommand(ctx: CliContext): CommandModule {
                 'in the lab',
               ),
           ),
+          'domain',
         ),
       ),
     handler: async (argv) => {

@@ -50,7 +50,7 @@ export const ERROR_CODES = {
   TLS_HANDSHAKE_FAILED: { status: 'tls-error', hint: 'the TLS handshake failed; see the cause' },
   TLS_CERT_INVALID: {
     status: 'tls-error',
-    hint: 'the certificate is not valid for this name; drop --tls-verify to report instead of fail',
+    hint: 'the certificate does not match the name or chain to a trusted root; pass --ca for a private CA, or drop --tls-verify to report instead of fail',
   },
   STARTTLS_REFUSED: {
     status: 'tls-error',

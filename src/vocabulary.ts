@@ -83,7 +83,8 @@ export type Support = (typeof SUPPORT_LEVELS)[number];
  * - `temporary` (4xx but 421): try later;
  * - `server-closing` (421): the server is ending the session (RFC 5321 §3.8);
  * - `other`: a reply RFC 5321 does not list for these verbs (501 syntax, 503 sequence, 504, 554, X.1.3 bad syntax, an odd 2xx/3xx);
- * - `not-asked`: no reply at all — the session was lost first, or there was no domain for the user@domain form.
+ * - `not-asked`: no reply at all — never sent (the session was lost first, or there was no domain for
+ *   the user@domain form), or sent and never answered (its command is kept).
  */
 export const LOOKUP_MEANINGS = [
   'exists',

@@ -36,7 +36,8 @@ export function parseTarget(input: string, defaultPort = SMTP_PORT): Target {
   if (bracketed) {
     host = bracketed[1]!;
     portText = bracketed[2];
-    if (ipFamily(host) !== 6) throw invalidInput(`target "${input}": [${host}] is not an IPv6 address`);
+    if (ipFamily(host) !== 6)
+      throw invalidInput(`target "${input}": [${host}] is not an IPv6 address`);
   } else if (ipFamily(text) === 6) {
     host = text;
   } else {
@@ -72,4 +73,3 @@ function parsePort(text: string | undefined, fallback: number, input: string): n
 export function formatEndpoint(address: string, port: number): string {
   return ipFamily(address) === 6 ? `[${address}]:${port}` : `${address}:${port}`;
 }
-

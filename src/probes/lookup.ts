@@ -81,6 +81,8 @@ interface Work {
   query: string;
   form: 'user' | 'mailbox';
   text: string | null;
+  /** The line sent and the session it went in, once sent (a reply may still never come). */
+  sent?: { command: string; session: number };
   item?: LookupItem;
 }
 
@@ -231,6 +233,7 @@ async function askInSession(
       continue;
     }
     const line = ctx.verb === 'VRFY' ? vrfy(w.text) : expn(w.text);
+    w.sent = { command: line, session: number };
     const reply = await session.send(line, stage);
     w.item = {
       query: w.query,
@@ -335,11 +338,18 @@ function notAsked(w: Work, note: string): LookupItem {
   return { query: w.query, form: w.form, command: null, meaning: 'not-asked', session: null, note };
 }
 
+/** unanswered: an item the probe stopped before: never sent (command null), or sent with no reply. */
+function unanswered(w: Work, why: string): LookupItem {
+  if (!w.sent) return notAsked(w, `not asked: ${why}`);
+  const { command, session } = w.sent;
+  return { ...notAsked(w, `sent, no answer: ${why}`), command, session };
+}
+
 /** finish: an item for every work entry (not-asked where the probe stopped), counts and the disclosure finding. */
 function finish(ctx: Ctx, error: ProbeError | undefined): void {
   const { result } = ctx;
-  const why = error ? `not asked: ${error.code} at ${error.stage}` : 'not asked';
-  result.items = ctx.work.map((w) => w.item ?? notAsked(w, why));
+  const why = error ? `${error.code} at ${error.stage}` : 'the probe stopped';
+  result.items = ctx.work.map((w) => w.item ?? unanswered(w, why));
   for (const item of result.items)
     result.counts[item.meaning] = (result.counts[item.meaning] ?? 0) + 1;
   const found = disclosure(ctx.verb, result.items, result.control?.reply);

@@ -4,7 +4,7 @@
  * address probed in parallel under a bound, then shown in the order a
  * sender would try them, with lint findings and one verdict.
  */
-import { ProbeError } from '../errors.js';
+import { ProbeError, type Stage } from '../errors.js';
 import { normalizeDomain, parseResolverAddress, Resolver, systemResolvers } from '../dns/index.js';
 import type { DnsTransport } from '../dns/transport.js';
 import { looksLikeIpLiteral, mxLint } from '../mx/lint.js';
@@ -72,6 +72,8 @@ export async function probeMx(
   try {
     if (await resolveWalk(resolver, result)) {
       await probeAll(result.hosts, options, run);
+      // Cut by --timeout or Ctrl-C: the walk is incomplete, and a verdict would blame the hosts for our budget.
+      if (run.deadline.signal.aborted) throw run.deadline.cancelled(cancelledStage(result.hosts));
       result.verdict = mxVerdict(result);
     }
   } catch (err) {
@@ -79,6 +81,14 @@ export async function probeMx(
   }
   result.dns = resolver.exchanges;
   return finishRun(run, result, error);
+}
+
+/** cancelledStage: where the cancellation met the walk (the stage of the first address it cut short). */
+function cancelledStage(hosts: MxHost[]): Stage {
+  const cut = hosts
+    .flatMap((h) => h.addresses)
+    .find((a) => a.error?.code === 'ABORTED' || a.error?.code === 'TARGET_TIMEOUT');
+  return cut?.error?.stage ?? 'connect';
 }
 
 /** walkResolver: the DNS resolver of a walk, under the run's deadline and clock. */

@@ -256,7 +256,7 @@ describe('421 mid-run', () => {
     assert.equal(result.items[4]!.command, null);
   });
 
-  test('a session that just closes (no 421) fails the probe; what was answered is kept, the rest not-asked', async () => {
+  test('a session that just closes (no 421) fails the probe; what was answered is kept, the rest not-asked (the one in flight keeps its command)', async () => {
     const { outcome, result, server } = await scripted(
       [[...hello(), expect('VRFY a'), send('250 2.1.5 <a@mx.test>'), expect('VRFY b'), close()]],
       ['a', 'b', 'c'],
@@ -268,7 +268,15 @@ describe('421 mid-run', () => {
       result.items.map((i) => i.meaning),
       ['exists', 'not-asked', 'not-asked'],
     );
-    assert.equal(result.items[1]!.note, 'not asked: CONNECTION_CLOSED at vrfy');
+    // b was sent and never answered; c was never sent.
+    assert.deepEqual(
+      [result.items[1]!.command, result.items[1]!.note],
+      ['VRFY b', 'sent, no answer: CONNECTION_CLOSED at vrfy'],
+    );
+    assert.deepEqual(
+      [result.items[2]!.command, result.items[2]!.note],
+      [null, 'not asked: CONNECTION_CLOSED at vrfy'],
+    );
   });
 
   test('--both-forms when the banner names no host and no --domain: those forms are not asked, with a note', async () => {

@@ -181,17 +181,9 @@ describe('the MX walk over an in-memory zone and network', () => {
     }
   });
 
-  // BUG (src/probes/mx.ts, probeMx after probeAll): probeAddress turns the run's own
-  // TARGET_TIMEOUT / ABORTED into an address status, and probeMx never looks at its deadline
-  // afterwards, so a walk cut by --timeout (or Ctrl-C) ends with status 'ok', no error, and the
-  // verdict "no-usable-host … senders queue it and retry", which blames the hosts for our budget.
-  // docs/architecture.md: "A cancelled run ends with status aborted … or the error TARGET_TIMEOUT".
-  // Marked todo until probeMx rethrows the deadline's error; drop the todo once these pass.
-  const BUG =
-    'BUG: probeMx reports a walk cut by --timeout or Ctrl-C as status ok (src/probes/mx.ts)';
-  test('--timeout cuts the walk: the outcome is TARGET_TIMEOUT (io-timeout), no verdict blaming the hosts', {
-    todo: BUG,
-  }, async () => {
+  // probeAddress turns the run's own TARGET_TIMEOUT / ABORTED into an address status; the walk
+  // must still end with the cancellation, not a verdict that blames the hosts for our budget.
+  test('--timeout cuts the walk: the outcome is TARGET_TIMEOUT (io-timeout), no verdict blaming the hosts', async () => {
     const w = memoryWorld();
     blackholeDead(w);
     const { outcome, result } = await walk(w, 'dead.test', DEAD_ZONE, {
@@ -203,9 +195,7 @@ describe('the MX walk over an in-memory zone and network', () => {
     assert.notEqual(result.verdict?.kind, 'no-usable-host', result.verdict?.text);
   });
 
-  test('Ctrl-C during the address probes: the outcome is aborted, what was learned kept', {
-    todo: BUG,
-  }, async () => {
+  test('Ctrl-C during the address probes: the outcome is aborted, what was learned kept', async () => {
     const w = memoryWorld();
     blackholeDead(w);
     const controller = new AbortController();
