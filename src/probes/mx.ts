@@ -10,7 +10,7 @@ import type { DnsTransport } from '../dns/transport.js';
 import { looksLikeIpLiteral, mxLint } from '../mx/lint.js';
 import { mxVerdict } from '../mx/verdict.js';
 import { formatEndpoint, SMTP_PORT } from '../net/target.js';
-import type { DnsRecord, Lookup } from '../schema/dns.js';
+import type { DnsRecord, DomainName, Lookup } from '../schema/dns.js';
 import type { AddressProbe, MxHost, MxResult } from '../schema/mx.js';
 import { checkHeloName } from '../session/helo-name.js';
 import type { Deadline } from '../time/deadline.js';
@@ -57,17 +57,11 @@ export async function probeMx(
   if (options.helo !== undefined) checkHeloName(options.helo);
   const run = startRun(options);
   const resolver = walkResolver(servers, options, run.deadline);
-  const result: MxResult = {
+  const result = newWalk(
     domain,
-    port: options.port ?? SMTP_PORT,
-    resolvers: servers.map((s) => formatEndpoint(s.address, s.port)),
-    source: 'none',
-    mxLookup: null,
-    hosts: [],
-    lint: [],
-    verdict: null,
-    dns: [],
-  };
+    options.port ?? SMTP_PORT,
+    servers.map((s) => formatEndpoint(s.address, s.port)),
+  );
   let error: ProbeError | undefined;
   try {
     if (await resolveWalk(resolver, result)) {
@@ -81,6 +75,21 @@ export async function probeMx(
   }
   result.dns = resolver.exchanges;
   return finishRun(run, result, error);
+}
+
+/** newWalk: a walk of `domain` before any query: no hosts, no verdict. */
+export function newWalk(domain: DomainName, port: number, resolvers: string[]): MxResult {
+  return {
+    domain,
+    port,
+    resolvers,
+    source: 'none',
+    mxLookup: null,
+    hosts: [],
+    lint: [],
+    verdict: null,
+    dns: [],
+  };
 }
 
 /** cancelledStage: where the cancellation met the walk (the stage of the first address it cut short). */

@@ -11,13 +11,12 @@ import { invalidInput, ProbeError } from '../errors.js';
 import { normalizeDomain } from '../dns/name.js';
 import { type SenderOrder, senderOrder } from '../mx/verdict.js';
 import { SMTP_PORT } from '../net/target.js';
-import type { MxResult } from '../schema/mx.js';
 import type { AddressVerdict, DomainReport, Reason, VerifyResult } from '../schema/verify.js';
 import { checkHeloName } from '../session/helo-name.js';
 import { type Mailbox, parseMailbox } from '../smtp/address.js';
 import type { Deadline } from '../time/deadline.js';
 import { DEFAULT_MAX_ERRORS } from './error-budget.js';
-import { resolveWalk, walkResolver, walkServers } from './mx.js';
+import { newWalk, resolveWalk, walkResolver, walkServers } from './mx.js';
 import { finishRun, type ProbeOutcome, startRun } from './outcome.js';
 import { type HostOptions, type HostOutcome, verifyOnHost } from './verify-host.js';
 import { defaultFrom, type VerifyCtx, type VerifyOptions } from './verify-options.js';
@@ -113,17 +112,7 @@ async function verifyDomain(
     return all('unknown', err.code === 'TARGET_TIMEOUT' ? 'timed-out' : 'interrupted', err.message);
   };
   if (deadline.signal.aborted) return stopped();
-  const walk: MxResult = {
-    domain: normalizeDomain(domain),
-    port: options.port ?? SMTP_PORT,
-    resolvers: [],
-    source: 'none',
-    mxLookup: null,
-    hosts: [],
-    lint: [],
-    verdict: null,
-    dns: [],
-  };
+  const walk = newWalk(normalizeDomain(domain), options.port ?? SMTP_PORT, []);
   try {
     if (!(await resolveWalk(walkResolver(ctx.servers, options, deadline), walk))) {
       return walk.verdict?.kind === 'no-mail'
