@@ -73,7 +73,6 @@ export function capsCommand(ctx: CliContext): CommandModule {
       ),
     handler: async (argv) => {
       const { probeCaps } = await import('../src/probes/caps.js');
-      const { renderCaps } = await import('../src/output/caps-table.js');
       const target = String(argv.target);
       await runProbeCommand(ctx, {
         command: 'caps',
@@ -93,7 +92,7 @@ export function capsCommand(ctx: CliContext): CommandModule {
             signal: ctx.signal,
             onTranscript,
           }),
-        tables: (result, rc) => renderCaps(result, rc),
+        tables: async () => (await import('../src/output/caps-table.js')).renderCaps,
       });
     },
   };

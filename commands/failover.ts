@@ -87,7 +87,6 @@ export function failoverCommand(ctx: CliContext): CommandModule {
       ),
     handler: async (argv) => {
       const { probeFailover } = await import('../src/probes/failover.js');
-      const { renderFailover } = await import('../src/output/failover-table.js');
       const { EXIT } = await import('../src/output/exit-codes.js');
       const domain = String(argv.domain);
       const num = (k: string): number | undefined =>
@@ -111,7 +110,10 @@ export function failoverCommand(ctx: CliContext): CommandModule {
               maxSessions: num('session-limit'),
             },
           }),
-        tables: (result, rc) => renderFailover(result, rc, argv['dns-trace'] === true),
+        tables: async () => {
+          const { renderFailover } = await import('../src/output/failover-table.js');
+          return (result, rc) => renderFailover(result, rc, argv['dns-trace'] === true);
+        },
         exitCode: (result) =>
           (({ delivered: EXIT.OK, delayed: EXIT.DELAYED }) as Record<string, number>)[
             result.delivery.kind

@@ -81,7 +81,6 @@ export function lookupCommand(ctx: CliContext, spec: LookupSpec): CommandModule 
     },
     handler: async (argv) => {
       const { probeLookup } = await import('../src/probes/lookup.js');
-      const { renderLookup } = await import('../src/output/lookup-table.js');
       const target = String(argv.target);
       const given = (argv[spec.positional] as string[] | undefined)?.map(String) ?? [];
       await runProbeCommand(ctx, {
@@ -110,7 +109,7 @@ export function lookupCommand(ctx: CliContext, spec: LookupSpec): CommandModule 
               onTranscript,
             },
           ),
-        tables: (result, rc) => renderLookup(result, rc),
+        tables: async () => (await import('../src/output/lookup-table.js')).renderLookup,
       });
     },
   };

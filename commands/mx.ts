@@ -47,7 +47,6 @@ export function mxCommand(ctx: CliContext): CommandModule {
       ),
     handler: async (argv) => {
       const { probeMx } = await import('../src/probes/mx.js');
-      const { renderMx } = await import('../src/output/mx-table.js');
       const { EXIT } = await import('../src/output/exit-codes.js');
       const domain = String(argv.domain);
       await runProbeCommand(ctx, {
@@ -56,7 +55,10 @@ export function mxCommand(ctx: CliContext): CommandModule {
         format: outputFormat(argv as never),
         transcript: false,
         probe: () => probeMx(domain, { ...walkOptionsFrom(argv), signal: ctx.signal }),
-        tables: (result, rc) => renderMx(result, rc, { dnsTrace: argv['dns-trace'] === true }),
+        tables: async () => {
+          const { renderMx } = await import('../src/output/mx-table.js');
+          return (result, rc) => renderMx(result, rc, { dnsTrace: argv['dns-trace'] === true });
+        },
         exitCode: (result) => (result.verdict?.kind === 'accepted' ? EXIT.OK : EXIT.UNDELIVERABLE),
       });
     },

@@ -21,7 +21,8 @@ export interface ProbeRun<R> {
   format: Format;
   transcript: boolean;
   probe: (onTranscript?: (e: TranscriptEntry) => void) => Promise<ProbeOutcome<R>>;
-  tables: (result: R, ctx: ReturnType<typeof renderContext>) => string;
+  /** tables: loads the table renderer (only for --format table: JSON never pays for cli-table3). */
+  tables: () => Promise<(result: R, ctx: ReturnType<typeof renderContext>) => string>;
   /** exitCode: for a probe that ran (status ok), the exit code its result calls for; default 0. */
   exitCode?: (result: R) => number;
 }
@@ -48,8 +49,9 @@ export async function runProbeCommand<R>(ctx: CliContext, run: ProbeRun<R>): Pro
     };
   }
   const rc = renderContext(ctx, run.format);
+  const tables = run.format === 'table' ? await run.tables() : undefined;
   renderEnvelope(toEnvelope(run.command, run.target, outcome, run.transcript), rc, (r) =>
-    run.tables(r as R, rc),
+    tables ? tables(r as R, rc) : '',
   );
   ctx.exitCode =
     outcome.status === 'ok' && outcome.result !== null && run.exitCode

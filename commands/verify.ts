@@ -122,7 +122,6 @@ export function verifyCommand(ctx: CliContext): CommandModule {
       ),
     handler: async (argv) => {
       const { probeVerify } = await import('../src/probes/verify.js');
-      const { renderVerify } = await import('../src/output/verify-table.js');
       const addresses = await readArgumentList(
         (argv.addresses as string[] | undefined) ?? [],
         argv.file as string | undefined,
@@ -152,7 +151,7 @@ export function verifyCommand(ctx: CliContext): CommandModule {
               : {}),
             signal: ctx.signal,
           }),
-        tables: (result, rc) => renderVerify(result, rc),
+        tables: async () => (await import('../src/output/verify-table.js')).renderVerify,
       });
     },
   };

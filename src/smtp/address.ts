@@ -3,7 +3,6 @@
  * dot-string or a quoted string, the domain a name (IDN → A-labels) or an
  * address literal. Anything else is refused before a connection opens.
  */
-import { randomBytes } from 'node:crypto';
 import { domainToASCII } from 'node:url';
 import { ipFamily } from '../ip.js';
 import { assertSafe, invalidInput } from '../errors.js';
@@ -96,5 +95,7 @@ export function parseUserOrMailbox(input: string): string {
  * catch-all test. Fresh each call, so a server cannot learn and whitelist it.
  */
 export function madeUpLocalPart(): string {
-  return `smtp-probe-${randomBytes(5).toString('hex')}`;
+  // Web Crypto (a global in Node 20): node:crypto is not loaded for a run that never needs it.
+  const bytes = crypto.getRandomValues(new Uint8Array(5));
+  return `smtp-probe-${Buffer.from(bytes).toString('hex')}`;
 }

@@ -192,17 +192,27 @@ describe('what the bundle loads', () => {
     assert.deepEqual(files, ['dist/smtp-probe.mjs']);
   });
 
-  test('caps refused loads neither the lab nor selfsigned nor dns-packet', async () => {
+  const HEAVY =
+    /^src\/lab\/|^src\/schema\/|node_modules\/(selfsigned|@peculiar|pkijs|dns-packet|zod)\//;
+
+  test('caps refused loads neither the lab, selfsigned, dns-packet nor zod', async () => {
     const { files, inputs } = await sources(['caps', REFUSED], 'caps');
     assert.ok(files.length > 1, 'the run loaded chunks');
     assert.ok(
       inputs.some((i) => i.startsWith('src/probes/')),
       'the caps probe is among them',
     );
-    // zod belongs on this list too once no runtime import on the caps path reaches src/schema.
-    const heavy = inputs.filter((i) =>
-      /^src\/lab\/|node_modules\/(selfsigned|@peculiar|pkijs|dns-packet)\//.test(i),
+    assert.deepEqual(
+      inputs.filter((i) => HEAVY.test(i)),
+      [],
     );
-    assert.deepEqual(heavy, []);
+  });
+
+  test('caps refused --json loads no table renderer either', async () => {
+    const { inputs } = await sources(['caps', REFUSED, '--json'], 'caps-json');
+    assert.deepEqual(
+      inputs.filter((i) => HEAVY.test(i) || /cli-table3|src\/output\/caps-table/.test(i)),
+      [],
+    );
   });
 });

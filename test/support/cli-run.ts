@@ -38,8 +38,8 @@ export async function runCli(args: string[], opts: RunOptions = {}): Promise<Cli
   return { code, stdout: stdout.text, stderr: stderr.text };
 }
 
-/** CLI_PATH: the built executable. */
-export const CLI_PATH = fileURLToPath(new URL('../../commands/cli.js', import.meta.url));
+/** CLI_PATH: the executable users run (package.json "bin": the bundle). */
+export const CLI_PATH = fileURLToPath(new URL('../../smtp-probe.mjs', import.meta.url));
 
 /** Child: a running CLI process, its output so far, and its exit. */
 export interface Child {
