@@ -35,6 +35,6 @@ export {
   type Query,
   type Response,
 } from './wire.js';
-export { toRecord, characterString, rrtypeName } from './records.js';
+export { toRecord, characterString, rrtypeName, type DecodedAnswer } from './records.js';
 export { followChain, canonicalName, isOfType, type ChainStep } from './chain.js';
 export { systemResolvers, parseResolvConf, RESOLV_CONF } from './system.js';

@@ -3,18 +3,91 @@
  * the types a mail walk reasons about (A, AAAA, CNAME, MX) as fields, every
  * other type kept as its presentation text, so the trace shows what the
  * server said even for types we do not interpret.
+ *
+ * The decoded shapes are declared here rather than imported from
+ * @types/dns-packet: that package is a devDependency, and a type from it in
+ * an exported signature makes the published declarations unusable for a
+ * strict consumer (TS7016). Only the fields read below are declared.
  */
-import type { Answer } from 'dns-packet';
 import type { DnsRecord } from '../schema/dns.js';
+
+/**
+ * DecodedAnswer: one resource record as dns-packet decodes it — `type` is
+ * the mnemonic ("MX", "UNKNOWN_65280"), `data` depends on it. The few
+ * shapes toRecord reads are in KnownAnswer; every other type is kept whole.
+ */
+export interface DecodedAnswer {
+  type: string;
+  name: string;
+  ttl?: number | undefined;
+  data?: unknown;
+}
+
+type Text = string | Buffer;
+
+/** KnownAnswer: the decoded types whose `data` toRecord reads field by field (dns-packet's shapes). */
+type KnownAnswer = { name: string; ttl?: number | undefined } & (
+  | { type: 'A' | 'AAAA' | 'CNAME'; data: string }
+  | { type: 'MX'; data: { preference?: number | undefined; exchange: string } }
+  | { type: 'TXT'; data: Text | Text[] }
+  | {
+      type: 'SOA';
+      data: {
+        mname: string;
+        rname: string;
+        serial?: number | undefined;
+        refresh?: number | undefined;
+        retry?: number | undefined;
+        expire?: number | undefined;
+        minimum?: number | undefined;
+      };
+    }
+  | {
+      type: 'SRV';
+      data: {
+        priority?: number | undefined;
+        weight?: number | undefined;
+        port: number;
+        target: string;
+      };
+    }
+  | { type: 'CAA'; data: { flags?: number | undefined; tag: string; value: Text } }
+  | { type: 'HINFO'; data: { cpu: Text; os: Text } }
+);
+
+const KNOWN_TYPES: ReadonlySet<string> = new Set<KnownAnswer['type']>([
+  'A',
+  'AAAA',
+  'CNAME',
+  'MX',
+  'TXT',
+  'SOA',
+  'SRV',
+  'CAA',
+  'HINFO',
+]);
+
+// The decoder gives each of these types the data shape KnownAnswer declares for it.
+function isKnown(answer: DecodedAnswer): answer is KnownAnswer {
+  return KNOWN_TYPES.has(answer.type);
+}
 
 /**
  * toRecord: our record for one decoded answer, or undefined for the OPT
  * pseudo-record (RFC 6891 §6.1.1: it describes the message, not a name).
  */
-export function toRecord(answer: Answer): DnsRecord | undefined {
+export function toRecord(answer: DecodedAnswer): DnsRecord | undefined {
   if (answer.type === 'OPT') return undefined;
   const name = answer.name;
   const ttl = answer.ttl ?? 0;
+  if (!isKnown(answer))
+    return {
+      type: 'OTHER',
+      name,
+      ttl,
+      rrtype: rrtypeName(answer.type),
+      data: genericText(answer.data),
+    };
   switch (answer.type) {
     case 'A':
     case 'AAAA':
@@ -31,7 +104,7 @@ export function toRecord(answer: Answer): DnsRecord | undefined {
         exchange: answer.data.exchange || '.',
       };
     default:
-      return { type: 'OTHER', name, ttl, rrtype: rrtypeName(answer.type), data: rdataText(answer) };
+      return { type: 'OTHER', name, ttl, rrtype: answer.type, data: rdataText(answer) };
   }
 }
 
@@ -63,7 +136,9 @@ function unknownRdata(data: Buffer): string {
 }
 
 /** rdataText: the record data as a zone file would present it, for types we keep as OTHER. */
-function rdataText(answer: Exclude<Answer, { type: 'OPT' }>): string {
+function rdataText(
+  answer: Extract<KnownAnswer, { type: 'TXT' | 'SOA' | 'SRV' | 'CAA' | 'HINFO' }>,
+): string {
   switch (answer.type) {
     case 'TXT': {
       const parts = Array.isArray(answer.data) ? answer.data : [answer.data];
@@ -83,8 +158,6 @@ function rdataText(answer: Exclude<Answer, { type: 'OPT' }>): string {
     }
     case 'HINFO':
       return `${characterString(answer.data.cpu)} ${characterString(answer.data.os)}`;
-    default:
-      return genericText(answer.data);
   }
 }
 
