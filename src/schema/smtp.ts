@@ -29,6 +29,12 @@ export const CapabilitiesSchema = z.object({
     .min(0)
     .optional()
     .describe('SIZE limit in octets (RFC 1870); 0 = no fixed limit; absent = not offered'),
+  sizeInvalid: z
+    .string()
+    .optional()
+    .describe(
+      'the SIZE parameter as sent when it is not a plain decimal number (RFC 1870 §4: digits only) or too large to hold exactly; size is then 0, no limit given',
+    ),
   auth: z.array(z.string()).optional().describe('AUTH mechanisms (RFC 4954); absent = not offered'),
   pipelining: z.boolean(),
   eightBitMime: z.boolean(),

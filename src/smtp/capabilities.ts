@@ -58,8 +58,10 @@ function applyKnown(caps: Capabilities, ext: Extension): boolean {
     return true;
   }
   if (keyword === 'SIZE') {
-    const n = Number(params[0] ?? '0');
-    caps.size = Number.isSafeInteger(n) && n >= 0 ? n : 0;
+    const { size, invalid } = parseSize(params);
+    caps.size = size;
+    if (invalid === undefined) delete caps.sizeInvalid;
+    else caps.sizeInvalid = invalid;
     return true;
   }
   // Old Microsoft/Netscape clients needed "AUTH=PLAIN LOGIN"; servers still send both forms.
@@ -73,6 +75,20 @@ function applyKnown(caps: Capabilities, ext: Extension): boolean {
     return true;
   }
   return false;
+}
+
+/**
+ * parseSize: the SIZE keyword's parameter (RFC 1870 §4: `size-param ::= [1*DIGIT]`).
+ * None, or 0, is "no fixed limit". Anything but ASCII digits ("0x10", "-1", "1e6",
+ * "10 MB") is no limit given either, not a number read generously: `invalid` keeps
+ * the text as sent. So does a digit string too long to hold exactly (past 2^53 - 1).
+ */
+function parseSize(params: string[]): { size: number; invalid?: string } {
+  if (params.length === 0) return { size: 0 };
+  const text = params.join(' ');
+  if (params.length > 1 || !/^[0-9]+$/.test(text)) return { size: 0, invalid: text };
+  const n = Number(text);
+  return Number.isSafeInteger(n) ? { size: n } : { size: 0, invalid: text };
 }
 
 /** diffCapabilities: keywords (with AUTH mechanisms spelled out) present on one side only. */

@@ -87,22 +87,53 @@ describe('parseCapabilities', () => {
       assert.deepEqual(parseCapabilities(ehloReply('mx', ...c.lines)).auth, c.want));
   }
 
-  const sizeCases: { line: string | undefined; want: number | undefined }[] = [
+  // RFC 1870 §4: size-param ::= [1*DIGIT]. Anything else is no limit given, kept in sizeInvalid.
+  const sizeCases: { line: string | undefined; want: number | undefined; invalid?: string }[] = [
     { line: 'SIZE 52428800', want: 52428800 },
     { line: 'SIZE', want: 0 },
     { line: 'SIZE 0', want: 0 },
-    { line: 'SIZE lots', want: 0 },
-    { line: 'SIZE -1', want: 0 },
-    { line: 'SIZE 1e400', want: 0 },
+    { line: 'SIZE 007', want: 7 },
+    { line: 'SIZE 9007199254740991', want: Number.MAX_SAFE_INTEGER },
+    { line: 'SIZE lots', want: 0, invalid: 'lots' },
+    { line: 'SIZE -1', want: 0, invalid: '-1' },
+    { line: 'SIZE 1e400', want: 0, invalid: '1e400' },
+    // Number() reads each of these as a number; none is digits only.
+    { line: 'SIZE 0x10', want: 0, invalid: '0x10' },
+    { line: 'SIZE 0b11', want: 0, invalid: '0b11' },
+    { line: 'SIZE 1e3', want: 0, invalid: '1e3' },
+    { line: 'SIZE +5', want: 0, invalid: '+5' },
+    { line: 'SIZE 1.5', want: 0, invalid: '1.5' },
+    { line: 'SIZE 10240000 octets', want: 0, invalid: '10240000 octets' },
+    { line: 'SIZE \u0661\u0662', want: 0, invalid: '\u0661\u0662' },
+    // More than a double holds exactly: the limit would be some other number.
+    { line: 'SIZE 9007199254740993', want: 0, invalid: '9007199254740993' },
+    { line: 'SIZE 99999999999999999999', want: 0, invalid: '99999999999999999999' },
+    { line: `SIZE ${'9'.repeat(400)}`, want: 0, invalid: '9'.repeat(400) },
     { line: undefined, want: undefined },
   ];
   for (const c of sizeCases) {
-    test(`SIZE: ${c.line ?? 'not offered'} → ${String(c.want)}`, () => {
+    test(`SIZE: ${c.line?.slice(0, 40) ?? 'not offered'} → ${String(c.want)}${c.invalid ? ' (invalid)' : ''}`, () => {
       const caps = parseCapabilities(ehloReply('mx', ...(c.line ? [c.line] : [])));
       assert.equal(caps.size, c.want);
+      assert.equal(caps.sizeInvalid, c.invalid);
+      assert.equal('sizeInvalid' in caps, c.invalid !== undefined, 'no key unless invalid');
       CapabilitiesSchema.parse(caps);
     });
   }
+
+  test('SIZE twice: the last one counts, an earlier invalid one is forgotten', () => {
+    const caps = parseCapabilities(ehloReply('mx', 'SIZE 0x10', 'SIZE 1000'));
+    assert.equal(caps.size, 1000);
+    assert.equal(caps.sizeInvalid, undefined);
+    const bad = parseCapabilities(ehloReply('mx', 'SIZE 1000', 'SIZE 0x10'));
+    assert.deepEqual([bad.size, bad.sizeInvalid], [0, '0x10']);
+  });
+
+  test('an invalid SIZE is still listed as sent among the extensions', () => {
+    const caps = parseCapabilities(ehloReply('mx', 'SIZE 0x10'));
+    assert.deepEqual(caps.extensions, [{ keyword: 'SIZE', params: ['0x10'] }]);
+    assert.deepEqual(caps.other, []);
+  });
 
   test('unknown extensions are kept in `other` with their parameters', () => {
     const caps = parseCapabilities(
