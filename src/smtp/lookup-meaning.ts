@@ -19,8 +19,20 @@ export interface NamedMailbox {
   address: string;
 }
 
-/** classifyLookup: see LOOKUP_MEANINGS. Never returns `not-asked` (that is for arguments without a reply). */
-export function classifyLookup(reply: Reply): Exclude<LookupMeaning, 'not-asked'> {
+/**
+ * classifyLookup: see LOOKUP_MEANINGS. Never returns `not-asked` (that is for
+ * arguments without a reply). The verb matters for 553 only: to VRFY it is the
+ * ambiguity reply (RFC 5321 §3.5.1: "553 User ambiguous"); EXPN's replies
+ * (§4.3.2) do not include it, so there a 553 is its usual "mailbox name not
+ * allowed" (§4.2.2) — Exim's "553 5.1.1 <staff>... is undeliverable" for a list
+ * that does not exist — unless it lists possibilities as an ambiguity reply does
+ * (see listsPossibilities). X.1.4 is ambiguous for both (RFC 3463 §3.2).
+ * Without a verb the VRFY rules apply.
+ */
+export function classifyLookup(
+  reply: Reply,
+  verb: LookupVerb = 'VRFY',
+): Exclude<LookupMeaning, 'not-asked'> {
   const { code } = reply;
   if (code === 421) return 'server-closing';
   if (code === 250) return 'exists';
@@ -32,10 +44,22 @@ export function classifyLookup(reply: Reply): Exclude<LookupMeaning, 'not-asked'
   if (isPolicy(reply)) return 'disabled';
   if (code === 500 || code === 502) return 'not-implemented';
   if (hasStatus(reply, 1, 3)) return 'other';
-  if (code === 553 || hasStatus(reply, 1, 4)) return 'ambiguous';
+  if (hasStatus(reply, 1, 4)) return 'ambiguous';
+  if (code === 553 && (verb === 'VRFY' || listsPossibilities(reply))) return 'ambiguous';
   if (code === 551 || hasStatus(reply, 1, 6)) return 'not-local';
-  if (code === 550) return 'no-such-user';
+  if (code === 550 || code === 553) return 'no-such-user';
   return 'other';
+}
+
+/**
+ * listsPossibilities: a multi-line reply naming two or more different mailboxes,
+ * one per line — the form of RFC 5321 §3.5.1's "553- Ambiguous; Possibilities
+ * are". One mailbox named again and again (the name asked about, echoed in an
+ * error) is no list of possibilities.
+ */
+function listsPossibilities(reply: Reply): boolean {
+  if (reply.lines.length < 2) return false;
+  return new Set(candidates(reply).map((m) => m.address.toLowerCase())).size >= 2;
 }
 
 /** lineTexts: each reply line without its enhanced code (servers repeat it on every line, RFC 3463 §2), trimmed. */
@@ -116,7 +140,7 @@ export function expnMembers(reply: Reply): NamedMailbox[] {
 }
 
 /**
- * candidates: the possibilities a multi-line 553 lists (RFC 5321 §3.5.2's
+ * candidates: the possibilities a multi-line 553 lists (RFC 5321 §3.5.1's
  * "553- Ambiguous; Possibilities are" form): every line that parses as a mailbox.
  */
 export function candidates(reply: Reply): NamedMailbox[] {
@@ -140,7 +164,7 @@ export interface Interpretation {
  * possibilities of a 553. Nothing is read from the text of any other reply.
  */
 export function interpretLookup(verb: LookupVerb, reply: Reply): Interpretation {
-  const meaning = classifyLookup(reply);
+  const meaning = classifyLookup(reply, verb);
   const out: Interpretation = { meaning };
   if (meaning === 'exists' && verb === 'EXPN') out.members = expnMembers(reply);
   if (meaning === 'exists' && verb === 'VRFY') {
@@ -179,7 +203,12 @@ export function disclosure(
   answers: { meaning: LookupMeaning; reply?: Reply }[],
   control?: Reply,
 ): Disclosure {
-  const got = answers.filter((a) => a.meaning !== 'not-asked');
+  // An answer's meaning is read again from its reply, by this verb's rules, so a
+  // meaning classified without the verb (an EXPN 553 taken for ambiguity) cannot
+  // count a list that does not exist as a disclosed one.
+  const got = answers
+    .filter((a) => a.meaning !== 'not-asked')
+    .map((a) => (a.reply ? { ...a, meaning: classifyLookup(a.reply, verb) } : a));
   const count = (ms: readonly LookupMeaning[]): number =>
     got.filter((a) => ms.includes(a.meaning)).length;
   const codes = (m: LookupMeaning): string =>
@@ -230,7 +259,7 @@ function blanketFinding(verb: LookupVerb, control: Reply | undefined): Disclosur
       discloses: null,
       text: `${verb} answered 252 to every name asked; without a made-up name to compare, that may still be a lookup`,
     };
-  const meaning = classifyLookup(control);
+  const meaning = classifyLookup(control, verb);
   if (meaning === 'cannot-verify')
     return {
       discloses: false,

@@ -162,10 +162,82 @@ describe('interpretLookup: meaning from code and enhanced code, mailboxes from t
       { meaning: 'other' },
     ],
     ['503: bad sequence', 'EXPN', ['503 5.5.1 Error: send HELO/EHLO first'], { meaning: 'other' }],
+    // EXPN (RFC 5321 §4.3.2 lists no 553 for it): 553 is "mailbox name not allowed" (§4.2.2),
+    // i.e. no such list, unless it lists possibilities the way an ambiguity reply does.
+    [
+      'EXPN of a missing list, Exim: 553 is not found',
+      'EXPN',
+      ['553 5.1.1 <staff>... is undeliverable'],
+      { meaning: 'no-such-user' },
+    ],
+    [
+      'EXPN of a missing list without an enhanced code',
+      'EXPN',
+      ['553 staff@x.test is undeliverable'],
+      { meaning: 'no-such-user' },
+    ],
+    [
+      'EXPN of a missing list answered 550',
+      'EXPN',
+      ['550 5.1.1 <staff>... is undeliverable'],
+      { meaning: 'no-such-user' },
+    ],
+    [
+      'EXPN: a multi-line 553 naming the one list asked about twice is no list of possibilities',
+      'EXPN',
+      ['553-5.1.1 <staff@x.test>... is undeliverable', '553 5.1.1 <staff@x.test>: no such alias'],
+      { meaning: 'no-such-user' },
+    ],
+    [
+      'EXPN: a multi-line 553 listing possibilities stays ambiguous, with the candidates',
+      'EXPN',
+      ['553-Ambiguous; Possibilities', '553- <staff-a@x.test>', '553 <staff-b@x.test>'],
+      {
+        meaning: 'ambiguous',
+        candidates: [{ address: 'staff-a@x.test' }, { address: 'staff-b@x.test' }],
+      },
+    ],
+    [
+      'EXPN: 553 with X.1.4 stays ambiguous',
+      'EXPN',
+      ['553 5.1.4 Ambiguous list name'],
+      { meaning: 'ambiguous' },
+    ],
+    [
+      'EXPN: 550 with X.1.4 is ambiguous',
+      'EXPN',
+      ['550 5.1.4 Ambiguous'],
+      { meaning: 'ambiguous' },
+    ],
+    [
+      'EXPN: 553 5.1.3 is still a syntax complaint',
+      'EXPN',
+      ['553 5.1.3 Bad list name syntax'],
+      { meaning: 'other' },
+    ],
+    [
+      'EXPN: 553 5.7.1 is still policy',
+      'EXPN',
+      ['553 5.7.1 EXPN not allowed'],
+      { meaning: 'disabled' },
+    ],
+    [
+      'VRFY keeps 553 as the ambiguity reply (RFC 5321 §3.5.1), whatever the text',
+      'VRFY',
+      ['553 5.1.1 <staff>... is undeliverable'],
+      { meaning: 'ambiguous', candidates: [{ address: 'staff' }] },
+    ],
   ];
   for (const [name, verb, lines, expected] of cases) {
     test(name, () => assert.deepEqual(interpretLookup(verb, reply(...lines)), expected));
   }
+
+  test('classifyLookup without a verb reads 553 by the VRFY rules', () => {
+    const r = reply('553 5.1.1 <staff>... is undeliverable');
+    assert.equal(classifyLookup(r), 'ambiguous');
+    assert.equal(classifyLookup(r, 'VRFY'), 'ambiguous');
+    assert.equal(classifyLookup(r, 'EXPN'), 'no-such-user');
+  });
 
   test('the English text never changes the meaning', () => {
     assert.equal(classifyLookup(reply('250 2.1.5 User unknown')), 'exists');
@@ -251,11 +323,14 @@ describe('mailbox text', () => {
 });
 
 describe('disclosure', () => {
-  const answers = (...codes: string[]): { meaning: LookupMeaning; reply?: Reply }[] =>
+  const answers = (
+    verb: LookupVerb,
+    ...codes: string[]
+  ): { meaning: LookupMeaning; reply?: Reply }[] =>
     codes.map((c) =>
       c === '-'
         ? { meaning: 'not-asked' as const }
-        : { meaning: classifyLookup(reply(c)), reply: reply(c) },
+        : { meaning: classifyLookup(reply(c), verb), reply: reply(c) },
     );
   const cases: [string, LookupVerb, string[], string | undefined, boolean | null, RegExp][] = [
     [
@@ -348,6 +423,30 @@ describe('disclosure', () => {
     ],
     ['nothing answered', 'VRFY', ['-', '-'], undefined, null, /no answer to judge by/],
     [
+      'EXPN of missing lists (Exim 553): not found, not a disclosed list',
+      'EXPN',
+      ['553 5.1.1 <staff>... is undeliverable', '553 5.1.1 <all>... is undeliverable'],
+      undefined,
+      true,
+      /^EXPN looks names up: none of these exists \(553\), so names can be enumerated$/,
+    ],
+    [
+      'EXPN: one list expanded, one missing (550 and 553)',
+      'EXPN',
+      ['250 2.1.5 <a@x.test>', '553 5.1.1 <staff>...', '550 5.1.1 nope'],
+      undefined,
+      true,
+      /^EXPN discloses lists and their members: 1 of 3 found, 2 unknown \(553\/550\)$/,
+    ],
+    [
+      'EXPN: 252 to the names asked, Exim 553 to the made-up one',
+      'EXPN',
+      ['252 2.0.0 staff'],
+      '553 5.1.1 <xq7z>... is undeliverable',
+      true,
+      /^EXPN discloses lists: 252 for these names but 553 for a made-up one/,
+    ],
+    [
       'not-asked items do not count',
       'VRFY',
       ['252 2.0.0 a', '-'],
@@ -358,9 +457,23 @@ describe('disclosure', () => {
   ];
   for (const [name, verb, codes, control, discloses, text] of cases) {
     test(name, () => {
-      const d = disclosure(verb, answers(...codes), control ? reply(control) : undefined);
+      const d = disclosure(verb, answers(verb, ...codes), control ? reply(control) : undefined);
       assert.equal(d.discloses, discloses, d.text);
       assert.match(d.text, text);
     });
   }
+
+  test('EXPN: possibilities listed in a multi-line 553 are names disclosed', () => {
+    const r = reply('553-Ambiguous; Possibilities', '553- <a@x.test>', '553 <b@x.test>');
+    const d = disclosure('EXPN', [{ meaning: classifyLookup(r, 'EXPN'), reply: r }]);
+    assert.equal(d.discloses, true, d.text);
+    assert.match(d.text, /^EXPN discloses lists and their members: 1 of 1 found$/);
+  });
+
+  test('a meaning classified without the verb is read again: an EXPN 553 is no list found', () => {
+    const r = reply('553 5.1.1 <staff>... is undeliverable');
+    const d = disclosure('EXPN', [{ meaning: 'ambiguous', reply: r }]);
+    assert.doesNotMatch(d.text, /found/);
+    assert.match(d.text, /none of these exists \(553\)/);
+  });
 });
