@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 /**
- * The smtp-probe executable: wires main() to the real process. Ctrl-C aborts
- * the running probe (which then prints what it learned); a second Ctrl-C
- * exits at once.
+ * The smtp-probe executable: wires main() to the real process. Ctrl-C or
+ * SIGTERM aborts the running probe, which then prints what it learned with
+ * status `aborted` (exit 130); a second one exits at once.
  */
 import { readFileSync } from 'node:fs';
 
@@ -25,10 +25,12 @@ function version(): string {
 }
 
 const controller = new AbortController();
-process.once('SIGINT', () => {
-  controller.abort();
-  process.once('SIGINT', () => process.exit(130));
-});
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    controller.abort();
+    process.once(signal, () => process.exit(130));
+  });
+}
 
 const args = process.argv.slice(2);
 if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {

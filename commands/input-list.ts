@@ -2,13 +2,21 @@
 import { readFile } from 'node:fs/promises';
 import { invalidInput } from '../src/errors.js';
 
+/** Argument: one argument and where it came from (the line of --file, for a message that points at it). */
+export interface Argument {
+  text: string;
+  /** The line number in --file; absent for a positional. */
+  line?: number;
+}
+
 /** readArgumentList: see the module comment; a missing file is INVALID_INPUT naming it. */
 export async function readArgumentList(
   args: string[],
   file: string | undefined,
   stdin: NodeJS.ReadableStream,
-): Promise<string[]> {
-  if (file === undefined) return args;
+): Promise<Argument[]> {
+  const given = args.map((text) => ({ text }));
+  if (file === undefined) return given;
   let text: string;
   try {
     text = file === '-' ? await readAll(stdin) : await readFile(file, 'utf8');
@@ -18,9 +26,9 @@ export async function readArgumentList(
   // Only CR before LF is a line ending here; any other control byte stays and is refused later, loudly.
   const fromFile = text
     .split('\n')
-    .map((l) => l.replace(/\r$/, '').trim())
-    .filter((l) => l !== '' && !l.startsWith('#'));
-  return [...args, ...fromFile];
+    .map((l, i) => ({ text: l.replace(/\r$/, '').trim(), line: i + 1 }))
+    .filter((l) => l.text !== '' && !l.text.startsWith('#'));
+  return [...given, ...fromFile];
 }
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<string> {

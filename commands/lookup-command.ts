@@ -3,11 +3,12 @@
  * one probe, one renderer; only the verb and the words differ. Exit 0 whenever
  * the probe ran: "no such user" or "disabled" are data, not failures.
  */
-import type { Argv, CommandModule } from 'yargs';
-import { withHelo, withOutput, withTimeouts, outputFormat, timeoutsFrom } from './options.js';
-import { runProbeCommand } from './run.js';
-import { readArgumentList } from './input-list.js';
+import type { CommandModule } from 'yargs';
 import type { CliContext } from './context.js';
+import { booleanFlag, positional, positionalList, targetShown, textFlag } from './flags.js';
+import { readArgumentList } from './input-list.js';
+import { CA_FLAG, HELO_FLAG, starttlsFlag, timeoutFlags, timeoutsOf } from './options.js';
+import { probeCommand } from './run.js';
 
 /** LookupSpec: what differs between `vrfy` and `expn`. */
 export interface LookupSpec {
@@ -19,98 +20,77 @@ export interface LookupSpec {
   examples: [string, string][];
 }
 
+/** lookupFlags: the flags of `vrfy` and `expn`, each once. */
+export function lookupFlags(spec: LookupSpec) {
+  const command = spec.verb.toLowerCase();
+  return {
+    target: positional(
+      'target',
+      'host, host:port, IPv4, [IPv6] or [IPv6]:port (port 25 by default)',
+      {
+        command,
+        what: 'a target',
+        example: spec.verb === 'VRFY' ? 'mx.example.com postmaster' : 'mx.example.com staff',
+      },
+    ),
+    names: positionalList(spec.positional, spec.positionalDescribe),
+    // requiresArg: without it yargs reads `--file -` as an empty --file and a positional "-".
+    file: textFlag(
+      'file',
+      'read more from a file, one per line (- for stdin; blank lines and # comments skipped)',
+      { requiresArg: true },
+    ),
+    bothForms: booleanFlag('both-forms', false, 'ask each argument as user and as user@domain'),
+    domain: textFlag(
+      'domain',
+      'the domain for the user@domain form (implies --both-forms; default: the host name in the banner)',
+      { requiresArg: true },
+    ),
+    starttls: starttlsFlag(
+      'STARTTLS when offered, so a policy that differs after TLS is seen (--no-starttls stays in clear)',
+    ),
+    ca: CA_FLAG,
+    control: booleanFlag(
+      'control',
+      true,
+      `when every answer is 252, ${spec.verb} one made-up name to tell a blanket 252 from a real lookup`,
+    ),
+    helo: HELO_FLAG,
+    ...timeoutFlags('target'),
+  };
+}
+
 /** lookupCommand: see the module comment. */
 export function lookupCommand(ctx: CliContext, spec: LookupSpec): CommandModule {
   const command = spec.verb.toLowerCase() as 'vrfy' | 'expn';
-  return {
-    command: `${command} <target> [${spec.positional}..]`,
+  return probeCommand(ctx, {
+    command,
+    yargsCommand: `${command} <target> [${spec.positional}..]`,
+    usage: `${command} <target> [${spec.positional}..] [options]`,
     describe: spec.describe,
-    builder: (y: Argv) => {
-      const built = withHelo(
-        withTimeouts(
-          withOutput(
-            y
-              .positional('target', {
-                type: 'string',
-                demandOption: true,
-                describe: 'host, host:port, IPv4, [IPv6] or [IPv6]:port (port 25 by default)',
-              })
-              .positional(spec.positional, {
-                type: 'string',
-                array: true,
-                describe: spec.positionalDescribe,
-              })
-              // requiresArg: without it yargs reads `--file -` as an empty --file and a positional "-".
-              .option('file', {
-                type: 'string',
-                requiresArg: true,
-                describe:
-                  'read more from a file, one per line (- for stdin; blank lines and # comments skipped)',
-              })
-              .option('both-forms', {
-                type: 'boolean',
-                default: false,
-                describe: 'ask each argument as user and as user@domain',
-              })
-              .option('domain', {
-                type: 'string',
-                requiresArg: true,
-                describe:
-                  'the domain for the user@domain form (implies --both-forms; default: the host name in the banner)',
-              })
-              .option('starttls', {
-                type: 'boolean',
-                default: true,
-                describe:
-                  'STARTTLS when offered, so a policy that differs after TLS is seen (--no-starttls stays in clear)',
-              })
-              .option('ca', {
-                type: 'string',
-                array: true,
-                describe: 'extra trusted CA certificates (PEM file; repeatable)',
-              })
-              .option('control', {
-                type: 'boolean',
-                default: true,
-                describe: `when every answer is 252, ${spec.verb} one made-up name to tell a blanket 252 from a real lookup`,
-              }),
-          ),
-        ),
-      );
-      return spec.examples.reduce((acc, [cmd, what]) => acc.example(cmd, what), built);
-    },
-    handler: async (argv) => {
+    flags: lookupFlags(spec),
+    examples: spec.examples,
+    target: (argv) => targetShown(argv.target, 25),
+    probe: async (a, io) => {
       const { probeLookup } = await import('../src/probes/lookup.js');
-      const target = String(argv.target);
-      const given = (argv[spec.positional] as string[] | undefined)?.map(String) ?? [];
-      await runProbeCommand(ctx, {
-        command,
-        target,
-        format: outputFormat(argv as never),
-        transcript: argv.transcript === true,
-        probe: async (onTranscript) =>
-          probeLookup(
-            spec.verb,
-            target,
-            await readArgumentList(
-              given,
-              argv.file as string | undefined,
-              ctx.stdin ?? process.stdin,
-            ),
-            {
-              helo: argv.helo as string | undefined,
-              starttls: argv.starttls !== false,
-              caFiles: (argv.ca as string[] | undefined) ?? [],
-              bothForms: argv['both-forms'] === true || argv.domain !== undefined,
-              ...(argv.domain !== undefined ? { domain: String(argv.domain) } : {}),
-              control: argv.control !== false,
-              timeouts: timeoutsFrom(argv),
-              signal: ctx.signal,
-              onTranscript,
-            },
-          ),
-        tables: async () => (await import('../src/output/lookup-table.js')).renderLookup,
-      });
+      const items = await readArgumentList(a.names, a.file, ctx.stdin ?? process.stdin);
+      return probeLookup(
+        spec.verb,
+        a.target,
+        items.map((i) => i.text),
+        {
+          ...(a.helo === undefined ? {} : { helo: a.helo }),
+          starttls: a.starttls,
+          caFiles: a.ca,
+          bothForms: a.bothForms || a.domain !== undefined,
+          ...(a.domain === undefined ? {} : { domain: a.domain }),
+          control: a.control,
+          timeouts: timeoutsOf(a),
+          signal: io.signal,
+          ...(io.onTranscript ? { onTranscript: io.onTranscript } : {}),
+        },
+      );
     },
-  };
+    tables: async () => (await import('../src/output/lookup-table.js')).renderLookup,
+  });
 }

@@ -7,12 +7,16 @@ import { startLab, type Lab, type LabHost } from '../lab/index.js';
 import { formatEndpoint } from '../net/target.js';
 import { toEnvelope } from '../output/envelope.js';
 import { renderEnvelope, type RenderContext } from '../output/render.js';
+import type { z } from 'zod';
 import { renderCaps } from '../output/caps-table.js';
 import { renderCapsSummary } from '../output/caps-summary.js';
 import { EXIT } from '../output/exit-codes.js';
 import { probeCaps } from '../probes/caps.js';
 import { probeMx } from '../probes/mx.js';
 import { probeFailover } from '../probes/failover.js';
+import type { DemoStepSchema } from '../schema/lines.js';
+import type { TranscriptEntry } from '../session/transcript.js';
+import { SCHEMA_VERSION } from '../vocabulary.js';
 import { renderMx } from '../output/mx-table.js';
 import { renderFailover } from '../output/failover-table.js';
 
@@ -26,24 +30,43 @@ const DEMO_ASSUME_DOWN = 'mx.noao.test';
 /** DEMO_GREETING_TIMEOUT_MS: long enough for the slow-greeting host, short enough that the silent one does not drag the tour. */
 const DEMO_GREETING_TIMEOUT_MS = 4_000;
 
-async function probeHost(lab: Lab, host: LabHost, signal: AbortSignal) {
+/** DemoOptions: Ctrl-C, and --transcript's live sink (each line labelled with its host). */
+export interface DemoOptions {
+  signal: AbortSignal;
+  onTranscript?: (entry: TranscriptEntry, label?: string) => void;
+}
+
+/** Step: one command of the tour and its envelope. */
+type Step = z.infer<typeof DemoStepSchema>['envelope'];
+
+async function probeHost(lab: Lab, host: LabHost, o: DemoOptions) {
   const target = formatEndpoint(host.address, host.port);
+  const live = o.onTranscript;
   const outcome = await probeCaps(target, {
     caFiles: [lab.caCertFile],
     helo: 'demo.smtp-probe.test',
     timeouts: { connectMs: 2_000, greetingMs: DEMO_GREETING_TIMEOUT_MS, commandMs: 2_000 },
-    signal,
+    signal: o.signal,
+    ...(live ? { onTranscript: (e: TranscriptEntry) => live(e, `${host.name} ${target}`) } : {}),
   });
-  return { label: `${host.name}\n${target}`, env: toEnvelope('caps', target, outcome) };
+  return {
+    label: `${host.name}\n${target}`,
+    host,
+    env: toEnvelope('caps', target, outcome, live !== undefined),
+  };
 }
 
-/** runDemo: see the module comment. Returns the exit code (0 unless interrupted). */
-export async function runDemo(rc: RenderContext, signal: AbortSignal): Promise<number> {
+/**
+ * runDemo: see the module comment. Returns the exit code (0, or 130 when
+ * interrupted). As JSON it prints one document; as NDJSON one line per step.
+ */
+export async function runDemo(rc: RenderContext, o: DemoOptions): Promise<number> {
   const lab = await startLab({ port: 0 });
   try {
     const personalities = lab.hosts.filter((h) => h.scenario === null);
+    const dns = formatEndpoint(lab.dns.address, lab.dns.port);
     const walkOpts = {
-      resolvers: [formatEndpoint(lab.dns.address, lab.dns.port)],
+      resolvers: [dns],
       port: lab.port,
       caFiles: [lab.caCertFile],
       helo: 'demo.smtp-probe.test',
@@ -52,10 +75,12 @@ export async function runDemo(rc: RenderContext, signal: AbortSignal): Promise<n
         greetingMs: DEMO_GREETING_TIMEOUT_MS,
         commandMs: 2_000,
       },
-      signal,
+      signal: o.signal,
+      ...(o.onTranscript ? { onTranscript: o.onTranscript } : {}),
     };
+    const withTranscript = o.onTranscript !== undefined;
     const [rows, walk, failover] = await Promise.all([
-      Promise.all(personalities.map((h) => probeHost(lab, h, signal))),
+      Promise.all(personalities.map((h) => probeHost(lab, h, o))),
       probeMx(DEMO_WALK_DOMAIN, walkOpts),
       probeFailover(DEMO_FAILOVER_DOMAIN, {
         ...walkOpts,
@@ -63,13 +88,38 @@ export async function runDemo(rc: RenderContext, signal: AbortSignal): Promise<n
         assumeDown: [DEMO_ASSUME_DOWN],
       }),
     ]);
-    const walkEnv = toEnvelope('mx', DEMO_WALK_DOMAIN, walk);
-    const failoverEnv = toEnvelope('failover', DEMO_FAILOVER_DOMAIN, failover);
+    const walkEnv = toEnvelope('mx', DEMO_WALK_DOMAIN, walk, withTranscript);
+    const failoverEnv = toEnvelope('failover', DEMO_FAILOVER_DOMAIN, failover, withTranscript);
+    const exit = o.signal.aborted ? EXIT.INTERRUPTED : EXIT.OK;
     if (rc.format !== 'table') {
-      for (const { env } of rows) renderEnvelope(env, rc, () => '');
-      renderEnvelope(walkEnv, rc, () => '');
-      renderEnvelope(failoverEnv, rc, () => '');
-      return signal.aborted ? EXIT.INTERRUPTED : EXIT.OK;
+      const titled: [string, Step][] = [
+        ...rows.map((r): [string, Step] => [
+          `smtp-probe caps ${r.env.target} (${r.host.name})`,
+          r.env,
+        ]),
+        [`smtp-probe mx ${DEMO_WALK_DOMAIN}`, walkEnv],
+        [
+          `smtp-probe failover ${DEMO_FAILOVER_DOMAIN} --profile bsd-tcp --assume-down ${DEMO_ASSUME_DOWN}`,
+          failoverEnv,
+        ],
+      ];
+      const steps = titled.map(([title, envelope], i) => ({
+        type: 'step' as const,
+        step: i + 1,
+        title,
+        envelope,
+      }));
+      if (rc.format === 'ndjson') for (const s of steps) rc.out.write(`${JSON.stringify(s)}\n`);
+      else {
+        const doc = {
+          schemaVersion: SCHEMA_VERSION,
+          command: 'demo',
+          lab: { hosts: lab.hosts.length, dns },
+          steps,
+        };
+        rc.out.write(`${JSON.stringify(doc, null, 2)}\n`);
+      }
+      return exit;
     }
     const p = rc.paint;
     const esmtp = lab.host('esmtp');
@@ -94,7 +144,7 @@ export async function runDemo(rc: RenderContext, signal: AbortSignal): Promise<n
     rc.out.write(
       `\nNext: run ${p.cyan('smtp-probe lab')} in one terminal, then in another ${p.cyan('smtp-probe caps 127.0.0.10:2525 --transcript')}\nor ${p.cyan('smtp-probe mx mlfarm.test --resolver 127.0.0.1:2553 --port 2525')}; or point them at mail servers you are allowed to probe.\n`,
     );
-    return signal.aborted ? EXIT.INTERRUPTED : EXIT.OK;
+    return exit;
   } finally {
     await lab.close();
   }

@@ -24,6 +24,23 @@ export interface Target {
 const HOSTNAME =
   /^(?=.{1,253}\.?$)(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?\.)*[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?\.?$/i;
 
+/**
+ * refuseAmbiguous: "::1:25" is both an IPv6 address and, to a reader, ::1 on
+ * port 25. Dialling the address the reader did not mean sends packets to a
+ * stranger, so a bare IPv6 literal whose last group could be a port and whose
+ * rest is an address itself must be written in brackets.
+ */
+function refuseAmbiguous(input: string, text: string): void {
+  const colon = text.lastIndexOf(':');
+  const tail = text.slice(colon + 1);
+  const head = text.slice(0, colon);
+  if (!/^\d{1,5}$/.test(tail) || Number(tail) < 1 || Number(tail) > 65535) return;
+  if (ipFamily(head) !== 6) return;
+  throw invalidInput(
+    `target "${input}" is ambiguous: did you mean [${head}]:${tail}? (for the address itself, write [${text}])`,
+  );
+}
+
 /** parseTarget: a Target from user text. Throws INVALID_INPUT with what is wrong. */
 export function parseTarget(input: string, defaultPort = SMTP_PORT): Target {
   assertSafe('target', input);
@@ -39,6 +56,7 @@ export function parseTarget(input: string, defaultPort = SMTP_PORT): Target {
     if (ipFamily(host) !== 6)
       throw invalidInput(`target "${input}": [${host}] is not an IPv6 address`);
   } else if (ipFamily(text) === 6) {
+    refuseAmbiguous(input, text);
     host = text;
   } else {
     const colon = text.lastIndexOf(':');

@@ -13,6 +13,8 @@ export function renderVerify(r: VerifyResult, style: TableStyle): string {
     risky: p.yellow,
     unknown: p.dim,
     'no-mail': p.red,
+    invalid: p.red,
+    'not-asked': p.dim,
   } as const;
   const rows = table(
     style,

@@ -13,7 +13,8 @@ import type { TrustStore } from '../net/tls.js';
 import type { AddressProbe } from '../schema/mx.js';
 import { establish, type SessionProgress, SessionSetupError } from '../session/establish.js';
 import type { Timeouts } from '../session/timeouts.js';
-import { Transcript } from '../session/transcript.js';
+import { Transcript, type TranscriptEntry } from '../session/transcript.js';
+import { formatEndpoint } from '../net/target.js';
 import type { Deadline } from '../time/deadline.js';
 import { roundMs } from '../time/duration.js';
 
@@ -29,7 +30,8 @@ export interface AddressProbeOptions {
   deadline: Deadline;
   connector?: Connector;
   resolveAddresses?: AddressResolver;
-  transcript?: Transcript;
+  /** With --transcript: each line as it happens, labelled with the host and address; also kept in the result. */
+  onTranscript?: (entry: TranscriptEntry, label: string) => void;
 }
 
 /** probeAddress: see the module comment. */
@@ -38,6 +40,9 @@ export async function probeAddress(address: string, o: AddressProbeOptions): Pro
   const clock = o.deadline.clock;
   const t0 = clock.now();
   const probe: AddressProbe = { address, family, status: 'ok', ms: 0 };
+  const label = `${o.hostname} ${formatEndpoint(address, o.port)}`;
+  const live = o.onTranscript;
+  const transcript = new Transcript(live ? (e) => live(e, label) : undefined, clock);
   try {
     const established = await establish(
       { input: address, host: address, port: o.port, family },
@@ -46,7 +51,7 @@ export async function probeAddress(address: string, o: AddressProbeOptions): Pro
         resolveAddresses: o.resolveAddresses,
         timeouts: o.timeouts,
         deadline: o.deadline,
-        transcript: o.transcript ?? new Transcript(undefined, clock),
+        transcript,
         ...(o.helo === undefined ? {} : { helo: o.helo }),
         starttls: o.starttls ? 'opportunistic' : 'off',
         tlsName: o.hostname,
@@ -64,6 +69,7 @@ export async function probeAddress(address: string, o: AddressProbeOptions): Pro
     probe.error = errorInfo(err);
   }
   probe.ms = roundMs(clock.now() - t0);
+  if (live) probe.transcript = transcript.entries.map((e) => ({ ...e, atMs: roundMs(e.atMs) }));
   return probe;
 }
 

@@ -8,6 +8,7 @@ import type { Connector } from '../net/connector.js';
 import type { TrustStore } from '../net/tls.js';
 import type { Evidence } from '../schema/verify.js';
 import type { Timeouts } from '../session/timeouts.js';
+import type { TranscriptEntry } from '../session/transcript.js';
 import { madeUpLocalPart, type Mailbox } from '../smtp/address.js';
 import type { RcptMeaning } from '../smtp/rcpt-verdict.js';
 import type { Reply } from '../smtp/reply.js';
@@ -23,6 +24,8 @@ export interface HostOptions {
   address: string;
   port: number;
   from: string;
+  /** The sender's local part is not ASCII: MAIL FROM needs SMTPUTF8 (RFC 6531 §3.4). */
+  fromUtf8?: boolean;
   helo?: string;
   starttls: boolean;
   pipelining: boolean;
@@ -37,6 +40,16 @@ export interface HostOptions {
   connector?: Connector;
   /** Test the domain for a catch-all with one random local part. */
   catchAllDomain?: string;
+  /** With --transcript: each session's lines as they happen, labelled "host address #session"; kept in the outcome too. */
+  onTranscript?: (entry: TranscriptEntry, label: string) => void;
+}
+
+/** SessionTranscript: one session's lines, for the report. */
+export interface SessionTranscript {
+  host: string;
+  address: string;
+  session: number;
+  entries: TranscriptEntry[];
 }
 
 /** Lost: an address no session could answer, and why. */
@@ -69,6 +82,8 @@ export interface HostOutcome {
   notes: string[];
   /** The run's deadline fired (TARGET_TIMEOUT) or the user pressed Ctrl-C (ABORTED) before the work was done. */
   stopped?: ProbeError;
+  /** With --transcript: every session, in the order they started. */
+  transcripts: SessionTranscript[];
 }
 
 /** Work: one mailbox to ask, how often a session died on it, and whether it is the catch-all test. */
@@ -102,6 +117,7 @@ export class HostRun {
       throttled: false,
       escalation: o.adaptive ? 'untested' : 'fixed',
       notes: [],
+      transcripts: [],
     };
     this.budget = new ErrorBudget(o.maxErrors, o.adaptive, this.out.notes);
     this.pending = boxes.map((box) => ({ box, tries: 0 }));

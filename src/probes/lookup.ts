@@ -180,11 +180,11 @@ function checkedArgument(verb: LookupVerb, input: string): string {
 async function askAll(ctx: Ctx): Promise<void> {
   let next = 0;
   for (;;) {
-    const session = await openLookupSession(ctx);
+    const { session, smtputf8 } = await openLookupSession(ctx);
     const reconnected = ctx.result.sessions > 1;
     let answered: number;
     try {
-      ({ next, answered } = await askInSession(ctx, session, next));
+      ({ next, answered } = await askInSession(ctx, session, next, smtputf8));
       if (next >= ctx.work.length && !session.closed) {
         await askControl(ctx, session);
         if (!session.closed) await session.quit();
@@ -219,6 +219,7 @@ async function askInSession(
   ctx: Ctx,
   session: SmtpSession,
   from: number,
+  smtputf8: boolean,
 ): Promise<{ next: number; answered: number }> {
   const stage = ctx.verb === 'VRFY' ? 'vrfy' : 'expn';
   const number = ctx.result.sessions;
@@ -232,7 +233,17 @@ async function askInSession(
       );
       continue;
     }
-    const line = ctx.verb === 'VRFY' ? vrfy(w.text) : expn(w.text);
+    // RFC 6531 §3.7.4.2: a name that is not ASCII goes with the SMTPUTF8 parameter, and only to a server that offers it.
+    const utf8 = /[^\x00-\x7f]/.test(w.text);
+    if (utf8 && !smtputf8) {
+      w.item = notAsked(
+        w,
+        'not asked: the name is not ASCII and the server does not offer SMTPUTF8 (RFC 6531 §3.4)',
+      );
+      continue;
+    }
+    const base = ctx.verb === 'VRFY' ? vrfy(w.text) : expn(w.text);
+    const line = utf8 ? `${base} SMTPUTF8` : base;
     w.sent = { command: line, session: number };
     const reply = await session.send(line, stage);
     w.item = {
@@ -274,7 +285,7 @@ async function askControl(ctx: Ctx, session: SmtpSession): Promise<void> {
  * VRFY policy may differ after TLS; a refusal leaves the lookups in clear).
  * The first session fills the result's connection fields, even when it fails.
  */
-async function openLookupSession(ctx: Ctx): Promise<SmtpSession> {
+async function openLookupSession(ctx: Ctx): Promise<{ session: SmtpSession; smtputf8: boolean }> {
   const { result, target, run } = ctx;
   result.sessions++;
   const first = result.sessions === 1;
@@ -299,7 +310,8 @@ async function openLookupSession(ctx: Ctx): Promise<SmtpSession> {
     record(ctx, established);
     fillDomain(ctx, established.banner);
   }
-  return established.session;
+  const caps = established.capabilitiesAfterTls ?? established.hello.capabilities;
+  return { session: established.session, smtputf8: caps?.smtpUtf8 === true };
 }
 
 /** record: the first session's connection facts in the result. */

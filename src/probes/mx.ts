@@ -13,6 +13,7 @@ import { formatEndpoint, SMTP_PORT } from '../net/target.js';
 import type { DnsRecord, DomainName, Lookup } from '../schema/dns.js';
 import type { AddressProbe, MxHost, MxResult } from '../schema/mx.js';
 import { checkHeloName } from '../session/helo-name.js';
+import type { TranscriptEntry } from '../session/transcript.js';
 import type { Deadline } from '../time/deadline.js';
 import { probeAddress } from './address.js';
 import {
@@ -39,6 +40,10 @@ export interface MxOptions extends RunOptions {
   dnsTimeoutMs?: number;
   /** How DNS queries travel (default UDP, TCP after truncation); tests plug in an in-memory zone. */
   dnsTransport?: DnsTransport;
+  /** Each address as soon as its probe ends (for NDJSON streams), with its host. */
+  onAddress?: (host: MxHost, probe: AddressProbe) => void;
+  /** With --transcript: every session's lines as they happen, labelled "host address". */
+  onTranscript?: (entry: TranscriptEntry, label?: string) => void;
 }
 
 interface Planned {
@@ -260,7 +265,9 @@ async function probeAll(hosts: MxHost[], options: MxOptions, run: Run): Promise<
         timeouts: run.timeouts,
         deadline: run.deadline,
         connector: run.wiring.connector,
+        ...(options.onTranscript ? { onTranscript: options.onTranscript } : {}),
       });
+      options.onAddress?.(job.h, job.h.addresses[job.i]!);
     }
   };
   const width = Math.max(1, Math.min(options.parallel ?? MX_PARALLEL, jobs.length));

@@ -2,7 +2,21 @@
 import { hostname } from 'node:os';
 import type { ServerAddress } from '../dns/name.js';
 import type { DnsTransport } from '../dns/transport.js';
+import type { ProbeError } from '../errors.js';
+import type { AddressVerdict } from '../schema/verify.js';
+import type { TranscriptEntry } from '../session/transcript.js';
 import type { Run, RunOptions } from './outcome.js';
+
+/** VerifyInput: an address, or a line of --file with its number (a bad line gets the verdict invalid, not an error). */
+export type VerifyInput = string | { text: string; line?: number };
+
+/** Candidate: one host address to verify at, in the order to try. */
+export interface Candidate {
+  /** The MX name, the --server host, or the address literal. */
+  host: string;
+  address: string;
+  port: number;
+}
 
 /**
  * defaultFrom: postmaster at this machine's FQDN — a domain that resolves
@@ -34,13 +48,26 @@ export interface VerifyOptions extends RunOptions {
   dnsTimeoutMs?: number;
   /** How DNS queries travel (default UDP, TCP after truncation); tests plug in an in-memory zone. */
   dnsTransport?: DnsTransport;
+  /** Verify at these hosts, in order, instead of the MX (--server). */
+  servers?: { host: string; port: number }[];
   onProgress?: (done: number, total: number) => void;
+  /** Each address's verdict as soon as it is final (for NDJSON streams). */
+  onVerdict?: (verdict: AddressVerdict) => void;
+  /** With --transcript: every session's lines as they happen, labelled "host address #session". */
+  onTranscript?: (entry: TranscriptEntry, label?: string) => void;
 }
 
 /** Ctx: the options with what the run resolved once. */
 export interface VerifyCtx {
   options: VerifyOptions;
   from: string;
+  /** The sender's local part is not ASCII: it needs SMTPUTF8 (RFC 6531 §3.4). */
+  fromUtf8: boolean;
+  /** The DNS servers for MX walks. */
   servers: ServerAddress[];
   run: Run;
+  /** Host addresses ("address:port") that could not be used in this run, and why: not dialled again. */
+  failedHosts: Map<string, ProbeError>;
+  /** One domain's work at a host address at a time. */
+  hostLocks: Map<string, Promise<void>>;
 }

@@ -7,6 +7,7 @@
  * Never DATA.
  */
 import { ProbeError } from '../errors.js';
+import { formatEndpoint } from '../net/target.js';
 import { establish } from '../session/establish.js';
 import type { SmtpSession } from '../session/session.js';
 import { mailFrom, rcptTo } from '../smtp/command.js';
@@ -50,13 +51,24 @@ interface TxResult {
 /** runSession: see the module comment. Returns how many recipients it finished. */
 export async function runSession(run: HostRun): Promise<number> {
   const { o, out, budget } = run;
+  const live = o.onTranscript;
+  const label = `${o.host} ${formatEndpoint(o.address, o.port)} #${out.sessions}`;
+  const transcript = new Transcript(live ? (e) => live(e, label) : undefined, o.deadline.clock);
+  if (live) {
+    out.transcripts.push({
+      host: o.host,
+      address: o.address,
+      session: out.sessions,
+      entries: transcript.entries,
+    });
+  }
   const established = await establish(
     { input: o.address, host: o.address, port: o.port, family: o.address.includes(':') ? 6 : 4 },
     {
       connector: o.connector,
       timeouts: o.timeouts,
       deadline: o.deadline,
-      transcript: new Transcript(undefined, o.deadline.clock),
+      transcript,
       ...(o.helo === undefined ? {} : { helo: o.helo }),
       starttls: o.starttls ? 'opportunistic' : 'off',
       tlsName: o.host,
@@ -74,7 +86,7 @@ export async function runSession(run: HostRun): Promise<number> {
     baselineMs: established.timings.ehlo ?? Number.POSITIVE_INFINITY,
   };
   out.pipelining = s.pipelining;
-  if (caps?.smtpUtf8 !== true) refuseUtf8(run);
+  if (caps?.smtpUtf8 !== true) refuseUtf8(run, o.fromUtf8 === true);
   let finished = 0;
   try {
     while (run.pending.length > 0) {
@@ -121,12 +133,14 @@ async function close(s: Session): Promise<void> {
   s.session.close();
 }
 
-// RFC 6531 §3.4: a UTF-8 local part may only be sent to a server that advertises SMTPUTF8.
-function refuseUtf8(run: HostRun): void {
+// RFC 6531 §3.4: a UTF-8 local part may only be sent to a server that advertises SMTPUTF8 —
+// the recipient's, or the sender's (then no recipient can be asked at all).
+function refuseUtf8(run: HostRun, fromUtf8: boolean): void {
   for (let i = run.pending.length - 1; i >= 0; i--) {
     const w = run.pending[i]!;
-    if (!w.box.smtputf8) continue;
+    if (!w.box.smtputf8 && !fromUtf8) continue;
     run.pending.splice(i, 1);
+    if (w.probe) continue;
     run.out.results.set(w.box, {
       meaning: {
         kind: 'verdict',
@@ -136,6 +150,11 @@ function refuseUtf8(run: HostRun): void {
       },
       evidence: [],
     });
+  }
+  if (fromUtf8) {
+    run.out.notes.push(
+      'the sender address is not ASCII and the server does not offer SMTPUTF8: nothing could be asked (RFC 6531 §3.4)',
+    );
   }
 }
 
@@ -148,7 +167,7 @@ interface Timed {
 async function transaction(run: HostRun, s: Session, batch: Work[]): Promise<TxResult> {
   const { o, out } = run;
   const clock = o.deadline.clock;
-  const utf8 = batch.some((w) => w.box.smtputf8);
+  const utf8 = o.fromUtf8 === true || batch.some((w) => w.box.smtputf8);
   const lines = [
     mailFrom(o.from, utf8 ? 'SMTPUTF8' : ''),
     ...batch.map((w) => rcptTo(w.box.address)),

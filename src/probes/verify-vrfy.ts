@@ -3,25 +3,24 @@
  * Only a clear answer counts — 250/251 deliverable, 550 undeliverable; a 252,
  * a refusal or a policy answer leaves the address to RCPT.
  */
-import type { SenderOrder } from '../mx/verdict.js';
-import { formatEndpoint, SMTP_PORT } from '../net/target.js';
+import { formatEndpoint } from '../net/target.js';
 import type { AddressVerdict, DomainReport } from '../schema/verify.js';
 import type { Mailbox } from '../smtp/address.js';
 import type { Deadline } from '../time/deadline.js';
 import { probeVrfy } from './lookup.js';
-import type { VerifyCtx } from './verify-options.js';
+import type { Candidate, VerifyCtx } from './verify-options.js';
 
 /** askVrfy: see the module comment; the map holds only the addresses VRFY answered clearly. */
 export async function askVrfy(
   boxes: Mailbox[],
-  candidate: SenderOrder,
+  candidate: Candidate,
   ctx: VerifyCtx,
   deadline: Deadline,
   report: DomainReport,
 ): Promise<Map<Mailbox, AddressVerdict>> {
   const { options, run } = ctx;
   const found = new Map<Mailbox, AddressVerdict>();
-  const target = formatEndpoint(candidate.address.address, options.port ?? SMTP_PORT);
+  const target = formatEndpoint(candidate.address, candidate.port);
   const { status, result } = await probeVrfy(
     target,
     boxes.map((b) => b.address),
@@ -34,6 +33,9 @@ export async function askVrfy(
       timeouts: { ...run.timeouts, targetMs: deadline.remainingMs() },
       signal: deadline.signal,
       ...run.wiring,
+      ...(options.onTranscript
+        ? { onTranscript: (e) => options.onTranscript?.(e, `${candidate.host} ${target} (VRFY)`) }
+        : {}),
     },
   );
   if (status !== 'ok') {
@@ -46,7 +48,7 @@ export async function askVrfy(
     const evidence = [
       {
         host: candidate.host,
-        address: candidate.address.address,
+        address: candidate.address,
         method: 'vrfy' as const,
         command: item.command,
         reply: item.reply,

@@ -4,6 +4,9 @@ import { MxOutputSchema } from './mx.js';
 import { FailoverOutputSchema } from './failover.js';
 import { VerifyOutputSchema } from './verify.js';
 import { VrfyOutputSchema, ExpnOutputSchema } from './lookup.js';
+import { DemoOutputSchema, NDJSON_LINE_SCHEMAS } from './lines.js';
+
+export { NDJSON_LINE_SCHEMAS };
 
 export const OUTPUT_SCHEMAS = {
   caps: CapsOutputSchema,
@@ -12,5 +15,6 @@ export const OUTPUT_SCHEMAS = {
   verify: VerifyOutputSchema,
   vrfy: VrfyOutputSchema,
   expn: ExpnOutputSchema,
+  demo: DemoOutputSchema,
 } as const;
 export type SchemaCommand = keyof typeof OUTPUT_SCHEMAS;

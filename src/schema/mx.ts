@@ -2,7 +2,12 @@
 import { z } from 'zod';
 import { ReplySchema } from './smtp.js';
 import { DomainNameSchema, ExchangeSchema, LookupSchema } from './dns.js';
-import { ErrorInfoSchema, StatusSchema, envelopeSchema } from './envelope.js';
+import {
+  ErrorInfoSchema,
+  StatusSchema,
+  TranscriptEntrySchema,
+  envelopeSchema,
+} from './envelope.js';
 
 /** AddressProbeSchema: one address probed: TCP connect, greeting, EHLO summary (and STARTTLS when offered). */
 export const AddressProbeSchema = z.object({
@@ -29,6 +34,10 @@ export const AddressProbeSchema = z.object({
     })
     .optional(),
   error: ErrorInfoSchema.optional(),
+  transcript: z
+    .array(TranscriptEntrySchema)
+    .optional()
+    .describe("with --transcript: every line of this address's session"),
 });
 export type AddressProbe = z.infer<typeof AddressProbeSchema>;
 

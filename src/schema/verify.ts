@@ -1,15 +1,21 @@
 /** Schema of `smtp-probe verify` results: one verdict per address, with evidence; one report per domain. */
 import { z } from 'zod';
 import { ReplySchema } from './smtp.js';
-import { envelopeSchema } from './envelope.js';
+import { TranscriptEntrySchema, envelopeSchema } from './envelope.js';
 
-/** VerifyVerdictSchema: what a sender can expect for an address. */
+/**
+ * VerifyVerdictSchema: what a sender can expect for an address; `invalid`: a
+ * --file line that is not an address (nothing was sent for it); `not-asked`:
+ * the run was interrupted before the address was asked (never a real verdict).
+ */
 export const VerifyVerdictSchema = z.enum([
   'deliverable',
   'undeliverable',
   'risky',
   'unknown',
   'no-mail',
+  'invalid',
+  'not-asked',
 ]);
 export type VerifyVerdict = z.infer<typeof VerifyVerdictSchema>;
 
@@ -37,6 +43,7 @@ export const ReasonSchema = z.enum([
   'host-blocked',
   'timed-out',
   'interrupted',
+  'invalid-address',
 ]);
 export type Reason = z.infer<typeof ReasonSchema>;
 
@@ -64,6 +71,7 @@ export const AddressVerdictSchema = z.object({
   confidence: z.enum(['high', 'medium', 'low']),
   evidence: z.array(EvidenceSchema),
   note: z.string().optional(),
+  line: z.number().int().min(1).optional().describe('the line of --file it came from'),
 });
 export type AddressVerdict = z.infer<typeof AddressVerdictSchema>;
 
@@ -84,6 +92,17 @@ export const DomainReportSchema = z.object({
     .boolean()
     .describe('the server slowed its replies or dropped the session for too many errors'),
   notes: z.array(z.string()),
+  transcripts: z
+    .array(
+      z.object({
+        host: z.string(),
+        address: z.string(),
+        session: z.number().int().min(1),
+        entries: z.array(TranscriptEntrySchema),
+      }),
+    )
+    .optional()
+    .describe("with --transcript: every session at this domain's hosts, line by line"),
 });
 export type DomainReport = z.infer<typeof DomainReportSchema>;
 

@@ -14,6 +14,7 @@ import { CapsOutputSchema, type CapsOutput } from '../../src/schema/caps.js';
 import { STATUSES } from '../../src/errors.js';
 import { MxOutputSchema } from '../../src/schema/mx.js';
 import { FailoverOutputSchema } from '../../src/schema/failover.js';
+import { DemoStepSchema } from '../../src/schema/lines.js';
 import { runCli, countingServer } from '../support/cli-run.js';
 import { ANSI_ESCAPE } from '../support/sink.js';
 
@@ -84,8 +85,9 @@ describe('caps: one exit code per outcome', () => {
   test('silent with --greeting-timeout 200ms: exit 4, the headline names code, stage, the 200ms and the flag to raise', async () => {
     const run = await runCli(['caps', target('silent'), '--greeting-timeout', '200ms']);
     assert.equal(run.code, 4);
-    const [head, err, ...rest] = run.stdout.split('\n');
-    assert.match(head!, new RegExp(`^caps ${target('silent')} — greeting-timeout in `));
+    // The result on stdout, the error block on stderr.
+    assert.match(run.stdout, new RegExp(`^caps ${target('silent')} — greeting-timeout in `));
+    const [err, ...rest] = run.stderr.split('\n');
     assert.match(err!, /^error GREETING_TIMEOUT at greeting: no greeting within 200ms/);
     assert.match(rest.find((l) => l.includes('what now:')) ?? '', /--greeting-timeout/);
     assert.match(run.stdout, /connected +│ 127\.0\.0\.14:\d+ in /);
@@ -106,11 +108,15 @@ describe('caps: one exit code per outcome', () => {
 });
 
 describe('caps: invalid input sends nothing and still answers', () => {
-  test('a target with LF: exit 2, escaped in the headline, nothing heard', async () => {
+  test('a target with LF: exit 2, one escaped line on stderr, nothing heard', async () => {
     const [run, heard] = await newLog(() => runCli(['caps', 'bad\nhost']));
     assert.equal(run.code, 2);
-    assert.match(run.stdout, /^caps bad\\x0ahost — invalid-input in /);
-    assert.match(run.stdout, /error INVALID_INPUT at input: /);
+    assert.equal(run.stdout, '');
+    assert.ok(
+      run.stderr.startsWith('smtp-probe: target contains LF at offset 3 ("bad\\nhost")'),
+      run.stderr,
+    );
+    assert.equal(run.stderr.trimEnd().split('\n').length, 1);
     assert.deepEqual(heard, []);
   });
 
@@ -186,7 +192,10 @@ describe('usage errors: exit 2 with a helpful message on stderr', () => {
   test('schema of an unknown command: exit 2 naming the choices', async () => {
     const run = await runCli(['schema', 'nope']);
     assert.equal(run.code, 2, run.stderr);
-    assert.match(run.stderr, /Given: "nope", Choices: "caps"/);
+    assert.match(
+      run.stderr,
+      /schema: "nope" is not one of caps, mx, failover, verify, vrfy, expn, demo/,
+    );
   });
 
   test("a mistyped command: yargs' suggestion survives", async () => {
@@ -385,7 +394,16 @@ describe('output', () => {
   test('demo --format ndjson: one caps envelope per lab personality in lab order, then the MX walk and the failover, exit 0', async () => {
     const run = await runCli(['demo', '--format', 'ndjson']);
     assert.equal(run.code, 0, run.stderr);
-    const lines = run.stdout.trimEnd().split('\n');
+    // One line per step, each carrying its command's envelope.
+    const steps = run.stdout
+      .trimEnd()
+      .split('\n')
+      .map((l) => DemoStepSchema.parse(JSON.parse(l)));
+    assert.deepEqual(
+      steps.map((s) => s.step),
+      steps.map((_, i) => i + 1),
+    );
+    const lines = steps.map((s) => JSON.stringify(s.envelope));
     const personalities = lab.hosts.filter((h) => h.scenario === null);
     assert.equal(lines.length, personalities.length + 2);
     const envs = lines.slice(0, personalities.length).map(envelope);

@@ -371,7 +371,7 @@ describe('the commands', () => {
       }),
     );
     assert.equal(run.code, 2);
-    assert.match(run.stdout, /INVALID_INPUT/);
+    assert.match(run.stderr, /^smtp-probe: user contains control byte 0x1b/);
     assert.deepEqual(lines, []);
   });
 

@@ -32,9 +32,9 @@ describe('parseTarget accepts', () => {
     { input: '[::1]:25', want: { host: '::1', port: 25, family: 6 } },
     { input: '::1', want: { host: '::1', port: 25, family: 6 } },
     { input: '2001:db8::1', want: { host: '2001:db8::1', port: 25, family: 6 } },
-    // A bare IPv6 literal is always an address: "::1:25" is the valid address ::1:25, not ::1 port 25.
-    // Write [::1]:25 for a port.
-    { input: '::1:25', want: { host: '::1:25', port: 25, family: 6 } },
+    // "::1:25" is both the address ::1:25 and ::1 on port 25: it is refused (below); brackets decide.
+    { input: '[::1:25]', want: { host: '::1:25', port: 25, family: 6 } },
+    { input: '2001:db8::25', want: { host: '2001:db8::25', port: 25, family: 6 } },
     { input: 'mx.example.com:1', want: { host: 'mx.example.com', port: 1, family: 0 } },
     { input: 'mx.example.com:65535', want: { host: 'mx.example.com', port: 65535, family: 0 } },
     {
@@ -79,6 +79,11 @@ describe('parseTarget refuses', () => {
     { input: '[::1]:', why: /port ""/ },
     { input: '[::1]:99999', why: /port/ },
     { input: '2001:db8::1:25:99999', why: /IPv6|\[addr\]/ },
+    {
+      input: '::1:25',
+      why: /ambiguous: did you mean \[::1\]:25\? \(for the address itself, write \[::1:25\]\)/,
+    },
+    { input: '2001:db8::1:2525', why: /did you mean \[2001:db8::1\]:2525\?/ },
     { input: 'mx.example.com\n', why: /LF/ },
     { input: 'mx.example.com\r\nQUIT', why: /CR/ },
     { input: 'mx\u0000.example.com', why: /NUL/ },
