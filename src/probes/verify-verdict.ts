@@ -11,7 +11,8 @@ export function verdictOf(box: Mailbox, o: HostOutcome): AddressVerdict {
     const lost = r?.meaning.kind === 'lost' ? r.meaning : undefined;
     return {
       ...base,
-      verdict: 'unknown',
+      // Interrupted before it was asked: never presented as a real verdict.
+      verdict: lost?.reason === 'interrupted' ? 'not-asked' : 'unknown',
       reason: lost?.reason ?? 'session-lost',
       confidence: 'low',
       evidence: r?.evidence ?? [],

@@ -1,8 +1,8 @@
 /**
  * The built CLI as a real process: what a user's shell sees on stdout and in
- * the exit code, and Ctrl-C for real — caps keeps what it learned and exits
- * 130 with an `aborted` envelope; the lab shuts down cleanly with 0 and
- * removes its CA file.
+ * the exit code, and Ctrl-C (or SIGTERM) for real — every probe command keeps
+ * what it learned and exits 130 with an `aborted` envelope, never a verdict;
+ * the lab shuts down cleanly with 0 and removes its CA file.
  */
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,6 +11,9 @@ import { connect } from 'node:net';
 import { startLab, type Lab } from '../../src/lab/index.js';
 import { formatEndpoint } from '../../src/net/target.js';
 import { CapsOutputSchema } from '../../src/schema/caps.js';
+import { MxOutputSchema } from '../../src/schema/mx.js';
+import { FailoverOutputSchema } from '../../src/schema/failover.js';
+import { VerifyOutputSchema } from '../../src/schema/verify.js';
 import { spawnCli, type Child } from '../support/cli-run.js';
 
 // Generous: a loaded CI machine can take a second or two just to start node.
@@ -20,7 +23,7 @@ const EXIT_MS = 5_000;
 let lab: Lab;
 const children: Child[] = [];
 before(async () => {
-  lab = await startLab({ port: 0, hosts: ['silent'] });
+  lab = await startLab({ port: 0, hosts: ['silent', 'blackhole.test'] });
 });
 after(async () => {
   for (const c of children) c.stop();
@@ -105,6 +108,57 @@ describe('SIGINT', () => {
       `stopped at once, not at the greeting timeout (${env.durationMs} ms)`,
     );
     assert.ok(env.transcript!.some((e) => e.dir === 'note' && e.line.startsWith('connected to')));
+  });
+
+  test('caps with SIGTERM: the same as Ctrl-C (aborted, exit 130)', async () => {
+    const silent = lab.host('silent');
+    const target = formatEndpoint(silent.address, silent.port);
+    const child = start(['caps', target, '--greeting-timeout', '30s', '--json', '--transcript']);
+    await child.waitFor((_, err) => err.includes(`*** connected to ${target}`), START_MS);
+    child.proc.kill('SIGTERM');
+    assert.equal(await within(child.exited, EXIT_MS, 'exit after SIGTERM'), 130, child.stderr());
+    assert.equal(CapsOutputSchema.parse(JSON.parse(child.stdout())).status, 'aborted');
+  });
+
+  /** walkArgs: a walk of blackhole.test in the lab: refused at once, then a connect that never ends. */
+  const walkArgs = (): string[] => [
+    '--resolver',
+    formatEndpoint(lab.dns.address, lab.dns.port),
+    '--port',
+    String(lab.port),
+    '--connect-timeout',
+    '30s',
+    '--json',
+    '--transcript',
+  ];
+  const refusedNoted = (_: string, err: string): boolean => /connection refused/.test(err);
+
+  test('mx and failover: aborted with exit 130, the walk so far kept, no verdict', async () => {
+    for (const [command, schema] of [
+      ['mx', MxOutputSchema],
+      ['failover', FailoverOutputSchema],
+    ] as const) {
+      const child = start([command, 'blackhole.test', ...walkArgs()]);
+      await child.waitFor(refusedNoted, START_MS);
+      child.proc.kill('SIGINT');
+      assert.equal(await within(child.exited, EXIT_MS, `${command} exit`), 130, child.stderr());
+      const env = schema.parse(JSON.parse(child.stdout()));
+      assert.deepEqual([env.status, env.error?.code], ['aborted', 'ABORTED'], command);
+      assert.ok(env.result, `${command}: the partial result is kept`);
+    }
+  });
+
+  test('verify: aborted with exit 130; the address not reached is not-asked, not a verdict', async () => {
+    const child = start(['verify', 'alice@blackhole.test', ...walkArgs()]);
+    await child.waitFor(refusedNoted, START_MS);
+    child.proc.kill('SIGINT');
+    assert.equal(await within(child.exited, EXIT_MS, 'verify exit'), 130, child.stderr());
+    const env = VerifyOutputSchema.parse(JSON.parse(child.stdout()));
+    assert.equal(env.status, 'aborted');
+    assert.deepEqual(
+      env.result?.addresses.map((a) => [a.verdict, a.reason]),
+      [['not-asked', 'interrupted']],
+    );
   });
 
   test('lab --port 0 --json: prints its hosts, serves them, exits 0 on SIGINT and removes the CA file', async () => {
