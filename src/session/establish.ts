@@ -12,7 +12,7 @@ import { ProbeError } from '../errors.js';
 import type { AddressResolver } from '../net/address-resolver.js';
 import { systemAddressResolver } from '../net/address-resolver.js';
 import { type Connector, localAddressOf, tcpConnector } from '../net/connector.js';
-import { formatEndpoint, type Target } from '../net/target.js';
+import { formatEndpoint, SUBMISSIONS_PORT, type Target } from '../net/target.js';
 import { describeTls, handshake, type TrustStore } from '../net/tls.js';
 import type { Attempt } from '../schema/connection.js';
 import type { TlsReport } from '../schema/tls.js';
@@ -20,6 +20,7 @@ import type { Capabilities } from '../smtp/capabilities.js';
 import { formatReply, replyText, type Reply } from '../smtp/reply.js';
 import type { Deadline } from '../time/deadline.js';
 import { defaultHeloName } from './helo-name.js';
+import { IMPLICIT_TLS_HINT } from './reader.js';
 import { type Hello, SmtpSession } from './session.js';
 import type { Timeouts } from './timeouts.js';
 import type { Transcript } from './transcript.js';
@@ -117,12 +118,32 @@ export async function establish(target: Target, o: EstablishOptions): Promise<Es
     progress.addresses = await resolve(target, o, progress);
     const opened = await connectFirst(target, o, progress);
     session = opened.session;
-    return await converse(session, opened.endpoint, o, progress);
+    return await converse(session, opened.endpoint, o, progress).catch((err: unknown) => {
+      throw withImplicitTlsHint(err, target.port, o);
+    });
   } catch (err) {
     session?.close();
     if (!(err instanceof ProbeError)) throw err;
     throw err instanceof SessionSetupError ? err : new SessionSetupError(err, progress);
   }
+}
+
+/**
+ * withImplicitTlsHint: no greeting in clear on port 465 (RFC 8314's submissions
+ * port, TLS from the first byte): the server is most likely waiting for our
+ * ClientHello, so say so. The reader gives the same hint sooner when the first
+ * bytes it gets are a TLS record.
+ */
+function withImplicitTlsHint(err: unknown, port: number, o: EstablishOptions): unknown {
+  if (!(err instanceof ProbeError) || err.code !== 'GREETING_TIMEOUT') return err;
+  if (o.implicitTls || port !== SUBMISSIONS_PORT) return err;
+  return new ProbeError({
+    code: err.code,
+    stage: err.stage,
+    message: `${err.message}: port ${port} is for implicit TLS (RFC 8314); ${IMPLICIT_TLS_HINT}`,
+    ...(err.target === undefined ? {} : { target: err.target }),
+    ...(err.elapsedMs === undefined ? {} : { elapsedMs: err.elapsedMs }),
+  });
 }
 
 async function timed<T>(

@@ -3,6 +3,8 @@
  * lines, records them in the transcript, assembles replies and hands them out
  * one at a time with a deadline. A syntax error or a closed stream is kept and
  * given to every later reader: the conversation cannot go on after either.
+ * It also looks at the first bytes of the connection: a TLS record there means
+ * a port that speaks TLS from the first byte, probed in clear.
  */
 import type { Duplex } from 'node:stream';
 import { ProbeError, type Stage } from '../errors.js';
@@ -14,7 +16,31 @@ import type { Transcript } from './transcript.js';
 
 type Failure =
   | { kind: 'syntax'; err: ReplySyntaxError | LineTooLongError }
+  | { kind: 'tls-record'; header: Buffer }
   | { kind: 'closed'; err?: NodeJS.ErrnoException };
+
+/** IMPLICIT_TLS_HINT: what to say when a port looks like it speaks TLS from the first byte (RFC 8314). */
+export const IMPLICIT_TLS_HINT = 'this port may speak TLS from the first byte: try --implicit-tls';
+
+// RFC 8446 §5.1 (and every TLS and SSLv3 before it): a record starts with its
+// content type (0x14-0x17), then the protocol version, major 3 (0x03 0x0X).
+// No SMTP reply starts with these bytes.
+const TLS_CONTENT_TYPES: Record<number, string> = {
+  20: 'change_cipher_spec',
+  21: 'alert',
+  22: 'handshake',
+  23: 'application_data',
+};
+
+/** couldBeTlsRecord: whether `head` (the first bytes of a connection, up to 3) can begin a TLS record. */
+function couldBeTlsRecord(head: Buffer): boolean {
+  const [type, major, minor] = head;
+  return (
+    (type === undefined || TLS_CONTENT_TYPES[type] !== undefined) &&
+    (major === undefined || major === 0x03) &&
+    (minor === undefined || minor <= 0x0f)
+  );
+}
 
 interface Waiter {
   resolve: (reply: Reply) => void;
@@ -32,6 +58,8 @@ export class ReplyReader {
   private failure?: Failure;
   private waiter?: Waiter;
   private stream?: Duplex;
+  // The first bytes of the connection, while they may still be a TLS record header; undefined once known.
+  private head: Buffer | undefined = Buffer.alloc(0);
 
   constructor(
     private readonly transcript: Transcript,
@@ -40,6 +68,10 @@ export class ReplyReader {
 
   private readonly onData = (chunk: Buffer): void => {
     if (this.failure) return;
+    if (this.head && this.sniff(chunk)) {
+      this.settle();
+      return;
+    }
     try {
       for (const line of this.splitter.push(chunk)) {
         this.transcript.received(line);
@@ -62,6 +94,24 @@ export class ReplyReader {
     this.failure ??= { kind: 'closed', err };
     this.settle();
   };
+
+  /**
+   * sniff: look at the connection's first three bytes. A TLS record header
+   * there (a TLS server's alert or handshake to a client that sent no
+   * ClientHello) ends the conversation at once, instead of waiting out the
+   * greeting timeout for a greeting that will never come in clear.
+   */
+  private sniff(chunk: Buffer): boolean {
+    const head = Buffer.concat([this.head!, chunk.subarray(0, 3 - this.head!.length)]);
+    this.head = couldBeTlsRecord(head) && head.length < 3 ? head : undefined;
+    if (head.length < 3 || !couldBeTlsRecord(head)) return false;
+    this.transcript.note(
+      `received ${head.toString('hex').replace(/(..)(?!$)/g, '$1 ')}…: a TLS ${TLS_CONTENT_TYPES[head[0]!]} record, not SMTP`,
+    );
+    this.failure = { kind: 'tls-record', header: head };
+    this.stream?.destroy();
+    return true;
+  }
 
   /** attach: start reading `stream` (the TCP socket, later the TLS socket). */
   attach(stream: Duplex): void {
@@ -88,6 +138,8 @@ export class ReplyReader {
       s.on('error', ignore);
     }
     this.stream = undefined;
+    // Only the connection's first bytes are sniffed: after an upgrade the stream carries TLS's plaintext.
+    this.head = undefined;
     this.splitter.reset();
     this.assembler.reset();
     this.queue.length = 0;
@@ -148,7 +200,18 @@ export class ReplyReader {
     });
   }
 
+  private tlsRecordError(header: Buffer, stage: Stage): ProbeError {
+    const [type = 0, , minor = 0] = header;
+    return new ProbeError({
+      code: 'PROTOCOL_ERROR',
+      stage,
+      target: this.endpoint,
+      message: `the server sent a TLS ${TLS_CONTENT_TYPES[type]} record (version 3.${minor}) instead of ${stage === 'greeting' ? 'a greeting' : 'an SMTP reply'}: ${IMPLICIT_TLS_HINT} (address: ${this.endpoint})`,
+    });
+  }
+
   private failureError(f: Failure, stage: Stage): ProbeError {
+    if (f.kind === 'tls-record') return this.tlsRecordError(f.header, stage);
     if (f.kind === 'syntax') {
       const tooLarge =
         f.err instanceof LineTooLongError ||
