@@ -128,11 +128,10 @@ export function handshake(stream: Duplex, opts: HandshakeOptions): Promise<TLSSo
           stage: opts.stage,
           target: opts.endpoint,
           cause: err,
-          message: `TLS handshake failed (address: ${opts.endpoint}): ${err.message}${
-            err.code === 'ERR_SSL_WRONG_VERSION_NUMBER'
-              ? ' — the server answered in plaintext, not TLS (implicit TLS on a STARTTLS port?)'
-              : ''
-          }`,
+          message: `TLS handshake failed (address: ${opts.endpoint}): ${explainTlsError(
+            err,
+            opts.stage === 'starttls' ? 'starttls' : 'implicit',
+          )}`,
         }),
       );
     const onAbort = (): void => finish(opts.signal.reason);
@@ -140,6 +139,58 @@ export function handshake(stream: Duplex, opts: HandshakeOptions): Promise<TLSSo
     tls.once('error', onError);
     opts.signal.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+// OpenSSL's record-layer complaints about bytes that cannot be a TLS record: a
+// plaintext line ("250 …" read as a record header gives version 0x35 0x30), a
+// length past the 2^14 + 2048 limit (RFC 8446 §5.2), an unknown content type,
+// an HTTP request. Each means the peer wrote something other than TLS.
+const NOT_TLS_RECORDS = new Set([
+  'ERR_SSL_WRONG_VERSION_NUMBER',
+  'ERR_SSL_PACKET_LENGTH_TOO_LONG',
+  'ERR_SSL_ENCRYPTED_LENGTH_TOO_LONG',
+  'ERR_SSL_RECORD_LENGTH_MISMATCH',
+  'ERR_SSL_BAD_RECORD_TYPE',
+  'ERR_SSL_UNKNOWN_PROTOCOL',
+  'ERR_SSL_HTTP_REQUEST',
+]);
+
+/** TlsErrorWhen: where the error met us: the handshake after 220 to STARTTLS, the implicit TLS handshake, or an established TLS connection. */
+export type TlsErrorWhen = 'starttls' | 'implicit' | 'established';
+
+/** isOpenSslError: an error raised by OpenSSL (Node gives it `library` and an ERR_SSL_ code), not by the socket. */
+export function isOpenSslError(err: unknown): boolean {
+  const e = err as { code?: unknown; library?: unknown } | null;
+  return (
+    typeof e === 'object' &&
+    e !== null &&
+    (typeof e.library === 'string' || (typeof e.code === 'string' && e.code.startsWith('ERR_SSL_')))
+  );
+}
+
+/**
+ * explainTlsError: a TLS failure in one line: OpenSSL's reason ("wrong version
+ * number") and code rather than its raw text (an error-queue dump with a
+ * source path), and, for a record-layer error, what it means: the server sent
+ * bytes that are not TLS — plaintext after its 220 to STARTTLS, garbage
+ * instead of a ServerHello, plaintext outside the TLS stream.
+ */
+export function explainTlsError(err: NodeJS.ErrnoException, when: TlsErrorWhen): string {
+  const reason = (err as { reason?: unknown }).reason;
+  const text =
+    typeof reason === 'string' && reason !== ''
+      ? `${reason}${err.code ? ` (${err.code})` : ''}`
+      : err.message.trim();
+  if (!NOT_TLS_RECORDS.has(err.code ?? '')) return text;
+  const meaning = {
+    starttls:
+      'the server sent non-TLS bytes after 220 to STARTTLS (plaintext, or garbage instead of a ServerHello)',
+    implicit:
+      'the server sent non-TLS bytes instead of a ServerHello (plaintext SMTP? this port may expect STARTTLS, not --implicit-tls)',
+    established:
+      'the server sent non-TLS bytes on the TLS connection (plaintext outside the TLS stream)',
+  }[when];
+  return `${text}: ${meaning}`;
 }
 
 /** describeTls: protocol, cipher, chain and verdicts of an established TLS socket. */

@@ -124,6 +124,9 @@ export async function establish(target: Target, o: EstablishOptions): Promise<Es
   } catch (err) {
     session?.close();
     if (!(err instanceof ProbeError)) throw err;
+    // A TLS record error after a completed handshake (plaintext outside the TLS stream): TLS failed after all.
+    if (err.code === 'TLS_HANDSHAKE_FAILED' && progress.tls?.outcome === 'ok')
+      progress.tls = { ...progress.tls, outcome: 'failed', error: err.message };
     throw err instanceof SessionSetupError ? err : new SessionSetupError(err, progress);
   }
 }

@@ -11,6 +11,7 @@ import { ProbeError, type Stage } from '../errors.js';
 import { LineSplitter, LineTooLongError } from '../smtp/lines.js';
 import { ReplyAssembler, type ReplySyntaxError, type Reply } from '../smtp/reply.js';
 import { classifySocketError } from '../net/socket-error.js';
+import { explainTlsError, isOpenSslError } from '../net/tls.js';
 import type { Deadline } from '../time/deadline.js';
 import type { Transcript } from './transcript.js';
 
@@ -225,6 +226,16 @@ export class ReplyReader {
         message: `${f.err.message} (during ${stage}, address: ${this.endpoint})`,
       });
     }
+    // An OpenSSL error on an established TLS stream (only a TLS socket raises one) is a broken
+    // record, not a hang-up: say which, rather than CONNECTION_CLOSED with a bare ERR_SSL_ code.
+    if (f.err && isOpenSslError(f.err))
+      return new ProbeError({
+        code: 'TLS_HANDSHAKE_FAILED',
+        stage,
+        target: this.endpoint,
+        cause: f.err,
+        message: `TLS record error during ${stage} (address: ${this.endpoint}): ${explainTlsError(f.err, 'established')}`,
+      });
     if (f.err && f.err.code !== undefined && f.err.code !== 'ECONNRESET')
       return classifySocketError(f.err, stage, this.endpoint);
     const reset = f.err?.code === 'ECONNRESET' ? ' (reset)' : '';

@@ -18,6 +18,7 @@ import {
 } from '../support/scripted-server.js';
 import { HELO_NAME, TIMEOUTS, ehloOk, greet, quit } from '../support/smtp-lines.js';
 import { makeCert, tempDir, type TestCert } from '../support/certs.js';
+import { TLSSocket } from 'node:tls';
 
 let mxCert: TestCert;
 let ipCert: TestCert;
@@ -256,7 +257,106 @@ describe('STARTTLS plaintext injection (RFC 3207 §6)', () => {
   });
 });
 
+describe('bytes outside the TLS stream after STARTTLS: the TLS record error named', () => {
+  /** rawAfter220: after the 220 to STARTTLS, write `bytes` on the TCP socket instead of a ServerHello. */
+  const rawAfter220 = (bytes: Buffer): Step[] => [
+    greet(),
+    ...ehloOk(...BEFORE_TLS),
+    expect('STARTTLS'),
+    send('220 2.0.0 Ready to start TLS'),
+    act(async (conn) => {
+      conn.socket.removeAllListeners('data'); // the ClientHello is not a line
+      await new Promise((r) => conn.socket.write(bytes, r));
+      await conn.whenClosed;
+    }),
+  ];
+  const OPENSSL_DUMP = /ssl3_get_record|deps\/openssl|:error:/;
+
+  test('plaintext instead of a ServerHello → TLS_HANDSHAKE_FAILED: wrong version number, explained', async () => {
+    const { outcome, result, error } = await probe(
+      rawAfter220(Buffer.from('250-injected.example\r\n250 AUTH PLAIN\r\n')),
+    );
+    assert.equal(outcome.status, 'tls-error');
+    assert.deepEqual([error?.code, error?.stage], ['TLS_HANDSHAKE_FAILED', 'starttls']);
+    assert.match(
+      error!.message,
+      /wrong version number \(ERR_SSL_WRONG_VERSION_NUMBER\): the server sent non-TLS bytes after 220 to STARTTLS/,
+    );
+    assert.doesNotMatch(error!.message, OPENSSL_DUMP, "OpenSSL's reason, not its error-queue dump");
+    assert.doesNotMatch(error!.message, /implicit TLS/, 'no hint meant for implicit TLS');
+    assert.equal(result.tls?.outcome, 'failed');
+    assert.equal(result.tls?.error, error!.message);
+    assert.ok(ids(result.findings).includes('starttls-broken'));
+  });
+
+  test('garbage instead of a ServerHello (a record header claiming 32 KB) → packet length too long', async () => {
+    const { error } = await probe(rawAfter220(Buffer.from([0x16, 0x03, 0x01, 0x7f, 0x7f, 0, 0])));
+    assert.deepEqual([error?.code, error?.stage], ['TLS_HANDSHAKE_FAILED', 'starttls']);
+    assert.match(
+      error!.message,
+      /packet length too long \(ERR_SSL_PACKET_LENGTH_TOO_LONG\): the server sent non-TLS bytes after 220 to STARTTLS/,
+    );
+    assert.doesNotMatch(error!.message, OPENSSL_DUMP);
+  });
+
+  test('plaintext outside the TLS stream after the handshake → TLS_HANDSHAKE_FAILED at the EHLO, not CONNECTION_CLOSED', async () => {
+    const { outcome, result, error, sent } = await probe([
+      greet(),
+      ...ehloOk(...BEFORE_TLS),
+      expect('STARTTLS'),
+      send('220 2.0.0 Ready to start TLS'),
+      act(async (conn) => {
+        const raw = conn.socket;
+        raw.removeAllListeners('data');
+        const tls = new TLSSocket(raw, { isServer: true, key: mxCert.key, cert: mxCert.cert });
+        tls.on('error', () => undefined);
+        // The client's EHLO arrives inside TLS; the answer comes in clear, on the TCP socket.
+        await new Promise((r) => tls.once('data', r));
+        await new Promise((r) => raw.write('250 mx.test plaintext outside TLS\r\n', r));
+        await conn.whenClosed;
+      }),
+    ]);
+    assert.equal(outcome.status, 'tls-error');
+    assert.deepEqual([error?.code, error?.stage], ['TLS_HANDSHAKE_FAILED', 'ehlo']);
+    assert.match(error!.message, /^TLS record error during ehlo/);
+    assert.match(
+      error!.message,
+      /wrong version number \(ERR_SSL_WRONG_VERSION_NUMBER\): the server sent non-TLS bytes on the TLS connection/,
+    );
+    assert.deepEqual(
+      sent,
+      [`EHLO ${HELO_NAME}`, 'STARTTLS'],
+      'the EHLO inside TLS is not a line the server read',
+    );
+    assert.equal(result.tls?.outcome, 'failed', 'TLS failed after all');
+    assert.equal(result.tls?.error, error!.message);
+    assert.ok(result.tls?.info, 'what the handshake showed is kept');
+    assert.equal(result.capabilitiesAfterTls, null);
+    assert.ok(ids(result.findings).includes('starttls-broken'));
+  });
+});
+
 describe('implicit TLS', () => {
+  test('a server that greets in plaintext → TLS_HANDSHAKE_FAILED at stage tls, explained', async () => {
+    const { outcome, error } = await probe(
+      [
+        act(async (conn) => {
+          conn.socket.removeAllListeners('data'); // the ClientHello is not a line
+          await conn.write('220 mx.test ESMTP Postfix\r\n');
+          await conn.whenClosed;
+        }),
+      ],
+      { implicitTls: true },
+    );
+    assert.equal(outcome.status, 'tls-error');
+    assert.deepEqual([error?.code, error?.stage], ['TLS_HANDSHAKE_FAILED', 'tls']);
+    assert.match(
+      error!.message,
+      /wrong version number \(ERR_SSL_WRONG_VERSION_NUMBER\): the server sent non-TLS bytes instead of a ServerHello/,
+    );
+    assert.match(error!.message, /may expect STARTTLS, not --implicit-tls/);
+  });
+
   test('TLS from the first byte, then greeting, EHLO and QUIT inside it', async () => {
     const { outcome, result, sent } = await probe(
       [upgradeTls(mxCert), greet(), ...ehloOk(...AFTER_TLS), ...quit()],
