@@ -66,8 +66,18 @@ export const CENSUS_VERBS = [
 ] as const;
 export type CensusVerb = (typeof CENSUS_VERBS)[number];
 
-/** SUPPORT_LEVELS: how a server treats a census verb. */
-export const SUPPORT_LEVELS = ['implemented', 'disabled', 'not-implemented', 'unknown'] as const;
+/**
+ * SUPPORT_LEVELS: how a server treats a census verb; `not-asked`: never sent, held back in the
+ * census's last session (or when no new session could be had) so that no session passes a server's
+ * limit of unrecognised commands (see mayAsk in smtp/census.ts).
+ */
+export const SUPPORT_LEVELS = [
+  'implemented',
+  'disabled',
+  'not-implemented',
+  'unknown',
+  'not-asked',
+] as const;
 export type Support = (typeof SUPPORT_LEVELS)[number];
 
 /**

@@ -20,11 +20,13 @@ const SHORT = {
   disabled: 'policy',
   'not-implemented': 'no',
   unknown: '?',
+  'not-asked': '-',
 } as const;
 
 function censusCell(r: CapsResult | null, verb: 'VRFY' | 'EXPN'): string {
   const e = r?.census?.find((c) => c.verb === verb);
-  return e ? `${SHORT[e.support]} ${e.reply.code}` : '';
+  if (!e) return '';
+  return e.reply ? `${SHORT[e.support]} ${e.reply.code}` : SHORT[e.support];
 }
 
 /** renderCapsSummary: see the module comment. */

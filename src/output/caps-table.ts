@@ -219,9 +219,16 @@ function censusTable(entries: CensusEntry[], style: TableStyle): string {
     disabled: p.yellow,
     'not-implemented': p.dim,
     unknown: p.red,
+    'not-asked': p.dim,
   } as const;
   const t = table(style, ['verb', 'sent', 'support', 'reply'], [6, 25, 17]);
   for (const e of entries) {
+    if (!e.reply) {
+      // not-asked: never sent, so there is no line and no reply to show.
+      const why = "held back: the server's limit of unrecognised commands was near";
+      t.push([e.verb, '—', colour[e.support](e.support), p.dim(why)]);
+      continue;
+    }
     const evidence = e.probe
       ? `${replyLine(e.reply)}\n${printable(e.probe.command)} → ${replyLine(e.probe.reply)}`
       : replyLine(e.reply);

@@ -2,7 +2,9 @@
  * The caps probe: the session set up by establish (connect, greeting,
  * EHLO/HELO, STARTTLS and its certificate, EHLO again), then the verb census
  * and QUIT — each stage timed, and a failure at any stage still returns
- * everything learned before it.
+ * everything learned before it. The census may go on in new sessions, set up
+ * the same way, so that no server sees enough unrecognised commands to hang
+ * up (see runCensus); what the result says about the server is the first's.
  */
 import { ProbeError } from '../errors.js';
 import { formatEndpoint, parseTarget, SMTP_PORT, SUBMISSIONS_PORT } from '../net/target.js';
@@ -10,9 +12,11 @@ import type { CapsResult } from '../schema/caps.js';
 import {
   establish,
   type Established,
+  type EstablishOptions,
   type SessionProgress,
   SessionSetupError,
 } from '../session/establish.js';
+import type { SmtpSession } from '../session/session.js';
 import { checkHeloName } from '../session/helo-name.js';
 import { diffCapabilities } from '../smtp/capabilities.js';
 import { bannerHostname } from '../smtp/greeting.js';
@@ -68,22 +72,29 @@ export async function probeCaps(
     timings: {},
   };
   let error: ProbeError | undefined;
+  const setup: EstablishOptions = {
+    connector: run.wiring.connector,
+    resolveAddresses: run.wiring.resolveAddresses,
+    timeouts: run.timeouts,
+    deadline: run.deadline,
+    transcript: run.transcript,
+    ...(helo === undefined ? {} : { helo }),
+    starttls: options.starttls === false || options.implicitTls ? 'off' : 'opportunistic',
+    implicitTls: options.implicitTls === true,
+    tlsName,
+    trust: run.trust,
+    tlsVerify: options.tlsVerify === true,
+  };
   try {
-    const established = await establish(target, {
-      connector: run.wiring.connector,
-      resolveAddresses: run.wiring.resolveAddresses,
-      timeouts: run.timeouts,
-      deadline: run.deadline,
-      transcript: run.transcript,
-      ...(helo === undefined ? {} : { helo }),
-      starttls: options.starttls === false || options.implicitTls ? 'off' : 'opportunistic',
-      implicitTls: options.implicitTls === true,
-      tlsName,
-      trust: run.trust,
-      tlsVerify: options.tlsVerify === true,
-    });
+    const established = await establish(target, setup);
     record(result, established);
-    await afterHello(established, options, result, run);
+    await afterHello(
+      established,
+      options,
+      result,
+      run,
+      reopener(established.address, target.port, setup, run),
+    );
   } catch (err) {
     error = asProbeError(err, elapsed(run));
     if (err instanceof SessionSetupError) record(result, err.progress);
@@ -124,16 +135,22 @@ async function afterHello(
   options: CapsOptions,
   result: CapsResult,
   run: Run,
+  reopen: () => Promise<SmtpSession | undefined>,
 ): Promise<void> {
-  const { session } = established;
+  let { session } = established;
   try {
     if (options.census !== false) {
       const entries: NonNullable<CapsResult['census']> = [];
       result.census = entries;
-      const usable = await timed(result, 'census', run, () =>
-        runCensus(session, (e) => entries.push(e)),
+      const census = await timed(result, 'census', run, () =>
+        runCensus(session, (e) => entries.push(e), {
+          reopen,
+          note: (text) => run.transcript.note(text),
+        }),
       );
-      if (!usable.sessionUsable) session.close();
+      // The census may have moved on to a new session (see runCensus): QUIT that one.
+      session = census.session;
+      if (!census.sessionUsable) session.close();
     }
     if (!session.closed) await timed(result, 'quit', run, () => session.quit());
   } catch (err) {
@@ -149,6 +166,31 @@ async function afterHello(
       message: `STARTTLS refused: ${tls.reply.code} ${replyText(tls.reply)}`,
     });
   }
+}
+
+/**
+ * reopener: how the census opens another session — to the address the first one reached, set up
+ * the same way (STARTTLS, certificate checks). A session that cannot be had is noted and left out;
+ * only the run's end (Ctrl-C, --timeout) is thrown.
+ */
+function reopener(
+  address: string,
+  port: number,
+  setup: EstablishOptions,
+  run: Run,
+): () => Promise<SmtpSession | undefined> {
+  return async () => {
+    try {
+      return (await establish(parseTarget(formatEndpoint(address, port)), setup)).session;
+    } catch (err) {
+      if (run.deadline.signal.aborted) throw err;
+      const why = err instanceof Error ? err.message : String(err);
+      run.transcript.note(
+        `census: a new session to ${formatEndpoint(address, port)} failed: ${why}`,
+      );
+      return undefined;
+    }
+  };
 }
 
 async function timed<T>(

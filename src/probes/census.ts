@@ -3,59 +3,148 @@
  * the reply. Never sends DATA; RSETs after any verb that opened a
  * transaction; stops at a 421 (the server is closing) or once TURN is
  * accepted (the roles would reverse, RFC 821 §4.1.1).
+ *
+ * Servers hang up on clients that send commands they do not know (a default
+ * Exim at the 4th), so the census counts the replies that count toward that
+ * (500, 501, 503) and never lets one session collect more than DROP_LIMIT:
+ * the verb that would risk it waits for a new session, opened the way the
+ * first was, after QUIT (at most MAX_CENSUS_SESSIONS in all). In the last
+ * session, or when no new session can be had, such a verb is reported
+ * `not-asked`, with no reply.
  */
 import type { SmtpSession } from '../session/session.js';
 import { madeUpLocalPart } from '../smtp/address.js';
 import { command } from '../smtp/command.js';
 import {
   CENSUS_VERBS,
+  type CensusVerb,
   censusArgument,
   classifySupport,
   classifyVerifyPair,
+  countsTowardDrop,
+  MAX_CENSUS_SESSIONS,
+  mayAsk,
   opensTransaction,
 } from '../smtp/census.js';
 import type { CensusEntry } from '../schema/caps.js';
+import type { Reply } from '../smtp/reply.js';
+import type { Stage } from '../vocabulary.js';
 
-/** CensusOutcome: the entries, and whether the session can still be used (QUIT) afterwards. */
-export interface CensusOutcome {
-  entries: CensusEntry[];
-  sessionUsable: boolean;
+/** CensusSessions: how the census gets more sessions. Without `reopen` it has the first one only. */
+export interface CensusSessions {
+  /**
+   * reopen: a new session set up like the first (same address, same TLS), or undefined when none
+   * could be had (say why in the transcript). Throws only to end the run (Ctrl-C, --timeout).
+   */
+  reopen?: () => Promise<SmtpSession | undefined>;
+  /** note: a line for the transcript. */
+  note?: (text: string) => void;
 }
 
-/** runCensus: see the module comment. `onEntry` sees entries as they come, so an interrupted census keeps them. */
+/** CensusOutcome: the entries, the session the census ended in, and whether it can still be used (QUIT). */
+export interface CensusOutcome {
+  entries: CensusEntry[];
+  session: SmtpSession;
+  sessionUsable: boolean;
+  /** Sessions used, the first included. */
+  sessions: number;
+}
+
+/**
+ * runCensus: see the module comment. `onEntry` sees entries as they come, so an interrupted
+ * census keeps them. A session it opened itself is closed if it fails; the first is the caller's.
+ */
 export async function runCensus(
-  session: SmtpSession,
+  first: SmtpSession,
   onEntry: (e: CensusEntry) => void,
+  more: CensusSessions = {},
 ): Promise<CensusOutcome> {
   const entries: CensusEntry[] = [];
   const push = (e: CensusEntry): void => {
     entries.push(e);
     onEntry(e);
   };
-  for (const verb of CENSUS_VERBS) {
-    const line = command(verb, censusArgument(verb));
-    const reply = await session.send(line, 'census');
-    let entry: CensusEntry = { verb, command: line, support: classifySupport(verb, reply), reply };
-    if ((verb === 'VRFY' || verb === 'EXPN') && reply.code === 252) {
-      // A name no site has (random, in the reserved .invalid style) tells a real lookup from a blanket 252.
-      const probeLine = command(verb, madeUpLocalPart());
-      const probeReply = await session.send(probeLine, 'census');
-      entry = {
-        ...entry,
-        support: classifyVerifyPair(reply, probeReply),
-        probe: { command: probeLine, reply: probeReply },
+  let session = first;
+  let sessions = 1;
+  let counted = 0;
+  // Set once a session was ended for a new one that could not be had: nothing more is sent.
+  let stranded = false;
+  const ask = async (line: string, stage: Stage): Promise<Reply> => {
+    const reply = await session.send(line, stage);
+    if (countsTowardDrop(reply)) counted++;
+    return reply;
+  };
+  const end = (sessionUsable: boolean): CensusOutcome => ({
+    entries,
+    session,
+    sessionUsable,
+    sessions,
+  });
+  try {
+    for (const [i, verb] of CENSUS_VERBS.entries()) {
+      const line = command(verb, censusArgument(verb));
+      const last = stranded || !more.reopen || sessions >= MAX_CENSUS_SESSIONS;
+      if (stranded || !mayAsk(verb, counted, last)) {
+        if (last) {
+          push({ verb, command: line, support: 'not-asked' });
+          continue;
+        }
+        const next = await reopen(session, more, CENSUS_VERBS.slice(i), counted);
+        if (!next) {
+          stranded = true;
+          push({ verb, command: line, support: 'not-asked' });
+          continue;
+        }
+        session = next;
+        sessions++;
+        counted = 0;
+      }
+      const reply = await ask(line, 'census');
+      let entry: CensusEntry = {
+        verb,
+        command: line,
+        support: classifySupport(verb, reply),
+        reply,
       };
+      if ((verb === 'VRFY' || verb === 'EXPN') && reply.code === 252) {
+        // A name no site has (random, in the reserved .invalid style) tells a real lookup from a blanket 252.
+        const probeLine = command(verb, madeUpLocalPart());
+        const probeReply = await ask(probeLine, 'census');
+        entry = {
+          ...entry,
+          support: classifyVerifyPair(reply, probeReply),
+          probe: { command: probeLine, reply: probeReply },
+        };
+      }
+      push(entry);
+      // A 421 to any command, the follow-up and the RSET included, means the server is closing (RFC 5321 §3.8).
+      if (reply.code === 421 || entry.probe?.reply.code === 421) return end(false);
+      if (verb === 'TURN' && reply.code >= 200 && reply.code < 300) return end(false);
+      if (opensTransaction(verb) && reply.code >= 200 && reply.code < 400) {
+        const rset = await ask('RSET', 'rset');
+        if (rset.code === 421) return end(false);
+      }
     }
-    push(entry);
-    // A 421 to any command, the follow-up and the RSET included, means the server is closing (RFC 5321 §3.8).
-    if (reply.code === 421 || entry.probe?.reply.code === 421)
-      return { entries, sessionUsable: false };
-    if (verb === 'TURN' && reply.code >= 200 && reply.code < 300)
-      return { entries, sessionUsable: false };
-    if (opensTransaction(verb) && reply.code >= 200 && reply.code < 400) {
-      const rset = await session.send('RSET', 'rset');
-      if (rset.code === 421) return { entries, sessionUsable: false };
-    }
+    return end(!stranded);
+  } catch (err) {
+    if (session !== first) session.close();
+    throw err;
   }
-  return { entries, sessionUsable: true };
+}
+
+/** reopen: QUIT the session that cannot take `left[0]`, then a new one (undefined: none came). */
+async function reopen(
+  session: SmtpSession,
+  more: CensusSessions,
+  left: readonly CensusVerb[],
+  counted: number,
+): Promise<SmtpSession | undefined> {
+  more.note?.(
+    `census: ${counted} replies in this session that a server may count toward hanging up; ` +
+      `QUIT, and a new session for ${left.join(' ')}`,
+  );
+  await session.quit();
+  const next = await more.reopen!();
+  if (!next) more.note?.(`census: no new session; not asked: ${left.join(' ')}`);
+  return next;
 }

@@ -53,7 +53,7 @@ export function capsFindings(r: CapsResult): Finding[] {
   }
   out.push(...tlsFindings(r));
   for (const e of r.census ?? []) {
-    if (e.support !== 'implemented') continue;
+    if (e.support !== 'implemented' || !e.reply) continue;
     if (e.verb === 'VRFY' || e.verb === 'EXPN') {
       out.push({
         id: `${e.verb.toLowerCase()}-enabled`,

@@ -9,9 +9,11 @@ import { envelopeSchema } from './envelope.js';
 /** CensusEntrySchema: how the server treats one RFC 821/5321 verb, with the reply as evidence. */
 export const CensusEntrySchema = z.object({
   verb: z.enum(CENSUS_VERBS),
-  command: z.string().describe('the exact line sent'),
+  command: z
+    .string()
+    .describe('the exact line sent; for not-asked, the line that was held back (never sent)'),
   support: z.enum(SUPPORT_LEVELS),
-  reply: ReplySchema,
+  reply: ReplySchema.optional().describe('absent only for not-asked'),
   probe: z
     .object({ command: z.string(), reply: ReplySchema })
     .optional()

@@ -94,7 +94,7 @@ test('caps on the listener without VRFY or STARTTLS', async () => {
   assert.equal(result.capabilities?.starttls, false);
   assert.equal(result.tls, null);
   const vrfy = result.census!.find((e) => e.verb === 'VRFY')!;
-  assert.equal(vrfy.reply.code, 502);
+  assert.equal(vrfy.reply?.code, 502);
   assert.equal(vrfy.support, 'not-implemented');
   assert.ok(result.findings.some((f) => f.id === 'no-starttls'));
 });

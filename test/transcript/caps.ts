@@ -134,7 +134,7 @@ describe('caps transcript: complete conversations', () => {
     });
     const vrfy = result.census!.find((e) => e.verb === 'VRFY')!;
     assert.equal(vrfy.command, 'VRFY postmaster');
-    assert.equal(vrfy.reply.code, 252);
+    assert.equal(vrfy.reply?.code, 252);
     assert.equal(vrfy.probe?.command, sent[4]);
     assert.deepEqual([vrfy.probe?.reply.code, vrfy.probe?.reply.enhanced], [550, '5.1.1']);
     for (const stage of ['connect', 'greeting', 'ehlo', 'census', 'quit', 'total'] as const) {
@@ -241,7 +241,7 @@ describe('caps transcript: complete conversations', () => {
       TURN: 'not-implemented',
     });
     assert.equal(result.census!.find((e) => e.verb === 'EXPN')!.probe?.command, expnProbe);
-    assert.deepEqual(result.census!.find((e) => e.verb === 'HELP')!.reply.lines, [
+    assert.deepEqual(result.census!.find((e) => e.verb === 'HELP')!.reply?.lines, [
       '2.0.0 This is sendmail',
       '2.0.0 End of HELP info',
     ]);
@@ -413,7 +413,7 @@ describe('caps transcript: the census ends early', () => {
     assert.deepEqual(sent, [`EHLO ${HELO_NAME}`, 'NOOP', 'HELP', 'VRFY postmaster']);
     assert.equal(outcome.status, 'ok');
     assert.deepEqual(
-      result.census?.map((e) => [e.verb, e.reply.code, e.support]),
+      result.census?.map((e) => [e.verb, e.reply?.code, e.support]),
       [
         ['NOOP', 250, 'implemented'],
         ['HELP', 502, 'not-implemented'],

@@ -6,6 +6,10 @@ import {
   censusArgument,
   classifySupport,
   classifyVerifyPair,
+  countsTowardDrop,
+  DROP_LIMIT,
+  MAX_CENSUS_SESSIONS,
+  mayAsk,
   opensTransaction,
   type CensusVerb,
   type Support,
@@ -135,5 +139,135 @@ describe('census verbs and arguments', () => {
 
   test('only SEND, SOML and SAML open a transaction', () => {
     assert.deepEqual(CENSUS_VERBS.filter(opensTransaction), ['SEND', 'SOML', 'SAML']);
+  });
+});
+
+describe('the drop limit', () => {
+  const counts: { wire: string; counts: boolean; why: string }[] = [
+    { wire: '500 unrecognized command', counts: true, why: 'Exim: unrecognised' },
+    { wire: '500 5.5.1 Command unrecognized: "VERB"', counts: true, why: 'Sendmail: unrecognised' },
+    { wire: '501 5.5.4 Syntax: SEND FROM:<address>', counts: true, why: 'syntax error' },
+    { wire: '501 x: recipient address must contain a domain', counts: true, why: 'Exim VRFY' },
+    { wire: '503 sender not yet given', counts: true, why: 'bad sequence' },
+    { wire: '500 5.5.2 Error: command not recognized', counts: true, why: 'Postfix 3.7' },
+    { wire: '502 5.5.1 VRFY command is disabled', counts: false, why: 'recognised, switched off' },
+    { wire: '502 5.5.2 Error: command not recognized', counts: false, why: 'RFC 5321 §4.2.4 502' },
+    { wire: '504 5.5.1 Command parameter not implemented', counts: false, why: 'recognised' },
+    { wire: '250 OK', counts: false, why: 'success' },
+    { wire: '252 Administrative prohibition', counts: false, why: 'Exim VRFY refused' },
+    { wire: '550 Administrative prohibition', counts: false, why: 'Exim EXPN refused' },
+    { wire: '458 Administrative prohibition', counts: false, why: 'Exim ETRN refused' },
+    { wire: '421 4.7.0 too many errors', counts: false, why: 'closing: the census stops anyway' },
+  ];
+  for (const c of counts) {
+    test(`${c.wire} ${c.counts ? 'counts' : 'does not count'} (${c.why})`, () =>
+      assert.equal(countsTowardDrop(reply(c.wire)), c.counts));
+  }
+
+  test('two, one below the 3rd that a strict server hangs up at', () =>
+    assert.equal(DROP_LIMIT, 2));
+
+  test('in the last session the likely-unrecognised four keep a slot for TURN; before it, none does', () => {
+    const last: Record<CensusVerb, [boolean, boolean, boolean]> = {
+      NOOP: [true, true, false],
+      HELP: [true, true, false],
+      VRFY: [true, true, false],
+      EXPN: [true, true, false],
+      ETRN: [true, true, false],
+      VERB: [true, false, false],
+      SEND: [true, false, false],
+      SOML: [true, false, false],
+      SAML: [true, false, false],
+      RSET: [true, true, false],
+      TURN: [true, true, false],
+    };
+    for (const verb of CENSUS_VERBS) {
+      assert.deepEqual(
+        [0, 1, 2].map((n) => mayAsk(verb, n, true)),
+        last[verb],
+        verb,
+      );
+      assert.deepEqual(
+        [0, 1, 2].map((n) => mayAsk(verb, n, false)),
+        [true, true, false],
+        verb,
+      );
+    }
+  });
+
+  /** plan: the sessions runCensus would use against a server that answers 500 to `unknown`. */
+  function plan(unknown: (v: CensusVerb) => boolean) {
+    const sessions: CensusVerb[][] = [[]];
+    const notAsked: CensusVerb[] = [];
+    let counted = 0;
+    for (const verb of CENSUS_VERBS) {
+      const last = sessions.length >= MAX_CENSUS_SESSIONS;
+      if (!mayAsk(verb, counted, last)) {
+        if (last) {
+          notAsked.push(verb);
+          continue;
+        }
+        sessions.push([]);
+        counted = 0;
+      }
+      sessions.at(-1)!.push(verb);
+      if (unknown(verb)) counted++;
+    }
+    return { sessions, notAsked };
+  }
+  const only =
+    (...verbs: CensusVerb[]) =>
+    (v: CensusVerb) =>
+      verbs.includes(v);
+
+  test('Postfix 3.7 (500 to HELP, EXPN, VERB, SEND, SOML, SAML, TURN): the whole census in four sessions', () => {
+    const p = plan(only('HELP', 'EXPN', 'VERB', 'SEND', 'SOML', 'SAML', 'TURN'));
+    assert.deepEqual(p.notAsked, []);
+    assert.deepEqual(p.sessions, [
+      ['NOOP', 'HELP', 'VRFY', 'EXPN'],
+      ['ETRN', 'VERB', 'SEND'],
+      ['SOML', 'SAML'],
+      ['RSET', 'TURN'],
+    ]);
+  });
+
+  test('Exim (500 to VERB, SEND, SOML, SAML, TURN; the VRFY follow-up 501 counts as VRFY here): three sessions', () => {
+    const p = plan(only('VRFY', 'VERB', 'SEND', 'SOML', 'SAML', 'TURN'));
+    assert.deepEqual(p.notAsked, []);
+    assert.deepEqual(p.sessions, [
+      ['NOOP', 'HELP', 'VRFY', 'EXPN', 'ETRN', 'VERB'],
+      ['SEND', 'SOML'],
+      ['SAML', 'RSET', 'TURN'],
+    ]);
+  });
+
+  test('whatever a server does not know: no session passes the limit, and verbs go unasked only in the last', () => {
+    // Every subset of the eleven verbs as the ones the server answers 500 (2^11 servers).
+    for (let mask = 0; mask < 1 << CENSUS_VERBS.length; mask++) {
+      const unknown = (v: CensusVerb) => (mask & (1 << CENSUS_VERBS.indexOf(v))) !== 0;
+      const { sessions, notAsked } = plan(unknown);
+      assert.ok(sessions.length <= MAX_CENSUS_SESSIONS, `mask ${mask}`);
+      for (const s of sessions)
+        assert.ok(s.filter(unknown).length <= DROP_LIMIT, `mask ${mask}: ${s.join(' ')}`);
+      assert.deepEqual(
+        [...sessions.flat(), ...notAsked].sort(),
+        [...CENSUS_VERBS].sort(),
+        `mask ${mask}: every verb asked once or not asked`,
+      );
+      assert.deepEqual(
+        sessions.flat(),
+        CENSUS_VERBS.filter((v) => !notAsked.includes(v)),
+        `mask ${mask}: in order`,
+      );
+      if (notAsked.length > 0) assert.equal(sessions.length, MAX_CENSUS_SESSIONS, `mask ${mask}`);
+      // In the last session the likely-unrecognised four never take the slot TURN needs.
+      const lastSession = sessions.at(-1)!;
+      const old = lastSession.filter((v) => ['VERB', 'SEND', 'SOML', 'SAML'].includes(v));
+      assert.ok(old.filter(unknown).length <= DROP_LIMIT - 1, `mask ${mask}`);
+      // A session ends only when full, so up to six unrecognised verbs leave the last session
+      // nothing to hold back: the census is whole.
+      if (CENSUS_VERBS.filter(unknown).length <= 2 * (MAX_CENSUS_SESSIONS - 1))
+        assert.deepEqual(notAsked, [], `mask ${mask}`);
+    }
   });
 });
