@@ -60,6 +60,10 @@ export const ERROR_CODES = {
     status: 'protocol-error',
     hint: 'the server broke the SMTP reply syntax; see the quoted line',
   },
+  UNSOLICITED_REPLY: {
+    status: 'protocol-error',
+    hint: 'the server sent a reply no command asked for: its replies cannot be paired with commands, so the answers around it were not believed',
+  },
   REPLY_TOO_LARGE: {
     status: 'protocol-error',
     hint: 'the server sent an oversized reply; it was cut off to bound memory',

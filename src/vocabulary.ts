@@ -94,7 +94,9 @@ export type Support = (typeof SUPPORT_LEVELS)[number];
  * - `server-closing` (421): the server is ending the session (RFC 5321 §3.8);
  * - `other`: a reply RFC 5321 does not list for these verbs (501 syntax, 503 sequence, 504, 554, X.1.3 bad syntax, an odd 2xx/3xx);
  * - `not-asked`: no reply at all — never sent (the session was lost first, or there was no domain for
- *   the user@domain form), or sent and never answered (its command is kept).
+ *   the user@domain form), or sent and never answered (its command is kept);
+ * - `unpaired`: answered, but in a session whose replies stopped pairing with their commands (a reply
+ *   nobody asked for, or QUIT answered with another command's reply): the reply kept is not believed.
  */
 export const LOOKUP_MEANINGS = [
   'exists',
@@ -109,6 +111,7 @@ export const LOOKUP_MEANINGS = [
   'server-closing',
   'other',
   'not-asked',
+  'unpaired',
 ] as const;
 export type LookupMeaning = (typeof LOOKUP_MEANINGS)[number];
 

@@ -15,8 +15,8 @@ import { probeCaps } from '../probes/caps.js';
 import { probeMx } from '../probes/mx.js';
 import { probeFailover } from '../probes/failover.js';
 import type { DemoStepSchema } from '../schema/lines.js';
-import type { TranscriptEntry } from '../session/transcript.js';
-import { SCHEMA_VERSION } from '../vocabulary.js';
+import { Transcript, type TranscriptEntry } from '../session/transcript.js';
+import { ProbeError } from '../errors.js';
 import { renderMx } from '../output/mx-table.js';
 import { renderFailover } from '../output/failover-table.js';
 
@@ -61,6 +61,7 @@ async function probeHost(lab: Lab, host: LabHost, o: DemoOptions) {
  * interrupted). As JSON it prints one document; as NDJSON one line per step.
  */
 export async function runDemo(rc: RenderContext, o: DemoOptions): Promise<number> {
+  const startedAt = new Date();
   const lab = await startLab({ port: 0 });
   try {
     const personalities = lab.hosts.filter((h) => h.scenario === null);
@@ -109,16 +110,22 @@ export async function runDemo(rc: RenderContext, o: DemoOptions): Promise<number
         title,
         envelope,
       }));
-      if (rc.format === 'ndjson') for (const s of steps) rc.out.write(`${JSON.stringify(s)}\n`);
-      else {
-        const doc = {
-          schemaVersion: SCHEMA_VERSION,
-          command: 'demo',
-          lab: { hosts: lab.hosts.length, dns },
-          steps,
-        };
-        rc.out.write(`${JSON.stringify(doc, null, 2)}\n`);
-      }
+      // The tour's own envelope, like every command's: a step's trouble is in that step's envelope.
+      const interrupted = o.signal.aborted
+        ? new ProbeError({ code: 'ABORTED', stage: 'connect', message: 'interrupted' })
+        : undefined;
+      const env = toEnvelope('demo', 'lab', {
+        status: interrupted ? 'aborted' : 'ok',
+        result: { lab: { hosts: lab.hosts.length, dns }, steps },
+        ...(interrupted ? { error: interrupted } : {}),
+        startedAt,
+        durationMs: Date.now() - startedAt.getTime(),
+        transcript: new Transcript(),
+      });
+      if (rc.format === 'ndjson') {
+        for (const s of steps) rc.out.write(`${JSON.stringify(s)}\n`);
+        rc.out.write(`${JSON.stringify(env)}\n`);
+      } else rc.out.write(`${JSON.stringify(env, null, 2)}\n`);
       return exit;
     }
     const p = rc.paint;

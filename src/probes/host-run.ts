@@ -17,6 +17,8 @@ import { type Escalation, ErrorBudget } from './error-budget.js';
 
 /** MAX_TRIES: sessions an address may be cut short in before it is given up as unknown. */
 const MAX_TRIES = 3;
+/** MAX_FAILED_SESSIONS: sessions at one host that may fail in one run before it is given up (each can cost a timeout). */
+export const MAX_FAILED_SESSIONS = 3;
 
 /** HostOptions: where and how. */
 export interface HostOptions {
@@ -100,6 +102,17 @@ export class HostRun {
   readonly out: HostOutcome;
   /** Sessions this run may open in all (every address answered or given up long before). */
   readonly sessionLimit: number;
+  /** False once a pipelined group's replies did not pair with its commands: one command at a time then. */
+  pipeliningTrusted = true;
+  /** Sessions that ended in an error (a timeout, a hang-up, replies that do not pair). */
+  private failedSessions = 0;
+  /** What record() took in since takeRecorded() was last called. */
+  private lastRecorded: Work[] = [];
+
+  /** takeRecorded: the recipients recorded since the last call (one transaction's answers). */
+  takeRecorded(): Work[] {
+    return this.lastRecorded.splice(0);
+  }
 
   constructor(
     boxes: Mailbox[],
@@ -132,9 +145,20 @@ export class HostRun {
     return (
       this.pending.length > 0 &&
       this.out.sessions < this.sessionLimit &&
+      this.failedSessions < MAX_FAILED_SESSIONS &&
       !this.out.blocked &&
       !this.out.stopped
     );
+  }
+
+  /** sessionFailed: one more session at this host ended in an error. */
+  sessionFailed(): void {
+    this.failedSessions++;
+    if (this.failedSessions === MAX_FAILED_SESSIONS) {
+      this.out.notes.push(
+        `${MAX_FAILED_SESSIONS} sessions at this host failed in this run: the addresses left are given up`,
+      );
+    }
   }
 
   /** claim: up to `n` recipients off the queue, so a session beside this one cannot ask them too. */
@@ -153,6 +177,7 @@ export class HostRun {
 
   /** record: an answered recipient (the catch-all test sets the host's catch-all instead). */
   record(w: Work, meaning: RcptMeaning, command: string, reply: Reply): void {
+    this.lastRecorded.push(w);
     const evidence: Evidence = {
       host: this.o.host,
       address: this.o.address,
@@ -168,6 +193,20 @@ export class HostRun {
       return;
     }
     this.out.results.set(w.box, { meaning, evidence: [evidence] });
+  }
+
+  /**
+   * unrecord: answers that turned out not to be believable (the replies after
+   * them did not pair with their commands) are taken back; those recipients are
+   * asked again, and count a try each.
+   */
+  unrecord(works: Work[]): void {
+    for (const w of works) {
+      if (w.probe) this.out.catchAll = 'not-tested';
+      else this.out.results.delete(w.box);
+      w.tries++;
+      this.pending.unshift(w);
+    }
   }
 
   /** dropExhausted: addresses cut short in MAX_TRIES sessions are given up. */
@@ -203,6 +242,8 @@ export class HostRun {
           timedOut ? 'the --timeout budget ran out first' : 'interrupted first',
           timedOut ? 'timed-out' : 'interrupted',
         );
+      } else if (this.failedSessions >= MAX_FAILED_SESSIONS) {
+        this.lose(w, `${MAX_FAILED_SESSIONS} sessions at this host failed`, 'session-lost');
       } else {
         this.lose(w, 'too many sessions', 'session-lost');
       }

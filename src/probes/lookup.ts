@@ -29,6 +29,7 @@ import {
   interpretLookup,
   type LookupVerb,
 } from '../smtp/lookup-meaning.js';
+import { implausible } from '../smtp/pairing.js';
 import type { Reply } from '../smtp/reply.js';
 import {
   asProbeError,
@@ -181,16 +182,18 @@ async function askAll(ctx: Ctx): Promise<void> {
   let next = 0;
   for (;;) {
     const { session, smtputf8 } = await openLookupSession(ctx);
-    const reconnected = ctx.result.sessions > 1;
+    const number = ctx.result.sessions;
+    const reconnected = number > 1;
     let answered: number;
     try {
       ({ next, answered } = await askInSession(ctx, session, next, smtputf8));
       if (next >= ctx.work.length && !session.closed) {
         await askControl(ctx, session);
-        if (!session.closed) await session.quit();
+        if (!session.closed) checkQuit(ctx, await session.quit());
       }
     } catch (err) {
       session.close();
+      if (err instanceof ProbeError && err.code === 'UNSOLICITED_REPLY') unpair(ctx, number, err);
       throw err;
     }
     if (next >= ctx.work.length) return;
@@ -255,6 +258,8 @@ async function askInSession(
       session: number,
       reconnected: number > 1,
     };
+    const odd = implausible(line, reply);
+    if (odd) throw unpaired(ctx, stage, odd);
     if (reply.code === 421) {
       session.close();
       return { next: i + 1, answered };
@@ -262,6 +267,37 @@ async function askInSession(
     answered++;
   }
   return { next: ctx.work.length, answered };
+}
+
+/**
+ * checkQuit: QUIT is answered 221 (RFC 5321 §4.1.1.10). Any other reply there
+ * is an earlier command's, so a reply nobody asked for came before it and
+ * every answer since went to the wrong command.
+ */
+function checkQuit(ctx: Ctx, quit: Reply | undefined): void {
+  const why = quit && implausible('QUIT', quit);
+  if (why)
+    throw unpaired(ctx, 'quit', `${why} ("${quit.lines[0] ?? ''}"), an earlier command's reply`);
+}
+
+function unpaired(ctx: Ctx, stage: 'vrfy' | 'expn' | 'quit', why: string): ProbeError {
+  const target = ctx.result.address ?? ctx.target.host;
+  return new ProbeError({
+    code: 'UNSOLICITED_REPLY',
+    stage,
+    target,
+    message: `replies stopped pairing with commands: ${why} (address: ${target})`,
+  });
+}
+
+/** unpair: every answer of session `number` (and the control) may belong to another command: none is believed. */
+function unpair(ctx: Ctx, number: number, err: ProbeError): void {
+  const note = `answered, but not believed: ${err.message}`;
+  for (const w of ctx.work) {
+    if (w.item?.session === number && w.item.reply)
+      w.item = { ...w.item, meaning: 'unpaired', note };
+  }
+  if (ctx.result.control) ctx.result.control = { ...ctx.result.control, meaning: 'unpaired' };
 }
 
 /** askControl: when every answer was 252, one made-up name (as the census does) shows whether 252 is a blanket answer. */
@@ -276,7 +312,7 @@ async function askControl(ctx: Ctx, session: SmtpSession): Promise<void> {
   const name = madeUpLocalPart();
   const line = ctx.verb === 'VRFY' ? vrfy(name) : expn(name);
   const reply = await session.send(line, ctx.verb === 'VRFY' ? 'vrfy' : 'expn');
-  ctx.result.control = { command: line, reply, meaning: classifyLookup(reply) };
+  ctx.result.control = { command: line, reply, meaning: classifyLookup(reply, ctx.verb) };
   if (reply.code === 421) session.close();
 }
 

@@ -52,6 +52,7 @@ async function sessionLoop(run: HostRun, once: boolean): Promise<void> {
       } catch (err) {
         if (!(err instanceof ProbeError) || isCancel(err)) throw err;
         if (first && out.transactions === 0) throw err;
+        run.sessionFailed();
         out.notes.push(`session ${out.sessions}: ${err.code} at ${err.stage}`);
         const next = run.pending[0];
         if (next) next.tries++;

@@ -12,6 +12,7 @@ import { establish } from '../session/establish.js';
 import type { SmtpSession } from '../session/session.js';
 import { mailFrom, rcptTo } from '../smtp/command.js';
 import { isPolicy } from '../smtp/enhanced.js';
+import { implausible, pairingProblem } from '../smtp/pairing.js';
 import { classifyRcpt } from '../smtp/rcpt-verdict.js';
 import type { Reply } from '../smtp/reply.js';
 import { Transcript } from '../session/transcript.js';
@@ -34,6 +35,11 @@ interface Session {
    * every reply (RSET and MAIL too), and Postfix holds a pipelined batch's replies and sends them together.
    */
   baselineMs: number;
+  /**
+   * The answers of the last transaction, believed only once the next exchange shows the replies
+   * still pair with their commands (a surplus reply shows up there, as an unsolicited one or in RSET's place).
+   */
+  unconfirmed: Work[];
 }
 
 /** TxResult: what one transaction did. */
@@ -79,11 +85,12 @@ export async function runSession(run: HostRun): Promise<number> {
   if (established.tls?.outcome === 'ok') out.tls = established.tls.info?.protocol ?? 'unknown';
   const s: Session = {
     session: established.session,
-    pipelining: o.pipelining && caps?.pipelining === true,
+    pipelining: o.pipelining && caps?.pipelining === true && run.pipeliningTrusted,
     errors: 0,
     open: false,
     perTransaction: MAX_RCPT_PER_TRANSACTION,
     baselineMs: established.timings.ehlo ?? Number.POSITIVE_INFINITY,
+    unconfirmed: [],
   };
   out.pipelining = s.pipelining;
   if (caps?.smtpUtf8 !== true) refuseUtf8(run, o.fromUtf8 === true);
@@ -115,7 +122,7 @@ export async function runSession(run: HostRun): Promise<number> {
       }
       budget.afterBatch(s.errors, probing);
     }
-    await close(s);
+    await close(run, s);
     return finished;
   } catch (err) {
     s.session.close();
@@ -123,14 +130,44 @@ export async function runSession(run: HostRun): Promise<number> {
   }
 }
 
-/** close: RFC 5321 §4.1.1.5: RSET ends the transaction (no DATA is ever sent); with PIPELINING it travels with QUIT. */
-async function close(s: Session): Promise<void> {
-  if (s.open && s.pipelining) await s.session.pipeline(['RSET', 'QUIT'], 'quit');
-  else {
-    if (s.open) await s.session.send('RSET', 'rset');
-    await s.session.quit();
+/**
+ * close: RFC 5321 §4.1.1.5: RSET ends the transaction (no DATA is ever sent);
+ * with PIPELINING it travels with QUIT. Their replies are the last check that
+ * the session's replies still paired with its commands.
+ */
+async function close(run: HostRun, s: Session): Promise<void> {
+  try {
+    let replies: Reply[] = [];
+    const commands: string[] = [];
+    if (s.open && s.pipelining) {
+      commands.push('RSET', 'QUIT');
+      replies = await s.session.pipeline(commands, 'quit');
+    } else {
+      if (s.open) {
+        commands.push('RSET');
+        replies.push(await s.session.send('RSET', 'rset'));
+      }
+      const quit = await s.session.quit();
+      if (quit) {
+        commands.push('QUIT');
+        replies.push(quit);
+      }
+    }
+    const why = pairingProblem(commands, replies);
+    if (why) doubt(run, s, why);
+  } catch (err) {
+    if (!(err instanceof ProbeError) || err.code !== 'UNSOLICITED_REPLY') throw err;
+    doubt(run, s, err.message);
+  } finally {
+    s.session.close();
   }
-  s.session.close();
+}
+
+/** doubt: the last transaction's answers are not believed after all: taken back and asked again, one command at a time. */
+function doubt(run: HostRun, s: Session, why: string): void {
+  run.sessionFailed();
+  run.unrecord(s.unconfirmed.splice(0));
+  distrust(run, why);
 }
 
 // RFC 6531 §3.4: a UTF-8 local part may only be sent to a server that advertises SMTPUTF8 —
@@ -180,15 +217,42 @@ async function transaction(run: HostRun, s: Session, batch: Work[]): Promise<TxR
   try {
     if (s.pipelining) {
       out.rcptBatches++;
+      const group = s.open ? ['RSET', ...lines] : lines;
+      const all: Reply[] = [];
       let skip = s.open ? 1 : 0;
-      await s.session.pipeline(s.open ? ['RSET', ...lines] : lines, 'rcpt', (reply) =>
-        skip-- > 0 ? undefined : collect(reply),
-      );
+      await s.session.pipeline(group, 'rcpt', (reply) => {
+        all.push(reply);
+        if (skip-- <= 0) collect(reply);
+      });
+      // Replies pair with commands by position: one too many, or one that cannot be the answer
+      // to its command, and every pairing after it is wrong — this group's and, as the surplus may
+      // have come from the group before, that one's too. Nothing of either is believed.
+      const extra = s.session.takeExtra();
+      const why = extra
+        ? `more replies than commands (an extra ${extra.code})`
+        : pairingProblem(group, all);
+      if (why) {
+        doubt(run, s, why);
+        return CLOSING;
+      }
     } else {
-      if (s.open) await s.session.send('RSET', 'rset');
+      if (s.open) {
+        const rset = await s.session.send('RSET', 'rset');
+        const why = implausible('RSET', rset);
+        if (why) {
+          doubt(run, s, why);
+          return CLOSING;
+        }
+      }
       for (const line of lines) {
         out.rcptBatches++;
-        collect(await s.session.send(line, line.startsWith('MAIL') ? 'mail' : 'rcpt'));
+        const reply = await s.session.send(line, line.startsWith('MAIL') ? 'mail' : 'rcpt');
+        const why = implausible(line, reply);
+        if (why) {
+          doubt(run, s, why);
+          return CLOSING;
+        }
+        collect(reply);
         if (replies.length === 1 && replies[0]!.reply.code !== 250) break;
       }
     }
@@ -197,6 +261,19 @@ async function transaction(run: HostRun, s: Session, batch: Work[]): Promise<TxR
     if (!(err instanceof ProbeError) || err.code === 'ABORTED' || err.code === 'TARGET_TIMEOUT') {
       throw err;
     }
+    // A reply nobody asked for: the answers before it may be shifted too.
+    if (err.code === 'UNSOLICITED_REPLY') {
+      doubt(run, s, err.message);
+      return CLOSING;
+    }
+    // A server that said 421 closed on purpose (RFC 5321 §3.8): not a failed session.
+    if (!replies.some((r) => r.reply.code === 421)) run.sessionFailed();
+    // Replies that stop mid-group may be merged ones: what came cannot be trusted to pair either.
+    if (s.pipelining && err.code === 'COMMAND_TIMEOUT' && replies.length > 0) {
+      run.unrecord(s.unconfirmed.splice(0));
+      distrust(run, `${err.code} after ${replies.length} of ${lines.length} replies`);
+      return CLOSING;
+    }
     // Only the recipient in flight when the session died is charged a try; the ones after it were never asked.
     const answered = Math.max(0, replies.length - 1);
     const inFlight = batch[answered];
@@ -204,9 +281,30 @@ async function transaction(run: HostRun, s: Session, batch: Work[]): Promise<TxR
     out.notes.push(
       `session ${out.sessions}: ${err.code} during ${err.stage} after ${answered} of ${batch.length} recipients`,
     );
-    return { ...interpret(run, s, batch, replies, started), closing: true };
+    return settled(run, s, { ...interpret(run, s, batch, replies, started), closing: true });
   }
-  return interpret(run, s, batch, replies, started);
+  return settled(run, s, interpret(run, s, batch, replies, started));
+}
+
+/** CLOSING: a transaction that ended the session with nothing believed. */
+const CLOSING: TxResult = { done: 0, errors: 0, closing: true, throttled: false };
+
+/** settled: this transaction went by its replies: the one before it is believed now, this one until the next exchange. */
+function settled(run: HostRun, s: Session, r: TxResult): TxResult {
+  s.unconfirmed = run.takeRecorded();
+  return r;
+}
+
+/**
+ * distrust: this host's replies do not pair with their commands: every later
+ * session asks one command at a time.
+ */
+function distrust(run: HostRun, why: string): void {
+  if (!run.pipeliningTrusted) return;
+  run.pipeliningTrusted = false;
+  run.out.notes.push(
+    `replies do not pair with their commands (${why}): the answers around it are asked again, one command at a time`,
+  );
 }
 
 function interpret(

@@ -1,12 +1,12 @@
 /**
  * What each output carries beyond the one envelope: the lines of an NDJSON
  * stream (an address of `verify` or of an MX walk as soon as it is final,
- * then the envelope as the last line; a step of the demo) and the demo's one
- * JSON document. `smtp-probe schema <command> --format ndjson` prints a line's.
+ * then the envelope as the last line; a step of the demo, then the demo's
+ * envelope) and the demo's one JSON document. `smtp-probe schema <command> --format ndjson` prints a line's.
  */
 import { z } from 'zod';
-import { SCHEMA_VERSION } from '../vocabulary.js';
 import { CapsOutputSchema } from './caps.js';
+import { envelopeSchema } from './envelope.js';
 import { FailoverOutputSchema } from './failover.js';
 import { ExpnOutputSchema, VrfyOutputSchema } from './lookup.js';
 import { AddressProbeSchema, MxOutputSchema } from './mx.js';
@@ -32,13 +32,14 @@ export const DemoStepSchema = z.object({
   envelope: z.union([CapsOutputSchema, MxOutputSchema, FailoverOutputSchema]),
 });
 
-/** DemoOutputSchema: the demo as one JSON document. */
-export const DemoOutputSchema = z.object({
-  schemaVersion: z.literal(SCHEMA_VERSION),
-  command: z.literal('demo'),
-  lab: z.object({ hosts: z.number().int(), dns: z.string() }),
+/** DemoResultSchema: the lab the tour ran against and every step. */
+export const DemoResultSchema = z.object({
+  lab: z.object({ hosts: z.number().int(), dns: z.string().describe('the lab DNS server') }),
   steps: z.array(DemoStepSchema),
 });
+
+/** DemoOutputSchema: the demo as one JSON document, in the envelope every command uses (target "lab"). */
+export const DemoOutputSchema = envelopeSchema('demo', DemoResultSchema);
 
 /** NDJSON_LINE_SCHEMAS: what one line of `--format ndjson` is, per command (the envelope is the last line). */
 export const NDJSON_LINE_SCHEMAS = {
@@ -48,5 +49,5 @@ export const NDJSON_LINE_SCHEMAS = {
   mx: z.union([MxAddressLineSchema, MxOutputSchema]),
   failover: z.union([MxAddressLineSchema, FailoverOutputSchema]),
   verify: z.union([VerifyAddressLineSchema, VerifyOutputSchema]),
-  demo: DemoStepSchema,
+  demo: z.union([DemoStepSchema, DemoOutputSchema]),
 } as const;

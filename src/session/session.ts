@@ -142,6 +142,14 @@ export class SmtpSession {
     }
   }
 
+  /**
+   * takeExtra: a complete reply no command is waiting for, if one is queued
+   * (a server that answered a pipelined group with more replies than commands).
+   */
+  takeExtra(): Reply | undefined {
+    return this.reader.takeUnsolicited();
+  }
+
   /** close: end the stream without QUIT (after a failure, or after TURN was accepted). */
   close(): void {
     this.reader.detach();
@@ -159,7 +167,7 @@ export class SmtpSession {
     const extra = this.reader.takeUnsolicited();
     if (extra) {
       throw new ProbeError({
-        code: 'PROTOCOL_ERROR',
+        code: 'UNSOLICITED_REPLY',
         stage,
         target: this.opts.endpoint,
         message: `server sent a reply nobody asked for before ${stage}: "${extra.code} ${extra.lines[0] ?? ''}" (address: ${this.opts.endpoint})`,

@@ -21,7 +21,7 @@ export interface NamedMailbox {
 
 /**
  * classifyLookup: see LOOKUP_MEANINGS. Never returns `not-asked` (that is for
- * arguments without a reply). The verb matters for 553 only: to VRFY it is the
+ * arguments without a reply) or `unpaired` (a judgement on the session, not the reply). The verb matters for 553 only: to VRFY it is the
  * ambiguity reply (RFC 5321 §3.5.1: "553 User ambiguous"); EXPN's replies
  * (§4.3.2) do not include it, so there a 553 is its usual "mailbox name not
  * allowed" (§4.2.2) — Exim's "553 5.1.1 <staff>... is undeliverable" for a list
@@ -32,7 +32,7 @@ export interface NamedMailbox {
 export function classifyLookup(
   reply: Reply,
   verb: LookupVerb = 'VRFY',
-): Exclude<LookupMeaning, 'not-asked'> {
+): Exclude<LookupMeaning, 'not-asked' | 'unpaired'> {
   const { code } = reply;
   if (code === 421) return 'server-closing';
   if (code === 250) return 'exists';
@@ -151,7 +151,7 @@ export function candidates(reply: Reply): NamedMailbox[] {
 
 /** Interpretation: a reply's meaning and the mailboxes it carries, as the result shows them. */
 export interface Interpretation {
-  meaning: Exclude<LookupMeaning, 'not-asked'>;
+  meaning: Exclude<LookupMeaning, 'not-asked' | 'unpaired'>;
   mailbox?: NamedMailbox;
   forwardPath?: string;
   members?: NamedMailbox[];
@@ -205,9 +205,9 @@ export function disclosure(
 ): Disclosure {
   // An answer's meaning is read again from its reply, by this verb's rules, so a
   // meaning classified without the verb (an EXPN 553 taken for ambiguity) cannot
-  // count a list that does not exist as a disclosed one.
+  // count a list that does not exist as a disclosed one. An unpaired reply may be another command's.
   const got = answers
-    .filter((a) => a.meaning !== 'not-asked')
+    .filter((a) => a.meaning !== 'not-asked' && a.meaning !== 'unpaired')
     .map((a) => (a.reply ? { ...a, meaning: classifyLookup(a.reply, verb) } : a));
   const count = (ms: readonly LookupMeaning[]): number =>
     got.filter((a) => ms.includes(a.meaning)).length;

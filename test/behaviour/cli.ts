@@ -14,7 +14,7 @@ import { CapsOutputSchema, type CapsOutput } from '../../src/schema/caps.js';
 import { STATUSES } from '../../src/errors.js';
 import { MxOutputSchema } from '../../src/schema/mx.js';
 import { FailoverOutputSchema } from '../../src/schema/failover.js';
-import { DemoStepSchema } from '../../src/schema/lines.js';
+import { DemoOutputSchema, DemoStepSchema } from '../../src/schema/lines.js';
 import { runCli, countingServer } from '../support/cli-run.js';
 import { ANSI_ESCAPE } from '../support/sink.js';
 
@@ -391,14 +391,15 @@ describe('output', () => {
     assert.match(coloured.stderr, ANSI_ESCAPE);
   });
 
-  test('demo --format ndjson: one caps envelope per lab personality in lab order, then the MX walk and the failover, exit 0', async () => {
+  test('demo --format ndjson: one caps envelope per lab personality in lab order, then the MX walk and the failover, then the demo envelope, exit 0', async () => {
     const run = await runCli(['demo', '--format', 'ndjson']);
     assert.equal(run.code, 0, run.stderr);
-    // One line per step, each carrying its command's envelope.
-    const steps = run.stdout
-      .trimEnd()
-      .split('\n')
-      .map((l) => DemoStepSchema.parse(JSON.parse(l)));
+    // One line per step, each carrying its command's envelope; the demo's own envelope last.
+    const all = run.stdout.trimEnd().split('\n');
+    const last = DemoOutputSchema.parse(JSON.parse(all.pop()!));
+    assert.equal(last.status, 'ok');
+    const steps = all.map((l) => DemoStepSchema.parse(JSON.parse(l)));
+    assert.deepEqual(last.result?.steps, steps);
     assert.deepEqual(
       steps.map((s) => s.step),
       steps.map((_, i) => i + 1),

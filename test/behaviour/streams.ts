@@ -112,9 +112,11 @@ describe('demo --json', () => {
     const run = await runCli(['demo', '--json']);
     assert.equal(run.code, 0, run.stderr);
     const doc = DemoOutputSchema.parse(JSON.parse(run.stdout));
+    assert.equal(doc.status, 'ok');
+    assert.equal(doc.error, null);
     assert.deepEqual(
-      doc.steps.map((s) => s.envelope.command),
-      [...doc.steps.slice(0, -2).map(() => 'caps'), 'mx', 'failover'],
+      doc.result!.steps.map((s) => s.envelope.command),
+      [...doc.result!.steps.slice(0, -2).map(() => 'caps'), 'mx', 'failover'],
     );
   });
 });

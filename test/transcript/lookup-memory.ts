@@ -335,6 +335,61 @@ describe('vrfy over the in-memory network', () => {
     );
     assert.equal(result.items[2]!.note, 'not asked: ABORTED at vrfy');
   });
+
+  test('a reply nobody asked for, in the same write as VRFY a’s answer: UNSOLICITED_REPLY, that session’s answers unpaired', async () => {
+    const w = memoryWorld();
+    const server = w.serve(ENDPOINT, [
+      ...hello(),
+      expect('VRFY a'),
+      send('550 5.1.1 <a@mx.test>: User unknown', '250 2.0.0 nobody asked'),
+      act((conn) => conn.whenClosed),
+    ]);
+    const { outcome, result } = await lookup(w, 'VRFY', ['a', 'b']);
+    await server.finished();
+    assert.equal(outcome.status, 'protocol-error');
+    assert.equal(outcome.error?.code, 'UNSOLICITED_REPLY');
+    assert.deepEqual(server.received, [EHLO, 'VRFY a'], 'VRFY b is not sent after the extra reply');
+    assert.deepEqual(
+      result.items.map((i) => [i.query, i.meaning, i.reply?.code]),
+      [
+        ['a', 'unpaired', 550],
+        ['b', 'not-asked', undefined],
+      ],
+    );
+    assert.match(result.items[0]!.note ?? '', /not believed: .*nobody asked/);
+    assert.equal(result.discloses, null, 'an unpaired answer discloses nothing');
+  });
+
+  test('QUIT answered with another command’s reply: every answer of the session unpaired, none counted as disclosure', async () => {
+    // The server's "250" to b was a stray line; b's real 550 comes when QUIT is sent.
+    const w = memoryWorld();
+    const server = w.serve(ENDPOINT, [
+      ...hello(),
+      expect('VRFY a'),
+      send('550 5.1.1 <a@mx.test>: User unknown'),
+      expect('VRFY b'),
+      send('250 2.0.0 nobody asked'),
+      expect('QUIT'),
+      send('550 5.1.1 <b@mx.test>: User unknown'),
+      send('221 2.0.0 Bye'),
+      { kind: 'close' },
+    ]);
+    const { outcome, result } = await lookup(w, 'VRFY', ['a', 'b']);
+    await server.finished();
+    assert.equal(outcome.status, 'protocol-error');
+    assert.equal(outcome.error?.code, 'UNSOLICITED_REPLY');
+    assert.equal(outcome.error?.stage, 'quit');
+    assert.match(outcome.error?.message ?? '', /550 5\.1\.1 to QUIT/);
+    assert.deepEqual(
+      result.items.map((i) => [i.query, i.meaning, i.reply?.code]),
+      [
+        ['a', 'unpaired', 550],
+        ['b', 'unpaired', 250],
+      ],
+    );
+    assert.equal(result.discloses, null);
+    assert.deepEqual(result.counts, { unpaired: 2 });
+  });
 });
 
 describe('expn over the in-memory network', () => {

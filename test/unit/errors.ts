@@ -30,6 +30,7 @@ const EXPECTED: Record<ErrorCode, Status> = {
   TLS_CERT_INVALID: 'tls-error',
   STARTTLS_REFUSED: 'tls-error',
   PROTOCOL_ERROR: 'protocol-error',
+  UNSOLICITED_REPLY: 'protocol-error',
   REPLY_TOO_LARGE: 'protocol-error',
   GREETING_REJECTED: 'rejected',
   HELLO_REJECTED: 'rejected',

@@ -49,7 +49,7 @@ describe('SmtpSession', () => {
     );
   });
 
-  test('a reply nobody asked for is a protocol error, and the command is not sent', async () => {
+  test('a reply nobody asked for is UNSOLICITED_REPLY (a protocol error), and the command is not sent', async () => {
     const wire = new FakeWire();
     const { session } = open(wire);
     wire.serve('220 mx.example.com ESMTP\r\n250 2.0.0 TURN accepted\r\n');
@@ -57,7 +57,9 @@ describe('SmtpSession', () => {
     await assert.rejects(
       session.send('TURN', 'census'),
       (err: unknown) =>
-        isCode('PROTOCOL_ERROR', 'census')(err) && /TURN accepted/.test((err as Error).message),
+        isCode('UNSOLICITED_REPLY', 'census')(err) &&
+        (err as ProbeError).status === 'protocol-error' &&
+        /TURN accepted/.test((err as Error).message),
     );
     assert.deepEqual(wire.writes, []);
   });
