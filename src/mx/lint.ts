@@ -1,6 +1,7 @@
 /**
- * mxLint: DNS configuration problems in an MX walk, each with the RFC that
- * makes it one. Pure: it reads the walk's lookups and says nothing it cannot
+ * mxLint: DNS configuration problems in an MX walk, and what the probed
+ * addresses said about TLS, each with the RFC that makes it one. Pure: it
+ * reads the walk's lookups and address probes and says nothing it cannot
  * point at.
  */
 import { ipFamily } from '../ip.js';
@@ -158,13 +159,59 @@ function familyLint(hosts: MxHost[]): Lint[] {
   const families = new Set(hosts.flatMap((h) => h.addresses.map((a) => a.family)));
   if (families.size !== 1) return [];
   const only = families.has(4) ? 'IPv4' : 'IPv6';
+  const one = hosts.length === 1;
   return [
     {
       id: 'single-address-family',
       severity: 'info',
       rfc: 'RFC 3974 §3',
-      subject: `all ${hosts.length} MX host${hosts.length > 1 ? 's' : ''}`,
-      message: `every MX host is ${only}-only: senders on the other family cannot deliver`,
+      subject: one ? 'the one MX host' : `all ${hosts.length} MX hosts`,
+      message: `${one ? 'it is' : 'every MX host is'} ${only}-only, so senders on the other family cannot deliver`,
     },
   ];
+}
+
+/** hostAddresses: "mx1.example.com 192.0.2.1, mx2.example.com 192.0.2.2", the subject of a per-address finding. */
+const hostAddresses = (hits: { host: string; address: string }[]): string =>
+  hits.map((h) => `${h.host} ${h.address}`).join(', ');
+
+/**
+ * mxAddressLint: findings from the probed addresses, for after the walk has
+ * probed them (mxLint runs on the DNS answers, before any connection):
+ * addresses that answered EHLO (or only HELO) without offering STARTTLS, and
+ * addresses where STARTTLS was offered but refused or failed. Mail to them
+ * travels in clear (RFC 3207: TLS is the server's offer), and a domain that
+ * publishes an MTA-STS policy in enforce mode cannot keep such a host: senders
+ * must not deliver to it (RFC 8461 §5). Addresses that never got as far as
+ * EHLO/HELO say nothing either way.
+ */
+export function mxAddressLint(hosts: MxHost[]): Lint[] {
+  const greeted = hosts.flatMap((h) =>
+    h.addresses.filter((a) => a.hello).map((a) => ({ host: h.name, address: a.address, a })),
+  );
+  const clear = greeted.filter(({ a }) => !a.hello!.keywords.includes('STARTTLS'));
+  const broken = greeted.filter(
+    ({ a }) =>
+      a.hello!.keywords.includes('STARTTLS') &&
+      (a.tls?.outcome === 'refused' || a.tls?.outcome === 'failed'),
+  );
+  const out: Lint[] = [];
+  if (clear.length > 0)
+    out.push({
+      id: 'mx-no-starttls',
+      severity: 'warning',
+      rfc: 'RFC 3207',
+      subject: hostAddresses(clear),
+      message:
+        'STARTTLS not offered: mail to it travels in clear, and senders enforcing an MTA-STS policy will not deliver to it (RFC 8461 §5)',
+    });
+  if (broken.length > 0)
+    out.push({
+      id: 'mx-starttls-broken',
+      severity: 'warning',
+      rfc: 'RFC 3207',
+      subject: hostAddresses(broken),
+      message: `STARTTLS offered but ${[...new Set(broken.map(({ a }) => a.tls!.outcome))].join(' or ')}: senders retry in clear or defer, and senders enforcing MTA-STS will not deliver to it (RFC 8461 §5)`,
+    });
+  return out;
 }

@@ -165,7 +165,7 @@ function deliveryOf(
     const tried =
       attempts.length === 0
         ? 'no address to try'
-        : `${attempts.length} attempt${attempts.length > 1 ? 's' : ''} fail (${attempts.map((a) => a.status).join(', ')})`;
+        : `${attempts.length === 1 ? '1 attempt fails' : `${attempts.length} attempts fail`} (${attempts.map((a) => a.status).join(', ')})`;
     return {
       kind: 'deferred',
       maxDelayMs,
@@ -174,20 +174,21 @@ function deliveryOf(
   }
   const afterMs = delivered.startMs + delivered.costMs;
   const late = afterMs > maxDelayMs;
-  const before =
-    attempts.length > 1
-      ? ` after ${attempts.length - 1} failed attempt${attempts.length > 2 ? 's' : ''} (${attempts
-          .slice(0, -1)
-          .map((a) => `${a.status} ${formatDuration(a.costMs)}`)
-          .join(', ')})`
-      : ' at the first attempt';
+  // "… 2m07s after it starts, at attempt 3: the first 2 fail (…)"; "… at its first attempt, 25 ms after it starts".
+  const failed = attempts.slice(0, -1);
+  const when =
+    failed.length === 0
+      ? `at its first attempt, ${formatDuration(afterMs)} after it starts`
+      : `${formatDuration(afterMs)} after it starts, at attempt ${attempts.length}: ${
+          failed.length === 1 ? 'the first fails' : `the first ${failed.length} fail`
+        } (${failed.map((a) => `${a.status} ${formatDuration(a.costMs)}`).join(', ')})`;
   return {
     kind: late ? 'delayed' : 'delivered',
     host: delivered.host,
     address: delivered.address,
     afterMs,
     maxDelayMs,
-    text: `${p.name} delivers mail for ${domain} to ${delivered.host} (${delivered.address}) ${formatDuration(afterMs)} after it starts${before}${late ? ` — later than --max-delay ${formatDuration(maxDelayMs)}` : ''}`,
+    text: `${p.name} delivers mail for ${domain} to ${delivered.host} (${delivered.address}) ${when}${late ? ` — later than --max-delay ${formatDuration(maxDelayMs)}` : ''}`,
   };
 }
 

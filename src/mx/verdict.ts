@@ -27,10 +27,13 @@ export function mxVerdict(result: MxResult): Verdict {
   const domain = result.domain.unicode;
   const firstOk = order.findIndex((o) => o.address.status === 'ok');
   if (firstOk === -1) {
+    const statuses = summarize(order.map((o) => o.address.status));
     const why =
       order.length === 0
         ? 'no MX host has an address'
-        : `all ${order.length} addresses fail: ${summarize(order.map((o) => o.address.status))}`;
+        : order.length === 1
+          ? `the one address fails: ${statuses}`
+          : `all ${order.length} addresses fail: ${statuses}`;
     return {
       kind: 'no-usable-host',
       failedBefore: order.map((o) => ({

@@ -203,19 +203,45 @@ export function describeTls(
   const peer = tls.getPeerCertificate(true);
   const chain = walkChain(peer).map((c) => describeCertificate(c, now));
   const leafRaw = peer.raw;
+  // Node decides whether the name matches (RFC 6125); the words are ours: its message for a
+  // certificate without the right kind of SAN ends in a dangling "cert's list: ".
   const nameError = leafRaw
-    ? nodeTls().checkServerIdentity(name, peer)
-    : new Error('no certificate presented');
+    ? nodeTls().checkServerIdentity(name, peer) && nameMismatch(name, peer)
+    : 'no certificate presented';
   const authError = tls.authorizationError;
   return {
     protocol: tls.getProtocol() ?? 'unknown',
     cipher: tls.getCipher()?.standardName ?? tls.getCipher()?.name ?? 'unknown',
     chain,
-    nameMatch: nameError ? { name, ok: false, error: nameError.message } : { name, ok: true },
+    nameMatch: nameError ? { name, ok: false, error: nameError } : { name, ok: true },
     trusted: tls.authorized
       ? { ok: true, store: trust.source }
       : { ok: false, store: trust.source, error: explainVerifyError(authError) },
   };
+}
+
+/**
+ * nameMismatch: why `cert` does not cover `name`, in one sentence that names
+ * what the certificate does cover. An IP address is matched only against IP
+ * SANs; a host name against DNS SANs, or the common name when there are none.
+ */
+export function nameMismatch(
+  name: string,
+  cert: Pick<PeerCertificate, 'subjectaltname' | 'subject'>,
+): string {
+  const sans = (cert.subjectaltname ?? '').split(', ').filter(Boolean);
+  const dns = sans.filter((s) => s.startsWith('DNS:')).map((s) => s.slice(4));
+  const ips = sans.filter((s) => s.startsWith('IP Address:')).map((s) => s.slice(11));
+  const cn = cert.subject?.CN;
+  const hosts = dns.length ? dns : cn ? [cn] : [];
+  if (isIP(name))
+    return ips.length
+      ? `${name} is not among the certificate's IP addresses (${ips.join(', ')})`
+      : `the certificate lists no IP address, so it cannot match ${name}${hosts.length ? `; it is for ${hosts.join(', ')}` : ''}`;
+  if (dns.length) return `${name} is not among the certificate's names (${dns.join(', ')})`;
+  if (cn)
+    return `${name} does not match the certificate's common name ${cn} (it has no DNS name in subjectAltName)`;
+  return `the certificate names no host (no DNS name in subjectAltName, no common name), so it cannot match ${name}`;
 }
 
 // OpenSSL's verify codes, in words an admin can act on.

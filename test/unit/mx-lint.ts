@@ -1,12 +1,12 @@
 /**
- * mxLint and mxVerdict, pure: each lint id fires on the one configuration
- * that calls for it and stays quiet on a clean one (public, dual-stack,
- * distinct addresses, no aliases); the verdict's kind, winner, failures and
- * its exact sentence.
+ * mxLint, mxAddressLint and mxVerdict, pure: each lint id fires on the one
+ * configuration that calls for it and stays quiet on a clean one (public,
+ * dual-stack, distinct addresses, no aliases, STARTTLS offered and working);
+ * the verdict's kind, winner, failures and its exact sentence.
  */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { mxLint, isNonPublic, looksLikeIpLiteral } from '../../src/mx/lint.js';
+import { mxAddressLint, mxLint, isNonPublic, looksLikeIpLiteral } from '../../src/mx/lint.js';
 import { mxVerdict, senderOrder } from '../../src/mx/verdict.js';
 import { MxResultSchema, type MxHost, type MxResult } from '../../src/schema/mx.js';
 import type { DnsRecord, Lookup } from '../../src/schema/dns.js';
@@ -332,7 +332,7 @@ describe('mxLint: addresses', () => {
     const v6 = lintOf([host('a.example.com', { v6: ['2001:db8::1'] })]);
     assert.deepEqual(
       v6.map((l) => [l.id, l.subject]),
-      [['single-address-family', 'all 1 MX host']],
+      [['single-address-family', 'the one MX host']],
     );
     assert.match(v6[0]!.message, /IPv6-only/);
     // Mixed across hosts counts as both families.
@@ -509,6 +509,14 @@ describe('mxVerdict', () => {
     assert.equal(v.failedBefore.length, 3);
   });
 
+  test('the only address fails: singular wording, never "all 1 addresses"', () => {
+    const v = mxVerdict(result(EX, [['mx1.example.com', 10, ['192.0.2.1', 'connection-refused']]]));
+    assert.equal(
+      v.text,
+      'mail for example.com is not accepted now — the one address fails: connection-refused; senders queue it and retry',
+    );
+  });
+
   test('no host has an address: no-usable-host saying so', () => {
     const v = mxVerdict(result(EX, [['gone.example.com', 10]]));
     assert.deepEqual([v.kind, v.failedBefore], ['no-usable-host', []]);
@@ -525,5 +533,79 @@ describe('mxVerdict', () => {
       ]),
     );
     assert.match(v.text, /^mail for bücher\.example is accepted by mx\.xn--bcher-kva\.example/);
+  });
+});
+
+describe('mxAddressLint: what the probed addresses said about STARTTLS (RFC 3207, RFC 8461 §5)', () => {
+  type Probe = MxHost['addresses'][number];
+  const probed = (name: string, ...probes: Partial<Probe>[]): MxHost => {
+    const h = host(name, { v4: probes.map((_, i) => `192.0.2.${i + 1}`) });
+    h.addresses = h.addresses.map((a, i) => ({ ...a, ...probes[i] }));
+    return h;
+  };
+  const ehlo = (...keywords: string[]): Partial<Probe> => ({
+    hello: { verb: 'EHLO', code: 250, keywords },
+  });
+
+  test('STARTTLS offered and working: nothing', () => {
+    const tls = {
+      ...ehlo('PIPELINING', 'STARTTLS'),
+      tls: { outcome: 'ok' as const, protocol: 'TLSv1.3' },
+    };
+    assert.deepEqual(
+      mxAddressLint([probed('mx1.example.com', tls), probed('mx2.example.com', tls)]),
+      [],
+    );
+  });
+
+  test('an address whose EHLO has no STARTTLS: mx-no-starttls, a warning naming host and address', () => {
+    const lint = mxAddressLint([
+      probed('mx1.example.com', { ...ehlo('STARTTLS'), tls: { outcome: 'ok' } }),
+      probed('notls.example.com', ehlo('PIPELINING', '8BITMIME'), ehlo('SIZE')),
+    ]);
+    assert.deepEqual(
+      lint.map((l) => [l.id, l.severity, l.rfc, l.subject]),
+      [
+        [
+          'mx-no-starttls',
+          'warning',
+          'RFC 3207',
+          'notls.example.com 192.0.2.1, notls.example.com 192.0.2.2',
+        ],
+      ],
+    );
+    assert.match(lint[0]!.message, /travels in clear/);
+    assert.match(lint[0]!.message, /MTA-STS.*RFC 8461 §5/);
+  });
+
+  test('a HELO-only server offers no STARTTLS either', () => {
+    const helo = { hello: { verb: 'HELO' as const, code: 250, keywords: [] } };
+    assert.deepEqual(ids(mxAddressLint([probed('old.example.com', helo)])), ['mx-no-starttls']);
+  });
+
+  test('STARTTLS offered but refused or failed: mx-starttls-broken, saying which', () => {
+    const lint = mxAddressLint([
+      probed(
+        'mx1.example.com',
+        { ...ehlo('STARTTLS'), tls: { outcome: 'refused' } },
+        { ...ehlo('STARTTLS'), tls: { outcome: 'failed', error: 'handshake' } },
+      ),
+    ]);
+    assert.deepEqual(ids(lint), ['mx-starttls-broken']);
+    assert.equal(lint[0]!.subject, 'mx1.example.com 192.0.2.1, mx1.example.com 192.0.2.2');
+    assert.match(lint[0]!.message, /^STARTTLS offered but refused or failed: /);
+  });
+
+  test('an address never greeted (refused, timed out) says nothing about STARTTLS', () => {
+    const refused = { status: 'connection-refused' as const };
+    assert.deepEqual(mxAddressLint([probed('down.example.com', refused)]), []);
+  });
+
+  test('STARTTLS not tried (--no-starttls): offered is enough, no broken finding', () => {
+    assert.deepEqual(mxAddressLint([probed('mx1.example.com', ehlo('STARTTLS'))]), []);
+  });
+
+  test('mxLint (the DNS half, before any connection) never reports it', () => {
+    assert.ok(!ids(lintOf([probed('notls.example.com', ehlo('SIZE'))])).includes('mx-no-starttls'));
   });
 });

@@ -206,6 +206,69 @@ describe('buildTimeline', () => {
   });
 });
 
+describe('the delivery sentence', () => {
+  test('delivered at the first attempt', () => {
+    const t = buildTimeline(walk([['ok.test', 10, ['127.0.0.3', 'ok', 25]]]), postfix, [], 60_000);
+    assert.equal(
+      t.delivery.text,
+      'postfix delivers mail for example.test to ok.test (127.0.0.3) at its first attempt, 25 ms after it starts',
+    );
+  });
+
+  test('delivered after failures: when, at which attempt, and what failed first (singular and plural)', () => {
+    const one = buildTimeline(
+      walk([
+        ['r.test', 10, ['127.0.0.1', 'connection-refused', 1]],
+        ['ok.test', 20, ['127.0.0.3', 'ok', 3]],
+      ]),
+      postfix,
+      [],
+      60_000,
+    );
+    assert.equal(
+      one.delivery.text,
+      'postfix delivers mail for example.test to ok.test (127.0.0.3) 4.0 ms after it starts, at attempt 2: the first fails (connection-refused 1.0 ms)',
+    );
+    const two = buildTimeline(
+      walk([
+        ['r.test', 10, ['127.0.0.1', 'connection-refused', 1]],
+        ['bh.test', 20, ['127.0.0.2', 'connection-timeout', 2000]],
+        ['ok.test', 30, ['127.0.0.3', 'ok', 3]],
+      ]),
+      resolveProfile('sendmail'),
+      [],
+      60_000,
+    );
+    assert.equal(
+      two.delivery.text,
+      'sendmail delivers mail for example.test to ok.test (127.0.0.3) 2m07s after it starts, at attempt 3: the first 2 fail (connection-refused 1.0 ms, connection-timeout 2m07s) — later than --max-delay 1m00s',
+    );
+  });
+
+  test('deferred: "1 attempt fails", "2 attempts fail"', () => {
+    const one = buildTimeline(
+      walk([['r.test', 10, ['127.0.0.1', 'connection-refused', 1]]]),
+      postfix,
+      [],
+      60_000,
+    );
+    assert.match(one.delivery.text, / now — 1 attempt fails \(connection-refused\); it queues /);
+    const two = buildTimeline(
+      walk([
+        ['r.test', 10, ['127.0.0.1', 'connection-refused', 1]],
+        ['r2.test', 20, ['127.0.0.2', 'connection-refused', 1]],
+      ]),
+      postfix,
+      [],
+      60_000,
+    );
+    assert.match(
+      two.delivery.text,
+      / now — 2 attempts fail \(connection-refused, connection-refused\);/,
+    );
+  });
+});
+
 describe('profiles', () => {
   test('every profile has a name, sources and a bounce time of 4-5 days', () => {
     for (const p of PROFILES) {
