@@ -3,7 +3,7 @@
  * environment, the Ctrl-C signal — and the one way to report an exit code.
  * Handlers never call process.exit, so the whole CLI runs in-process in tests.
  */
-import { useColor, paint, type Paint } from '../src/output/terminal.js';
+import { useColor, outputColumns, paint, type Paint } from '../src/output/terminal.js';
 import type { Format, RenderContext } from '../src/output/render.js';
 
 /** CliContext: see the module comment. */
@@ -19,16 +19,21 @@ export interface CliContext {
   exitCode: number;
 }
 
-/** renderContext: where and how a command prints its result. */
+/**
+ * renderContext: where and how a command prints its result: results on
+ * stdout, a table-mode error block on stderr (coloured by what stderr is), the
+ * width from COLUMNS, else the terminal, else 120 (outputColumns).
+ */
 export function renderContext(ctx: CliContext, format: Format): RenderContext {
   const color = format === 'table' && useColor(ctx.stdout, ctx.env);
-  const columns = (ctx.stdout as { columns?: number }).columns;
   return {
     format,
     out: ctx.stdout,
+    err: ctx.stderr,
     paint: paint(color),
+    errPaint: paint(format === 'table' && useColor(ctx.stderr, ctx.env)),
     color,
-    width: Math.min(columns ?? 120, 140),
+    width: outputColumns(ctx.stdout, ctx.env),
   };
 }
 

@@ -2,7 +2,7 @@
 import type { CapsResult } from '../schema/caps.js';
 import { formatDuration } from '../time/duration.js';
 import type { Envelope } from './envelope.js';
-import { table } from './caps-table.js';
+import { fitTable, type CellInput } from './table.js';
 import type { RenderContext } from './render.js';
 import { printable } from './terminal.js';
 
@@ -35,12 +35,7 @@ export function renderCapsSummary(
   rc: RenderContext,
 ): string {
   const p = rc.paint;
-  const t = table(
-    rc,
-    ['host', 'status', 'TLS', 'VRFY', 'EXPN', 'time', 'banner, hello / error'],
-    [24, 20, 9, 9, 9, 9],
-  );
-  for (const { label, env } of rows) {
+  const body = rows.map(({ label, env }): CellInput[] => {
     const r = env.result;
     const banner = r?.banner
       ? `${r.banner.reply.code} ${printable(r.banner.hostname ?? r.banner.reply.lines[0] ?? '')}`
@@ -52,15 +47,29 @@ export function renderCapsSummary(
     ]
       .filter(Boolean)
       .join('\n');
-    t.push([
+    return [
       label,
-      env.status === 'ok' ? p.green(env.status) : p.yellow(env.status),
+      { text: env.status, paint: env.status === 'ok' ? p.green : p.yellow },
       tlsCell(r),
       censusCell(r, 'VRFY'),
       censusCell(r, 'EXPN'),
       formatDuration(env.durationMs),
       detail,
-    ]);
-  }
-  return `${t.toString()}\n`;
+    ];
+  });
+  // Narrow terminals: the banner and error move under the row, then the time joins the status.
+  const t = fitTable(
+    rc,
+    [
+      { head: 'host' },
+      { head: 'status', fit: 'keep' },
+      { head: 'TLS' },
+      { head: 'VRFY' },
+      { head: 'EXPN' },
+      { head: 'time', fit: 'keep', fold: 1, foldOrder: 2 },
+      { head: 'banner, hello / error', min: 24, fold: 'under', foldOrder: 1 },
+    ],
+    body,
+  );
+  return `${t}\n`;
 }

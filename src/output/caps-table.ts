@@ -3,43 +3,19 @@
  * after TLS side by side), TLS and certificate chain, verb census, findings,
  * timings. Every server-supplied string goes through printable().
  */
-import Table from 'cli-table3';
 import type { CapsResult, CensusEntry, Finding } from '../schema/caps.js';
 import type { Capabilities } from '../schema/smtp.js';
+import type { CertificateInfo } from '../schema/tls.js';
 import { formatEndpoint } from '../net/target.js';
 import { formatDuration } from '../time/duration.js';
 import { formatReply, type Reply } from '../smtp/reply.js';
-import { printable, type Paint } from './terminal.js';
+import { fitTable, type CellInput, type Column, type TableStyle } from './table.js';
+import { printable } from './terminal.js';
 
-/** TableStyle: colour and width for the tables. */
-export interface TableStyle {
-  paint: Paint;
-  color: boolean;
-  /** Terminal columns to fit in (wide cells wrap). */
-  width?: number;
-}
+export type { TableStyle } from './table.js';
 
-/** DEFAULT_WIDTH: columns assumed when output is not a terminal. */
-const DEFAULT_WIDTH = 120;
-
-/**
- * table: a cli-table3 table with our look (no colour codes when colour is off).
- * `fixed` gives the widths of all columns but the last, which takes the rest of the line.
- */
-export function table(style: TableStyle, head?: string[], fixed?: number[]): Table.Table {
-  const width = Math.max(60, style.width ?? DEFAULT_WIDTH);
-  const cols = fixed ?? (head ? undefined : [16]);
-  const colWidths = cols
-    ? [...cols, Math.max(20, width - cols.reduce((a, b) => a + b, 0) - cols.length - 2)]
-    : undefined;
-  return new Table({
-    ...(head ? { head: head.map((h) => style.paint.bold(h)) } : {}),
-    style: { head: [], border: style.color ? ['grey'] : [], compact: true },
-    wordWrap: true,
-    wrapOnWordBoundary: true,
-    ...(colWidths ? { colWidths } : {}),
-  });
-}
+/** KEY_VALUE: the two columns of a label/value table (the label never wraps). */
+const KEY_VALUE: Column[] = [{ fit: 'keep' }, { min: 20 }];
 
 const replyLine = (r: Reply): string => formatReply(r).map(printable).join('\n');
 const ms = (n: number | undefined): string => (n === undefined ? '' : formatDuration(n));
@@ -62,22 +38,22 @@ function section(title: string, body: string, style: TableStyle): string {
 }
 
 function connectionTable(r: CapsResult, style: TableStyle): string {
-  const t = table(style);
+  const rows: CellInput[][] = [];
   const attempts = r.attempts
     .map((a) => `${formatEndpoint(a.address, r.port)} ${a.status} (${ms(a.ms)})`)
     .join('\n');
-  t.push(['target', `${r.host}:${r.port}`]);
+  rows.push(['target', `${r.host}:${r.port}`]);
   if (r.addresses.length > 1 || r.addresses[0] !== r.host)
-    t.push(['resolved', r.addresses.join(', ') || '(none)']);
-  t.push(
+    rows.push(['resolved', r.addresses.join(', ') || '(none)']);
+  rows.push(
     r.address
       ? ['connected', `${formatEndpoint(r.address, r.port)} in ${ms(r.timings.connect)}`]
       : ['not connected', attempts || '(no address to try)'],
   );
-  if (r.attempts.length > 1) t.push(['attempts', attempts]);
+  if (r.attempts.length > 1) rows.push(['attempts', attempts]);
   if (r.banner) {
-    t.push(['banner', replyLine(r.banner.reply)]);
-    t.push(['claims to be', printable(r.banner.hostname ?? '(no host name in banner)')]);
+    rows.push(['banner', replyLine(r.banner.reply)]);
+    rows.push(['claims to be', printable(r.banner.hostname ?? '(no host name in banner)')]);
   }
   if (r.hello) {
     const fallback = r.hello.ehloReply
@@ -86,7 +62,7 @@ function connectionTable(r: CapsResult, style: TableStyle): string {
     const first = `${r.hello.reply.code} ${printable(r.hello.reply.lines[0] ?? '')}`;
     const more =
       r.hello.reply.lines.length > 1 ? ` (+${r.hello.reply.lines.length - 1} extension lines)` : '';
-    t.push([
+    rows.push([
       r.hello.verb.toLowerCase(),
       `${fallback}${r.hello.verb} ${printable(r.helo)} → ${first}${more}`,
     ]);
@@ -108,8 +84,9 @@ function connectionTable(r: CapsResult, style: TableStyle): string {
   const times = order
     .filter((k) => r.timings[k] !== undefined)
     .map((k) => `${label(k)} ${ms(r.timings[k])}`);
-  t.push(['timings', times.join(' · ')]);
-  return t.toString();
+  // "starttls 47 ms" stays on one line: the line breaks only between timings.
+  rows.push(['timings', { text: times.join(' · '), sep: ' · ' }]);
+  return fitTable(style, KEY_VALUE, rows);
 }
 
 function describeExtension(c: Capabilities | null, key: string): string {
@@ -126,80 +103,92 @@ function describeExtension(c: Capabilities | null, key: string): string {
 
 function extensionsTable(r: CapsResult, style: TableStyle): string {
   const after = r.capabilitiesAfterTls;
-  const head = after
+  const heads = after
     ? ['extension', 'before TLS', 'after TLS']
     : ['extension', r.tls?.mode === 'implicit' ? 'over TLS' : 'offered'];
-  const t = table(style, head);
+  const columns: Column[] = heads.map((head, i) => (i === 0 ? { head, fit: 'keep' } : { head }));
   const keys = new Set(
     [...(r.capabilities?.extensions ?? []), ...(after?.extensions ?? [])].map((e) =>
       e.keyword.startsWith('AUTH=') ? 'AUTH' : e.keyword,
     ),
   );
+  const rows: CellInput[][] = [];
   for (const key of keys) {
     const row = [printable(key), describeExtension(r.capabilities, key)];
     if (after) row.push(describeExtension(after, key));
-    t.push(row);
+    rows.push(row);
   }
   if (keys.size === 0)
-    t.push([
+    rows.push([
       r.hello?.verb === 'HELO' ? '(HELO only: no extensions)' : '(none)',
       ...(after ? ['', ''] : ['']),
     ]);
-  return t.toString();
+  return fitTable(style, columns, rows);
+}
+
+/** certificateText: one chain certificate, a line per field, values aligned after the field name. */
+function certificateText(cert: CertificateInfo, p: TableStyle['paint']): string {
+  const days =
+    cert.daysLeft < 0
+      ? p.red(`expired ${-cert.daysLeft} days ago`)
+      : cert.daysLeft < 14
+        ? p.yellow(`${cert.daysLeft} days left`)
+        : `${cert.daysLeft} days left`;
+  return [
+    `subject  ${printable(cert.subject)}`,
+    cert.subjectAltNames.length
+      ? `SANs     ${printable(cert.subjectAltNames.join(', '))}`
+      : 'SANs     (none)',
+    `issuer   ${printable(cert.issuer)}${cert.selfSigned ? ' (self-signed)' : ''}`,
+    `valid    ${cert.validFrom.slice(0, 10)} → ${cert.validTo.slice(0, 10)} (${days})`,
+    `key      ${cert.publicKey}`,
+    `sha256   ${cert.fingerprintSha256.replace(/:/g, '').toLowerCase()}`,
+  ].join('\n');
 }
 
 function tlsTable(r: CapsResult, style: TableStyle): string {
   const tls = r.tls!;
-  const t = table(style);
   const p = style.paint;
-  t.push(['mode', tls.mode === 'implicit' ? 'implicit TLS (RFC 8314)' : 'STARTTLS (RFC 3207)']);
-  t.push([
+  const rows: CellInput[][] = [];
+  rows.push(['mode', tls.mode === 'implicit' ? 'implicit TLS (RFC 8314)' : 'STARTTLS (RFC 3207)']);
+  rows.push([
     'outcome',
     tls.outcome === 'ok'
-      ? p.green('ok')
-      : p.red(
-          `${tls.outcome}${tls.error ? `: ${printable(tls.error)}` : ''}${tls.reply && tls.outcome === 'refused' ? `: ${replyLine(tls.reply)}` : ''}`,
-        ),
+      ? { text: 'ok', paint: p.green }
+      : {
+          text: `${tls.outcome}${tls.error ? `: ${printable(tls.error)}` : ''}${tls.reply && tls.outcome === 'refused' ? `: ${replyLine(tls.reply)}` : ''}`,
+          paint: p.red,
+        },
   ]);
   const info = tls.info;
   if (info) {
-    t.push(['protocol', `${info.protocol}, ${info.cipher}`]);
-    t.push([
+    rows.push(['protocol', `${info.protocol}, ${info.cipher}`]);
+    rows.push([
       'name match',
       info.nameMatch.ok
-        ? p.green(`yes (${info.nameMatch.name})`)
-        : p.yellow(`no: ${printable(info.nameMatch.error ?? info.nameMatch.name)}`),
+        ? { text: `yes (${info.nameMatch.name})`, paint: p.green }
+        : {
+            text: `no: ${printable(info.nameMatch.error ?? info.nameMatch.name)}`,
+            paint: p.yellow,
+          },
     ]);
-    t.push([
+    rows.push([
       'trusted',
-      info.trusted.ok ? p.green('yes') : p.yellow(`no: ${printable(info.trusted.error ?? '')}`),
+      info.trusted.ok
+        ? { text: 'yes', paint: p.green }
+        : { text: `no: ${printable(info.trusted.error ?? '')}`, paint: p.yellow },
     ]);
-    t.push(['trust store', info.trusted.store]);
-    info.chain.forEach((c, i) => {
-      const days =
-        c.daysLeft < 0
-          ? p.red(`expired ${-c.daysLeft} days ago`)
-          : c.daysLeft < 14
-            ? p.yellow(`${c.daysLeft} days left`)
-            : `${c.daysLeft} days left`;
-      t.push([
+    rows.push(['trust store', info.trusted.store]);
+    // A wrapped field continues under its value, past "subject  ".
+    for (const [i, cert] of info.chain.entries())
+      rows.push([
         i === 0 ? 'certificate' : `chain [${i}]`,
-        [
-          `subject  ${printable(c.subject)}`,
-          c.subjectAltNames.length
-            ? `SANs     ${printable(c.subjectAltNames.join(', '))}`
-            : 'SANs     (none)',
-          `issuer   ${printable(c.issuer)}${c.selfSigned ? ' (self-signed)' : ''}`,
-          `valid    ${c.validFrom.slice(0, 10)} → ${c.validTo.slice(0, 10)} (${days})`,
-          `key      ${c.publicKey}`,
-          `sha256   ${c.fingerprintSha256.replace(/:/g, '').toLowerCase()}`,
-        ].join('\n'),
+        { text: certificateText(cert, p), hang: 9 },
       ]);
-    });
   }
   if (r.capabilityChanges) {
     const { added, removed } = r.capabilityChanges;
-    t.push([
+    rows.push([
       'after TLS',
       [
         added.length ? `+ ${printable(added.join(', '))}` : '',
@@ -209,7 +198,7 @@ function tlsTable(r: CapsResult, style: TableStyle): string {
         .join('\n') || 'no change',
     ]);
   }
-  return t.toString();
+  return fitTable(style, KEY_VALUE, rows);
 }
 
 function censusTable(entries: CensusEntry[], style: TableStyle): string {
@@ -221,27 +210,46 @@ function censusTable(entries: CensusEntry[], style: TableStyle): string {
     unknown: p.red,
     'not-asked': p.dim,
   } as const;
-  const t = table(style, ['verb', 'sent', 'support', 'reply'], [6, 25, 17]);
-  for (const e of entries) {
-    if (!e.reply) {
-      // not-asked: never sent, so there is no line and no reply to show.
-      const why = "held back: the server's limit of unrecognised commands was near";
-      t.push([e.verb, '—', colour[e.support](e.support), p.dim(why)]);
-      continue;
-    }
-    const evidence = e.probe
-      ? `${replyLine(e.reply)}\n${printable(e.probe.command)} → ${replyLine(e.probe.reply)}`
-      : replyLine(e.reply);
-    t.push([e.verb, printable(e.command), colour[e.support](e.support), evidence]);
-  }
-  return t.toString();
+  // not-asked: never sent, so there is no line and no reply to show.
+  const heldBack = "held back: the server's limit of unrecognised commands was near";
+  const rows = entries.map((e): CellInput[] => [
+    e.verb,
+    e.reply ? printable(e.command) : '—',
+    { text: e.support, paint: colour[e.support] },
+    !e.reply
+      ? { text: heldBack, paint: p.dim }
+      : e.probe
+        ? `${replyLine(e.reply)}\n${printable(e.probe.command)} → ${replyLine(e.probe.reply)}`
+        : replyLine(e.reply),
+  ]);
+  return fitTable(
+    style,
+    [
+      { head: 'verb', fit: 'keep' },
+      { head: 'sent' },
+      { head: 'support', fit: 'keep' },
+      { head: 'reply', min: 24 },
+    ],
+    rows,
+  );
 }
 
 function findingsTable(findings: Finding[], style: TableStyle): string {
   if (findings.length === 0) return 'none';
   const p = style.paint;
   const colour = { high: p.red, medium: p.yellow, low: p.cyan, info: p.dim } as const;
-  const t = table(style, ['severity', 'finding', 'detail'], [10, 28]);
-  for (const f of findings) t.push([colour[f.severity](f.severity), f.id, printable(f.message)]);
-  return t.toString();
+  const rows = findings.map((f): CellInput[] => [
+    { text: f.severity, paint: colour[f.severity] },
+    f.id,
+    printable(f.message),
+  ]);
+  return fitTable(
+    style,
+    [
+      { head: 'severity', fit: 'keep' },
+      { head: 'finding', fit: 'keep' },
+      { head: 'detail', min: 30 },
+    ],
+    rows,
+  );
 }

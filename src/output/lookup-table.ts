@@ -6,8 +6,9 @@
 import type { LookupItem, LookupResult, NamedMailboxOutput } from '../schema/lookup.js';
 import type { LookupMeaning } from '../smtp/lookup-meaning.js';
 import { formatReply } from '../smtp/reply.js';
-import { table, type TableStyle } from './caps-table.js';
+import { DEFAULT_WIDTH, fitTable, type Cell, type CellInput, type TableStyle } from './table.js';
 import { printable, type Paint } from './terminal.js';
+import { wrapText } from './wrap.js';
 
 /** meaningColour: green for what a server gives away, red for a no, yellow for "can't tell", dim for silence. */
 export function meaningColour(p: Paint, meaning: LookupMeaning): (s: string) => string {
@@ -40,58 +41,38 @@ function foundText(item: LookupItem): string {
   return '';
 }
 
-function sentText(item: LookupItem, p: Paint, fit: (text: string) => string): string {
-  if (item.command === null) return p.dim('—');
+function sentCell(item: LookupItem, p: Paint): Cell {
+  if (item.command === null) return { text: '—', paint: p.dim };
   const where = item.reconnected ? `\n${p.dim(`(session ${item.session}, after 421)`)}` : '';
-  return `${fit(printable(item.command))}${where}`;
-}
-
-/**
- * breakLongWords: cli-table3 cuts a word longer than its cell with "…"; an
- * address is evidence, so split such words across lines instead.
- */
-export function breakLongWords(text: string, cellWidth: number | null | undefined): string {
-  const max = Math.max(8, (cellWidth ?? 80) - 2);
-  return text
-    .split('\n')
-    .map((line) =>
-      line
-        .split(' ')
-        .map((word) => {
-          if (word.length <= max) return word;
-          const pieces: string[] = [];
-          for (let i = 0; i < word.length; i += max) pieces.push(word.slice(i, i + max));
-          return pieces.join('\n');
-        })
-        .join(' '),
-    )
-    .join('\n');
+  return { text: `${printable(item.command)}${where}` };
 }
 
 /** renderLookup: the table, the connection line, the control lookup, the disclosure finding and the counts. */
 export function renderLookup(r: LookupResult, style: TableStyle): string {
   const p = style.paint;
-  const rows = table(
+  const width = style.width ?? DEFAULT_WIDTH;
+  const body = r.items.map((item): CellInput[] => [
+    printable(item.query),
+    sentCell(item, p),
+    { text: item.meaning, paint: meaningColour(p, item.meaning) },
+    foundText(item),
+    item.reply
+      ? formatReply(item.reply).map(printable).join('\n')
+      : { text: printable(item.note ?? ''), paint: p.dim },
+  ]);
+  // Narrow terminals: the line sent joins the query, then the server's reply moves under the row.
+  const rows = fitTable(
     style,
-    ['query', 'sent', 'meaning', r.verb === 'EXPN' ? 'members' : 'mailbox', 'reply'],
-    [12, 30, 17, 28],
+    [
+      { head: 'query' },
+      { head: 'sent', fold: 0, foldOrder: 1 },
+      { head: 'meaning', fit: 'keep' },
+      { head: r.verb === 'EXPN' ? 'members' : 'mailbox' },
+      { head: 'reply', min: 26, fold: 'under', foldOrder: 2 },
+    ],
+    body,
   );
-  const widths = rows.options.colWidths;
-  const fit = (text: string, col: number): string => breakLongWords(text, widths[col]);
-  for (const item of r.items) {
-    const reply = item.reply
-      ? fit(formatReply(item.reply).map(printable).join('\n'), 4)
-      : p.dim(fit(printable(item.note ?? ''), 4));
-    const meaning = meaningColour(p, item.meaning)(item.meaning);
-    rows.push([
-      fit(printable(item.query), 0),
-      sentText(item, p, (t) => fit(t, 1)),
-      meaning,
-      fit(foundText(item), 3),
-      reply,
-    ]);
-  }
-  const out = [rows.toString(), '', connectionLine(r)];
+  const out = [connectionLine(r)];
   if (r.control)
     out.push(
       `${p.bold('Control:')} ${printable(r.control.command)} → ${printable(formatReply(r.control.reply).join(' / '))} (${r.control.meaning})`,
@@ -103,7 +84,7 @@ export function renderLookup(r: LookupResult, style: TableStyle): string {
       .map(([k, n]) => `${n} ${k}`)
       .join(', ')}`,
   );
-  return `${out.join('\n')}\n`;
+  return `${rows}\n\n${out.map((l) => wrapText(l, width, '  ')).join('\n')}\n`;
 }
 
 function connectionLine(r: LookupResult): string {

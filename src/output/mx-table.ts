@@ -5,8 +5,9 @@
 import type { DnsExchange, DnsRecord } from '../schema/dns.js';
 import type { Lint, MxHost, MxResult } from '../schema/mx.js';
 import { formatDuration } from '../time/duration.js';
-import { table, type TableStyle } from './caps-table.js';
+import { DEFAULT_WIDTH, fitTable, type CellInput, type TableStyle } from './table.js';
 import { printable } from './terminal.js';
+import { wrapText } from './wrap.js';
 
 /** MxRenderOptions: whether to add the DNS trace. */
 export interface MxRenderOptions {
@@ -25,8 +26,13 @@ export function renderMx(
     r.domain.unicode === r.domain.ascii
       ? r.domain.ascii
       : `${r.domain.unicode} (${r.domain.ascii})`;
+  const width = style.width ?? DEFAULT_WIDTH;
   out.push(
-    `${p.bold(`MX for ${names}`)} — ${sourceText(r)}; resolver ${r.resolvers.join(', ')}; SMTP port ${r.port}`,
+    wrapText(
+      `${p.bold(`MX for ${names}`)} — ${sourceText(r)}; resolver ${r.resolvers.join(', ')}; SMTP port ${r.port}`,
+      width,
+      '  ',
+    ),
   );
   if (r.hosts.length > 0) out.push(matrix(r, style));
   if (r.lint.length > 0) out.push(`${p.bold('Lint')}\n${lintTable(r.lint, style)}`);
@@ -38,7 +44,7 @@ export function renderMx(
         : r.verdict.kind === 'no-usable-host'
           ? p.red
           : p.yellow;
-    out.push(`${p.bold('Verdict:')} ${colour(printable(r.verdict.text))}`);
+    out.push(wrapText(`${p.bold('Verdict:')} ${colour(printable(r.verdict.text))}`, width, '  '));
   }
   return `${out.join('\n\n')}\n`;
 }
@@ -66,21 +72,26 @@ const SELF_EXPLAINED = new Set<string>([
 
 function prefCell(h: MxHost): string {
   if (h.implicit) return '0 (implicit)';
-  return h.groupSize > 1 ? `${h.preference} (1 of ${h.groupSize}, random)` : String(h.preference);
+  // No-break spaces: narrow, the note wraps as "(1 of 2," / "random)", never as "(1 of" / "2,".
+  return h.groupSize > 1
+    ? `${h.preference} (1\u00a0of\u00a0${h.groupSize}, random)`
+    : String(h.preference);
 }
 
 function matrix(r: MxResult, style: TableStyle): string {
   const p = style.paint;
-  // pref is 12 wide so "(implicit)" and "random)" wrap whole instead of being cut to "(impl…".
-  const t = table(
-    style,
-    ['pref', 'MX host', 'address', 'status', 'time', 'greeting / EHLO / error'],
-    [12, 26, 17, 20, 9],
-  );
+  const rows: CellInput[][] = [];
   for (const h of r.hosts) {
     if (h.addresses.length === 0) {
       const why = `no address (A: ${h.lookups.a.status}, AAAA: ${h.lookups.aaaa.status})`;
-      t.push([prefCell(h), printable(h.name), '—', p.yellow('skipped'), '', why]);
+      rows.push([
+        prefCell(h),
+        printable(h.name),
+        '—',
+        { text: 'skipped', paint: p.yellow },
+        '',
+        why,
+      ]);
       continue;
     }
     h.addresses.forEach((a, i) => {
@@ -94,32 +105,51 @@ function matrix(r: MxResult, style: TableStyle): string {
       ]
         .filter(Boolean)
         .join('\n');
-      const status = a.status === 'ok' ? p.green(a.status) : p.red(a.status);
-      t.push([
+      rows.push([
         i === 0 ? prefCell(h) : '',
         i === 0 ? printable(h.name) : '',
         a.address,
-        status,
+        { text: a.status, paint: a.status === 'ok' ? p.green : p.red },
         formatDuration(a.ms),
         detail,
       ]);
     });
   }
-  return t.toString();
+  // Narrow terminals: the server's words move under the row first, then the time joins the status.
+  return fitTable(
+    style,
+    [
+      { head: 'pref' },
+      { head: 'MX host' },
+      { head: 'address', fit: 'keep' },
+      { head: 'status', fit: 'keep' },
+      { head: 'time', fit: 'keep', fold: 3, foldOrder: 2 },
+      { head: 'greeting / EHLO / error', min: 30, fold: 'under', foldOrder: 1 },
+    ],
+    rows,
+  );
 }
 
 function lintTable(lint: Lint[], style: TableStyle): string {
   const p = style.paint;
   const colour = { error: p.red, warning: p.yellow, info: p.dim } as const;
-  const t = table(style, ['severity', 'finding', 'RFC', 'detail'], [10, 23, 16]);
-  for (const l of lint)
-    t.push([
-      colour[l.severity](l.severity),
-      l.id,
-      l.rfc,
-      `${printable(l.subject)}: ${printable(l.message)}`,
-    ]);
-  return t.toString();
+  const rows = lint.map((l): CellInput[] => [
+    { text: l.severity, paint: colour[l.severity] },
+    l.id,
+    l.rfc,
+    `${printable(l.subject)}: ${printable(l.message)}`,
+  ]);
+  // The RFC joins the finding's cell before the detail gets too narrow to read.
+  return fitTable(
+    style,
+    [
+      { head: 'severity', fit: 'keep' },
+      { head: 'finding', fit: 'keep' },
+      { head: 'RFC', fit: 'keep', fold: 1 },
+      { head: 'detail', min: 36 },
+    ],
+    rows,
+  );
 }
 
 function recordText(r: DnsRecord): string {
@@ -137,21 +167,30 @@ function recordText(r: DnsRecord): string {
 }
 
 function traceTable(exchanges: DnsExchange[], style: TableStyle): string {
-  const t = table(style, ['query', 'server', 'outcome', 'rtt', 'answer (TTL)'], [28, 22, 20, 9]);
-  for (const e of exchanges) {
+  const rows = exchanges.map((e): CellInput[] => {
     const answers =
       e.answers.map((a) => `${printable(recordText(a))} (${a.ttl}s)`).join('\n') ||
       (e.authority.length
         ? `(authority: ${e.authority.map((a) => (a.type === 'OTHER' ? a.rrtype : a.type)).join(', ')})`
         : '');
     const outcome = `${e.outcome}${e.rcode ? ` ${e.rcode}` : ''}${e.flags?.aa ? ' aa' : ''}${e.flags?.tc ? ' tc' : ''}`;
-    t.push([
+    return [
       `${e.question.type} ${printable(e.question.name)}`,
       `${e.server}/${e.transport}${e.attempt > 1 ? ` #${e.attempt}` : ''}`,
       outcome,
       formatDuration(e.rttMs),
       answers,
-    ]);
-  }
-  return t.toString();
+    ];
+  });
+  return fitTable(
+    style,
+    [
+      { head: 'query' },
+      { head: 'server', fold: 0, foldOrder: 2 },
+      { head: 'outcome' },
+      { head: 'rtt', fit: 'keep', fold: 2, foldOrder: 1 },
+      { head: 'answer (TTL)', min: 30 },
+    ],
+    rows,
+  );
 }

@@ -1,12 +1,14 @@
 /** The verify result for a person: one row per address with its evidence, then how each domain was probed. */
 import type { VerifyResult } from '../schema/verify.js';
 import { formatReply } from '../smtp/reply.js';
-import { table, type TableStyle } from './caps-table.js';
+import { DEFAULT_WIDTH, fitTable, type CellInput, type TableStyle } from './table.js';
 import { printable } from './terminal.js';
+import { wrapText } from './wrap.js';
 
 /** renderVerify: addresses, domains, counts. */
 export function renderVerify(r: VerifyResult, style: TableStyle): string {
   const p = style.paint;
+  const width = style.width ?? DEFAULT_WIDTH;
   const colour = {
     deliverable: p.green,
     undeliverable: p.red,
@@ -16,12 +18,7 @@ export function renderVerify(r: VerifyResult, style: TableStyle): string {
     invalid: p.red,
     'not-asked': p.dim,
   } as const;
-  const rows = table(
-    style,
-    ['address', 'verdict', 'why', 'confidence', 'evidence'],
-    [30, 15, 16, 12],
-  );
-  for (const a of r.addresses) {
+  const addressRows = r.addresses.map((a): CellInput[] => {
     const ev =
       a.evidence
         .map(
@@ -29,22 +26,34 @@ export function renderVerify(r: VerifyResult, style: TableStyle): string {
             `${printable(formatReply(e.reply).join(' / '))} (${e.method.toUpperCase()} at ${e.host})`,
         )
         .join('\n') || printable(a.note ?? '');
-    rows.push([
+    return [
       printable(a.address ?? a.input),
-      colour[a.verdict](a.verdict),
+      { text: a.verdict, paint: colour[a.verdict] },
       a.reason,
       a.confidence,
       ev,
-    ]);
-  }
-  const doms = table(
+    ];
+  });
+  // Narrow terminals: the confidence, then the reason, join the verdict; then the evidence moves under the row.
+  const rows = fitTable(
     style,
-    ['domain', 'catch-all', 'pipelining', 'TLS', 'sessions', 'RCPT trips', 'host used'],
-    [20, 12, 12, 9, 10, 12],
+    [
+      { head: 'address' },
+      { head: 'verdict', fit: 'keep' },
+      { head: 'why', fit: 'keep', fold: 1, foldOrder: 2 },
+      { head: 'confidence', fit: 'keep', fold: 1, foldOrder: 1, folded: (t) => `${t} confidence` },
+      { head: 'evidence', min: 30, fold: 'under', foldOrder: 3 },
+    ],
+    addressRows,
   );
   const notes: string[] = [];
-  for (const d of r.domains) {
-    doms.push([
+  const domainRows = r.domains.map((d): CellInput[] => {
+    if (d.throttled)
+      notes.push(
+        `${d.domain}: the server punishes rejected recipients; sessions kept to ${d.maxErrorsPerSession} rejections`,
+      );
+    notes.push(...d.notes.map((n) => `${d.domain}: ${n}`));
+    return [
       printable(d.domain),
       d.catchAll,
       d.pipelining ? 'yes' : 'no',
@@ -52,18 +61,37 @@ export function renderVerify(r: VerifyResult, style: TableStyle): string {
       String(d.sessions),
       String(d.rcptBatches),
       d.host ? `${printable(d.host)} (${d.address})` : printable(d.mx),
-    ]);
-    if (d.throttled)
-      notes.push(
-        `${d.domain}: the server punishes rejected recipients; sessions kept to ${d.maxErrorsPerSession} rejections`,
-      );
-    notes.push(...d.notes.map((n) => `${d.domain}: ${n}`));
-  }
+    ];
+  });
+  const doms = fitTable(
+    style,
+    [
+      { head: 'domain' },
+      { head: 'catch-all', fit: 'keep' },
+      { head: 'pipelining', fit: 'keep' },
+      { head: 'TLS', fit: 'keep' },
+      { head: 'sessions', fit: 'keep' },
+      {
+        head: 'RCPT trips',
+        fit: 'keep',
+        fold: 4,
+        foldOrder: 2,
+        folded: (t) => `${t} RCPT trip${t === '1' ? '' : 's'}`,
+      },
+      { head: 'host used', min: 24, fold: 'under', foldOrder: 1, folded: (t) => `host used: ${t}` },
+    ],
+    domainRows,
+  );
   const counts = Object.entries(r.counts)
     .map(([k, n]) => `${n} ${k}`)
     .join(', ');
   const noteText = notes.length
-    ? `\n${notes.map((n) => p.dim(`  ${printable(n)}`)).join('\n')}`
+    ? `\n${notes.map((n) => p.dim(wrapText(`  ${printable(n)}`, width, '    '))).join('\n')}`
     : '';
-  return `${rows.toString()}\n\n${p.bold('Domains')} (MAIL FROM:<${printable(r.from)}>; never DATA: every transaction ends with RSET, every session with QUIT)\n${doms.toString()}${noteText}\n\n${p.bold('Summary:')} ${counts}\n`;
+  const heading = wrapText(
+    `${p.bold('Domains')} (MAIL FROM:<${printable(r.from)}>; never DATA: every transaction ends with RSET, every session with QUIT)`,
+    width,
+    '  ',
+  );
+  return `${rows}\n\n${heading}\n${doms}${noteText}\n\n${wrapText(`${p.bold('Summary:')} ${counts}`, width, '  ')}\n`;
 }

@@ -58,9 +58,13 @@ async function both(args: string[], e?: NodeJS.ProcessEnv): Promise<[Run, Run]> 
 }
 
 // Timings differ from run to run: "in 4.3 ms", "(5.1 ms)"; in JSON `timings`, `ms` and keys ending in Ms or At.
-// Table cells are padded to the widest, so runs of spaces go too.
+// Table cells are padded to the widest and columns are as wide as their content, so runs of
+// spaces and of border lines go too.
 function untimed(text: string): string {
-  return text.replace(/\d+(\.\d+)? ?ms\b/g, 'N ms').replace(/ +/g, ' ');
+  return text
+    .replace(/\d+(\.\d+)? ?ms\b/g, 'N ms')
+    .replace(/ +/g, ' ')
+    .replace(/─+/g, '─');
 }
 function untimedJson(text: string): unknown {
   return JSON.parse(text, (key, value) => (/^(ms|timings)$|Ms$|At$/.test(key) ? 'N' : value));

@@ -54,10 +54,11 @@ export interface Child {
   stop(): void;
 }
 
-/** spawnCli: `node dist/commands/cli.js ...args` with NO_COLOR set and no FORCE_COLOR. */
+/** spawnCli: `node dist/commands/cli.js ...args` with NO_COLOR set, no FORCE_COLOR and no COLUMNS (tables at 120). */
 export function spawnCli(args: string[]): Child {
   const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
   delete env.FORCE_COLOR;
+  delete env.COLUMNS;
   const proc = spawn(process.execPath, [CLI_PATH, ...args], {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

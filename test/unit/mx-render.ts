@@ -23,7 +23,8 @@ import {
   type TimelineAttempt,
 } from '../../src/schema/failover.js';
 import type { DnsExchange, Lookup } from '../../src/schema/dns.js';
-import { sections, row } from '../support/table-text.js';
+import { sections, row, tableRows } from '../support/table-text.js';
+import { assertFits, WIDTHS } from '../support/fit-check.js';
 import { ANSI_ESCAPE } from '../support/sink.js';
 import { HOSTILE, HOSTILE_ESCAPED } from '../support/caps-fixtures.js';
 
@@ -209,6 +210,9 @@ function hostRows(text: string): string[][] {
   return rows;
 }
 
+/** unwrap: a paragraph wrapped with a two-space hanging indent, read as one line. */
+const unwrap = (text: string): string => text.replace(/\n {2}(?=\S)/g, ' ');
+
 /** oneLine: a wrapped cell read as one line. */
 const oneLine = (cell: string | undefined): string => (cell ?? '').replace(/\n/g, ' ');
 
@@ -291,9 +295,14 @@ describe('renderMx', () => {
     ]);
   });
 
-  test('the verdict is the last line', () => {
+  test('the verdict is the last paragraph, wrapped at spaces to the width', () => {
+    const verdict = text.trimEnd().split('\n\n').at(-1)!;
+    assert.ok(
+      verdict.split('\n').every((l) => l.length <= 120),
+      verdict,
+    );
     assert.equal(
-      text.trimEnd().split('\n').at(-1),
+      unwrap(verdict),
       'Verdict: mail for blackhole.test is accepted by mx.blackhole.test (::1) — 2 addresses before it fail: connection-refused, connection-timeout',
     );
   });
@@ -540,11 +549,13 @@ function timelineLines(text: string): {
   const lines = text.split('\n');
   const at = lines.findIndex((l) => l.startsWith('Timeline of a '));
   assert.ok(at >= 0, text);
+  // The heading may wrap (continuation lines indented); it ends with the profile's limits in parentheses.
+  const headingEnd = lines.findIndex((l, i) => i >= at && l.endsWith(')'));
   const end = lines.indexOf('', at);
-  const block = lines.slice(at + 1, end);
+  const block = lines.slice(headingEnd + 1, end);
   const axisAt = block.findIndex((l) => /^\s+0\s/.test(l));
   return {
-    heading: lines[at]!,
+    heading: unwrap(lines.slice(at, headingEnd + 1).join('\n')),
     axis: block[axisAt] ?? '',
     rows: axisAt >= 0 ? block.slice(axisAt + 1).filter((l) => l.includes('█')) : [],
     after: lines.slice(end + 1),
@@ -602,7 +613,7 @@ describe('renderFailover', () => {
 
   test('the delivery line follows the timeline; no queue when delivered', () => {
     assert.equal(
-      t.after[0],
+      unwrap(t.after.join('\n').trimEnd()),
       'Delivery: sendmail delivers mail for blackhole.test to mx.blackhole.test (127.0.0.35) 2m07s after it starts — later than --max-delay 1m00s',
     );
     assert.ok(!text.includes('Queue:'));
@@ -677,7 +688,7 @@ describe('renderFailover', () => {
         },
       },
     );
-    const out = renderFailover(r, PLAIN);
+    const out = unwrap(renderFailover(r, PLAIN));
     assert.ok(!out.includes('█'));
     assert.ok(
       out.includes(
@@ -692,7 +703,7 @@ describe('renderFailover', () => {
     assert.ok(!out.includes('Queue:'));
   });
 
-  test('a long label is cut with an ellipsis and the bars stay aligned', () => {
+  test('a long label is never cut: each attempt takes two lines, label above, and the bars stay aligned', () => {
     const long = `${'very-long-label-'.repeat(4)}mx.test`;
     const out = renderFailover(
       failover(walk(), [
@@ -702,13 +713,87 @@ describe('renderFailover', () => {
       PLAIN,
     );
     const tl = timelineLines(out);
-    assert.ok(tl.rows[0]!.startsWith(`  ${long.slice(0, 43)}…  `), tl.rows[0]);
+    const lines = out.split('\n');
+    assert.ok(lines.includes(`  ${long} 127.0.0.1`), out);
+    assert.ok(lines.includes('  mx.test 127.0.0.2'), out);
+    assert.ok(!out.includes('…'), 'nothing is cut');
     assert.equal(tl.rows.length, 2);
+    assert.match(tl.rows[0]!, /^ {4}connection-refused +█+ +1\.0 ms$/);
     assert.equal(
       barSpan(tl.rows[0]!)[0],
       tl.axis.indexOf('0'),
-      'the cut label does not push its bar off the axis',
+      'the long label does not push its bar off the axis',
     );
     assert.ok(barSpan(tl.rows[1]!)[0] >= barSpan(tl.rows[0]!)[0]);
+    assert.ok(lines.every((l) => l.length <= 120));
+  });
+});
+
+describe('renderMx and renderFailover fit 80, 100 and 120 columns', () => {
+  const MX_TOKENS = [
+    'refused.blackhole.test',
+    'bh.blackhole.test',
+    'gone.blackhole.test',
+    'mx2.blackhole.test',
+    '127.0.0.33',
+    '127.0.0.34',
+    '127.0.0.35',
+    '127.0.0.36',
+    'connection-refused',
+    'connection-timeout',
+    'skipped',
+    'STARTTLS',
+    'TLSv1.3',
+    '(NXDOMAIN);',
+    'mx-dangling',
+    'single-address-family',
+    'RFC 5321 §5.1',
+    '127.0.0.1:2553/udp',
+    'NOERROR',
+    'NXDOMAIN',
+    '(300s)',
+  ];
+  for (const width of WIDTHS) {
+    test(`mx at ${width}: every host, address, status, code and RFC whole`, () => {
+      for (const style of [PLAIN, COLOUR])
+        assertFits(renderMx(walk(), { ...style, width }, { dnsTrace: true }), width, MX_TOKENS);
+    });
+
+    test(`failover at ${width}: the timeline's hosts, addresses and statuses whole`, () => {
+      const text = renderFailover(failover(walk(), SENDMAIL_ATTEMPTS), { ...PLAIN, width });
+      assertFits(text, width, [
+        ...MX_TOKENS.slice(0, 12),
+        'refused.blackhole.test 127.0.0.33',
+        'bh.blackhole.test 127.0.0.34',
+        '(127.0.0.35)',
+        '2m07s',
+        '--max-delay',
+      ]);
+      const t = timelineLines(text);
+      assert.equal(t.rows.length, 3, text);
+      assert.equal(barSpan(t.rows.at(-1)!)[1], t.axis.length, 'the bars end where the axis does');
+    });
+  }
+
+  test("at 80 the server's words move under the row; at 120 they keep their column", () => {
+    const narrow = renderMx(walk(), { ...PLAIN, width: 80 }).split('\n\n')[1]!;
+    assert.deepEqual(tableRows(narrow)[0], ['pref', 'MX host', 'address', 'status', 'time']);
+    assert.ok(narrow.includes('│   220 mx.blackhole.test ESMTP smtp-probe lab'), narrow);
+    assert.ok(narrow.includes('│   no address (A: nxdomain, AAAA: nxdomain)'), narrow);
+    const wide = renderMx(walk(), PLAIN).split('\n\n')[1]!;
+    assert.equal(tableRows(wide)[0]!.length, 6);
+  });
+
+  test("at 80 the lint RFC joins the finding's cell", () => {
+    const lint = sections(renderMx(walk(), { ...PLAIN, width: 80 })).get('Lint')!;
+    assert.deepEqual(tableRows(lint)[0], ['severity', 'finding / RFC', 'detail']);
+    assert.equal(row(lint, 'error')[1], 'mx-dangling\nRFC 5321 §5.1');
+  });
+
+  test('at 80 the timeline puts each label on its own line, uncut', () => {
+    const text = renderFailover(failover(walk(), SENDMAIL_ATTEMPTS), { ...PLAIN, width: 80 });
+    const lines = text.split('\n');
+    assert.ok(lines.includes('  refused.blackhole.test 127.0.0.33'), text);
+    assert.match(timelineLines(text).rows[0]!, /^ {4}connection-refused +█ +2\.3 ms$/);
   });
 });

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { renderCaps } from '../../src/output/caps-table.js';
 import { renderCapsSummary } from '../../src/output/caps-summary.js';
 import {
+  errorBlock,
   headline,
   renderEnvelope,
   type Format,
@@ -30,6 +31,7 @@ import {
   HOSTILE_ESCAPED,
 } from '../support/caps-fixtures.js';
 import { sections, row, tableRows } from '../support/table-text.js';
+import { assertFits, WIDTHS } from '../support/fit-check.js';
 import { Sink, ANSI_ESCAPE } from '../support/sink.js';
 
 const PLAIN = { paint: paint(false), color: false, width: 120 };
@@ -47,8 +49,9 @@ function outcome<R>(result: R, error?: ProbeError, transcript = new Transcript()
   };
 }
 
-function rc(format: Format, color = false): RenderContext & { out: Sink } {
-  return { format, out: new Sink(), paint: paint(color), color, width: 120 };
+function rc(format: Format, color = false): RenderContext & { out: Sink; err: Sink } {
+  const p = paint(color);
+  return { format, out: new Sink(), err: new Sink(), paint: p, errPaint: p, color, width: 120 };
 }
 
 /** assertSafe: nothing in `text` can move the cursor or clear the screen, and the hostile bytes show as \x escapes. */
@@ -182,6 +185,120 @@ describe('renderCaps: sections and values', () => {
   });
 });
 
+describe('renderCaps and renderCapsSummary fit 80, 100 and 120 columns', () => {
+  const CAPS_TOKENS = [
+    '127.0.0.10:2525',
+    'esmtp.lab.test',
+    '[127.0.0.1]',
+    '10240000',
+    'ENHANCEDSTATUSCODES',
+    'TLS_AES_256_GCM_SHA384',
+    'DNS:esmtp.lab.test,',
+    'Address:127.0.0.10',
+    '252',
+    '2.0.0',
+    'smtp-probe-3ec1b25535',
+    '421',
+    '4.3.2',
+    '<postmaster@esmtp.lab.test>',
+    'not-implemented',
+    'implemented',
+    'expn-enabled',
+    'cert-expiring',
+    'starttls 20 ms',
+    'ehlo after TLS 1.0 ms',
+  ];
+  function demoRows(): { label: string; env: Envelope<'caps', CapsResult> }[] {
+    const refused = new ProbeError({
+      code: 'CONNECTION_REFUSED',
+      stage: 'connect',
+      target: '127.0.0.15:2525',
+      message: 'connection refused',
+    });
+    const timedOut = new ProbeError({
+      code: 'GREETING_TIMEOUT',
+      stage: 'greeting',
+      target: '127.0.0.14:2525',
+      message: 'no greeting',
+    });
+    return [
+      {
+        label: 'esmtp.lab.test\n127.0.0.10:2525',
+        env: toEnvelope('caps', 'x', outcome(esmtpResult())),
+      },
+      {
+        label: 'slow-greeting.lab.test\n127.0.0.13:2525',
+        env: toEnvelope('caps', 'x', outcome(esmtpResult())),
+      },
+      {
+        label: 'silent.lab.test\n127.0.0.14:2525',
+        env: toEnvelope('caps', 'x', outcome(rejectedResult(), timedOut)),
+      },
+      {
+        label: 'closed.lab.test\n127.0.0.15:2525',
+        env: toEnvelope('caps', 'x', outcome<CapsResult | null>(null, refused)) as never,
+      },
+    ];
+  }
+
+  for (const width of WIDTHS) {
+    test(`caps at ${width}: every address, name, code and status whole`, () => {
+      assertFits(renderCaps(esmtpResult(), { ...PLAIN, width }), width, CAPS_TOKENS);
+      assertFits(renderCaps(esmtpResult(), { ...COLOUR, width }), width, CAPS_TOKENS);
+      assertFits(renderCaps(rejectedResult(), { ...PLAIN, width }), width, [
+        '554',
+        '5.7.1',
+        'reject-554.lab.test',
+        '127.0.0.12:2525',
+        '(no host name in banner)',
+      ]);
+    });
+
+    test(`the demo summary at ${width}: host, endpoint, status, error code whole`, () => {
+      const rows = demoRows();
+      assertFits(renderCapsSummary(rows, { ...rc('table'), width }), width, [
+        'slow-greeting.lab.test',
+        '127.0.0.13:2525',
+        'greeting-timeout',
+        'connection-refused',
+        'GREETING_TIMEOUT',
+        'CONNECTION_REFUSED',
+        'esmtp.lab.test,',
+        'reject-554.lab.test',
+        'TLSv1.3',
+        '34 ms',
+      ]);
+    });
+  }
+
+  test('at 120 nothing folds: one row per line, the time in its own column', () => {
+    const text = renderCapsSummary(
+      [{ label: 'esmtp.lab.test', env: toEnvelope('caps', 'x', outcome(esmtpResult())) }],
+      { ...rc('table'), width: 120 },
+    );
+    assert.deepEqual(tableRows(text)[0], [
+      'host',
+      'status',
+      'TLS',
+      'VRFY',
+      'EXPN',
+      'time',
+      'banner, hello / error',
+    ]);
+  });
+
+  test('at 80 the banner and error move under the row and the time joins the status', () => {
+    const text = renderCapsSummary(demoRows(), { ...rc('table'), width: 80 });
+    const rows = tableRows(text);
+    assert.deepEqual(rows[0], ['host', 'status / time', 'TLS', 'VRFY', 'EXPN']);
+    // The host cell's second line (the endpoint) sits beside the status cell's (the time).
+    assert.deepEqual(rows[1]!.slice(0, 2), ['esmtp.lab.test', 'ok']);
+    assert.deepEqual(rows[2]!.slice(0, 2), ['127.0.0.10:2525', '34 ms']);
+    assert.ok(text.includes('│   220 esmtp.lab.test, EHLO 250 '), text);
+    assert.ok(text.includes('│   CONNECTION_REFUSED at connect '), text);
+  });
+});
+
 describe('renderCaps: colour', () => {
   test('colour off: not one ANSI escape', () => {
     assert.doesNotMatch(renderCaps(esmtpResult(), PLAIN), ANSI_ESCAPE);
@@ -229,7 +346,8 @@ describe('hostile server text is printed escaped', () => {
       cause: new Error(HOSTILE),
     });
     const env = toEnvelope('caps', '127.0.0.12:2525', outcome(rejectedResult(HOSTILE), err));
-    for (const p of [paint(false), paint(true)]) assertSafe(headline(env, p), HOSTILE_ESCAPED);
+    for (const p of [paint(false), paint(true)])
+      assertSafe(headline(env, p) + errorBlock(env, p), HOSTILE_ESCAPED);
   });
 
   test('renderCapsSummary: the banner line when no host name was recognised', () => {
@@ -261,26 +379,95 @@ describe('headline', () => {
     assert.equal(headline(env, paint(false)), 'caps 127.0.0.10:2525 — ok in 34 ms\n');
   });
 
-  test('error: code, stage, message, cause and hint', () => {
-    const err = new ProbeError({
-      code: 'GREETING_TIMEOUT',
-      stage: 'greeting',
-      target: '127.0.0.14:2525',
-      message: 'no greeting within 1000ms (address: 127.0.0.14:2525)',
-      cause: Object.assign(new Error('socket idle'), { code: 'ETIMEDOUT' }),
-    });
-    const lines = headline(
-      toEnvelope('caps', '127.0.0.14:2525', { ...outcome(null, err), durationMs: 1002 }),
-      paint(false),
-    ).split('\n');
+  const timeout = new ProbeError({
+    code: 'GREETING_TIMEOUT',
+    stage: 'greeting',
+    target: '127.0.0.14:2525',
+    message: 'no greeting within 1000ms (address: 127.0.0.14:2525)',
+    cause: Object.assign(new Error('socket idle'), { code: 'ETIMEDOUT' }),
+  });
+  const timedOut = toEnvelope('caps', '127.0.0.14:2525', {
+    ...outcome(null, timeout),
+    durationMs: 1002,
+  });
+
+  test('error: code, stage, message, cause and hint (the error block under the headline)', () => {
+    const lines = (headline(timedOut, paint(false)) + errorBlock(timedOut, paint(false))).split(
+      '\n',
+    );
     assert.deepEqual(lines, [
       'caps 127.0.0.14:2525 — greeting-timeout in 1.00 s',
       'error GREETING_TIMEOUT at greeting: no greeting within 1000ms (address: 127.0.0.14:2525)',
       '  cause: ETIMEDOUT: socket idle',
-      `  what now: ${err.hint}`,
+      `  what now: ${timeout.hint}`,
       '',
     ]);
-    assert.match(err.hint, /--greeting-timeout/);
+    assert.match(timeout.hint, /--greeting-timeout/);
+  });
+
+  test('the error block wraps at spaces to the width, continuation lines indented', () => {
+    const lines = errorBlock(timedOut, paint(false), 62).trimEnd().split('\n');
+    assert.ok(
+      lines.every((l) => l.length <= 62),
+      lines.join('\n'),
+    );
+    assert.deepEqual(lines.slice(0, 2), [
+      'error GREETING_TIMEOUT at greeting: no greeting within 1000ms',
+      '  (address: 127.0.0.14:2525)',
+    ]);
+    assert.ok(lines.some((l) => l.startsWith('  what now: ')));
+    assert.equal(
+      lines.join(' ').replace(/ +/g, ' '),
+      `error GREETING_TIMEOUT at greeting: no greeting within 1000ms (address: 127.0.0.14:2525) cause: ETIMEDOUT: socket idle what now: ${timeout.hint}`,
+    );
+  });
+
+  test('no error: no error block', () => {
+    const env = toEnvelope('caps', '127.0.0.10:2525', outcome(esmtpResult()));
+    assert.equal(errorBlock(env, paint(false)), '');
+  });
+});
+
+describe('headline agrees with the exit code', () => {
+  const walked = toEnvelope('mx', 'blackhole.test', outcome({}));
+
+  test('the exit code of the status (the default): the status alone', () => {
+    assert.equal(headline(walked, paint(false)), 'mx blackhole.test — ok in 34 ms\n');
+    assert.equal(headline(walked, paint(false), EXIT.OK), 'mx blackhole.test — ok in 34 ms\n');
+  });
+
+  test('ok but exit 8 (no host takes the mail): never a bare "ok"', () => {
+    assert.equal(
+      headline(walked, paint(false), EXIT.UNDELIVERABLE),
+      'mx blackhole.test — ok: mail not delivered (exit 8) in 34 ms\n',
+    );
+  });
+
+  test('ok but exit 7 (failover: delivered later than --max-delay)', () => {
+    const env = toEnvelope('failover', 'blackhole.test', outcome({}));
+    assert.equal(
+      headline(env, paint(false), EXIT.DELAYED),
+      'failover blackhole.test — ok: mail delivered late (exit 7) in 34 ms\n',
+    );
+  });
+
+  test('any other disagreement shows the exit code; colour marks it as not ok', () => {
+    assert.equal(
+      headline(walked, paint(false), EXIT.INTERNAL),
+      'mx blackhole.test — ok (exit 1) in 34 ms\n',
+    );
+    const coloured = headline(walked, paint(true), EXIT.UNDELIVERABLE);
+    assert.ok(coloured.includes('\u001b[31mok: mail not delivered (exit 8)\u001b[39m'), coloured);
+    assert.ok(!coloured.includes('\u001b[32m'), 'no green "ok"');
+  });
+
+  test('renderEnvelope passes the exit code to the headline', () => {
+    const c = rc('table');
+    renderEnvelope(walked, c, () => '(tables)\n', EXIT.UNDELIVERABLE);
+    assert.equal(
+      c.out.text,
+      'mx blackhole.test — ok: mail not delivered (exit 8) in 34 ms\n\n(tables)\n',
+    );
   });
 });
 
@@ -335,12 +522,32 @@ describe('renderEnvelope', () => {
       c.out.text.startsWith('caps 127.0.0.10:2525 — ok in 34 ms\n\nServer\n'),
       c.out.text.slice(0, 80),
     );
+    assert.equal(c.err.text, '', 'no error, nothing on stderr');
     const none = rc('table');
     renderEnvelope(envs[2]![1], none, () => assert.fail('tables drawn without a result'));
+    assert.equal(none.out.text, 'caps bad\\x0ahost — invalid-input in 0.0 ms\n');
     assert.match(
-      none.out.text,
-      /^caps bad\\x0ahost — invalid-input in 0\.0 ms\nerror INVALID_INPUT at input: /,
+      none.err.text,
+      /^error INVALID_INPUT at input: target contains LF\n {2}what now: /,
     );
+  });
+
+  test('table: the error block goes to stderr, the headline and tables to stdout', () => {
+    const c = rc('table');
+    renderEnvelope(envs[1]![1], c, (r) => renderCaps(r!, PLAIN));
+    assert.ok(c.out.text.startsWith('caps 127.0.0.66:25 — tls-error in 34 ms\n\nServer\n'));
+    assert.ok(!c.out.text.includes('STARTTLS_REFUSED'), 'the error is not in the results');
+    assert.match(c.err.text, /^error STARTTLS_REFUSED at starttls: STARTTLS refused: 454 /);
+    assertSafe(c.err.text, HOSTILE_ESCAPED);
+  });
+
+  test('json and ndjson: the error stays in the envelope on stdout; nothing on stderr', () => {
+    for (const format of ['json', 'ndjson'] as const) {
+      const c = rc(format);
+      renderEnvelope(envs[1]![1], c, () => '');
+      assert.equal(JSON.parse(c.out.text).error.code, 'STARTTLS_REFUSED');
+      assert.equal(c.err.text, '');
+    }
   });
 });
 

@@ -1,7 +1,7 @@
 /** Terminal safety, pure: when to colour (NO_COLOR, FORCE_COLOR, TTY, TERM=dumb), escaping server bytes, paint. */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { useColor, printable, paint } from '../../src/output/terminal.js';
+import { useColor, outputColumns, printable, paint } from '../../src/output/terminal.js';
 
 const TTY = { isTTY: true } as NodeJS.WritableStream & { isTTY?: boolean };
 const PIPE = { isTTY: false } as NodeJS.WritableStream & { isTTY?: boolean };
@@ -47,9 +47,15 @@ describe('useColor', () => {
       want: true,
     },
     {
-      name: 'FORCE_COLOR wins over NO_COLOR (documented precedence)',
-      stream: PIPE,
+      name: 'NO_COLOR wins over FORCE_COLOR (documented precedence, no-color.org)',
+      stream: TTY,
       env: { FORCE_COLOR: '1', NO_COLOR: '1' },
+      want: false,
+    },
+    {
+      name: 'NO_COLOR empty does not stop FORCE_COLOR',
+      stream: PIPE,
+      env: { FORCE_COLOR: '1', NO_COLOR: '' },
       want: true,
     },
     {
@@ -60,6 +66,35 @@ describe('useColor', () => {
     },
   ];
   for (const c of cases) test(c.name, () => assert.equal(useColor(c.stream, c.env), c.want));
+});
+
+describe('outputColumns', () => {
+  const tty = (columns?: number) =>
+    ({ isTTY: true, ...(columns ? { columns } : {}) }) as NodeJS.WritableStream & {
+      isTTY?: boolean;
+      columns?: number;
+    };
+  const pipe = { isTTY: false, columns: 200 } as NodeJS.WritableStream & {
+    isTTY?: boolean;
+    columns?: number;
+  };
+  const cases: { name: string; stream: typeof pipe; env: NodeJS.ProcessEnv; want: number }[] = [
+    { name: 'piped, nothing set: 120', stream: pipe, env: {}, want: 120 },
+    { name: 'piped with COLUMNS=80: 80', stream: pipe, env: { COLUMNS: '80' }, want: 80 },
+    { name: 'a terminal of 100 columns', stream: tty(100), env: {}, want: 100 },
+    { name: 'COLUMNS wins over the terminal', stream: tty(100), env: { COLUMNS: '80' }, want: 80 },
+    { name: 'a terminal that does not say: 120', stream: tty(), env: {}, want: 120 },
+    {
+      name: 'COLUMNS not a number is ignored',
+      stream: tty(90),
+      env: { COLUMNS: 'wide' },
+      want: 90,
+    },
+    { name: 'COLUMNS=0 is ignored', stream: pipe, env: { COLUMNS: '0' }, want: 120 },
+    { name: 'never wider than 140', stream: tty(300), env: {}, want: 140 },
+    { name: 'COLUMNS wider than 140: 140', stream: pipe, env: { COLUMNS: '200' }, want: 140 },
+  ];
+  for (const c of cases) test(c.name, () => assert.equal(outputColumns(c.stream, c.env), c.want));
 });
 
 describe('printable', () => {
