@@ -86,7 +86,7 @@ export async function runProbeCommand<F extends FlagSet, R>(
   // Without valid flags there is no result to tabulate, only the error.
   const tables = format === 'table' && args ? await spec.tables(args) : undefined;
   const env = toEnvelope(spec.command, spec.target(argv), outcome, out.transcript);
-  renderEnvelope(env, rc, (r) => (tables ? tables(r as R, rc) : ''));
+  renderEnvelope(env, rc, (r) => (tables ? tables(r as R, rc) : ''), ctx.exitCode);
 }
 
 /** ProbeCommandModule: a probe command's yargs module, from its flags, words and examples. */

@@ -69,7 +69,8 @@ export type CensusVerb = (typeof CENSUS_VERBS)[number];
 /**
  * SUPPORT_LEVELS: how a server treats a census verb; `not-asked`: never sent, held back in the
  * census's last session (or when no new session could be had) so that no session passes a server's
- * limit of unrecognised commands (see mayAsk in smtp/census.ts).
+ * limit of unrecognised commands (see mayAsk in smtp/census.ts); `unpaired`: answered, but in a
+ * session whose replies stopped pairing with their commands, so the reply kept is not believed.
  */
 export const SUPPORT_LEVELS = [
   'implemented',
@@ -77,6 +78,7 @@ export const SUPPORT_LEVELS = [
   'not-implemented',
   'unknown',
   'not-asked',
+  'unpaired',
 ] as const;
 export type Support = (typeof SUPPORT_LEVELS)[number];
 

@@ -21,6 +21,7 @@ const SHORT = {
   'not-implemented': 'no',
   unknown: '?',
   'not-asked': '-',
+  unpaired: '??',
 } as const;
 
 function censusCell(r: CapsResult | null, verb: 'VRFY' | 'EXPN'): string {

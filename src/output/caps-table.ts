@@ -209,6 +209,7 @@ function censusTable(entries: CensusEntry[], style: TableStyle): string {
     'not-implemented': p.dim,
     unknown: p.red,
     'not-asked': p.dim,
+    unpaired: p.red,
   } as const;
   // not-asked: never sent, so there is no line and no reply to show.
   const heldBack = "held back: the server's limit of unrecognised commands was near";

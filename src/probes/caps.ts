@@ -8,7 +8,7 @@
  */
 import { ProbeError } from '../errors.js';
 import { formatEndpoint, parseTarget, SMTP_PORT, SUBMISSIONS_PORT } from '../net/target.js';
-import type { CapsResult } from '../schema/caps.js';
+import type { CapsResult, CensusEntry } from '../schema/caps.js';
 import {
   establish,
   type Established,
@@ -20,9 +20,10 @@ import type { SmtpSession } from '../session/session.js';
 import { checkHeloName } from '../session/helo-name.js';
 import { diffCapabilities } from '../smtp/capabilities.js';
 import { bannerHostname } from '../smtp/greeting.js';
+import { implausible } from '../smtp/pairing.js';
 import { replyText } from '../smtp/reply.js';
 import { roundMs } from '../time/duration.js';
-import { runCensus } from './census.js';
+import { runCensus, unpair } from './census.js';
 import { capsFindings } from './findings.js';
 import {
   asProbeError,
@@ -138,6 +139,7 @@ async function afterHello(
   reopen: () => Promise<SmtpSession | undefined>,
 ): Promise<void> {
   let { session } = established;
+  let lastSession: CensusEntry[] = [];
   try {
     if (options.census !== false) {
       const entries: NonNullable<CapsResult['census']> = [];
@@ -150,9 +152,18 @@ async function afterHello(
       );
       // The census may have moved on to a new session (see runCensus): QUIT that one.
       session = census.session;
+      lastSession = census.lastSession;
       if (!census.sessionUsable) session.close();
     }
-    if (!session.closed) await timed(result, 'quit', run, () => session.quit());
+    if (!session.closed) {
+      const quit = await timed(result, 'quit', run, () => session.quit());
+      // Any answer but 221 is an earlier command's: the census's last answers were shifted.
+      const why = quit && implausible('QUIT', quit);
+      if (why) {
+        unpair(lastSession);
+        throw session.unpaired('quit', why);
+      }
+    }
   } catch (err) {
     session.close();
     throw err;

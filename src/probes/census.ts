@@ -12,6 +12,7 @@
  * session, or when no new session can be had, such a verb is reported
  * `not-asked`, with no reply.
  */
+import { ProbeError } from '../errors.js';
 import type { SmtpSession } from '../session/session.js';
 import { madeUpLocalPart } from '../smtp/address.js';
 import { command } from '../smtp/command.js';
@@ -27,6 +28,7 @@ import {
   opensTransaction,
 } from '../smtp/census.js';
 import type { CensusEntry } from '../schema/caps.js';
+import { foreignCode, implausible } from '../smtp/pairing.js';
 import type { Reply } from '../smtp/reply.js';
 import type { Stage } from '../vocabulary.js';
 
@@ -48,6 +50,8 @@ export interface CensusOutcome {
   sessionUsable: boolean;
   /** Sessions used, the first included. */
   sessions: number;
+  /** The entries of the session the census ended in (unpaired if its QUIT is answered wrong). */
+  lastSession: CensusEntry[];
 }
 
 /**
@@ -67,10 +71,14 @@ export async function runCensus(
   let session = first;
   let sessions = 1;
   let counted = 0;
+  // Where the current session's entries start: a shift found in a session unpairs them all.
+  let from = 0;
   // Set once a session was ended for a new one that could not be had: nothing more is sent.
   let stranded = false;
   const ask = async (line: string, stage: Stage): Promise<Reply> => {
     const reply = await session.send(line, stage);
+    const why = foreignCode(line, reply);
+    if (why) throw session.unpaired(stage, why);
     if (countsTowardDrop(reply)) counted++;
     return reply;
   };
@@ -79,6 +87,7 @@ export async function runCensus(
     session,
     sessionUsable,
     sessions,
+    lastSession: entries.slice(from),
   });
   try {
     for (const [i, verb] of CENSUS_VERBS.entries()) {
@@ -98,6 +107,7 @@ export async function runCensus(
         session = next;
         sessions++;
         counted = 0;
+        from = entries.length;
       }
       const reply = await ask(line, 'census');
       let entry: CensusEntry = {
@@ -127,9 +137,18 @@ export async function runCensus(
     }
     return end(!stranded);
   } catch (err) {
+    if (err instanceof ProbeError && err.code === 'UNSOLICITED_REPLY') unpair(entries.slice(from));
     if (session !== first) session.close();
     throw err;
   }
+}
+
+/**
+ * unpair: a session's replies stopped pairing with its verbs (a reply nobody
+ * asked for, or one no server gives that verb): none of its answers is believed.
+ */
+export function unpair(entries: CensusEntry[]): void {
+  for (const e of entries) if (e.support !== 'not-asked') e.support = 'unpaired';
 }
 
 /** reopen: QUIT the session that cannot take `left[0]`, then a new one (undefined: none came). */
@@ -143,7 +162,9 @@ async function reopen(
     `census: ${counted} replies in this session that a server may count toward hanging up; ` +
       `QUIT, and a new session for ${left.join(' ')}`,
   );
-  await session.quit();
+  const quit = await session.quit();
+  const why = quit && implausible('QUIT', quit);
+  if (why) throw session.unpaired('quit', why);
   const next = await more.reopen!();
   if (!next) more.note?.(`census: no new session; not asked: ${left.join(' ')}`);
   return next;

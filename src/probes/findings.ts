@@ -102,8 +102,8 @@ function tlsFindings(r: CapsResult): Finding[] {
     out.push({
       id: 'cert-name-mismatch',
       severity: 'medium',
-      message:
-        `certificate does not match ${info.nameMatch.name}: ${info.nameMatch.error ?? ''}`.trim(),
+      // The error already names the host ("mx.test is not among the certificate's names (…)").
+      message: `certificate name mismatch: ${info.nameMatch.error ?? `not for ${info.nameMatch.name}`}`,
     });
   if (!info.trusted.ok)
     out.push({

@@ -189,7 +189,7 @@ async function askAll(ctx: Ctx): Promise<void> {
       ({ next, answered } = await askInSession(ctx, session, next, smtputf8));
       if (next >= ctx.work.length && !session.closed) {
         await askControl(ctx, session);
-        if (!session.closed) checkQuit(ctx, await session.quit());
+        if (!session.closed) checkQuit(session, await session.quit());
       }
     } catch (err) {
       session.close();
@@ -259,7 +259,7 @@ async function askInSession(
       reconnected: number > 1,
     };
     const odd = implausible(line, reply);
-    if (odd) throw unpaired(ctx, stage, odd);
+    if (odd) throw session.unpaired(stage, odd);
     if (reply.code === 421) {
       session.close();
       return { next: i + 1, answered };
@@ -274,20 +274,10 @@ async function askInSession(
  * is an earlier command's, so a reply nobody asked for came before it and
  * every answer since went to the wrong command.
  */
-function checkQuit(ctx: Ctx, quit: Reply | undefined): void {
+function checkQuit(session: SmtpSession, quit: Reply | undefined): void {
   const why = quit && implausible('QUIT', quit);
   if (why)
-    throw unpaired(ctx, 'quit', `${why} ("${quit.lines[0] ?? ''}"), an earlier command's reply`);
-}
-
-function unpaired(ctx: Ctx, stage: 'vrfy' | 'expn' | 'quit', why: string): ProbeError {
-  const target = ctx.result.address ?? ctx.target.host;
-  return new ProbeError({
-    code: 'UNSOLICITED_REPLY',
-    stage,
-    target,
-    message: `replies stopped pairing with commands: ${why} (address: ${target})`,
-  });
+    throw session.unpaired('quit', `${why} ("${quit.lines[0] ?? ''}"), an earlier command's reply`);
 }
 
 /** unpair: every answer of session `number` (and the control) may belong to another command: none is believed. */

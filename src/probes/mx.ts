@@ -7,7 +7,7 @@
 import { ProbeError, type Stage } from '../errors.js';
 import { normalizeDomain, parseResolverAddress, Resolver, systemResolvers } from '../dns/index.js';
 import type { DnsTransport } from '../dns/transport.js';
-import { looksLikeIpLiteral, mxLint } from '../mx/lint.js';
+import { looksLikeIpLiteral, mxAddressLint, mxLint } from '../mx/lint.js';
 import { mxVerdict } from '../mx/verdict.js';
 import { formatEndpoint, SMTP_PORT } from '../net/target.js';
 import type { DnsRecord, DomainName, Lookup } from '../schema/dns.js';
@@ -71,6 +71,8 @@ export async function probeMx(
   try {
     if (await resolveWalk(resolver, result)) {
       await probeAll(result.hosts, options, run);
+      // What the connections showed (STARTTLS) joins what DNS showed.
+      result.lint.push(...mxAddressLint(result.hosts));
       // Cut by --timeout or Ctrl-C: the walk is incomplete, and a verdict would blame the hosts for our budget.
       if (run.deadline.signal.aborted) throw run.deadline.cancelled(cancelledStage(result.hosts));
       result.verdict = mxVerdict(result);

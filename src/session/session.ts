@@ -156,6 +156,16 @@ export class SmtpSession {
     this.stream.destroy();
   }
 
+  /** unpaired: the error for a reply that cannot be its command's answer (see smtp/pairing.ts). */
+  unpaired(stage: Stage, why: string): ProbeError {
+    return new ProbeError({
+      code: 'UNSOLICITED_REPLY',
+      stage,
+      target: this.opts.endpoint,
+      message: `replies stopped pairing with commands: ${why} (address: ${this.opts.endpoint})`,
+    });
+  }
+
   /** closed: whether close() ran or the stream is gone. */
   get closed(): boolean {
     return this.stream.destroyed;

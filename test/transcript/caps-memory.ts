@@ -201,6 +201,36 @@ describe('caps over the in-memory network', () => {
     assert.equal(server.received.at(-1), 'QUIT');
   });
 
+  test('a shifted census: HELP’s 214 arriving as VRFY’s answer is UNSOLICITED_REPLY, the session’s answers unpaired, no finding from them', async () => {
+    // A stray 250 after NOOP's answer became HELP's; HELP's real 214 then came back to VRFY.
+    const w = memoryWorld();
+    const server = w.serve('192.0.2.1:25', [
+      greet(),
+      ...ehloOk('PIPELINING'),
+      expect('NOOP'),
+      send('250 2.0.0 Ok'),
+      expect('HELP'),
+      send('250 2.0.0 nobody asked'),
+      expect('VRFY postmaster'),
+      send('214 2.0.0 See https://www.postfix.org/'),
+      act((conn) => conn.whenClosed),
+    ]);
+    const outcome = await caps(w, '192.0.2.1', { census: true });
+    await server.finished();
+    assert.equal(outcome.status, 'protocol-error');
+    assert.equal(outcome.error?.code, 'UNSOLICITED_REPLY');
+    assert.match(outcome.error?.message ?? '', /214 2\.0\.0 answers no VRFY/);
+    CapsResultSchema.parse(outcome.result);
+    assert.deepEqual(
+      outcome.result.census?.map((e) => [e.verb, e.support, e.reply?.code]),
+      [
+        ['NOOP', 'unpaired', 250],
+        ['HELP', 'unpaired', 250],
+      ],
+    );
+    assert.ok(!outcome.result.findings.some((f) => /help|noop/i.test(f.id)));
+  });
+
   test('a 554 greeting: QUIT is still said, GREETING_REJECTED, the banner kept', async () => {
     const w = memoryWorld();
     const server = w.serve('192.0.2.1:25', [

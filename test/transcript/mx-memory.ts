@@ -159,6 +159,11 @@ describe('the MX walk over an in-memory zone and network', () => {
       text: 'mail for three.test is accepted by good.three.test (192.0.2.3) — 2 addresses before it fail: connection-refused, connection-timeout',
     });
     assert.deepEqual(server.received, [`EHLO ${HELO_NAME}`, 'QUIT']);
+    // The one address that said EHLO offered no STARTTLS; the ones never reached say nothing either way.
+    assert.deepEqual(
+      result.lint.filter((l) => l.id.includes('starttls')).map((l) => [l.id, l.subject]),
+      [['mx-no-starttls', 'good.three.test 192.0.2.3']],
+    );
   });
 
   test('--timeout bounds the whole walk: every address blackholed with a long connect timeout is cut at exactly targetMs', async () => {

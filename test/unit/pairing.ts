@@ -1,7 +1,7 @@
 /** Whether a reply can be its command's (src/smtp/pairing.ts): the check that exposes shifted replies. */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { implausible, pairingProblem } from '../../src/smtp/pairing.js';
+import { foreignCode, implausible, pairingProblem } from '../../src/smtp/pairing.js';
 import type { Reply } from '../../src/smtp/reply.js';
 
 const reply = (code: number, enhanced?: string, text = 'x'): Reply => ({
@@ -41,6 +41,11 @@ describe('implausible', () => {
     ['VRFY alice', reply(221, '2.0.0'), false],
     ['VRFY alice', reply(220), false],
     ['EXPN staff', reply(354), false],
+    ['HELP', reply(214, '2.0.0'), true],
+    ['VRFY postmaster', reply(214, '2.0.0'), false],
+    ['NOOP', reply(211), false],
+    ['AUTH PLAIN', reply(334), true],
+    ['ETRN example.test', reply(334), false],
   ];
   for (const [command, r, plausible] of cases) {
     test(`${command.split(' ')[0]} answered ${r.code}${r.enhanced ? ` ${r.enhanced}` : ''}: ${plausible ? 'can be its' : 'cannot be its'}`, () => {
@@ -48,6 +53,15 @@ describe('implausible', () => {
       assert.equal(why === undefined, plausible, why);
     });
   }
+});
+
+describe('foreignCode', () => {
+  test('judges by the code alone: a refused RSET is data to the census, a 214 to VRFY is not', () => {
+    assert.equal(foreignCode('RSET', reply(500, '5.5.1')), undefined);
+    assert.ok(implausible('RSET', reply(500, '5.5.1')));
+    assert.equal(foreignCode('VRFY postmaster', reply(214, '2.0.0')), '214 2.0.0 answers no VRFY');
+    assert.equal(foreignCode('HELP', reply(214, '2.0.0')), undefined);
+  });
 });
 
 describe('pairingProblem', () => {
