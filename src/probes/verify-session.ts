@@ -281,9 +281,12 @@ async function transaction(run: HostRun, s: Session, batch: Work[]): Promise<TxR
     out.notes.push(
       `session ${out.sessions}: ${err.code} during ${err.stage} after ${answered} of ${batch.length} recipients`,
     );
-    return settled(run, s, { ...interpret(run, s, batch, replies, started), closing: true });
+    return settled(run, s, {
+      ...interpret(run, s, lines[0]!, batch, replies, started),
+      closing: true,
+    });
   }
-  return settled(run, s, interpret(run, s, batch, replies, started));
+  return settled(run, s, interpret(run, s, lines[0]!, batch, replies, started));
 }
 
 /** CLOSING: a transaction that ended the session with nothing believed. */
@@ -310,11 +313,12 @@ function distrust(run: HostRun, why: string): void {
 function interpret(
   run: HostRun,
   s: Session,
+  mailLine: string,
   batch: Work[],
   replies: Timed[],
   started: number,
 ): TxResult {
-  const { o, budget } = run;
+  const { budget } = run;
   const result: TxResult = { done: 0, errors: 0, closing: false, throttled: false };
   const mail = replies[0];
   if (!mail) return result;
@@ -324,7 +328,7 @@ function interpret(
       run.record(
         w,
         { kind: 'verdict', verdict: 'unknown', reason: 'sender-rejected', confidence: 'high' },
-        `MAIL FROM:<${o.from}>`,
+        mailLine,
         mail.reply,
       );
       result.done++;
