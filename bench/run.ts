@@ -3,8 +3,10 @@ import { benchStartup } from './startup.js';
 import { benchCaps } from './caps.js';
 import { benchWalk } from './walk.js';
 import { benchVerify } from './verify.js';
+import { benchVerifyDomains } from './verify-domains.js';
 
 benchStartup();
 await benchCaps();
 await benchWalk();
 await benchVerify();
+await benchVerifyDomains();

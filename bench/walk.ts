@@ -26,7 +26,7 @@ export async function benchWalk(runs = 5): Promise<void> {
       });
       walls.push(performance.now() - t);
       const outcomes = result.hosts.flatMap((h) => h.addresses.map((a) => a.status)).join(',');
-      if (outcomes !== 'refused,connect-timeout,ok')
+      if (outcomes !== 'connection-refused,connection-timeout,ok')
         throw new Error(`unexpected walk: ${outcomes}`);
     }
     const med = median(walls);
