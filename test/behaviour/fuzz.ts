@@ -20,17 +20,16 @@ import assert from 'node:assert/strict';
 import type { CapsResult } from '../../src/schema/caps.js';
 import type { LookupResult } from '../../src/schema/lookup.js';
 import type { VerifyResult } from '../../src/schema/verify.js';
+import { heapAfterGc } from '../support/heap.js';
+import { hostileViolations } from '../support/hostile-checks.js';
+import type { Command } from '../support/hostile-plain-mta.js';
 import {
-  type Command,
-  type HostileConn,
   HOSTILE_TIMEOUTS,
   type HostileRun,
-  heapAfterGc,
-  hostileViolations,
-  type Misbehaviour,
   type ProbeName,
   probeHostile,
-} from '../support/hostile.js';
+} from '../support/hostile-run.js';
+import type { HostileConn, Misbehaviour } from '../support/hostile-server.js';
 
 /** MIN_REPLIES / MIN_CASES / MAX_CASES: the run's size (cases go on until both minimums are met). */
 const MIN_REPLIES = 1_500;

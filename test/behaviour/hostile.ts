@@ -1,6 +1,6 @@
 /**
  * The hostile-server tier: caps, vrfy, expn and verify against every
- * misbehaviour of test/support/hostile.ts, over the in-memory network in
+ * misbehaviour of test/support/hostile-catalogue.ts, over the in-memory network in
  * virtual time. Every run must end with a status from the closed set (and a
  * ProbeError with a code and a stage when not ok), inside --timeout, with an
  * envelope that survives JSON and validates against the command's schema,
@@ -15,21 +15,20 @@ import { ProbeError } from '../../src/errors.js';
 import type { CapsResult } from '../../src/schema/caps.js';
 import type { VerifyResult } from '../../src/schema/verify.js';
 import { tempDir } from '../support/certs.js';
+import { heapAfterGc } from '../support/heap.js';
+import { MISBEHAVIOURS } from '../support/hostile-catalogue.js';
+import { type HostileCerts, hostileCerts } from '../support/hostile-certs.js';
+import { hostileViolations } from '../support/hostile-checks.js';
+import { isKnown } from '../support/hostile-plain-mta.js';
 import {
   HOSTILE_ARGS,
   HOSTILE_TIMEOUTS,
-  type HostileCerts,
   type HostileRun,
-  heapAfterGc,
-  hostileCerts,
-  hostileViolations,
-  isKnown,
-  MISBEHAVIOURS,
-  type Misbehaviour,
   PROBES,
   type ProbeName,
   probeHostile,
-} from '../support/hostile.js';
+} from '../support/hostile-run.js';
+import type { Misbehaviour } from '../support/hostile-server.js';
 
 let certs: HostileCerts;
 let cleanup: () => Promise<void>;
