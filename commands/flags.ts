@@ -1,8 +1,8 @@
 /**
  * Flags, each declared once: its yargs option (how it is read and how --help
- * shows it) and the zod schema that turns the raw text into a typed value or
- * one clear line naming the flag, the value and what is accepted. A command
- * lists its flags in one record; `parseFlags` validates them all with one
+ * shows it) and the reader that turns the raw text into a typed value or one
+ * clear line naming the flag, the value and what is accepted. A command lists
+ * its flags in one record; `parseFlags` validates them all with one zod
  * schema before anything is resolved or dialled, and a bad value becomes
  * INVALID_INPUT (exit 2, and an envelope under --json). Numbers are read as
  * text and parsed here, never by yargs (which turns "abc" into NaN).
@@ -22,8 +22,12 @@ export interface Flag<T> {
   /** For a required positional: what to say when it is missing. */
   missing?: string;
   option?: Options;
-  /** Reads the raw yargs value (text, boolean, list or undefined). */
-  schema: z.ZodMiniType<T, unknown>;
+  /**
+   * Reads the raw yargs value (text, boolean, list or undefined); throws INVALID_INPUT. A function,
+   * not a zod schema: every command's flags are declared at start-up, and only the running
+   * command's become schemas (in parseFlags).
+   */
+  read: (raw: unknown) => T;
 }
 
 /** FlagSet: a command's flags by the name its handler uses. */
@@ -68,7 +72,7 @@ export function booleanFlag(
   return {
     name,
     option: { type: 'boolean', default: fallback, describe, ...(group ? { group } : {}) },
-    schema: reader((raw) => (raw === undefined ? fallback : raw === true || raw === 'true')),
+    read: (raw) => (raw === undefined ? fallback : raw === true || raw === 'true'),
   };
 }
 
@@ -78,7 +82,7 @@ export function textFlag(
   describe: string,
   extra: Options = {},
 ): Flag<string | undefined> {
-  return { name, option: { type: 'string', describe, ...extra }, schema: reader(text) };
+  return { name, option: { type: 'string', describe, ...extra }, read: text };
 }
 
 /** listFlag: a repeatable string flag. */
@@ -86,9 +90,8 @@ export function listFlag(name: string, describe: string, group?: string): Flag<s
   return {
     name,
     option: { type: 'string', array: true, describe, ...(group ? { group } : {}) },
-    schema: reader((raw) =>
+    read: (raw) =>
       raw === undefined ? [] : (Array.isArray(raw) ? raw : [raw]).map((v) => String(v)),
-    ),
   };
 }
 
@@ -104,14 +107,14 @@ export function portFlag(
   return {
     name,
     option: { type: 'string', describe: `${describe} (${min}-65535${shown})` },
-    schema: reader((raw) => {
+    read: (raw) => {
       const value = text(raw);
       if (value === undefined) {
         if (fallback === undefined) return undefined as unknown as number;
         return fallback;
       }
       return integer(name, value, min, 65535, 'a port');
-    }),
+    },
   };
 }
 
@@ -130,11 +133,11 @@ export function countFlag(
       describe: `${describe} (${range.min}-${range.max}${shown})`,
       ...(group ? { group } : {}),
     },
-    schema: reader((raw) => {
+    read: (raw) => {
       const value = text(raw);
       if (value === undefined) return range.fallback;
       return integer(name, value, range.min, range.max, range.what);
-    }),
+    },
   };
 }
 
@@ -149,10 +152,10 @@ export function durationFlag(
   return {
     name,
     option: { type: 'string', describe: `${describe}${shown}`, ...(group ? { group } : {}) },
-    schema: reader((raw) => {
+    read: (raw) => {
       const value = text(raw);
       return value === undefined ? undefined : parseDuration(value, `--${name}`);
-    }),
+    },
   };
 }
 
@@ -171,14 +174,14 @@ export function choiceFlag<const C extends readonly string[]>(
       describe: `${describe} (${choices.join(', ')}; default ${fallback})`,
       ...(group ? { group } : {}),
     },
-    schema: reader((raw) => {
+    read: (raw) => {
       const value = text(raw);
       if (value === undefined) return fallback;
       if (!choices.includes(value)) {
         throw invalidInput(`--${name} "${value}" is not one of ${choices.join(', ')}`);
       }
       return value as C[number];
-    }),
+    },
   };
 }
 
@@ -196,17 +199,17 @@ export function positional(
     name,
     positional: { type: 'string', describe },
     missing: message,
-    schema: reader((raw) => {
+    read: (raw) => {
       const value = text(raw);
       if (value === undefined || value === '') throw invalidInput(message);
       return value;
-    }),
+    },
   };
 }
 
 /** customFlag: a flag with its own syntax: `parse` gets the raw value and throws INVALID_INPUT naming the flag. */
 export function customFlag<T>(name: string, option: Options, parse: (raw: unknown) => T): Flag<T> {
-  return { name, option, schema: reader(parse) };
+  return { name, option, read: parse };
 }
 
 /**
@@ -228,9 +231,8 @@ export function positionalList(name: string, describe: string): Flag<string[]> {
   return {
     name,
     positional: { type: 'string', array: true, describe },
-    schema: reader((raw) =>
+    read: (raw) =>
       raw === undefined ? [] : (Array.isArray(raw) ? raw : [raw]).map((v) => String(v)),
-    ),
   };
 }
 
@@ -261,10 +263,11 @@ export function declare<T>(y: Argv<T>, flags: FlagSet): Argv<T> {
 
 /**
  * parseFlags: every flag of `flags` from yargs' argv through one zod object
- * schema; the first problem becomes INVALID_INPUT (nothing sent yet).
+ * schema (of the flags' readers); the first problem becomes INVALID_INPUT
+ * (nothing sent yet).
  */
 export function parseFlags<F extends FlagSet>(flags: F, argv: Record<string, unknown>): Parsed<F> {
-  const shape = Object.fromEntries(Object.entries(flags).map(([key, f]) => [key, f.schema]));
+  const shape = Object.fromEntries(Object.entries(flags).map(([key, f]) => [key, reader(f.read)]));
   const raw = Object.fromEntries(Object.entries(flags).map(([key, f]) => [key, argv[f.name]]));
   const parsed = z.object(shape).safeParse(raw);
   if (!parsed.success) throw invalidInput(parsed.error.issues[0]?.message ?? 'invalid arguments');

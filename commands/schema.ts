@@ -48,10 +48,9 @@ export function schemaCommand(ctx: CliContext): CommandModule {
         const { invalidInput } = await import('../src/errors.js');
         throw invalidInput(`schema: "${a.command}" is not one of ${SCHEMA_COMMANDS.join(', ')}`);
       }
-      const { z } = await import('zod');
-      const { OUTPUT_SCHEMAS, NDJSON_LINE_SCHEMAS } = await import('../src/schema/index.js');
-      const schema = a.format === 'ndjson' ? NDJSON_LINE_SCHEMAS[command] : OUTPUT_SCHEMAS[command];
-      ctx.stdout.write(`${JSON.stringify(z.toJSONSchema(schema, { io: 'output' }), null, 2)}\n`);
+      // Built apart from the executable (scripts/bundle.mjs): the full zod stays out of its chunks.
+      const { jsonSchema } = await import('../src/schema/json-schema.js');
+      ctx.stdout.write(`${JSON.stringify(jsonSchema(command, a.format), null, 2)}\n`);
     },
   };
 }

@@ -9,8 +9,12 @@
  * tsc output (dist/commands/cli.js) stays for the library and the tests, and
  * test/behaviour/bundle.ts checks that both answer alike.
  *
- * Run by `npm run build` after tsc. Also writes dist/smtp-probe.meta.json (esbuild's metafile:
- * which sources went into which chunk) for that test and for `esbuild --analyze`-style reading.
+ * `smtp-probe schema` alone needs the full zod; src/schema/json-schema.ts is built on its own
+ * first (see jsonSchemaApart).
+ *
+ * Run by `npm run build` after tsc. Also writes dist/smtp-probe.meta.json (esbuild's metafile of
+ * both builds: which sources went into which file) for that test and for
+ * `esbuild --analyze`-style reading.
  */
 import { chmod, cp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -126,19 +130,15 @@ const yargsLocales = {
   },
 };
 
-const result = await build({
+/** common: what both builds share. */
+const common = {
   absWorkingDir: root,
-  entryPoints: { 'smtp-probe': 'commands/cli.ts' },
   outdir: dist,
   outExtension: { '.js': '.mjs' },
-  chunkNames: 'chunks/[name]-[hash]',
   bundle: true,
-  splitting: true,
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  // The bundle is not two folders below package.json, so the version is written in (see cli.ts).
-  define: { SMTP_PROBE_VERSION: JSON.stringify(version) },
   // CommonJS dependencies (cli-table3, dns-packet, selfsigned) require() node built-ins, and an
   // ES module has no `require` of its own: give every output file one.
   banner: {
@@ -147,24 +147,70 @@ const result = await build({
       'const require = __createRequire(import.meta.url);',
     ].join('\n'),
   },
-  plugins: [lazyStringWidth, cjsNamedExports, yargsLocales],
   sourcemap: 'linked',
   legalComments: 'none',
   logLevel: 'warning',
   metafile: true,
+};
+
+/**
+ * jsonSchemaApart: the flags of every command are read with zod/mini, and `schema` prints JSON
+ * Schema from src/schema, written with the full zod. Both sit on zod's core files, and in one
+ * split build a file shared by two paths is one chunk holding every statement either path keeps:
+ * the full `z` keeps all of zod core, so each start-up compiled ~290 KB of it (~27 ms for
+ * `caps`) where zod/mini's parsing needs ~25 KB. So src/schema/json-schema.ts (the only module
+ * the CLI loads src/schema and the full zod through) is its own build, one file in chunks/ with
+ * its own zod, and the executable's build imports that file by path, as something external.
+ */
+const schemaBuild = await build({
+  ...common,
+  entryPoints: { 'json-schema': 'src/schema/json-schema.ts' },
+  entryNames: 'chunks/[name]-[hash]',
 });
+const schemaFile = Object.keys(schemaBuild.metafile.outputs).find((f) => f.endsWith('.mjs'));
+const SCHEMA_IMPORT = `./${basename(schemaFile)}`;
+const jsonSchemaApart = {
+  name: 'json-schema-apart',
+  setup(b) {
+    b.onResolve({ filter: /json-schema\.js$/ }, (args) =>
+      join(args.resolveDir, args.path) === join(root, 'src/schema/json-schema.js')
+        ? { path: SCHEMA_IMPORT, external: true }
+        : undefined,
+    );
+  },
+};
+
+const result = await build({
+  ...common,
+  entryPoints: { 'smtp-probe': 'commands/cli.ts' },
+  chunkNames: 'chunks/[name]-[hash]',
+  splitting: true,
+  // The bundle is not two folders below package.json, so the version is written in (see cli.ts).
+  define: { SMTP_PROBE_VERSION: JSON.stringify(version) },
+  plugins: [lazyStringWidth, cjsNamedExports, yargsLocales, jsonSchemaApart],
+});
+
+// SCHEMA_IMPORT resolves from chunks/ only; were commands/schema.ts ever bundled into the entry
+// itself, `schema` would fail at run time, so the build fails now.
+for (const [file, out] of Object.entries(result.metafile.outputs)) {
+  const apart = out.imports.some((i) => i.external && i.path === SCHEMA_IMPORT);
+  if (apart && dirname(file) !== 'dist/chunks')
+    throw new Error(`${file} imports ${SCHEMA_IMPORT}, which only resolves from dist/chunks/`);
+}
 
 // Chunk names carry a content hash, so old ones would pile up across builds. They go only now,
 // after the new entry is written, so a CLI started from the old entry a moment ago still finds its chunks.
-const fresh = new Set(Object.keys(result.metafile.outputs).map((f) => basename(f)));
+const outputs = { ...schemaBuild.metafile.outputs, ...result.metafile.outputs };
+const fresh = new Set(Object.keys(outputs).map((f) => basename(f)));
 for (const f of await readdir(`${dist}chunks`))
   if (f !== 'yargs-locales' && !fresh.has(f)) await rm(`${dist}chunks/${f}`);
 
 if (!yargsLocalesDir) throw new Error('yargs was not bundled from its ES module shim');
 await cp(yargsLocalesDir, `${dist}chunks/yargs-locales`, { recursive: true });
 await chmod(`${dist}smtp-probe.mjs`, 0o755);
-await writeFile(`${dist}smtp-probe.meta.json`, JSON.stringify(result.metafile));
+const inputs = { ...schemaBuild.metafile.inputs, ...result.metafile.inputs };
+await writeFile(`${dist}smtp-probe.meta.json`, JSON.stringify({ inputs, outputs }));
 
-const files = Object.entries(result.metafile.outputs).filter(([f]) => f.endsWith('.mjs'));
+const files = Object.entries(outputs).filter(([f]) => f.endsWith('.mjs'));
 const kb = files.reduce((n, [, o]) => n + o.bytes, 0) / 1024;
 console.log(`bundle: dist/smtp-probe.mjs and ${files.length - 1} chunks, ${kb.toFixed(0)} KB`);
