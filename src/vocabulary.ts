@@ -120,3 +120,19 @@ export type LookupMeaning = (typeof LOOKUP_MEANINGS)[number];
 /** QUERY_TYPES: the DNS record types the resolver asks for. */
 export const QUERY_TYPES = ['A', 'AAAA', 'MX', 'CNAME', 'TXT'] as const;
 export type QueryType = (typeof QUERY_TYPES)[number];
+
+/** SEVERITIES: how much a finding matters, least first (`audit --fail-on` takes one). */
+export const SEVERITIES = ['info', 'low', 'medium', 'high'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+/** AUDIT_CHECKS: what `audit --checks` can ask for, in the order a session runs them. */
+export const AUDIT_CHECKS = [
+  'connect',
+  'caps',
+  'tls',
+  'vrfy',
+  'expn',
+  'relay',
+  'mx-consistency',
+] as const;
+export type AuditCheck = (typeof AUDIT_CHECKS)[number];

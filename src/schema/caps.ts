@@ -1,6 +1,6 @@
 /** Schema of `smtp-probe caps` results. */
 import { z } from 'zod';
-import { CENSUS_VERBS, SUPPORT_LEVELS } from '../vocabulary.js';
+import { CENSUS_VERBS, SEVERITIES, SUPPORT_LEVELS } from '../vocabulary.js';
 import { AttemptSchema } from './connection.js';
 import { CapabilitiesSchema, CapabilityChangeSchema, ReplySchema } from './smtp.js';
 import { TlsReportSchema } from './tls.js';
@@ -24,7 +24,7 @@ export type CensusEntry = z.infer<typeof CensusEntrySchema>;
 /** FindingSchema: something an admin or auditor should look at. */
 export const FindingSchema = z.object({
   id: z.string().describe('stable identifier, e.g. auth-without-tls'),
-  severity: z.enum(['info', 'low', 'medium', 'high']),
+  severity: z.enum(SEVERITIES),
   message: z.string(),
 });
 export type Finding = z.infer<typeof FindingSchema>;
