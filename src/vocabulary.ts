@@ -136,3 +136,14 @@ export const AUDIT_CHECKS = [
   'mx-consistency',
 ] as const;
 export type AuditCheck = (typeof AUDIT_CHECKS)[number];
+
+/** SUMMARY_COUNTS: what an audit's summary counts, by address (a shared address counts once). */
+export const SUMMARY_COUNTS = [
+  'exposesVrfy',
+  'exposesExpn',
+  'openRelay',
+  'noStarttls',
+  'badCertificate',
+  'unreachable',
+] as const;
+export type SummaryCount = (typeof SUMMARY_COUNTS)[number];

@@ -6,7 +6,7 @@
  * RFC or reason behind them.
  */
 import { z } from 'zod';
-import { AUDIT_CHECKS, SEVERITIES } from '../vocabulary.js';
+import { AUDIT_CHECKS, SEVERITIES, SUMMARY_COUNTS } from '../vocabulary.js';
 import { ErrorInfoSchema, StatusSchema, envelopeSchema } from './envelope.js';
 import { ReplySchema } from './smtp.js';
 
@@ -172,15 +172,7 @@ export const AuditSiteSchema = z.object({
 });
 export type AuditSite = z.infer<typeof AuditSiteSchema>;
 
-/** SUMMARY_COUNTS: what the summary counts, by address (a shared address counts once). */
-export const SUMMARY_COUNTS = [
-  'exposesVrfy',
-  'exposesExpn',
-  'openRelay',
-  'noStarttls',
-  'badCertificate',
-  'unreachable',
-] as const;
+export { SUMMARY_COUNTS };
 
 /** AuditSummarySchema: the whole run (or the merge of shards) in counts and its worst findings. */
 export const AuditSummarySchema = z.object({
