@@ -23,6 +23,8 @@ export const EXIT = {
   DELAYED: 7,
   /** mx/failover: no host takes the mail (null MX, no such domain, every address fails). */
   UNDELIVERABLE: 8,
+  /** audit: a finding at or above --fail-on. */
+  FINDINGS: 9,
   /** Interrupted by Ctrl-C (128 + SIGINT). */
   INTERRUPTED: 130,
 } as const;

@@ -4,7 +4,6 @@
  * sent, so no message can be relayed whatever the server answers. RSET ends the transaction
  * (RFC 5321 §4.1.1.5) so the next variant starts clean.
  */
-import { ProbeError } from '../errors.js';
 import type { AuditRelay, RelayTrial } from '../schema/audit.js';
 import { command } from '../smtp/command.js';
 import {
@@ -17,6 +16,7 @@ import {
   trialOutcome,
 } from '../smtp/relay.js';
 import type { Exchanger } from './audit-exchange.js';
+import { endsTheRun } from './audit-errors.js';
 
 /** RelayOptions: the trials to run (default: every variant of relayTrials) and what is known of the site's catch-all. */
 export interface RelayOptions {
@@ -69,13 +69,4 @@ async function runTrial(x: Exchanger, spec: RelayTrialSpec): Promise<RelayTrial 
   if (!mail || !rcpt) return undefined;
   // A pipelined RCPT after a refused MAIL gets 503: relayTrial records it as null.
   return relayTrial(spec, mail, rcpt);
-}
-
-/**
- * endsTheRun: Ctrl-C and the address's deadline stop the whole probe, and anything that is not a
- * ProbeError is a bug, never hidden; a hang-up or a silent server ends only this check. (The same
- * rule as audit-errors.ts; use that one once it is committed.)
- */
-function endsTheRun(err: unknown): boolean {
-  return !(err instanceof ProbeError) || err.code === 'ABORTED' || err.code === 'TARGET_TIMEOUT';
 }

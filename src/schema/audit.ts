@@ -160,11 +160,21 @@ export const AuditSiteSchema = z.object({
   target: z.string().describe('the target as given (normalised)'),
   kind: z.enum(['domain', 'host']),
   status: z
-    .enum(['ok', 'no-mail', 'no-such-domain', 'dns-error', 'unreachable'])
-    .describe('no-mail: null MX; unreachable: no address of any host answered'),
+    .enum(['ok', 'no-mail', 'no-such-domain', 'dns-error', 'unreachable', 'invalid'])
+    .describe(
+      'no-mail: null MX; unreachable: no address of any host answered; invalid: a --file line that is no target (see error)',
+    ),
   source: z.enum(['mx', 'implicit', 'null-mx', 'none', 'direct']),
   hosts: z.array(SiteHostSchema),
   error: z.string().nullable(),
+  exposure: z
+    .object({
+      vrfy: z.enum(VRFY_EXPOSURES).nullable(),
+      expn: AuditExpnSchema.shape.exposure.nullable(),
+      relay: AuditRelaySchema.shape.verdict.nullable(),
+      starttls: AuditTlsSchema.shape.outcome.nullable(),
+    })
+    .describe('the worst its addresses show per check; null: not checked or no address answered'),
   findings: z
     .array(AuditFindingSchema.extend({ address: z.string().nullable() }))
     .describe("its own findings (mx-consistency, DNS) and its addresses', worst first"),
@@ -197,27 +207,24 @@ export const AuditSummarySchema = z.object({
 });
 export type AuditSummary = z.infer<typeof AuditSummarySchema>;
 
-/** The NDJSON lines. */
+/** The NDJSON lines before the envelope: each address, each site. */
 export const AuditAddressLineSchema = AuditAddressSchema.extend({ type: z.literal('address') });
 export const AuditSiteLineSchema = AuditSiteSchema.extend({ type: z.literal('site') });
-export const AuditSummaryLineSchema = AuditSummarySchema.extend({ type: z.literal('summary') });
 export type AuditAddressLine = z.infer<typeof AuditAddressLineSchema>;
 export type AuditSiteLine = z.infer<typeof AuditSiteLineSchema>;
-export type AuditSummaryLine = z.infer<typeof AuditSummaryLineSchema>;
-export const AuditLineSchema = z.discriminatedUnion('type', [
-  AuditAddressLineSchema,
-  AuditSiteLineSchema,
-  AuditSummaryLineSchema,
-]);
-export type AuditLine = z.infer<typeof AuditLineSchema>;
 
-/** AuditResultSchema: the --json document: the summary, every site and every address. */
+/**
+ * AuditResultSchema: the summary; with --format json (and the table's data) every site and
+ * address too. The NDJSON envelope carries the summary only: its sites and addresses were the
+ * lines before it.
+ */
 export const AuditResultSchema = z.object({
   summary: AuditSummarySchema,
-  sites: z.array(AuditSiteSchema),
-  addresses: z.array(AuditAddressSchema),
+  sites: z.array(AuditSiteSchema).optional().describe('with --format json'),
+  addresses: z.array(AuditAddressSchema).optional().describe('with --format json'),
 });
 export type AuditResult = z.infer<typeof AuditResultSchema>;
 
-/** AuditOutputSchema: the envelope `audit` (and `audit merge`) prints. */
+/** AuditOutputSchema: the envelope `audit` (and `audit merge`) prints; under ndjson the last line. */
 export const AuditOutputSchema = envelopeSchema('audit', AuditResultSchema);
+export type AuditOutput = z.infer<typeof AuditOutputSchema>;

@@ -5,6 +5,7 @@ import { FailoverOutputSchema } from './failover.js';
 import { VerifyOutputSchema } from './verify.js';
 import { VrfyOutputSchema, ExpnOutputSchema } from './lookup.js';
 import { DemoOutputSchema, NDJSON_LINE_SCHEMAS } from './lines.js';
+import { AuditOutputSchema } from './audit.js';
 
 export { NDJSON_LINE_SCHEMAS };
 
@@ -16,5 +17,6 @@ export const OUTPUT_SCHEMAS = {
   vrfy: VrfyOutputSchema,
   expn: ExpnOutputSchema,
   demo: DemoOutputSchema,
+  audit: AuditOutputSchema,
 } as const;
 export type SchemaCommand = keyof typeof OUTPUT_SCHEMAS;

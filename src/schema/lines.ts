@@ -11,6 +11,7 @@ import { FailoverOutputSchema } from './failover.js';
 import { ExpnOutputSchema, VrfyOutputSchema } from './lookup.js';
 import { AddressProbeSchema, MxOutputSchema } from './mx.js';
 import { AddressVerdictSchema, VerifyOutputSchema } from './verify.js';
+import { AuditAddressLineSchema, AuditOutputSchema, AuditSiteLineSchema } from './audit.js';
 
 /** VerifyAddressLineSchema: one address's verdict, printed as soon as it is final. */
 export const VerifyAddressLineSchema = AddressVerdictSchema.extend({
@@ -50,4 +51,5 @@ export const NDJSON_LINE_SCHEMAS = {
   failover: z.union([MxAddressLineSchema, FailoverOutputSchema]),
   verify: z.union([VerifyAddressLineSchema, VerifyOutputSchema]),
   demo: z.union([DemoStepSchema, DemoOutputSchema]),
+  audit: z.union([AuditAddressLineSchema, AuditSiteLineSchema, AuditOutputSchema]),
 } as const;

@@ -1,0 +1,366 @@
+/**
+ * runAudit: many sites at once. First DNS: every domain's MX set walked as `mx` walks it
+ * (RFC 5321 §5.1), every host target resolved, every address registered once by key however
+ * many sites lead to it (hosting providers serve thousands of domains from a few hosts). Then
+ * every address probed once, `concurrency` at a time, new connections paced by `rate`, at most
+ * one session per address at a time. Each address is reported the moment its probe ends, each
+ * site the moment its last address is done, and an address's record is let go when no
+ * unfinished site needs it: memory follows what is in flight, not the size of the run.
+ *
+ * Cancelled (Ctrl-C): no new probe starts, the ones in flight end at once and are not reported,
+ * so a resumed run (`done`) asks them again and nothing is lost or reported twice.
+ */
+import { ProbeError } from '../errors.js';
+import { errorInfo } from '../error-info.js';
+import { normalizeDomain } from '../dns/name.js';
+import type { Resolver } from '../dns/resolver.js';
+import type { DnsTransport } from '../dns/transport.js';
+import { ipFamily } from '../ip.js';
+import { siteExposure, siteFindings, worstOf } from '../mx/consistency.js';
+import { formatEndpoint, parseTarget, SMTP_PORT } from '../net/target.js';
+import type { AuditAddress, AuditFinding, AuditSite, AuditSummary } from '../schema/audit.js';
+import type { Lint } from '../schema/mx.js';
+import { checkHeloName } from '../session/helo-name.js';
+import type { TranscriptEntry } from '../session/transcript.js';
+import { RELAY_TEST_ADDRESS, relayTrials } from '../smtp/relay.js';
+import { Pacer } from '../time/pacer.js';
+import { AUDIT_CHECKS, type AuditCheck } from '../vocabulary.js';
+import { type AddressJob, probeAuditAddress } from './audit-address.js';
+import { DEFAULT_EXPN_LISTS } from './audit-lookups.js';
+import { inShard, type Shard } from './audit-shard.js';
+import { SummaryBuilder } from './audit-summary.js';
+import { newWalk, resolveWalk, walkResolver, walkServers } from './mx.js';
+import { finishRun, type ProbeOutcome, type RunOptions, startRun } from './outcome.js';
+
+/** AUDIT_CONCURRENCY: sessions in flight by default. */
+export const AUDIT_CONCURRENCY = 64;
+/** DNS_PARALLEL: domains resolved at once (queries are cheap; the SMTP side is what needs care). */
+export const DNS_PARALLEL = 128;
+
+/** AuditTarget: one target as given: its text and, from --file, its line. */
+export interface AuditTarget {
+  text: string;
+  line?: number;
+}
+
+/** AuditProgress: how far the probing is. */
+export interface AuditProgress {
+  done: number;
+  total: number;
+  failures: number;
+}
+
+/** AuditOptions: what `audit` can be told. */
+export interface AuditOptions extends RunOptions {
+  checks?: readonly AuditCheck[];
+  expnLists?: readonly string[];
+  /** SMTP port of MX hosts and of targets given without one. */
+  port?: number;
+  concurrency?: number;
+  /** New connections a second, overall; 0: no limit. */
+  rate?: number;
+  helo?: string;
+  relayFrom?: string;
+  relayTo?: string;
+  shard?: Shard;
+  resolvers?: string[];
+  dnsTimeoutMs?: number;
+  dnsTransport?: DnsTransport;
+  /** What an earlier run of the same audit already holds (--resume): counted, not asked again. */
+  done?: { sites: ReadonlyMap<string, AuditSite>; addresses: ReadonlyMap<string, AuditAddress> };
+  onAddress?: (a: AuditAddress) => void;
+  onSite?: (s: AuditSite) => void;
+  onProgress?: (p: AuditProgress) => void;
+  /** With --transcript: every line, labelled with its address. */
+  onTranscript?: (entry: TranscriptEntry, label?: string) => void;
+}
+
+/** Parsed: a target read, before DNS. */
+type Parsed =
+  | { target: string; kind: 'domain'; line?: number }
+  | { target: string; kind: 'host'; host: string; port: number; family: 0 | 4 | 6; line?: number }
+  | { target: string; kind: 'invalid'; error: string; line?: number };
+
+interface SiteState {
+  site: AuditSite;
+  pending: Set<string>;
+}
+
+interface AddressState {
+  job: AddressJob;
+  /** Sites still waiting for this address. */
+  waiting: Set<string>;
+  record?: AuditAddress;
+}
+
+/**
+ * runAudit: see the module comment. A bad target given on the command line is INVALID_INPUT
+ * before anything is sent; a bad line of --file becomes a site with status `invalid`.
+ */
+export async function runAudit(
+  targets: readonly AuditTarget[],
+  options: AuditOptions = {},
+): Promise<ProbeOutcome<AuditSummary>> {
+  const port = options.port ?? SMTP_PORT;
+  const checks = new Set(options.checks ?? AUDIT_CHECKS);
+  if (options.helo !== undefined) checkHeloName(options.helo);
+  // The relay addresses are checked now, before any query goes out.
+  if (checks.has('relay')) {
+    relayTrials({
+      site: 'example.net',
+      ip: '192.0.2.1',
+      from: relayFrom(options),
+      to: relayTo(options),
+    });
+  }
+  const parsed = dedupe(targets.map((t) => parseAuditTarget(t, port))).filter(
+    (p) => !options.shard || inShard(p.target, options.shard),
+  );
+  const servers = walkServers(options.resolvers);
+  const run = startRun(options, false);
+  const summary = new SummaryBuilder(AUDIT_CHECKS.filter((c) => checks.has(c)));
+  const sites = new Map<string, SiteState>();
+  const addresses = new Map<string, AddressState>();
+  const done = options.done;
+  for (const a of done?.addresses.values() ?? []) summary.address(a);
+  for (const s of done?.sites.values() ?? []) summary.site(s);
+  const finishSite = (state: SiteState): void => {
+    const s = state.site;
+    s.findings = [
+      ...s.findings,
+      ...siteFindings(s, (k) => addresses.get(k)?.record, checks.has('mx-consistency')),
+    ];
+    s.worst = worstOf(s.findings);
+    s.exposure = siteExposure(s, (k) => addresses.get(k)?.record);
+    if (s.status === 'ok' && s.hosts.length > 0 && !reachedAny(s, addresses)) {
+      s.status = 'unreachable';
+    }
+    summary.site(s);
+    options.onSite?.(s);
+    for (const key of s.hosts.flatMap((h) => h.addresses)) {
+      const a = addresses.get(key);
+      a?.waiting.delete(s.target);
+      if (a && a.waiting.size === 0) delete a.record;
+    }
+  };
+  let error: ProbeError | undefined;
+  try {
+    const resolver = walkResolver(servers, options, run.deadline);
+    await pool(parsed, DNS_PARALLEL, async (p) => {
+      if (done?.sites.has(p.target) || run.deadline.signal.aborted) return;
+      const site = await resolveSite(p, resolver, port);
+      const state: SiteState = { site: site.site, pending: new Set() };
+      sites.set(p.target, state);
+      for (const { host, job } of site.legs) {
+        const known = addresses.get(job.key);
+        const a = known ?? { job, waiting: new Set<string>() };
+        if (!known) addresses.set(job.key, a);
+        if (!a.job.names.includes(host)) a.job.names.push(host);
+        if (p.kind === 'domain' && !a.job.domains.includes(p.target)) a.job.domains.push(p.target);
+        a.waiting.add(p.target);
+        state.pending.add(job.key);
+      }
+    });
+    const probe = {
+      checks,
+      expnLists: options.expnLists ?? DEFAULT_EXPN_LISTS,
+      relayFrom: relayFrom(options),
+      relayTo: relayTo(options),
+      ...(options.helo === undefined ? {} : { helo: options.helo }),
+      trust: run.trust,
+      timeouts: run.timeouts,
+      deadline: run.deadline,
+      ...(run.wiring.connector ? { connector: run.wiring.connector } : {}),
+      ...(options.onTranscript ? { onTranscript: options.onTranscript } : {}),
+    };
+    // Sites DNS already settled (no addresses) are final now.
+    for (const s of sites.values()) if (s.pending.size === 0) finishSite(s);
+    const progress: AuditProgress = { done: 0, total: addresses.size, failures: 0 };
+    options.onProgress?.({ ...progress });
+    const pacer = new Pacer(options.rate ?? 0);
+    await pool([...addresses.values()], options.concurrency ?? AUDIT_CONCURRENCY, async (a) => {
+      if (run.deadline.signal.aborted) return;
+      let record = done?.addresses.get(a.job.key);
+      if (!record) {
+        await pacer.slot(run.deadline);
+        record = await probeAuditAddress(a.job, probe);
+        summary.address(record);
+        options.onAddress?.(record);
+      }
+      a.record = record;
+      progress.done++;
+      if (record.status !== 'ok') progress.failures++;
+      options.onProgress?.({ ...progress });
+      for (const target of [...a.waiting]) {
+        const s = sites.get(target);
+        if (!s) continue;
+        s.pending.delete(a.job.key);
+        if (s.pending.size === 0) finishSite(s);
+      }
+    });
+  } catch (err) {
+    if (!(err instanceof ProbeError)) throw err;
+    error = err;
+  }
+  if (!error && run.deadline.signal.aborted) error = run.deadline.cancelled('connect');
+  return finishRun(run, summary.summary(), error);
+}
+
+const relayFrom = (o: AuditOptions): string => o.relayFrom ?? RELAY_TEST_ADDRESS;
+const relayTo = (o: AuditOptions): string => o.relayTo ?? RELAY_TEST_ADDRESS;
+
+/** parseAuditTarget: a domain (a bare name), or a host (an IP, or anything with a port). */
+export function parseAuditTarget(t: AuditTarget, port: number): Parsed {
+  const line = t.line === undefined ? {} : { line: t.line };
+  try {
+    const text = t.text.trim();
+    const bracketed = text.startsWith('[');
+    const withPort = bracketed ? /\]:\d+$/.test(text) : /:\d+$/.test(text) && !ipFamily(text);
+    if (bracketed || withPort || ipFamily(text)) {
+      const target = parseTarget(text, port);
+      const shown = formatEndpoint(target.host, target.port);
+      return {
+        target: shown,
+        kind: 'host',
+        host: target.host,
+        port: target.port,
+        family: target.family,
+        ...line,
+      };
+    }
+    return { target: normalizeDomain(text).ascii, kind: 'domain', ...line };
+  } catch (err) {
+    if (!(err instanceof ProbeError) || err.code !== 'INVALID_INPUT' || t.line === undefined) {
+      throw err;
+    }
+    return {
+      target: `line ${t.line}`,
+      kind: 'invalid',
+      error: `line ${t.line}: ${err.message}`,
+      ...line,
+    };
+  }
+}
+
+function dedupe(list: Parsed[]): Parsed[] {
+  const seen = new Set<string>();
+  return list.filter((p) => !seen.has(p.target) && seen.add(p.target));
+}
+
+/** Leg: one address of one host of a site. */
+interface Leg {
+  host: string;
+  job: AddressJob;
+}
+
+/** resolveSite: the site's hosts and addresses from DNS, or its DNS verdict. */
+async function resolveSite(
+  p: Parsed,
+  resolver: Resolver,
+  port: number,
+): Promise<{ site: AuditSite; legs: Leg[] }> {
+  const site: AuditSite = {
+    target: p.target,
+    kind: p.kind === 'domain' ? 'domain' : 'host',
+    status: 'ok',
+    source: p.kind === 'domain' ? 'none' : 'direct',
+    hosts: [],
+    error: null,
+    exposure: { vrfy: null, expn: null, relay: null, starttls: null },
+    findings: [],
+    worst: null,
+  };
+  if (p.kind === 'invalid') {
+    site.status = 'invalid';
+    site.error = p.error;
+    return { site, legs: [] };
+  }
+  if (p.kind === 'host') {
+    const names = p.family === 0 ? await hostAddresses(resolver, p.host) : [p.host];
+    if (names.length === 0) {
+      site.status = 'dns-error';
+      site.error = `${p.host} has no A or AAAA records`;
+    }
+    const legs = names.map((address) => leg(p.family === 0 ? p.host : address, address, p.port));
+    site.hosts = [{ name: p.host, preference: null, addresses: legs.map((l) => l.job.key) }];
+    return { site, legs };
+  }
+  const walk = newWalk(normalizeDomain(p.target), port, []);
+  try {
+    const go = await resolveWalk(resolver, walk);
+    site.source = walk.source;
+    site.findings = walk.lint.map(lintFinding);
+    if (!go) {
+      site.status = walk.verdict?.kind === 'no-mail' ? 'no-mail' : 'no-such-domain';
+      site.error = walk.verdict?.text ?? null;
+      return { site, legs: [] };
+    }
+  } catch (err) {
+    if (!(err instanceof ProbeError) || err.code !== 'RESOLVE_FAILED') throw err;
+    site.status = 'dns-error';
+    site.error = errorInfo(err).message;
+    return { site, legs: [] };
+  }
+  const legs: Leg[] = [];
+  site.hosts = walk.hosts.map((h) => {
+    const mine = h.addresses.map((a) => leg(h.name, a.address, port));
+    legs.push(...mine);
+    return { name: h.name, preference: h.preference, addresses: mine.map((l) => l.job.key) };
+  });
+  return { site, legs };
+}
+
+function leg(host: string, address: string, port: number): Leg {
+  return {
+    host,
+    job: {
+      key: formatEndpoint(address, port),
+      address,
+      port,
+      family: ipFamily(address) === 6 ? 6 : 4,
+      names: [host],
+      domains: [],
+    },
+  };
+}
+
+async function hostAddresses(resolver: Resolver, host: string): Promise<string[]> {
+  const [aaaa, a] = await Promise.all([resolver.lookup(host, 'AAAA'), resolver.lookup(host, 'A')]);
+  return [...aaaa.records, ...a.records].flatMap((r) =>
+    r.type === 'A' || r.type === 'AAAA' ? [r.address] : [],
+  );
+}
+
+const LINT_SEVERITY = { error: 'medium', warning: 'low', info: 'info' } as const;
+
+function lintFinding(l: Lint): AuditFinding & { address: null } {
+  return {
+    id: l.id,
+    severity: LINT_SEVERITY[l.severity],
+    message: `${l.subject}: ${l.message}`,
+    ref: l.rfc,
+    address: null,
+  };
+}
+
+function reachedAny(s: AuditSite, addresses: Map<string, AddressState>): boolean {
+  return s.hosts.some((h) =>
+    h.addresses.some((k) => {
+      const r = addresses.get(k)?.record;
+      return r !== undefined && (r.status === 'ok' || r.caps !== null);
+    }),
+  );
+}
+
+/** pool: `work` over `items`, `width` at a time, in order of the list. */
+async function pool<T>(
+  items: readonly T[],
+  width: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) await work(items[next++] as T);
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(width, items.length)) }, worker));
+}
