@@ -2,7 +2,7 @@
 import type { CommandModule } from 'yargs';
 import { EXIT } from '../src/output/exit-codes.js';
 import type { CliContext } from './context.js';
-import { positional } from './flags.js';
+import { booleanFlag, positional } from './flags.js';
 import { walkFlags, walkOptionsOf, walkStreams } from './options.js';
 import { probeCommand } from './run.js';
 
@@ -14,6 +14,11 @@ export const MX_FLAGS = {
     example: 'example.com',
   }),
   ...walkFlags(),
+  consistency: booleanFlag(
+    'consistency',
+    false,
+    'compare the MX hosts: recipient validation (one made-up RCPT each, never DATA), STARTTLS and certificate names, SIZE, VRFY/EXPN, AUTH',
+  ),
 };
 
 /** mxCommand: the yargs module for `mx`. */
@@ -32,11 +37,16 @@ export function mxCommand(ctx: CliContext): CommandModule {
         'a walk in the lab',
       ],
       ['$0 mx example.com --json --dns-trace', 'everything, with every DNS query and answer'],
+      ['$0 mx example.com --consistency', 'do the MX hosts agree? (backscatter, STARTTLS, names)'],
     ],
     target: (argv) => String(argv.domain ?? ''),
     probe: async (a, io) => {
       const { probeMx } = await import('../src/probes/mx.js');
-      return probeMx(a.domain, { ...walkOptionsOf(a), ...walkStreams(io) });
+      return probeMx(a.domain, {
+        ...walkOptionsOf(a),
+        ...walkStreams(io),
+        consistency: a.consistency,
+      });
     },
     tables: async (a) => {
       const { renderMx } = await import('../src/output/mx-table.js');

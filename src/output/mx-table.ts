@@ -36,6 +36,7 @@ export function renderMx(
   );
   if (r.hosts.length > 0) out.push(matrix(r, style));
   if (r.lint.length > 0) out.push(`${p.bold('Lint')}\n${lintTable(r.lint, style)}`);
+  if (r.consistency) out.push(consistencyText(r.consistency, style));
   if (opts.dnsTrace) out.push(`${p.bold('DNS trace')}\n${traceTable(r.dns, style)}`);
   if (r.verdict) {
     const colour =
@@ -193,4 +194,22 @@ function traceTable(exchanges: DnsExchange[], style: TableStyle): string {
     ],
     rows,
   );
+}
+
+/** consistencyText: `--consistency`: what the MX hosts disagree on, or that they agree. */
+function consistencyText(c: NonNullable<MxResult['consistency']>, style: TableStyle): string {
+  const p = style.paint;
+  const width = style.width ?? DEFAULT_WIDTH;
+  const head = p.bold(`Consistency (${c.addresses.length} addresses compared)`);
+  if (c.findings.length === 0) {
+    return `${head}\n  the MX hosts agree on recipients, STARTTLS, certificate names, SIZE, VRFY/EXPN and AUTH`;
+  }
+  const lines = c.findings.map((f) =>
+    wrapText(
+      `  ${f.severity === 'high' || f.severity === 'medium' ? p.yellow(f.severity) : f.severity} ${printable(f.message)} (${f.ref})`,
+      width,
+      '      ',
+    ),
+  );
+  return `${head}\n${lines.join('\n')}`;
 }

@@ -16,6 +16,7 @@ import { checkHeloName } from '../session/helo-name.js';
 import type { TranscriptEntry } from '../session/transcript.js';
 import type { Deadline } from '../time/deadline.js';
 import { probeAddress } from './address.js';
+import { checkConsistency } from './mx-consistency.js';
 import {
   asProbeError,
   elapsed,
@@ -40,6 +41,8 @@ export interface MxOptions extends RunOptions {
   dnsTimeoutMs?: number;
   /** How DNS queries travel (default UDP, TCP after truncation); tests plug in an in-memory zone. */
   dnsTransport?: DnsTransport;
+  /** Compare the MX hosts with each other (see mx-consistency.ts). */
+  consistency?: boolean;
   /** Each address as soon as its probe ends (for NDJSON streams), with its host. */
   onAddress?: (host: MxHost, probe: AddressProbe) => void;
   /** With --transcript: every session's lines as they happen, labelled "host address". */
@@ -76,6 +79,12 @@ export async function probeMx(
       // Cut by --timeout or Ctrl-C: the walk is incomplete, and a verdict would blame the hosts for our budget.
       if (run.deadline.signal.aborted) throw run.deadline.cancelled(cancelledStage(result.hosts));
       result.verdict = mxVerdict(result);
+      if (options.consistency) {
+        result.consistency = await checkConsistency(result, run, {
+          ...(options.helo === undefined ? {} : { helo: options.helo }),
+          parallel: options.parallel ?? MX_PARALLEL,
+        });
+      }
     }
   } catch (err) {
     error = asProbeError(err, elapsed(run));

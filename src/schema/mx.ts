@@ -1,6 +1,7 @@
 /** Schema of `smtp-probe mx` results: the MX × address matrix, lint findings, verdict, DNS trace. */
 import { z } from 'zod';
 import { ReplySchema } from './smtp.js';
+import { AuditAddressSchema, AuditFindingSchema } from './audit.js';
 import { DomainNameSchema, ExchangeSchema, LookupSchema } from './dns.js';
 import {
   ErrorInfoSchema,
@@ -95,6 +96,13 @@ export const MxResultSchema = z.object({
   lint: z.array(LintSchema),
   verdict: VerdictSchema.nullable(),
   dns: z.array(ExchangeSchema).describe('every DNS query and answer, in order'),
+  consistency: z
+    .object({
+      findings: z.array(AuditFindingSchema.extend({ address: z.string().nullable() })),
+      addresses: z.array(AuditAddressSchema).describe('each answering address, audited'),
+    })
+    .optional()
+    .describe('with --consistency: the MX hosts compared with each other'),
 });
 export type MxResult = z.infer<typeof MxResultSchema>;
 
