@@ -1,6 +1,7 @@
 /**
  * The lab's PKI: a throwaway CA made at start, and a certificate for each
- * STARTTLS host signed by it. Trusting the CA (its PEM is written to a temp
+ * STARTTLS host signed by it (hosts with a `certificateName`, the audit
+ * sites, share one per name: made once, however many thousand hosts). Trusting the CA (its PEM is written to a temp
  * file for `--ca`) lets a client see a chain verify end to end; not trusting
  * it shows the "unable to verify" case. Private keys stay in memory.
  */
@@ -9,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import type { LabHostSpec } from './hosts.js';
+import type { Personality } from './personality.js';
 
 /** LAB_CA_NAME: the CA's common name, as a client's chain report will show it. */
 export const LAB_CA_NAME = 'smtp-probe lab CA';
@@ -17,6 +19,7 @@ export const LAB_CA_NAME = 'smtp-probe lab CA';
 const CERT_VALIDITY_DAYS = 30;
 // Back-date by an hour so a client whose clock is a little behind does not see "not yet valid".
 const BACKDATE_MS = 3_600_000;
+const DAY_MS = 86_400_000;
 
 /**
  * LabPki: the CA for clients, and a TLS server context per STARTTLS host.
@@ -27,17 +30,23 @@ const BACKDATE_MS = 3_600_000;
 export interface LabPki {
   caCertPem: string;
   caCertFile: string;
-  /** context: the host's server context, made on first call (one certificate per host name however many callers). */
+  /** context: the host's server context, made on first call (one certificate per host name, or per shared name and expiry, however many callers). */
   context(host: TlsHost): Promise<SecureContext>;
   /** dispose: delete the temp directory holding the CA file. */
   dispose(): Promise<void>;
 }
 
-function validity(): { notBeforeDate: Date; notAfterDate: Date } {
+// An expired leaf was valid for the 30 days that ended yesterday: a certificate nobody renewed.
+function validity(expired = false): { notBeforeDate: Date; notAfterDate: Date } {
   const now = Date.now();
+  if (expired)
+    return {
+      notBeforeDate: new Date(now - (CERT_VALIDITY_DAYS + 1) * DAY_MS),
+      notAfterDate: new Date(now - DAY_MS),
+    };
   return {
     notBeforeDate: new Date(now - BACKDATE_MS),
-    notAfterDate: new Date(now + CERT_VALIDITY_DAYS * 86_400_000),
+    notAfterDate: new Date(now + CERT_VALIDITY_DAYS * DAY_MS),
   };
 }
 
@@ -63,26 +72,35 @@ async function makeCa(generate: Generate): Promise<{ key: string; cert: string }
   return { key: pems.private, cert: pems.cert };
 }
 
-/** TlsHost: what a leaf certificate names: the host's name, its aliases and its addresses. */
-export type TlsHost = Pick<LabHostSpec, 'name' | 'aliases' | 'addresses'>;
+/**
+ * TlsHost: what a leaf certificate names: the host's name, its aliases and
+ * its addresses, or only its `certificateName` when it shares one; and
+ * whether its personality wants it expired.
+ */
+export type TlsHost = Pick<LabHostSpec, 'name' | 'aliases' | 'addresses' | 'certificateName'> & {
+  personality?: Pick<Personality, 'expiredCertificate'>;
+};
 
 // The leaf names the host every way: a client that probes by IP (the usual lab case) checks the IP SAN (RFC 6125 §6.2.1),
-// an MX walk checks the MX name, which may be an alias (samehost.test).
+// an MX walk checks the MX name, which may be an alias (samehost.test). A shared leaf names only its wildcard: thousands
+// of IP SANs would make every handshake carry them.
 async function makeLeaf(
   generate: Generate,
   h: TlsHost,
   ca: { key: string; cert: string },
 ): Promise<SecureContext> {
-  const name = h.name;
-  const altNames = [
-    ...[name, ...h.aliases].map((value) => ({ type: 2 as const, value })),
-    ...h.addresses.map((ip) => ({ type: 7 as const, ip })),
-  ];
+  const name = h.certificateName ?? h.name;
+  const altNames = h.certificateName
+    ? [{ type: 2 as const, value: h.certificateName }]
+    : [
+        ...[name, ...h.aliases].map((value) => ({ type: 2 as const, value })),
+        ...h.addresses.map((ip) => ({ type: 7 as const, ip })),
+      ];
   const pems = await generate([{ name: 'commonName', value: name }], {
     keyType: 'ec',
     algorithm: 'sha256',
     ca,
-    ...validity(),
+    ...validity(h.personality?.expiredCertificate === true),
     extensions: [
       { name: 'basicConstraints', cA: false, critical: true },
       { name: 'keyUsage', digitalSignature: true, critical: true },
@@ -100,10 +118,11 @@ export async function createLabPki(eager: readonly TlsHost[]): Promise<LabPki> {
   const ca = await makeCa(generate);
   const leaves = new Map<string, Promise<SecureContext>>();
   const context = (h: TlsHost): Promise<SecureContext> => {
-    let leaf = leaves.get(h.name);
+    const key = `${h.certificateName ? `shared ${h.certificateName}` : `host ${h.name}`}${h.personality?.expiredCertificate ? ' expired' : ''}`;
+    let leaf = leaves.get(key);
     if (!leaf) {
       leaf = makeLeaf(generate, h, ca);
-      leaves.set(h.name, leaf);
+      leaves.set(key, leaf);
     }
     return leaf;
   };

@@ -5,11 +5,43 @@
  * the MX-walk scenarios (scenarios.ts) add hosts and a DNS zone (zone.ts)
  * served by the lab's own DNS server; one address is a blackhole. Scenario
  * hosts for `verify` (catchall.test, greylist.test, throttle.test,
- * rcptcap.test, drop421.test, nopipe.test) play the RCPT policies, and
- * startLatencyProxy slows any of it down for benchmarks.
+ * rcptcap.test, drop421.test, nopipe.test) play the RCPT policies; the audit
+ * sites (sites.ts: `startLab({ sites: N })`, named by siteDomains) add N
+ * domains of a deterministic mix; startLatencyProxy slows any of it down for
+ * benchmarks.
  */
 export { startLab, describeLab, DEFAULT_LAB_PORT, MAX_LOG_ENTRIES } from './lab.js';
-export type { Lab, LabHost, LabLogEntry, LabSession, LabOptions, LabRow } from './lab.js';
+export type {
+  Lab,
+  LabHost,
+  LabLogEntry,
+  LabSession,
+  LabOptions,
+  LabRow,
+  LabSites,
+  LabSiteHost,
+} from './lab.js';
+export {
+  siteDomains,
+  siteDomain,
+  siteAddress,
+  planSites,
+  SITE_MIX,
+  SITES_ZONE,
+  MAX_SITES,
+  PROVIDER_SPAN,
+} from './sites.js';
+export type {
+  SiteDomain,
+  SiteMx,
+  SiteLayout,
+  SiteSlot,
+  SitePlan,
+  SiteHostPlan,
+} from './sites.js';
+export { SITE_PERSONALITIES } from './site-personalities.js';
+export { FD_HEADROOM } from './lab-sites.js';
+export { parseAddress, resolveRecipient, MAX_REWRITES, type Address } from './directory.js';
 export {
   PERSONALITIES,
   SLOW_GREETING_MS,
@@ -41,7 +73,7 @@ export {
 } from './latency-proxy.js';
 export { LAB_SCENARIOS, RECORD_TTL_S } from './scenarios.js';
 export type { LabScenario, ScenarioHost } from './scenarios.js';
-export { LAB_HOSTS, labHostTable } from './hosts.js';
+export { LAB_HOSTS, labHostTable, SITES_CERTIFICATE_NAME, literal } from './hosts.js';
 export type { LabHostSpec } from './hosts.js';
 export {
   LAB_ZONE,

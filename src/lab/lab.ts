@@ -1,6 +1,7 @@
 /**
  * startLab: the simulated mail network. Every host of the host table
- * (hosts.ts: the personality hosts, then the MX-walk scenario hosts) listens
+ * (hosts.ts: the personality hosts, then the MX-walk scenario hosts, then
+ * the audit sites' hosts when asked for: sites.ts) listens
  * on its own loopback address(es), all on one port, and runs the one engine;
  * a DNS server answers for the zone `test.` (zone.ts) on 127.0.0.1; one
  * blackhole address drops connects. Every SMTP command line and DNS question
@@ -29,12 +30,20 @@ import {
   type LabDnsServer,
 } from './dns-server.js';
 import { labHostTable, type LabHostSpec } from './hosts.js';
+import {
+  certificateHosts,
+  checkDescriptors,
+  labSites,
+  type LabSiteHost,
+  type LabSites,
+} from './lab-sites.js';
 import { PERSONALITIES } from './personalities.js';
 import type { Personality } from './personality.js';
 import { LAB_SCENARIOS } from './scenarios.js';
+import { planSites, SITES_ZONE } from './sites.js';
 import { buildZone, Zone } from './zone.js';
 
-export { MAX_LOG_ENTRIES, type LabLogEntry, type LabSession };
+export { MAX_LOG_ENTRIES, type LabLogEntry, type LabSession, type LabSiteHost, type LabSites };
 
 /** DEFAULT_LAB_PORT: the submission-alternate port, unprivileged and familiar to mail admins. */
 export const DEFAULT_LAB_PORT = 2525;
@@ -83,10 +92,12 @@ export interface Lab {
   dnsLog: readonly DnsQueryLog[];
   /** sessions: every SMTP connection accepted, oldest first (bounded by MAX_LOG_ENTRIES). */
   sessions: readonly LabSession[];
+  /** sites: the audit sites (LabOptions.sites): their domains and hosts, which `hosts` does not list. */
+  sites: LabSites;
   /**
-   * host: the host named `key` (`mx1.mlfarm.test`), else a personality's own
-   * host (`esmtp`), else the first host playing that personality (`mx`);
-   * throws if the lab was started without it.
+   * host: the host named `key` (`mx1.mlfarm.test`, `mx-s1.sites.test`), else a
+   * personality's own host (`esmtp`), else the first host playing that
+   * personality (`mx`, `site-mute`); throws if the lab was started without it.
    */
   host(key: string): LabHost;
   /** close: drop every connection, stop listening (SMTP and DNS), remove the blackhole, delete the CA file. Safe to call twice. */
@@ -113,6 +124,13 @@ export interface LabOptions {
   greylistDelayMs?: number;
   /** throttleSleepMs: the per-reply sleep of hosts with error limits (throttle.test) once over the soft limit; default 1 s, as Postfix. */
   throttleSleepMs?: number;
+  /**
+   * sites: how many audit sites to add (0 to MAX_SITES; default 0): the domains
+   * siteDomains(sites) names, under sites.test, with their hosts on 127.1.0.0/16
+   * and up, whatever `hosts` says. Each SMTP host is a listening socket, so the
+   * open-file limit must allow them (see docs/lab.md).
+   */
+  sites?: number;
 }
 
 /** LabRow: one line of the `lab` table, as data. */
@@ -206,25 +224,34 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
     opts.dnsPort ?? (port === 0 ? 0 : DEFAULT_LAB_DNS_PORT),
     'lab DNS port',
   );
-  const table = labHostTable(tune(opts.personalities ?? PERSONALITIES, opts), LAB_SCENARIOS);
-  const chosen = choose(table, opts.hosts);
-  const zone = new Zone(buildZone(table, LAB_SCENARIOS));
+  const plan = planSites(opts.sites ?? 0);
+  const table = labHostTable(tune(opts.personalities ?? PERSONALITIES, opts), LAB_SCENARIOS, plan);
+  const siteHosts = table.filter((h) => h.scenario === SITES_ZONE);
+  const chosen = choose(
+    table.filter((h) => h.scenario !== SITES_ZONE),
+    opts.hosts,
+  );
+  const listening = [...chosen, ...siteHosts].filter(serves);
+  if (plan.count > 0) checkDescriptors(listening.length, plan.count);
+  const zone = new Zone([...buildZone(table, LAB_SCENARIOS), ...plan.records]);
   const logs: Logs = { log: [], dnsLog: [], sessions: [] };
   const r: Running = { servers: [], connections: new Set() };
   const hole = chosen.find((h) => h.personality.listen === 'blackhole');
   let smtpPort = port;
   try {
     const parts = await Promise.allSettled([
-      // Only the personality hosts' certificates up front (esmtp's first STARTTLS is timed by the demo); the rest on first use.
-      createLabPki(
-        chosen.filter((h) => serves(h) && h.personality.starttls && h.scenario === null),
-      ).then((pki) => {
+      // Up front: the personality hosts' certificates (esmtp's first STARTTLS is timed by the demo) and the
+      // two every site host shares; the scenario hosts' on first use.
+      createLabPki([
+        ...chosen.filter((h) => serves(h) && h.personality.starttls && h.scenario === null),
+        ...certificateHosts(siteHosts.filter(serves)),
+      ]).then((pki) => {
         r.pki = pki;
       }),
       startDnsServer(zone, dnsPort, (e) => record(logs.dnsLog, e)).then((dns) => {
         r.dns = dns;
       }),
-      listenHosts(chosen.filter(serves), port, acceptor(r, logs), r.servers).then(async (p) => {
+      listenHosts(listening, port, acceptor(r, logs), r.servers).then(async (p) => {
         smtpPort = p;
         if (hole) r.blackhole = await startBlackhole(hole.addresses[0]!, p, opts.blackhole);
       }),
@@ -243,14 +270,14 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
         scenario: h.scenario,
       }),
     );
-    return makeLab(hosts, smtpPort, logs, r);
+    return makeLab(hosts, labSites(plan, siteHosts, smtpPort, serves), smtpPort, logs, r);
   } catch (err) {
     await shutdown(r);
     throw err;
   }
 }
 
-function makeLab(hosts: LabHost[], port: number, logs: Logs, r: Running): Lab {
+function makeLab(hosts: LabHost[], sites: LabSites, port: number, logs: Logs, r: Running): Lab {
   let closing: Promise<void> | undefined;
   const b = r.blackhole;
   return {
@@ -261,11 +288,13 @@ function makeLab(hosts: LabHost[], port: number, logs: Logs, r: Running): Lab {
     caCertPem: r.pki!.caCertPem,
     caCertFile: r.pki!.caCertFile,
     ...logs,
+    sites,
     host(key: string): LabHost {
       const h =
         hosts.find((x) => x.name === key) ??
         hosts.find((x) => x.scenario === null && x.personality === key) ??
-        hosts.find((x) => x.personality === key);
+        hosts.find((x) => x.personality === key) ??
+        sites.hosts.find((x) => x.name === key || x.personality === key);
       if (!h)
         throw new Error(
           `lab has no ${key} host (started: ${hosts.map((x) => x.name).join(', ') || 'none'})`,

@@ -6,9 +6,19 @@
  * a host of its own (`esmtp.lab.test` on 127.0.0.10 and up: Linux routes all
  * of 127.0.0.0/8 to lo, so binding them needs no root); `mx`, `blackhole`
  * and the verify hosts (`catchall` … `nopipe`) are played only by scenario
- * hosts (scenarios.ts), reached through the lab's DNS.
+ * hosts (scenarios.ts), reached through the lab's DNS; the `site-*` ones
+ * (site-personalities.ts) only by the audit sites (sites.ts).
  */
-import type { ErrorLimits, LabUser, Personality, ReplySpec } from './personality.js';
+import type { ErrorLimits, Personality } from './personality.js';
+import {
+  ALICE,
+  BOB,
+  MODERN_EXTENSIONS,
+  POSTMASTER,
+  UNKNOWN_USER,
+  ready,
+} from './personality-parts.js';
+import { SITE_PERSONALITIES } from './site-personalities.js';
 
 /** SLOW_GREETING_MS: slow-greeting's pause before 220; longer than a hasty client's wait, well under RFC 5321 §4.5.3.2.1's 5 minutes. */
 export const SLOW_GREETING_MS = 3_000;
@@ -26,26 +36,6 @@ export const RCPT_CAP = 5;
 export const DROP_AFTER_RCPTS = 3;
 /** NOPIPE_REPLY_DELAY_MS: nopipe.test's pause before each reply: enough to split replies into segments, far below what reads as throttling. */
 export const NOPIPE_REPLY_DELAY_MS = 20;
-
-const ready = (text = '{host} ESMTP smtp-probe lab'): { reply: ReplySpec } => ({
-  reply: { code: 220, text },
-});
-
-// Every host has postmaster: RFC 5321 §4.5.1 requires it.
-const POSTMASTER: LabUser = { local: 'postmaster', name: 'Postmaster' };
-const ALICE: LabUser = { local: 'alice', name: 'Alice Example' };
-const BOB: LabUser = { local: 'bob', name: 'Bob Example' };
-
-// What Postfix offers on port 25 with smtpd_tls_security_level=may.
-const MODERN_EXTENSIONS = [
-  'SIZE 10240000',
-  'PIPELINING',
-  '8BITMIME',
-  'SMTPUTF8',
-  'CHUNKING',
-  'DSN',
-  'ENHANCEDSTATUSCODES',
-];
 
 const esmtp: Personality = {
   name: 'esmtp',
@@ -182,11 +172,6 @@ const mx: Personality = {
 
 // The hosts for `verify`: a Postfix-like MX each (as `mx`, with bob too), differing only in how RCPT goes.
 const verifyBase = { ...mx, users: [POSTMASTER, ALICE, BOB] };
-// Postfix's words for an unknown local user (local_recipient_maps).
-const UNKNOWN_USER: ReplySpec = {
-  code: 550,
-  text: '5.1.1 {arg}: Recipient address rejected: User unknown in local recipient table',
-};
 
 const catchall: Personality = {
   ...verifyBase,
@@ -281,4 +266,5 @@ export const PERSONALITIES: readonly Personality[] = Object.freeze([
   rcptcap,
   drop421,
   nopipe,
+  ...SITE_PERSONALITIES,
 ]);

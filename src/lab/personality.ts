@@ -72,6 +72,12 @@ export interface Greylisting {
 export interface RcptPolicy {
   /** catchAll: every local part at the host's mail domains is accepted (Postfix's `@domain` virtual alias). */
   readonly catchAll?: boolean;
+  /**
+   * openRelay: a recipient at a domain that is not the host's own is accepted
+   * (250 2.1.5) instead of `554 5.7.1 Relay access denied`: the open relay of
+   * RFC 2505. Its own domains are still checked (unknown users get 550).
+   */
+  readonly openRelay?: boolean;
   /** unknown: the reply to an unknown local part (`{arg}` is the recipient); default 550 5.1.1 "…: Recipient address rejected: User unknown". */
   readonly unknown?: ReplySpec;
   /**
@@ -132,6 +138,8 @@ export interface Personality {
   readonly extensions?: readonly string[];
   /** starttls: offer STARTTLS (RFC 3207) with a certificate for this host signed by the lab CA. */
   readonly starttls?: boolean;
+  /** expiredCertificate: STARTTLS presents a certificate, signed by the lab CA, whose validity ended a day ago. */
+  readonly expiredCertificate?: boolean;
   /** auth: SASL mechanisms advertised before and after TLS (RFC 4954). No credentials are ever accepted. */
   readonly auth?: { readonly beforeTls?: readonly string[]; readonly afterTls?: readonly string[] };
   readonly vrfy: LookupMode;
@@ -142,7 +150,7 @@ export interface Personality {
   readonly users?: readonly LabUser[];
   /** lists: mailing lists by local part, members by local part (EXPN expands them). */
   readonly lists?: Readonly<Record<string, readonly string[]>>;
-  /** rcpt: catch-all, greylisting, a recipient cap, the unknown-user reply (see RcptPolicy). */
+  /** rcpt: catch-all, open relay, greylisting, a recipient cap, the unknown-user reply (see RcptPolicy). */
   readonly rcpt?: RcptPolicy;
   /** errorLimits: Postfix-like throttling of clients that make many errors. */
   readonly errorLimits?: ErrorLimits;
