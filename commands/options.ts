@@ -40,6 +40,7 @@ export const WHOLE_RUN = {
   target: 'the whole probe of the target',
   walk: 'the whole walk, DNS included',
   domain: 'each domain: its MX walk, its sessions and the --retry-after wait',
+  address: 'each address: every check and session at it',
 } as const;
 
 /** timeoutFlags: the per-phase timeouts and the whole-run one. */

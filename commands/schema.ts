@@ -12,6 +12,7 @@ export const SCHEMA_COMMANDS = [
   'vrfy',
   'expn',
   'demo',
+  'audit',
 ] as const;
 
 const SCHEMA_FLAGS = {

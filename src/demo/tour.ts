@@ -1,7 +1,7 @@
 /**
  * runDemo: the tour behind `smtp-probe demo` — the full caps report of the
  * lab's ESMTP host, then one row per personality so every status in the
- * catalogue shows up once. Lives in src/ so the tour is also a library call.
+ * catalogue shows up once, an MX walk, a failover rehearsal and a short audit. Lives in src/ so the tour is also a library call.
  */
 import { startLab, type Lab, type LabHost } from '../lab/index.js';
 import { formatEndpoint } from '../net/target.js';
@@ -14,11 +14,14 @@ import { EXIT } from '../output/exit-codes.js';
 import { probeCaps } from '../probes/caps.js';
 import { probeMx } from '../probes/mx.js';
 import { probeFailover } from '../probes/failover.js';
+import type { AuditSite } from '../schema/audit.js';
 import type { DemoStepSchema } from '../schema/lines.js';
 import { Transcript, type TranscriptEntry } from '../session/transcript.js';
 import { ProbeError } from '../errors.js';
 import { renderMx } from '../output/mx-table.js';
 import { renderFailover } from '../output/failover-table.js';
+import { renderAudit } from '../output/audit-table.js';
+import { runAudit } from '../probes/audit.js';
 
 /** DEMO_CONNECT_TIMEOUT_MS: the blackhole costs the tour this much, not the 10 s default. */
 const DEMO_CONNECT_TIMEOUT_MS = 2_000;
@@ -26,6 +29,9 @@ const DEMO_CONNECT_TIMEOUT_MS = 2_000;
 const DEMO_WALK_DOMAIN = 'blackhole.test';
 const DEMO_FAILOVER_DOMAIN = 'noao.test';
 const DEMO_ASSUME_DOWN = 'mx.noao.test';
+/** The tour's audit: three lookup policies side by side, and a domain with two MX hosts. */
+const DEMO_AUDIT_HOSTS = ['esmtp', 'vrfy-open', 'vrfy-closed'];
+const DEMO_AUDIT_DOMAIN = 'mlfarm.test';
 
 /** DEMO_GREETING_TIMEOUT_MS: long enough for the slow-greeting host, short enough that the silent one does not drag the tour. */
 const DEMO_GREETING_TIMEOUT_MS = 4_000;
@@ -80,7 +86,12 @@ export async function runDemo(rc: RenderContext, o: DemoOptions): Promise<number
       ...(o.onTranscript ? { onTranscript: o.onTranscript } : {}),
     };
     const withTranscript = o.onTranscript !== undefined;
-    const [rows, walk, failover] = await Promise.all([
+    const auditSites: AuditSite[] = [];
+    const auditTargets = [
+      ...DEMO_AUDIT_HOSTS.map((h) => formatEndpoint(lab.host(h).address, lab.port)),
+      DEMO_AUDIT_DOMAIN,
+    ];
+    const [rows, walk, failover, audit] = await Promise.all([
       Promise.all(personalities.map((h) => probeHost(lab, h, o))),
       probeMx(DEMO_WALK_DOMAIN, walkOpts),
       probeFailover(DEMO_FAILOVER_DOMAIN, {
@@ -88,7 +99,22 @@ export async function runDemo(rc: RenderContext, o: DemoOptions): Promise<number
         profile: 'bsd-tcp',
         assumeDown: [DEMO_ASSUME_DOWN],
       }),
+      runAudit(
+        auditTargets.map((text) => ({ text })),
+        {
+          ...walkOpts,
+          checks: ['connect', 'vrfy', 'expn', 'relay'],
+          onSite: (s) => auditSites.push(s),
+        },
+      ),
     ]);
+    const auditTitle = `smtp-probe audit ${auditTargets.join(' ')} --checks connect,vrfy,expn,relay`;
+    const auditEnv = toEnvelope(
+      'audit',
+      auditTargets.join(' '),
+      { ...audit, result: { summary: audit.result, sites: auditSites } },
+      withTranscript,
+    );
     const walkEnv = toEnvelope('mx', DEMO_WALK_DOMAIN, walk, withTranscript);
     const failoverEnv = toEnvelope('failover', DEMO_FAILOVER_DOMAIN, failover, withTranscript);
     const exit = o.signal.aborted ? EXIT.INTERRUPTED : EXIT.OK;
@@ -103,6 +129,7 @@ export async function runDemo(rc: RenderContext, o: DemoOptions): Promise<number
           `smtp-probe failover ${DEMO_FAILOVER_DOMAIN} --profile bsd-tcp --assume-down ${DEMO_ASSUME_DOWN}`,
           failoverEnv,
         ],
+        [auditTitle, auditEnv],
       ];
       const steps = titled.map(([title, envelope], i) => ({
         type: 'step' as const,
@@ -148,6 +175,10 @@ export async function runDemo(rc: RenderContext, o: DemoOptions): Promise<number
       `\n${p.bold(`4. smtp-probe failover ${DEMO_FAILOVER_DOMAIN} --profile bsd-tcp --assume-down ${DEMO_ASSUME_DOWN}`)} — rehearse losing a host\n\n`,
     );
     renderEnvelope(failoverEnv, rc, (r) => renderFailover(r, rc));
+    rc.out.write(
+      `\n${p.bold(`5. ${auditTitle}`)} — many sites at once: who gives names away, who relays\n\n`,
+    );
+    renderEnvelope(auditEnv, rc, (r) => renderAudit(r, rc));
     rc.out.write(
       `\nNext: run ${p.cyan('smtp-probe lab')} in one terminal, then in another ${p.cyan('smtp-probe caps 127.0.0.10:2525 --transcript')}\nor ${p.cyan('smtp-probe mx mlfarm.test --resolver 127.0.0.1:2553 --port 2525')}; or point them at mail servers you are allowed to probe.\n`,
     );

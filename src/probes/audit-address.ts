@@ -155,7 +155,7 @@ async function runChecks(
   o: AuditProbeOptions,
   out: AuditAddress,
 ): Promise<void> {
-  if (o.checks.has('vrfy')) out.vrfy = await runVrfy(x);
+  if (o.checks.has('vrfy')) out.vrfy = await runVrfy(x, mailDomain(job, out));
   if (o.checks.has('expn')) out.expn = await runExpn(x, o.expnLists);
   if (o.checks.has('mx-consistency') && job.domains.length > 0) {
     out.recipients = await askRecipients(x, job.domains.slice(0, MAX_RECIPIENT_DOMAINS));
@@ -169,6 +169,12 @@ async function runChecks(
       { siteAcceptsAnyLocalPart: atSite ? atSite.accepts : null },
     );
   }
+}
+
+/** mailDomain: a domain this address takes mail for: a site's, else its banner's or host's name. */
+function mailDomain(job: AddressJob, out: AuditAddress): string | undefined {
+  const banner = out.caps?.banner?.split(/\s/)[0];
+  return job.domains[0] ?? job.names.find((n) => !/^[\d.:[\]]+$/.test(n)) ?? banner;
 }
 
 /**

@@ -22,6 +22,8 @@ export interface Live {
 /** AddressConversation: see the module comment. */
 export class AddressConversation implements Exchanger {
   private current: (Live & { rejections: number }) | undefined;
+  /** allowance: rejections a session may collect; lowered when a server hangs up sooner. */
+  private allowance = ERROR_ALLOWANCE;
   /** sessions: how many were used, the first included. */
   sessions = 1;
 
@@ -46,10 +48,19 @@ export class AddressConversation implements Exchanger {
           : await this.oneByOne(live.session, commands);
       live.rejections += replies.filter((r) => r.code >= 400).length;
       // RFC 5321 §3.8: after 421 the server closes; the next group needs a new session.
-      if (replies.some((r) => r.code === 421)) this.drop();
+      if (replies.some((r) => r.code === 421)) {
+        this.allowance = Math.max(1, Math.min(this.allowance, live.rejections - 1));
+        this.drop();
+      }
       return replies;
     } catch (err) {
-      if (err instanceof ProbeError) this.drop();
+      if (err instanceof ProbeError) {
+        // A server that hung up after this many rejections (Exim: 3 syntax errors) gets fewer next time.
+        if (err.code === 'CONNECTION_CLOSED' && live.rejections > 0) {
+          this.allowance = Math.max(1, Math.min(this.allowance, live.rejections));
+        }
+        this.drop();
+      }
       throw err;
     }
   }
@@ -80,7 +91,8 @@ export class AddressConversation implements Exchanger {
 
   private async room(mayReject: number): Promise<Live & { rejections: number }> {
     const live = this.current;
-    if (live && !live.session.closed && live.rejections + mayReject <= ERROR_ALLOWANCE) return live;
+    const room = Math.max(mayReject, this.allowance);
+    if (live && !live.session.closed && live.rejections + mayReject <= room) return live;
     if (live && !live.session.closed) {
       // Spent: leave politely before asking again.
       await this.end();

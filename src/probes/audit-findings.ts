@@ -27,7 +27,7 @@ export function addressFindings(a: AuditAddress): AuditFinding[] {
     out.push({
       id: 'vrfy-discloses',
       severity: 'medium',
-      message: `VRFY discloses mailboxes: ${evidence(a.vrfy.evidence)}`,
+      message: `VRFY discloses mailboxes: ${vrfyEvidence(a.vrfy)}`,
       ref: 'RFC 5321 §7.3',
     });
   }
@@ -137,6 +137,8 @@ function tlsFindings(a: AuditAddress): AuditFinding[] {
   return out;
 }
 
-function evidence(list: { command: string; reply: { code: number } }[]): string {
-  return list.map((e) => `${e.command} → ${e.reply.code}`).join(', ');
+/** vrfyEvidence: the codes for the real and the made-up name (the made-up one is random: not quoted). */
+function vrfyEvidence(v: NonNullable<AuditAddress['vrfy']>): string {
+  const [known, control] = v.evidence;
+  return `${known?.command ?? 'VRFY postmaster'} → ${known?.reply.code ?? '—'}, a made-up name → ${control?.reply.code ?? '—'}`;
 }

@@ -21,19 +21,33 @@ export const DEFAULT_EXPN_LISTS = ['postmaster', 'root', 'staff', 'all'] as cons
 
 const FOUND: readonly LookupMeaning[] = ['exists', 'will-forward', 'not-local', 'ambiguous'];
 
-/** runVrfy: the vrfy check; a failure midway leaves exposure `unknown` with the evidence so far. */
-export async function runVrfy(x: Exchanger, control = madeUpLocalPart()): Promise<AuditVrfy> {
+/**
+ * runVrfy: the vrfy check; a failure midway leaves exposure `unknown` with the evidence so far.
+ * A server that wants a domain in VRFY's argument (Exim: "501 … must contain a domain") is asked
+ * the control name again as `name@domain`, `domain` being a mail domain it serves.
+ */
+export async function runVrfy(
+  x: Exchanger,
+  domain: string | undefined,
+  control = madeUpLocalPart(),
+): Promise<AuditVrfy> {
   const evidence: Exchange[] = [];
+  const ask = async (name: string): Promise<Exchange | undefined> => {
+    const command = vrfy(name);
+    const [reply] = await x.exchange([{ line: command, stage: 'vrfy' }], 1);
+    return reply ? { command, reply } : undefined;
+  };
+  let made: Exchange | undefined;
   try {
-    for (const name of [KNOWN_NAME, control]) {
-      const command = vrfy(name);
-      const [reply] = await x.exchange([{ line: command, stage: 'vrfy' }], 1);
-      if (reply) evidence.push({ command, reply });
-    }
+    const known = await ask(KNOWN_NAME);
+    if (known) evidence.push(known);
+    made = await ask(control);
+    if (made?.reply.code === 501 && domain) made = await ask(`${control}@${domain}`);
   } catch (err) {
     if (endsTheRun(err)) throw err;
   }
-  const [known, made] = evidence;
+  if (made) evidence.push(made);
+  const [known] = evidence;
   return {
     exposure: known && made ? vrfyExposure(known.reply, made.reply) : 'unknown',
     control,

@@ -25,10 +25,15 @@ export interface RelayOptions {
   siteAcceptsAnyLocalPart?: boolean | null;
 }
 
+/** MAX_HANG_UPS: sessions lost during the check before the rest of the variants are given up. */
+export const MAX_HANG_UPS = 3;
+
 /**
  * runRelay: the relay check. Bad input throws INVALID_INPUT before anything is sent. A server
- * that hangs up or stops answering ends the check with the trials so far and their verdict
- * (`unknown` when none decided); Ctrl-C and the deadline (ABORTED, TARGET_TIMEOUT) are rethrown.
+ * that hangs up midway (Exim drops a session after 3 syntax errors, and the address-literal and
+ * quoted variants earn 501s) costs the variant it cut: the rest go on in a new session, until
+ * MAX_HANG_UPS; then the check ends with the trials so far and their verdict (`unknown` when
+ * none decided). Ctrl-C and the deadline (ABORTED, TARGET_TIMEOUT) are rethrown.
  */
 export async function runRelay(
   x: Exchanger,
@@ -39,16 +44,20 @@ export async function runRelay(
   for (const spec of specs) assertRelaySpec(spec);
   const catchAll = options.siteAcceptsAnyLocalPart ?? null;
   const trials: RelayTrial[] = [];
-  try {
-    for (const spec of specs) {
-      const trial = await runTrial(x, spec);
-      if (!trial) break;
-      trials.push(trial);
-      // One accepted outside recipient proves an open relay; more trials would only hammer it.
-      if (trialOutcome(trial, catchAll) === 'relayed') break;
+  let hangUps = 0;
+  for (const spec of specs) {
+    let trial: RelayTrial | undefined;
+    try {
+      trial = await runTrial(x, spec);
+    } catch (err) {
+      if (endsTheRun(err)) throw err;
+      if (++hangUps >= MAX_HANG_UPS) break;
+      continue;
     }
-  } catch (err) {
-    if (endsTheRun(err)) throw err;
+    if (!trial) break;
+    trials.push(trial);
+    // One accepted outside recipient proves an open relay; more trials would only hammer it.
+    if (trialOutcome(trial, catchAll) === 'relayed') break;
   }
   return relayVerdict(trials, catchAll);
 }

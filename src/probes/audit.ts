@@ -10,6 +10,7 @@
  * Cancelled (Ctrl-C): no new probe starts, the ones in flight end at once and are not reported,
  * so a resumed run (`done`) asks them again and nothing is lost or reported twice.
  */
+import { setMaxListeners } from 'node:events';
 import { ProbeError } from '../errors.js';
 import { errorInfo } from '../error-info.js';
 import { normalizeDomain } from '../dns/name.js';
@@ -118,6 +119,8 @@ export async function runAudit(
   );
   const servers = walkServers(options.resolvers);
   const run = startRun(options, false);
+  // Every address in flight holds a child deadline listening to the run's: --concurrency of them.
+  setMaxListeners(0, run.deadline.signal);
   const summary = new SummaryBuilder(AUDIT_CHECKS.filter((c) => checks.has(c)));
   const sites = new Map<string, SiteState>();
   const addresses = new Map<string, AddressState>();

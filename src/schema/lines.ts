@@ -30,7 +30,7 @@ export const DemoStepSchema = z.object({
   type: z.literal('step'),
   step: z.number().int().min(1),
   title: z.string(),
-  envelope: z.union([CapsOutputSchema, MxOutputSchema, FailoverOutputSchema]),
+  envelope: z.union([CapsOutputSchema, MxOutputSchema, FailoverOutputSchema, AuditOutputSchema]),
 });
 
 /** DemoResultSchema: the lab the tour ran against and every step. */

@@ -3,7 +3,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { ProbeError, type ErrorCode } from '../../src/errors.js';
 import type { Command, Exchanger } from '../../src/probes/audit-exchange.js';
-import { runRelay } from '../../src/probes/audit-relay.js';
+import { MAX_HANG_UPS, runRelay } from '../../src/probes/audit-relay.js';
 import type { AuditRelay, RelayTrial } from '../../src/schema/audit.js';
 import type { Reply } from '../../src/smtp/reply.js';
 import {
@@ -427,19 +427,21 @@ describe('runRelay', () => {
     await assert.rejects(runRelay(x, V4), TypeError);
   });
 
-  test('CONNECTION_CLOSED midway keeps the trials so far and their verdict', async () => {
+  test('CONNECTION_CLOSED midway costs the variant it cut; the rest go on (in a new session)', async () => {
     const x = new ScriptedExchanger((_r, _m, n) =>
       n === 4 ? fail('CONNECTION_CLOSED') : refuseRelay(),
     );
     const v = await runRelay(x, V4);
-    assert.equal(v.trials.length, 3);
+    assert.equal(v.trials.length, relayTrials(V4).length - 1);
+    assert.ok(!v.trials.some((t) => t.variant === relayTrials(V4)[3]!.variant));
     assert.equal(v.verdict, 'closed');
   });
 
-  test('COMMAND_TIMEOUT on the first trial: unknown, no trials', async () => {
+  test(`a server that fails every trial: given up after ${MAX_HANG_UPS} tries, unknown, no trials`, async () => {
     const x = new ScriptedExchanger(() => fail('COMMAND_TIMEOUT', 'mail'));
     const v = await runRelay(x, V4);
     assert.deepEqual(v, { verdict: 'unknown', decidedBy: null, trials: [] });
+    assert.equal(x.groups.length, MAX_HANG_UPS);
   });
 
   test('a short answer ends the check like a hang-up', async () => {
