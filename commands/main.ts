@@ -87,7 +87,7 @@ export async function main(args: string[], io: Omit<CliContext, 'exitCode'>): Pr
     .recommendCommands()
     .wrap(Math.min(110, process.stdout.columns ?? 100))
     .epilogue(
-      'Exit codes: 0 ok, 2 usage/invalid input, 3 connection failed, 4 a probe stage failed, 5 TLS failed, 6 rejected by server, 7 delivered late, 8 undeliverable, 9 audit findings at --fail-on, 130 interrupted.\nDocs: README.md. Machine-readable output: --json or --format ndjson; schemas: smtp-probe schema <command>.',
+      'Exit codes: 0 ok, 2 usage/invalid input, 3 connection failed, 4 a probe stage failed, 5 TLS failed, 6 rejected by server, 7 delivered late, 8 undeliverable, 9 findings (audit --fail-on),\n130 interrupted.\nDocs: README.md. Machine-readable output: --json or --format ndjson; schemas: smtp-probe schema <command>.',
     )
     .fail((msg, err) => {
       if (err && !isUsageError(err)) throw err;

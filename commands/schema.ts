@@ -50,7 +50,7 @@ export function schemaCommand(ctx: CliContext): CommandModule {
         throw invalidInput(`schema: "${a.command}" is not one of ${SCHEMA_COMMANDS.join(', ')}`);
       }
       // Built apart from the executable (scripts/bundle.mjs): the full zod stays out of its chunks.
-      const { jsonSchema } = await import('../src/schema/json-schema.js');
+      const { jsonSchema } = await import('../src/schema/full-zod.js');
       ctx.stdout.write(`${JSON.stringify(jsonSchema(command, a.format), null, 2)}\n`);
     },
   };

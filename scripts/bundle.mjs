@@ -9,8 +9,8 @@
  * tsc output (dist/commands/cli.js) stays for the library and the tests, and
  * test/behaviour/bundle.ts checks that both answer alike.
  *
- * `smtp-probe schema` alone needs the full zod; src/schema/json-schema.ts is built on its own
- * first (see jsonSchemaApart).
+ * Only `smtp-probe schema` and audit's --resume and merge need the full zod; src/schema/full-zod.ts
+ * is built on its own first (see fullZodApart).
  *
  * Run by `npm run build` after tsc. Also writes dist/smtp-probe.meta.json (esbuild's metafile of
  * both builds: which sources went into which file) for that test and for
@@ -154,26 +154,27 @@ const common = {
 };
 
 /**
- * jsonSchemaApart: the flags of every command are read with zod/mini, and `schema` prints JSON
- * Schema from src/schema, written with the full zod. Both sit on zod's core files, and in one
+ * fullZodApart: the flags of every command are read with zod/mini, while `schema` prints JSON
+ * Schema from src/schema, written with the full zod, and audit checks the lines it reads back
+ * with the same schemas. Both sit on zod's core files, and in one
  * split build a file shared by two paths is one chunk holding every statement either path keeps:
  * the full `z` keeps all of zod core, so each start-up compiled ~290 KB of it (~27 ms for
- * `caps`) where zod/mini's parsing needs ~25 KB. So src/schema/json-schema.ts (the only module
+ * `caps`) where zod/mini's parsing needs ~25 KB. So src/schema/full-zod.ts (the only module
  * the CLI loads src/schema and the full zod through) is its own build, one file in chunks/ with
  * its own zod, and the executable's build imports that file by path, as something external.
  */
 const schemaBuild = await build({
   ...common,
-  entryPoints: { 'json-schema': 'src/schema/json-schema.ts' },
+  entryPoints: { 'full-zod': 'src/schema/full-zod.ts' },
   entryNames: 'chunks/[name]-[hash]',
 });
 const schemaFile = Object.keys(schemaBuild.metafile.outputs).find((f) => f.endsWith('.mjs'));
 const SCHEMA_IMPORT = `./${basename(schemaFile)}`;
-const jsonSchemaApart = {
-  name: 'json-schema-apart',
+const fullZodApart = {
+  name: 'full-zod-apart',
   setup(b) {
-    b.onResolve({ filter: /json-schema\.js$/ }, (args) =>
-      join(args.resolveDir, args.path) === join(root, 'src/schema/json-schema.js')
+    b.onResolve({ filter: /full-zod\.js$/ }, (args) =>
+      join(args.resolveDir, args.path) === join(root, 'src/schema/full-zod.js')
         ? { path: SCHEMA_IMPORT, external: true }
         : undefined,
     );
@@ -187,11 +188,11 @@ const result = await build({
   splitting: true,
   // The bundle is not two folders below package.json, so the version is written in (see cli.ts).
   define: { SMTP_PROBE_VERSION: JSON.stringify(version) },
-  plugins: [lazyStringWidth, cjsNamedExports, yargsLocales, jsonSchemaApart],
+  plugins: [lazyStringWidth, cjsNamedExports, yargsLocales, fullZodApart],
 });
 
-// SCHEMA_IMPORT resolves from chunks/ only; were commands/schema.ts ever bundled into the entry
-// itself, `schema` would fail at run time, so the build fails now.
+// SCHEMA_IMPORT resolves from chunks/ only; were commands/schema.ts or the audit's line reader ever bundled
+// into the entry itself, `schema` would fail at run time, so the build fails now.
 for (const [file, out] of Object.entries(result.metafile.outputs)) {
   const apart = out.imports.some((i) => i.external && i.path === SCHEMA_IMPORT);
   if (apart && dirname(file) !== 'dist/chunks')

@@ -7,12 +7,8 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { invalidInput } from '../errors.js';
 import { AUDIT_CHECKS, type AuditCheck } from '../vocabulary.js';
-import {
-  type AuditAddress,
-  AuditAddressLineSchema,
-  type AuditSite,
-  AuditSiteLineSchema,
-} from '../schema/audit.js';
+import type { AuditAddress, AuditSite } from '../schema/audit.js';
+import { parseAuditRecord } from '../schema/full-zod.js';
 
 /** AuditRecords: every address by key and every site by target, first seen kept. */
 export interface AuditRecords {
@@ -92,30 +88,17 @@ function take(
   if (type === undefined && (value as { command?: unknown } | null)?.command === 'audit') {
     return value as Envelope;
   }
-  if (type === 'address') {
-    const { type: _, ...a } = parseLine(AuditAddressLineSchema, value, file, number);
-    if (!into.addresses.has(a.key)) into.addresses.set(a.key, a);
-  } else if (type === 'site') {
-    const { type: _, ...s } = parseLine(AuditSiteLineSchema, value, file, number);
-    if (!into.sites.has(s.target)) into.sites.set(s.target, s);
-  } else {
-    throw invalidInput(`${file} line ${number}: not an audit address, site or envelope line`);
-  }
-  kept.push(text);
-  return undefined;
-}
-
-function parseLine<T>(
-  schema: { safeParse: (v: unknown) => { success: true; data: T } | { success: false } },
-  value: unknown,
-  file: string,
-  number: number,
-): T {
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) {
+  const parsed = parseAuditRecord(value);
+  if (!parsed) {
     throw invalidInput(
-      `${file} line ${number}: does not match the audit schema (smtp-probe schema audit --format ndjson)`,
+      `${file} line ${number}: not an audit address, site or envelope line of this version (smtp-probe schema audit --format ndjson)`,
     );
   }
-  return parsed.data;
+  if (parsed.type === 'address') {
+    if (!into.addresses.has(parsed.record.key))
+      into.addresses.set(parsed.record.key, parsed.record);
+  } else if (!into.sites.has(parsed.record.target))
+    into.sites.set(parsed.record.target, parsed.record);
+  kept.push(text);
+  return undefined;
 }

@@ -14,6 +14,7 @@ import { CapsOutputSchema, type CapsOutput } from '../../src/schema/caps.js';
 import { STATUSES } from '../../src/errors.js';
 import { MxOutputSchema } from '../../src/schema/mx.js';
 import { FailoverOutputSchema } from '../../src/schema/failover.js';
+import { AuditOutputSchema } from '../../src/schema/audit.js';
 import { DemoOutputSchema, DemoStepSchema } from '../../src/schema/lines.js';
 import { runCli, countingServer } from '../support/cli-run.js';
 import { ANSI_ESCAPE } from '../support/sink.js';
@@ -391,7 +392,7 @@ describe('output', () => {
     assert.match(coloured.stderr, ANSI_ESCAPE);
   });
 
-  test('demo --format ndjson: one caps envelope per lab personality in lab order, then the MX walk and the failover, then the demo envelope, exit 0', async () => {
+  test('demo --format ndjson: one caps envelope per lab personality in lab order, then the MX walk, the failover and the audit, then the demo envelope, exit 0', async () => {
     const run = await runCli(['demo', '--format', 'ndjson']);
     assert.equal(run.code, 0, run.stderr);
     // One line per step, each carrying its command's envelope; the demo's own envelope last.
@@ -406,7 +407,7 @@ describe('output', () => {
     );
     const lines = steps.map((s) => JSON.stringify(s.envelope));
     const personalities = lab.hosts.filter((h) => h.scenario === null);
-    assert.equal(lines.length, personalities.length + 2);
+    assert.equal(lines.length, personalities.length + 3);
     const envs = lines.slice(0, personalities.length).map(envelope);
     assert.deepEqual(
       envs.map((e) => e.status),
@@ -416,13 +417,21 @@ describe('output', () => {
       envs.map((e) => e.target.split(':')[0]),
       personalities.map((h) => h.address),
     );
-    const walk = MxOutputSchema.parse(JSON.parse(lines.at(-2)!));
+    const walk = MxOutputSchema.parse(JSON.parse(lines.at(-3)!));
     assert.equal(walk.result?.verdict?.kind, 'accepted');
     assert.deepEqual(
       walk.result?.verdict?.failedBefore.map((f) => f.status),
       ['connection-refused', 'connection-timeout'],
     );
-    const failover = FailoverOutputSchema.parse(JSON.parse(lines.at(-1)!));
+    const failover = FailoverOutputSchema.parse(JSON.parse(lines.at(-2)!));
     assert.equal(failover.result?.attempts.length, 3);
+    const audit = AuditOutputSchema.parse(JSON.parse(lines.at(-1)!));
+    assert.equal(audit.status, 'ok');
+    assert.equal(
+      audit.result?.summary.counts.exposesVrfy,
+      1,
+      'the lab has one VRFY-open host among them',
+    );
+    assert.equal(audit.result?.summary.sites, audit.result?.sites?.length);
   });
 });

@@ -116,7 +116,7 @@ describe('demo --json', () => {
     assert.equal(doc.error, null);
     assert.deepEqual(
       doc.result!.steps.map((s) => s.envelope.command),
-      [...doc.result!.steps.slice(0, -2).map(() => 'caps'), 'mx', 'failover'],
+      [...doc.result!.steps.slice(0, -3).map(() => 'caps'), 'mx', 'failover', 'audit'],
     );
   });
 });

@@ -643,6 +643,7 @@ describe('exitCodeFor', () => {
       REJECTED: 6,
       DELAYED: 7,
       UNDELIVERABLE: 8,
+      FINDINGS: 9,
       INTERRUPTED: 130,
     });
   });
