@@ -86,6 +86,18 @@ export interface HandshakeOptions {
   signal: AbortSignal;
   stage: Stage;
   endpoint: string;
+  /** Where a TLS session to resume is kept, and the next one is put (one server's, in one run). */
+  resume?: TlsResume;
+}
+
+/**
+ * TlsResume: one server's TLS session for the next connection to it. A resumed handshake skips
+ * the certificate and the key exchange's signature — what an audit's second and third session
+ * to an address would otherwise pay again, and what real MTAs save the same way (RFC 8446 §2.2).
+ */
+export interface TlsResume {
+  get(): Buffer | undefined;
+  set(session: Buffer): void;
 }
 
 /**
@@ -109,7 +121,12 @@ export function handshake(stream: Duplex, opts: HandshakeOptions): Promise<TLSSo
       secureContext: opts.trust.context,
       rejectUnauthorized: false,
       checkServerIdentity: () => undefined,
+      ...(opts.resume?.get() ? { session: opts.resume.get() } : {}),
     });
+    if (opts.resume) {
+      const keep = opts.resume;
+      tls.on('session', (session: Buffer) => keep.set(session));
+    }
     const finish = (err?: unknown): void => {
       opts.signal.removeEventListener('abort', onAbort);
       tls.off('error', onError);
@@ -193,6 +210,27 @@ export function explainTlsError(err: NodeJS.ErrnoException, when: TlsErrorWhen):
   return `${text}: ${meaning}`;
 }
 
+/** CERTIFICATES_REMEMBERED: certificates kept described by fingerprint (an audit meets one provider's certificate at many addresses). */
+export const CERTIFICATES_REMEMBERED = 512;
+const described = new Map<string, CertificateInfo>();
+
+/**
+ * describeOnce: a certificate as describeCertificate reads it (parsing it and checking its
+ * self-signature cost more than the rest of a short session), once per fingerprint; the days
+ * left are counted from `now` each time.
+ */
+function describeOnce(peer: PeerCertificate, now: number): CertificateInfo {
+  let info = described.get(peer.fingerprint256);
+  if (!info) {
+    info = describeCertificate(peer, now);
+    if (described.size >= CERTIFICATES_REMEMBERED) {
+      described.delete(described.keys().next().value as string);
+    }
+    described.set(peer.fingerprint256, info);
+  }
+  return { ...info, daysLeft: daysLeft(info.validTo, now) };
+}
+
 /** describeTls: protocol, cipher, chain and verdicts of an established TLS socket. */
 export function describeTls(
   tls: TLSSocket,
@@ -200,8 +238,9 @@ export function describeTls(
   trust: TrustStore,
   now = Date.now(),
 ): TlsInfo {
+  // Not getPeerX509Certificate first: in Node 20, getPeerCertificate returns {} after it.
   const peer = tls.getPeerCertificate(true);
-  const chain = walkChain(peer).map((c) => describeCertificate(c, now));
+  const chain = walkChain(peer).map((c) => describeOnce(c, now));
   const leafRaw = peer.raw;
   // Node decides whether the name matches (RFC 6125); the words are ours: its message for a
   // certificate without the right kind of SAN ends in a dangling "cert's list: ".
@@ -276,6 +315,10 @@ function walkChain(
   return chain;
 }
 
+function daysLeft(validTo: string, now: number): number {
+  return Math.floor((Date.parse(validTo) - now) / 86_400_000);
+}
+
 function describeCertificate(peer: PeerCertificate, now: number): CertificateInfo {
   const x = X509Certificate(peer.raw);
   const validTo = new Date(x.validTo);
@@ -292,7 +335,7 @@ function describeCertificate(peer: PeerCertificate, now: number): CertificateInf
     serialNumber: x.serialNumber,
     validFrom: new Date(x.validFrom).toISOString(),
     validTo: validTo.toISOString(),
-    daysLeft: Math.floor((validTo.getTime() - now) / 86_400_000),
+    daysLeft: daysLeft(validTo.toISOString(), now),
     selfSigned: x.subject === x.issuer && x.checkIssued(x) && x.verify(key),
     fingerprintSha256: x.fingerprint256,
     publicKey: keyText,

@@ -94,7 +94,16 @@ export async function probeAuditAddress(
     findings: [],
   };
   const tlsName = job.names[0] ?? job.address;
+  // The sessions after the first resume its TLS session: same server, same run.
+  let ticket: Buffer | undefined;
+  const tlsResume = {
+    get: () => ticket,
+    set: (session: Buffer) => {
+      ticket = session;
+    },
+  };
   const setup = (starttls: boolean): EstablishOptions => ({
+    tlsResume,
     connector: o.connector,
     timeouts: o.timeouts,
     deadline,

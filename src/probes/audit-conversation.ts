@@ -10,8 +10,8 @@ import type { SmtpSession } from '../session/session.js';
 import type { Reply } from '../smtp/reply.js';
 import type { Command, Exchanger } from './audit-exchange.js';
 
-/** ERROR_ALLOWANCE: rejections one session may collect; under Postfix's soft limit of 10. */
-export const ERROR_ALLOWANCE = 8;
+/** ERROR_ALLOWANCE: rejections one session may collect: Postfix slows down only past its soft limit of 10. */
+export const ERROR_ALLOWANCE = 9;
 
 /** Live: a ready session and what this conversation knows about it. */
 export interface Live {

@@ -140,6 +140,7 @@ export async function runAudit(
     }
     summary.site(s);
     options.onSite?.(s);
+    sites.delete(s.target);
     for (const key of s.hosts.flatMap((h) => h.addresses)) {
       const a = addresses.get(key);
       a?.waiting.delete(s.target);
@@ -148,10 +149,10 @@ export async function runAudit(
   };
   let error: ProbeError | undefined;
   try {
-    const resolver = walkResolver(servers, options, run.deadline);
     await pool(parsed, DNS_PARALLEL, async (p) => {
       if (done?.sites.has(p.target) || run.deadline.signal.aborted) return;
-      const site = await resolveSite(p, resolver, port);
+      // A resolver per site: its trace of every query goes with it, not into one that grows with the run.
+      const site = await resolveSite(p, walkResolver(servers, options, run.deadline), port);
       const state: SiteState = { site: site.site, pending: new Set() };
       sites.set(p.target, state);
       for (const { host, job } of site.legs) {

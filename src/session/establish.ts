@@ -13,7 +13,7 @@ import type { AddressResolver } from '../net/address-resolver.js';
 import { systemAddressResolver } from '../net/address-resolver.js';
 import { type Connector, localAddressOf, tcpConnector } from '../net/connector.js';
 import { formatEndpoint, SUBMISSIONS_PORT, type Target } from '../net/target.js';
-import { describeTls, handshake, type TrustStore } from '../net/tls.js';
+import { describeTls, handshake, type TlsResume, type TrustStore } from '../net/tls.js';
 import type { Attempt } from '../schema/connection.js';
 import type { TlsReport } from '../schema/tls.js';
 import type { Capabilities } from '../smtp/capabilities.js';
@@ -47,6 +47,8 @@ export interface EstablishOptions {
   trust: TrustStore;
   /** Fail with TLS_CERT_INVALID when the certificate does not match tlsName or chain to the trust store. */
   tlsVerify?: boolean;
+  /** Resume the TLS session of an earlier connection to the same server (and keep this one's). */
+  tlsResume?: TlsResume;
 }
 
 /** StageTimings: milliseconds per setup stage; absent when the stage did not run. */
@@ -268,7 +270,14 @@ function upgradeWith(o: EstablishOptions, stage: 'tls' | 'starttls', endpoint: s
           message: `TLS handshake timed out after ${o.timeouts.tlsMs}ms (address: ${endpoint})`,
         }),
       (signal) =>
-        handshake(raw, { servername: o.tlsName, trust: o.trust, signal, stage, endpoint }),
+        handshake(raw, {
+          servername: o.tlsName,
+          trust: o.trust,
+          signal,
+          stage,
+          endpoint,
+          ...(o.tlsResume ? { resume: o.tlsResume } : {}),
+        }),
       endpoint,
     );
 }

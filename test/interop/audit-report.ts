@@ -19,6 +19,10 @@ import { pathToFileURL } from 'node:url';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { renderAuditHtml } from '../../src/output/audit-html.js';
 import { fixtureReport, manyRecords } from '../support/audit-fixtures.js';
+import { siteDomains, startLab } from '../../src/lab/index.js';
+import { formatEndpoint } from '../../src/net/target.js';
+import { AuditOutputSchema } from '../../src/schema/audit.js';
+import { runCli } from '../support/cli-run.js';
 
 const CHROMIUM = process.env.SMTP_PROBE_CHROMIUM ?? '/usr/bin/chromium';
 const MISSING = `no Chromium at ${CHROMIUM}: install Debian's package (apt-get install --no-install-recommends chromium) or set SMTP_PROBE_CHROMIUM`;
@@ -267,5 +271,46 @@ describe('the audit report in headless Chromium', { skip }, () => {
     assert.ok(loaded < 60_000, `load took ${loaded} ms`);
     assert.deepEqual(problems, []);
     await page.close();
+  });
+
+  test('the report of a real audit run over 40 lab sites: every site a row, no error', async (t) => {
+    const lab = await startLab({ port: 0, sites: 40 });
+    try {
+      const file = join(work, 'audit-lab.html');
+      const targets = join(work, 'sites.txt');
+      writeFileSync(targets, `${siteDomains(40).join('\n')}\n`);
+      const run = await runCli([
+        'audit',
+        '--file',
+        targets,
+        '--resolver',
+        formatEndpoint(lab.dns.address, lab.dns.port),
+        '--port',
+        String(lab.port),
+        '--ca',
+        lab.caCertFile,
+        '--greeting-timeout',
+        '1s',
+        '--html',
+        file,
+        '--json',
+      ]);
+      assert.equal(run.code, 0, run.stderr);
+      const env = AuditOutputSchema.parse(JSON.parse(run.stdout));
+      const { page, problems } = await open(browser, file);
+      assert.equal(await js(page, `document.querySelectorAll('#sites tbody tr').length`), 40);
+      const rows = await js<string[]>(
+        page,
+        `[...document.querySelectorAll('#sites tbody tr')].map((r) => r.cells[0].textContent)`,
+      );
+      assert.deepEqual([...rows].sort(), env.result!.sites!.map((s) => s.target).sort());
+      const shot = join(artifactsDir(), 'audit-report-lab.png');
+      await page.screenshot({ path: shot, fullPage: false });
+      t.diagnostic(`screenshot: ${shot}`);
+      assert.deepEqual(problems, []);
+      await page.close();
+    } finally {
+      await lab.close();
+    }
   });
 });
