@@ -1,11 +1,12 @@
 /**
- * runAudit: many sites at once. First DNS: every domain's MX set walked as `mx` walks it
- * (RFC 5321 §5.1), every host target resolved, every address registered once by key however
- * many sites lead to it (hosting providers serve thousands of domains from a few hosts). Then
- * every address probed once, `concurrency` at a time, new connections paced by `rate`, at most
- * one session per address at a time. Each address is reported the moment its probe ends, each
- * site the moment its last address is done, and an address's record is let go when no
- * unfinished site needs it: memory follows what is in flight, not the size of the run.
+ * runAudit: many sites at once, a window of WINDOW_SITES targets at a time. First the window's
+ * DNS: every domain's MX set walked as `mx` walks it (RFC 5321 §5.1), every host target
+ * resolved, every address registered once by key however many sites lead to it (hosting
+ * providers serve thousands of domains from a few hosts). Then every new address probed once,
+ * `concurrency` at a time, new connections paced by `rate`, at most one session per address at a
+ * time; an address an earlier window probed is not asked again while its record is remembered
+ * (Records). Each address is reported the moment its probe ends, each site the moment its last
+ * address is done: memory follows the window and what is in flight, not the size of the run.
  *
  * Cancelled (Ctrl-C): no new probe starts, the ones in flight end at once and are not reported,
  * so a resumed run (`done`) asks them again and nothing is lost or reported twice.
@@ -35,6 +36,10 @@ import { finishRun, type ProbeOutcome, type RunOptions, startRun } from './outco
 
 /** AUDIT_CONCURRENCY: sessions in flight by default. */
 export const AUDIT_CONCURRENCY = 64;
+/** WINDOW_SITES: targets resolved and probed together: memory follows this, not the size of the run. */
+export const WINDOW_SITES = 1000;
+/** RECORDS_REMEMBERED: finished address records kept for the sites of later windows (a provider's hosts). */
+export const RECORDS_REMEMBERED = 4096;
 /** DNS_PARALLEL: domains resolved at once (queries are cheap; the SMTP side is what needs care). */
 export const DNS_PARALLEL = 128;
 
@@ -67,6 +72,8 @@ export interface AuditOptions extends RunOptions {
   resolvers?: string[];
   dnsTimeoutMs?: number;
   dnsTransport?: DnsTransport;
+  /** Targets per window (default WINDOW_SITES). */
+  window?: number;
   /** What an earlier run of the same audit already holds (--resume): counted, not asked again. */
   done?: { sites: ReadonlyMap<string, AuditSite>; addresses: ReadonlyMap<string, AuditAddress> };
   onAddress?: (a: AuditAddress) => void;
@@ -147,61 +154,75 @@ export async function runAudit(
       if (a && a.waiting.size === 0) delete a.record;
     }
   };
+  const probe = {
+    checks,
+    expnLists: options.expnLists ?? DEFAULT_EXPN_LISTS,
+    relayFrom: relayFrom(options),
+    relayTo: relayTo(options),
+    ...(options.helo === undefined ? {} : { helo: options.helo }),
+    trust: run.trust,
+    timeouts: run.timeouts,
+    deadline: run.deadline,
+    ...(run.wiring.connector ? { connector: run.wiring.connector } : {}),
+    ...(options.onTranscript ? { onTranscript: options.onTranscript } : {}),
+  };
+  const memory = new Records(done?.addresses);
+  const progress: AuditProgress = { done: 0, total: 0, failures: 0 };
+  const pacer = new Pacer(options.rate ?? 0);
   let error: ProbeError | undefined;
   try {
-    await pool(parsed, DNS_PARALLEL, async (p) => {
-      if (done?.sites.has(p.target) || run.deadline.signal.aborted) return;
-      // A resolver per site: its trace of every query goes with it, not into one that grows with the run.
-      const site = await resolveSite(p, walkResolver(servers, options, run.deadline), port);
-      const state: SiteState = { site: site.site, pending: new Set() };
-      sites.set(p.target, state);
-      for (const { host, job } of site.legs) {
-        const known = addresses.get(job.key);
-        const a = known ?? { job, waiting: new Set<string>() };
-        if (!known) addresses.set(job.key, a);
-        if (!a.job.names.includes(host)) a.job.names.push(host);
-        if (p.kind === 'domain' && !a.job.domains.includes(p.target)) a.job.domains.push(p.target);
-        a.waiting.add(p.target);
-        state.pending.add(job.key);
-      }
-    });
-    const probe = {
-      checks,
-      expnLists: options.expnLists ?? DEFAULT_EXPN_LISTS,
-      relayFrom: relayFrom(options),
-      relayTo: relayTo(options),
-      ...(options.helo === undefined ? {} : { helo: options.helo }),
-      trust: run.trust,
-      timeouts: run.timeouts,
-      deadline: run.deadline,
-      ...(run.wiring.connector ? { connector: run.wiring.connector } : {}),
-      ...(options.onTranscript ? { onTranscript: options.onTranscript } : {}),
-    };
-    // Sites DNS already settled (no addresses) are final now.
-    for (const s of sites.values()) if (s.pending.size === 0) finishSite(s);
-    const progress: AuditProgress = { done: 0, total: addresses.size, failures: 0 };
-    options.onProgress?.({ ...progress });
-    const pacer = new Pacer(options.rate ?? 0);
-    await pool([...addresses.values()], options.concurrency ?? AUDIT_CONCURRENCY, async (a) => {
-      if (run.deadline.signal.aborted) return;
-      let record = done?.addresses.get(a.job.key);
-      if (!record) {
-        await pacer.slot(run.deadline);
-        record = await probeAuditAddress(a.job, probe);
-        summary.address(record);
-        options.onAddress?.(record);
-      }
-      a.record = record;
-      progress.done++;
-      if (record.status !== 'ok') progress.failures++;
+    const window = Math.max(1, options.window ?? WINDOW_SITES);
+    for (let w = 0; w < parsed.length && !run.deadline.signal.aborted; w += window) {
+      await pool(parsed.slice(w, w + window), DNS_PARALLEL, async (p) => {
+        if (done?.sites.has(p.target) || run.deadline.signal.aborted) return;
+        // A resolver per site: its trace of every query goes with it, not into one that grows with the run.
+        const site = await resolveSite(p, walkResolver(servers, options, run.deadline), port);
+        const state: SiteState = { site: site.site, pending: new Set() };
+        sites.set(p.target, state);
+        for (const { host, job } of site.legs) {
+          const known = addresses.get(job.key);
+          const a: AddressState = known ?? { job, waiting: new Set<string>() };
+          if (!known) {
+            const record = memory.recall(job.key);
+            if (record) a.record = record;
+            addresses.set(job.key, a);
+          }
+          if (!a.job.names.includes(host)) a.job.names.push(host);
+          if (p.kind === 'domain' && !a.job.domains.includes(p.target)) {
+            a.job.domains.push(p.target);
+          }
+          a.waiting.add(p.target);
+          if (!a.record) state.pending.add(job.key);
+        }
+      });
+      // Chosen before the sites already final let go of their addresses' records.
+      const todo = [...addresses.values()].filter((a) => !a.record);
+      // Sites whose addresses are all known (or that DNS already settled) are final now.
+      for (const s of sites.values()) if (s.pending.size === 0) finishSite(s);
+      progress.total += todo.length;
       options.onProgress?.({ ...progress });
-      for (const target of [...a.waiting]) {
-        const s = sites.get(target);
-        if (!s) continue;
-        s.pending.delete(a.job.key);
-        if (s.pending.size === 0) finishSite(s);
-      }
-    });
+      await pool(todo, options.concurrency ?? AUDIT_CONCURRENCY, async (a) => {
+        if (run.deadline.signal.aborted) return;
+        await pacer.slot(run.deadline);
+        const record = await probeAuditAddress(a.job, probe);
+        // Asked again only when it was forgotten: counted and reported once.
+        if (memory.first(record)) {
+          summary.address(record);
+          options.onAddress?.(record);
+        }
+        a.record = record;
+        progress.done++;
+        if (record.status !== 'ok') progress.failures++;
+        options.onProgress?.({ ...progress });
+        for (const target of [...a.waiting]) {
+          const s = sites.get(target);
+          if (!s) continue;
+          s.pending.delete(a.job.key);
+          if (s.pending.size === 0) finishSite(s);
+        }
+      });
+      addresses.clear();
+    }
   } catch (err) {
     if (!(err instanceof ProbeError)) throw err;
     error = err;
@@ -354,6 +375,42 @@ function reachedAny(s: AuditSite, addresses: Map<string, AddressState>): boolean
       return r !== undefined && (r.status === 'ok' || r.caps !== null);
     }),
   );
+}
+
+/**
+ * Records: the finished address records later windows may need, the most recently used kept
+ * (a hosting provider's addresses come back window after window), and which keys were reported.
+ * An address forgotten and met again is probed again, but counted and reported once.
+ */
+class Records {
+  private readonly kept = new Map<string, AuditAddress>();
+  private readonly reported = new Set<string>();
+
+  constructor(private readonly resumed?: ReadonlyMap<string, AuditAddress>) {}
+
+  recall(key: string): AuditAddress | undefined {
+    const resumed = this.resumed?.get(key);
+    if (resumed) return resumed;
+    const r = this.kept.get(key);
+    if (r) this.remember(r);
+    return r;
+  }
+
+  /** first: keep `r`; true the first time its key is seen in the run. */
+  first(r: AuditAddress): boolean {
+    this.remember(r);
+    if (this.reported.has(r.key)) return false;
+    this.reported.add(r.key);
+    return true;
+  }
+
+  private remember(r: AuditAddress): void {
+    this.kept.delete(r.key);
+    this.kept.set(r.key, r);
+    if (this.kept.size > RECORDS_REMEMBERED) {
+      this.kept.delete(this.kept.keys().next().value as string);
+    }
+  }
 }
 
 /** pool: `work` over `items`, `width` at a time, in order of the list. */
