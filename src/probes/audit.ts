@@ -39,7 +39,7 @@ export const AUDIT_CONCURRENCY = 64;
 /** WINDOW_SITES: targets resolved and probed together: memory follows this, not the size of the run. */
 export const WINDOW_SITES = 1000;
 /** RECORDS_REMEMBERED: finished address records kept for the sites of later windows (a provider's hosts). */
-export const RECORDS_REMEMBERED = 4096;
+export const RECORDS_REMEMBERED = 2048;
 /** DNS_PARALLEL: domains resolved at once (queries are cheap; the SMTP side is what needs care). */
 export const DNS_PARALLEL = 128;
 
@@ -406,11 +406,25 @@ class Records {
 
   private remember(r: AuditAddress): void {
     this.kept.delete(r.key);
-    this.kept.set(r.key, r);
+    this.kept.set(r.key, verdictsOnly(r));
     if (this.kept.size > RECORDS_REMEMBERED) {
       this.kept.delete(this.kept.keys().next().value as string);
     }
   }
+}
+
+/**
+ * verdictsOnly: what a later site needs of an address already reported — its verdicts and
+ * findings, not the evidence (replies, relay trials), which its own line already carried.
+ */
+function verdictsOnly(r: AuditAddress): AuditAddress {
+  if (r.vrfy?.evidence.length === 0 && r.relay?.trials.length === 0) return r;
+  return {
+    ...r,
+    vrfy: r.vrfy && { ...r.vrfy, evidence: [] },
+    expn: r.expn && { ...r.expn, lists: [] },
+    relay: r.relay && { ...r.relay, trials: [] },
+  };
 }
 
 /** pool: `work` over `items`, `width` at a time, in order of the list. */

@@ -222,6 +222,29 @@ describe('audit: the command line', () => {
     });
   }
 
+  test('a progress bar on stderr only on a terminal, and not under CI', async () => {
+    const args = [
+      'audit',
+      endpoint('esmtp'),
+      endpoint('vrfy-open'),
+      ...flags,
+      '--format',
+      'ndjson',
+    ];
+    const tty = await runCli(args, { isTTY: true });
+    assert.equal(tty.code, 0, tty.stderr);
+    assert.match(tty.stderr, /audit \|.*\| 2\/2 addresses · \d+\/s · ETA .* · 0 failed/);
+    const piped = await runCli(args);
+    assert.equal(piped.stderr, '');
+    const ci = await runCli(args, { isTTY: true, env: { CI: 'true' } });
+    assert.equal(ci.stderr, '');
+    // The bar never mixes into the machine output.
+    assert.equal(
+      tty.stdout.trimEnd().split('\n').length,
+      piped.stdout.trimEnd().split('\n').length,
+    );
+  });
+
   test('no targets: says what is needed, with an example', async () => {
     const r = await runCli(['audit', ...flags]);
     assert.equal(r.code, 2);
