@@ -15,7 +15,8 @@ import { formatEndpoint } from '../../src/net/target.js';
 import { type AuditAddress, type AuditSite, AuditOutputSchema } from '../../src/schema/audit.js';
 import { NDJSON_LINE_SCHEMAS } from '../../src/schema/lines.js';
 import { runAudit } from '../../src/probes/audit.js';
-import { spawnCli } from '../support/cli-run.js';
+import { runCli, spawnCli } from '../support/cli-run.js';
+import { MxOutputSchema } from '../../src/schema/mx.js';
 
 const SITES = 40;
 let lab: Lab;
@@ -77,6 +78,18 @@ async function audit(args: string[]): Promise<void> {
   const child = spawnCli(['audit', ...flags, '--format', 'ndjson', ...args]);
   const code = await child.exited;
   assert.equal(code, 0, child.stderr());
+}
+
+/** labFlags: the flags that point a walk at the lab. */
+function labFlags(): string[] {
+  return [
+    '--resolver',
+    formatEndpoint(lab.dns.address, lab.dns.port),
+    '--port',
+    String(lab.port),
+    '--ca',
+    lab.caCertFile,
+  ];
 }
 
 /** what a line says, without its timing and the random names a run makes up. */
@@ -160,6 +173,31 @@ describe('audit over lab sites', () => {
         `${s.target}: ${JSON.stringify(s.findings.map((f) => f.id))}`,
       );
     }
+  });
+
+  test('mx --consistency: the backup MX that takes a made-up recipient is named; a one-host domain has nothing to compare', async () => {
+    const backed = lab.sites.domains.find((d) => d.layout === 'backup');
+    const single = lab.sites.domains.find((d) => d.layout === 'own' && d.personality === 'site');
+    assert.ok(backed && single);
+    const walk = (domain: string) =>
+      runCli(['mx', domain, ...labFlags(), '--consistency', '--json']);
+    const r = await walk(backed.domain);
+    assert.equal(r.code, 0, r.stderr);
+    const c = MxOutputSchema.parse(JSON.parse(r.stdout)).result!.consistency!;
+    assert.equal(c.addresses.length, 2);
+    const backscatter = c.findings.find((f) => f.id === 'mx-backscatter');
+    assert.ok(backscatter, JSON.stringify(c.findings));
+    const backup = backed.mx.find((m) => m.preference > 10)!.host;
+    assert.ok(backscatter.message.startsWith(`${backup} accepts`), backscatter.message);
+    const table = await runCli(['mx', backed.domain, ...labFlags(), '--consistency']);
+    assert.match(table.stdout, /Consistency \(2 addresses compared\)\n {2}medium [^]*backscatter/);
+    const one = await walk(single.domain);
+    const solo = MxOutputSchema.parse(JSON.parse(one.stdout)).result!.consistency!;
+    assert.deepEqual(solo.findings, []);
+    assert.ok(
+      lab.sessions.every((s) => s.data === 0),
+      'never DATA',
+    );
   });
 
   test('in windows of 7 sites (a provider met again in a later window is not asked again): the same verdicts', async () => {
