@@ -6,7 +6,7 @@
  * answer is ignored (it may be stray or spoofed; the real one may follow),
  * over a TCP connection of our own it can only be a broken server.
  */
-import { createSocket } from 'node:dgram';
+import { createSocket, type Socket as DgramSocket } from 'node:dgram';
 import { connect, isIP } from 'node:net';
 import type { DnsExchange } from '../schema/dns.js';
 import { formatEndpoint } from '../net/target.js';
@@ -223,3 +223,126 @@ export const UDP_TCP_TRANSPORT: DnsTransport = {
   protocol: (tcp) => (tcp ? 'tcp' : 'udp'),
   exchange: (query, server, opts) => (opts.tcp ? exchangeTcp : exchangeUdp)(query, server, opts),
 };
+
+/** PooledTransport: a DnsTransport with sockets to close when the run is over. */
+export interface PooledTransport extends DnsTransport {
+  close(): void;
+}
+
+/**
+ * pooledUdpTransport: UDP over one long-lived socket per server, for a run that sends thousands
+ * of queries (an audit: three or more per domain), where a socket per query costs more than the
+ * query. Still connect()ed to its server, so the kernel drops packets from anyone else; answers
+ * are matched to queries by ID and question (RFC 5452 §9.1), and several queries may share an
+ * ID. The source port stays for the run (the query IDs are still random); TCP, after a
+ * truncated answer, is a connection per query as before.
+ */
+export function pooledUdpTransport(): PooledTransport {
+  const pools = new Map<string, PooledSocket[]>();
+  return {
+    protocol: UDP_TCP_TRANSPORT.protocol,
+    exchange(query, server, opts) {
+      if (opts.tcp) return exchangeTcp(query, server, opts);
+      const key = formatEndpoint(server.address, server.port);
+      const pool = (pools.get(key) ?? []).filter((s) => !s.broken);
+      pools.set(key, pool);
+      let pooled = pool.find((s) => s.pending < QUERIES_PER_SOCKET);
+      if (!pooled) {
+        pooled = new PooledSocket(server);
+        pool.push(pooled);
+      }
+      return pooled.exchange(query, opts);
+    },
+    close() {
+      for (const pool of pools.values()) for (const s of pool) s.close();
+      pools.clear();
+    },
+  };
+}
+
+/**
+ * QUERIES_PER_SOCKET: answers one socket may wait for at once. A burst of answers to one socket
+ * can overflow its receive buffer (about 200 KB by default, each datagram counted at ~1 KB), and a
+ * dropped answer costs a whole DNS timeout; more sockets share the load instead.
+ */
+export const QUERIES_PER_SOCKET = 32;
+
+interface Waiter {
+  query: Buffer;
+  finish: Finish;
+  ignored: string[];
+}
+
+/** PooledSocket: one connected UDP socket and the queries waiting on it, by ID. */
+class PooledSocket {
+  broken = false;
+  private readonly socket: DgramSocket;
+  private readonly waiting = new Map<number, Set<Waiter>>();
+  private readonly ready: Promise<void>;
+  private readonly what: string;
+
+  /** pending: queries waiting for their answer. */
+  get pending(): number {
+    let n = 0;
+    for (const set of this.waiting.values()) n += set.size;
+    return n;
+  }
+
+  constructor(server: ServerAddress) {
+    this.what = `${formatEndpoint(server.address, server.port)} (udp)`;
+    this.socket = createSocket(isIP(server.address) === 6 ? 'udp6' : 'udp4');
+    this.socket.unref();
+    this.socket.on('error', (err) => {
+      // An ICMP error or a socket failure concerns every query on it; the next ones get a new socket.
+      this.broken = true;
+      for (const set of this.waiting.values())
+        for (const w of set) w.finish(socketFailure(err, this.what, false));
+      this.close();
+    });
+    this.socket.on('message', (msg: Buffer) => {
+      const set = msg.length >= 2 ? this.waiting.get(msg.readUInt16BE(0)) : undefined;
+      for (const w of set ?? []) {
+        const why = answerMismatch(w.query, msg);
+        if (why === undefined) return w.finish(undefined, msg);
+        w.ignored.push(why);
+      }
+    });
+    this.ready = new Promise((resolve) =>
+      this.socket.connect(server.port, server.address, resolve),
+    );
+  }
+
+  exchange(query: Buffer, opts: ExchangeOptions): Promise<Buffer> {
+    return settle(opts, this.what, (finish) => {
+      const id = query.readUInt16BE(0);
+      const waiter: Waiter = { query, finish, ignored: [] };
+      const set = this.waiting.get(id) ?? new Set<Waiter>();
+      set.add(waiter);
+      this.waiting.set(id, set);
+      void this.ready.then(() => {
+        if (this.broken) return;
+        this.socket.send(query, (err) => {
+          if (err) finish(socketFailure(err, this.what, false));
+        });
+      });
+      return {
+        release: () => {
+          set.delete(waiter);
+          if (set.size === 0 && this.waiting.get(id) === set) this.waiting.delete(id);
+        },
+        timeoutDetail: () =>
+          waiter.ignored.length === 0
+            ? ''
+            : `; ignored ${waiter.ignored.length} packet(s) that did not answer our query (${waiter.ignored[0]})`,
+      };
+    });
+  }
+
+  close(): void {
+    try {
+      this.socket.close();
+    } catch {
+      /* closed already */
+    }
+  }
+}

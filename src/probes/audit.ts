@@ -16,7 +16,7 @@ import { ProbeError } from '../errors.js';
 import { errorInfo } from '../error-info.js';
 import { normalizeDomain } from '../dns/name.js';
 import type { Resolver } from '../dns/resolver.js';
-import type { DnsTransport } from '../dns/transport.js';
+import { type DnsTransport, pooledUdpTransport } from '../dns/transport.js';
 import { ipFamily } from '../ip.js';
 import { siteExposure, siteFindings, worstOf } from '../mx/consistency.js';
 import { formatEndpoint, parseTarget, SMTP_PORT } from '../net/target.js';
@@ -167,6 +167,9 @@ export async function runAudit(
     ...(options.onTranscript ? { onTranscript: options.onTranscript } : {}),
   };
   const memory = new Records(done?.addresses);
+  // Thousands of queries: a few long-lived sockets, not one per query.
+  const sockets = options.dnsTransport ? undefined : pooledUdpTransport();
+  const dns = { ...options, ...(sockets ? { dnsTransport: sockets } : {}) };
   const progress: AuditProgress = { done: 0, total: 0, failures: 0 };
   const pacer = new Pacer(options.rate ?? 0);
   let error: ProbeError | undefined;
@@ -176,7 +179,7 @@ export async function runAudit(
       await pool(parsed.slice(w, w + window), DNS_PARALLEL, async (p) => {
         if (done?.sites.has(p.target) || run.deadline.signal.aborted) return;
         // A resolver per site: its trace of every query goes with it, not into one that grows with the run.
-        const site = await resolveSite(p, walkResolver(servers, options, run.deadline), port);
+        const site = await resolveSite(p, walkResolver(servers, dns, run.deadline), port);
         const state: SiteState = { site: site.site, pending: new Set() };
         sites.set(p.target, state);
         for (const { host, job } of site.legs) {
@@ -226,6 +229,8 @@ export async function runAudit(
   } catch (err) {
     if (!(err instanceof ProbeError)) throw err;
     error = err;
+  } finally {
+    sockets?.close();
   }
   if (!error && run.deadline.signal.aborted) error = run.deadline.cancelled('connect');
   return finishRun(run, summary.summary(), error);
