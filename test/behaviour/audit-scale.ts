@@ -190,7 +190,10 @@ describe('audit over lab sites', () => {
     const backup = backed.mx.find((m) => m.preference > 10)!.host;
     assert.ok(backscatter.message.startsWith(`${backup} accepts`), backscatter.message);
     const table = await runCli(['mx', backed.domain, ...labFlags(), '--consistency']);
-    assert.match(table.stdout, /Consistency \(2 addresses compared\)\n {2}medium [\s\S]*backscatter/);
+    assert.match(
+      table.stdout,
+      /Consistency \(2 addresses compared\)\n {2}medium [\s\S]*backscatter/,
+    );
     const one = await walk(single.domain);
     const solo = MxOutputSchema.parse(JSON.parse(one.stdout)).result!.consistency!;
     assert.deepEqual(solo.findings, []);
