@@ -94,6 +94,12 @@ interface SiteState {
   pending: Set<string>;
 }
 
+/** Window: the sites of one window and their addresses by key. */
+interface Window {
+  sites: Map<string, SiteState>;
+  addresses: Map<string, AddressState>;
+}
+
 interface AddressState {
   job: AddressJob;
   /** Sites still waiting for this address. */
@@ -129,12 +135,10 @@ export async function runAudit(
   // Every address in flight holds a child deadline listening to the run's: --concurrency of them.
   setMaxListeners(0, run.deadline.signal);
   const summary = new SummaryBuilder(AUDIT_CHECKS.filter((c) => checks.has(c)));
-  const sites = new Map<string, SiteState>();
-  const addresses = new Map<string, AddressState>();
   const done = options.done;
   for (const a of done?.addresses.values() ?? []) summary.address(a);
   for (const s of done?.sites.values() ?? []) summary.site(s);
-  const finishSite = (state: SiteState): void => {
+  const finishSite = (state: SiteState, { sites, addresses }: Window): void => {
     const s = state.site;
     s.findings = [
       ...s.findings,
@@ -173,39 +177,55 @@ export async function runAudit(
   const progress: AuditProgress = { done: 0, total: 0, failures: 0 };
   const pacer = new Pacer(options.rate ?? 0);
   let error: ProbeError | undefined;
+  /** resolveWindow: a window's DNS: its sites, and their addresses by key (none asked yet). */
+  const resolveWindow = async (slice: readonly Parsed[]): Promise<Window> => {
+    const win: Window = { sites: new Map(), addresses: new Map() };
+    await pool(slice, DNS_PARALLEL, async (p) => {
+      if (done?.sites.has(p.target) || run.deadline.signal.aborted) return;
+      // A resolver per site: its trace of every query goes with it, not into one that grows with the run.
+      const site = await resolveSite(p, walkResolver(servers, dns, run.deadline), port);
+      const state: SiteState = { site: site.site, pending: new Set() };
+      win.sites.set(p.target, state);
+      for (const { host, job } of site.legs) {
+        const a = win.addresses.get(job.key) ?? { job, waiting: new Set<string>() };
+        win.addresses.set(job.key, a);
+        if (!a.job.names.includes(host)) a.job.names.push(host);
+        if (p.kind === 'domain' && !a.job.domains.includes(p.target)) a.job.domains.push(p.target);
+        a.waiting.add(p.target);
+        state.pending.add(job.key);
+      }
+    });
+    return win;
+  };
   try {
-    const window = Math.max(1, options.window ?? WINDOW_SITES);
-    for (let w = 0; w < parsed.length && !run.deadline.signal.aborted; w += window) {
-      await pool(parsed.slice(w, w + window), DNS_PARALLEL, async (p) => {
-        if (done?.sites.has(p.target) || run.deadline.signal.aborted) return;
-        // A resolver per site: its trace of every query goes with it, not into one that grows with the run.
-        const site = await resolveSite(p, walkResolver(servers, dns, run.deadline), port);
-        const state: SiteState = { site: site.site, pending: new Set() };
-        sites.set(p.target, state);
-        for (const { host, job } of site.legs) {
-          const known = addresses.get(job.key);
-          const a: AddressState = known ?? { job, waiting: new Set<string>() };
-          if (!known) {
-            const record = memory.recall(job.key);
-            if (record) a.record = record;
-            addresses.set(job.key, a);
-          }
-          if (!a.job.names.includes(host)) a.job.names.push(host);
-          if (p.kind === 'domain' && !a.job.domains.includes(p.target)) {
-            a.job.domains.push(p.target);
-          }
-          a.waiting.add(p.target);
-          if (!a.record) state.pending.add(job.key);
-        }
-      });
+    const size = Math.max(1, options.window ?? WINDOW_SITES);
+    const windowAt = (w: number): Promise<Window> | undefined => {
+      if (w >= parsed.length) return undefined;
+      const p = resolveWindow(parsed.slice(w, w + size));
+      // Awaited later; a failure meanwhile is not an unhandled rejection.
+      p.catch(() => undefined);
+      return p;
+    };
+    let next = windowAt(0);
+    const slots = new Slots(options.concurrency ?? AUDIT_CONCURRENCY);
+    const open: Promise<unknown>[] = [];
+    for (let w = 0; next && !run.deadline.signal.aborted; w += size) {
+      const win = await next;
+      // The next window's DNS runs while this one is probed.
+      next = windowAt(w + size);
+      // Addresses an earlier window (or a resumed run) already knows are not asked again.
+      for (const a of win.addresses.values()) {
+        const record = memory.recall(a.job.key);
+        if (!record) continue;
+        a.record = record;
+        for (const target of a.waiting) win.sites.get(target)?.pending.delete(a.job.key);
+      }
       // Chosen before the sites already final let go of their addresses' records.
-      const todo = [...addresses.values()].filter((a) => !a.record);
-      // Sites whose addresses are all known (or that DNS already settled) are final now.
-      for (const s of sites.values()) if (s.pending.size === 0) finishSite(s);
+      const todo = [...win.addresses.values()].filter((a) => !a.record);
+      for (const s of win.sites.values()) if (s.pending.size === 0) finishSite(s, win);
       progress.total += todo.length;
       options.onProgress?.({ ...progress });
-      await pool(todo, options.concurrency ?? AUDIT_CONCURRENCY, async (a) => {
-        if (run.deadline.signal.aborted) return;
+      const probeOne = async (a: AddressState): Promise<void> => {
         await pacer.slot(run.deadline);
         const record = await probeAuditAddress(a.job, probe);
         // Asked again only when it was forgotten: counted and reported once.
@@ -218,14 +238,29 @@ export async function runAudit(
         if (record.status !== 'ok') progress.failures++;
         options.onProgress?.({ ...progress });
         for (const target of [...a.waiting]) {
-          const s = sites.get(target);
+          const s = win.sites.get(target);
           if (!s) continue;
           s.pending.delete(a.job.key);
-          if (s.pending.size === 0) finishSite(s);
+          if (s.pending.size === 0) finishSite(s, win);
         }
-      });
-      addresses.clear();
+      };
+      const tasks: Promise<void>[] = [];
+      for (const a of todo) {
+        await slots.acquire();
+        if (run.deadline.signal.aborted) {
+          slots.release();
+          break;
+        }
+        tasks.push(probeOne(a).finally(() => slots.release()));
+      }
+      // Once this window's last probe has started, the next window's begin beside its stragglers
+      // (a mute host holds its slot for a whole greeting timeout); at most two windows are open.
+      const all = Promise.all(tasks);
+      all.catch(() => undefined);
+      open.push(all);
+      if (open.length > 1) await open.shift();
     }
+    await Promise.all(open);
   } catch (err) {
     if (!(err instanceof ProbeError)) throw err;
     error = err;
@@ -430,6 +465,30 @@ function verdictsOnly(r: AuditAddress): AuditAddress {
     expn: r.expn && { ...r.expn, lists: [] },
     relay: r.relay && { ...r.relay, trials: [] },
   };
+}
+
+/** Slots: at most `width` holders at once; the others wait their turn in order. */
+class Slots {
+  private free: number;
+  private readonly queue: (() => void)[] = [];
+
+  constructor(width: number) {
+    this.free = Math.max(1, width);
+  }
+
+  acquire(): Promise<void> {
+    if (this.free > 0) {
+      this.free--;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.queue.push(resolve));
+  }
+
+  release(): void {
+    const next = this.queue.shift();
+    if (next) next();
+    else this.free++;
+  }
 }
 
 /** pool: `work` over `items`, `width` at a time, in order of the list. */
