@@ -8,6 +8,22 @@ export { probeMx, type MxOptions } from './probes/mx.js';
 export { probeFailover, type FailoverOptions } from './probes/failover.js';
 export { probeVerify, type VerifyOptions } from './probes/verify.js';
 export { probeVrfy, probeExpn, type LookupOptions } from './probes/lookup.js';
+export {
+  runAudit,
+  type AuditOptions,
+  type AuditProgress,
+  type AuditTarget,
+} from './probes/audit.js';
+export {
+  AuditOutputSchema,
+  AuditAddressSchema,
+  AuditSiteSchema,
+  AuditSummarySchema,
+  type AuditAddress,
+  type AuditSite,
+  type AuditSummary,
+  type AuditFinding,
+} from './schema/audit.js';
 export type { ProbeOutcome, RunOptions, Wiring } from './probes/outcome.js';
 export {
   ProbeError,
