@@ -18,7 +18,8 @@ export function addressFindings(a: AuditAddress): AuditFinding[] {
     out.push({
       id: 'unreachable',
       severity: 'medium',
-      message: `${a.key}: ${a.error?.message ?? a.status}; senders move on to the next address or queue`,
+      // The error names the address already.
+      message: `${a.error?.message ?? `${a.key}: ${a.status}`}; senders move on to the next address or queue`,
       ref: 'RFC 5321 §5.1',
     });
   }

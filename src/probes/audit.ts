@@ -18,7 +18,7 @@ import { normalizeDomain } from '../dns/name.js';
 import type { Resolver } from '../dns/resolver.js';
 import { type DnsTransport, pooledUdpTransport } from '../dns/transport.js';
 import { ipFamily } from '../ip.js';
-import { siteExposure, siteFindings, worstOf } from '../mx/consistency.js';
+import { siteExposure, siteFindings, worstFirst, worstOf } from '../mx/consistency.js';
 import { formatEndpoint, parseTarget, SMTP_PORT } from '../net/target.js';
 import type { AuditAddress, AuditFinding, AuditSite, AuditSummary } from '../schema/audit.js';
 import type { Lint } from '../schema/mx.js';
@@ -140,10 +140,11 @@ export async function runAudit(
   for (const s of done?.sites.values() ?? []) summary.site(s);
   const finishSite = (state: SiteState, { sites, addresses }: Window): void => {
     const s = state.site;
-    s.findings = [
+    // The DNS lint joins the rest, worst first, so the first finding is the one to read.
+    s.findings = worstFirst([
       ...s.findings,
       ...siteFindings(s, (k) => addresses.get(k)?.record, checks.has('mx-consistency')),
-    ];
+    ]);
     s.worst = worstOf(s.findings);
     s.exposure = siteExposure(s, (k) => addresses.get(k)?.record);
     if (s.status === 'ok' && s.hosts.length > 0 && !reachedAny(s, addresses)) {

@@ -121,6 +121,24 @@ describe('audit over lab sites', () => {
     assert.equal(full.envelopes[0]!.result!.summary.addresses, full.addresses.size);
   });
 
+  test("a site's findings come worst first (its DNS lint included), and an unreachable address is named once", () => {
+    const rank = ['info', 'low', 'medium', 'high'];
+    for (const s of full.sites.values()) {
+      const ranks = s.findings.map((f) => rank.indexOf(f.severity));
+      assert.deepEqual(
+        ranks,
+        [...ranks].sort((a, b) => b - a),
+        s.target,
+      );
+      assert.equal(s.findings[0]?.severity ?? null, s.worst, s.target);
+    }
+    for (const a of full.addresses.values()) {
+      for (const f of a.findings.filter((x) => x.id === 'unreachable')) {
+        assert.equal(f.message.split(a.key).length - 1, 1, f.message);
+      }
+    }
+  });
+
   test('hosts shared by several sites are probed once', () => {
     const holders = new Map<string, number>();
     for (const s of full.sites.values())
