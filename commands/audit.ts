@@ -196,9 +196,12 @@ export function auditCommand(ctx: CliContext): CommandModule {
         fd = openSync(a.resume, 'a');
       }
       // One write per line: a kill leaves whole lines (and at worst one cut short, dropped on resume).
+      const toFile = (record: object): void => {
+        if (fd !== undefined) writeSync(fd, `${JSON.stringify(record)}\n`);
+      };
       const line = (record: object): void => {
         io.emit?.(record);
-        if (fd !== undefined) writeSync(fd, `${JSON.stringify(record)}\n`);
+        toFile(record);
       };
       const keep = io.emit === undefined || a.html !== undefined;
       const sites: AuditSite[] = keep ? [...done.sites.values()] : [];
@@ -235,7 +238,6 @@ export function auditCommand(ctx: CliContext): CommandModule {
           },
           ...(progress ? { onProgress: (p) => progress.update(p) } : {}),
         });
-        progress?.stop();
         const result: AuditResult = {
           summary: outcome.result,
           ...(io.emit ? {} : { sites, addresses: [...addresses.values()] }),
@@ -243,8 +245,8 @@ export function auditCommand(ctx: CliContext): CommandModule {
         if (a.html !== undefined) await writeReport(a.html, result.summary, sites, addresses);
         if (fd !== undefined) {
           const { toEnvelope } = await import('../src/output/envelope.js');
-          line0(
-            fd,
+          // The file's own closing envelope; stdout gets the command's (run.ts prints it).
+          toFile(
             toEnvelope(
               'audit',
               'audit',
@@ -267,10 +269,6 @@ export function auditCommand(ctx: CliContext): CommandModule {
     ...module,
     builder: (y: Argv) => builder(y).command(mergeCommand(ctx)),
   };
-}
-
-function line0(fd: number, record: object): void {
-  writeSync(fd, `${JSON.stringify(record)}\n`);
 }
 
 async function writeReport(

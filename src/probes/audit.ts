@@ -31,6 +31,7 @@ import { type AddressJob, probeAuditAddress } from './audit-address.js';
 import { DEFAULT_EXPN_LISTS } from './audit-lookups.js';
 import { inShard, type Shard } from './audit-shard.js';
 import { SummaryBuilder } from './audit-summary.js';
+import { pool } from './pool.js';
 import { newWalk, resolveWalk, walkResolver, walkServers } from './mx.js';
 import { finishRun, type ProbeOutcome, type RunOptions, startRun } from './outcome.js';
 
@@ -490,17 +491,4 @@ class Slots {
     if (next) next();
     else this.free++;
   }
-}
-
-/** pool: `work` over `items`, `width` at a time, in order of the list. */
-async function pool<T>(
-  items: readonly T[],
-  width: number,
-  work: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) await work(items[next++] as T);
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(width, items.length)) }, worker));
 }

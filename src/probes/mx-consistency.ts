@@ -13,6 +13,7 @@ import type { AuditCheck } from '../vocabulary.js';
 import { probeAuditAddress } from './audit-address.js';
 import { DEFAULT_EXPN_LISTS } from './audit-lookups.js';
 import type { Run } from './outcome.js';
+import { pool } from './pool.js';
 import { RELAY_TEST_ADDRESS } from '../smtp/relay.js';
 
 const CHECKS: ReadonlySet<AuditCheck> = new Set([
@@ -48,29 +49,22 @@ export async function checkConsistency(
       })),
   );
   const records = new Map<string, AuditAddress>();
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < jobs.length) {
-      const job = jobs[next++]!;
-      records.set(
-        job.key,
-        await probeAuditAddress(job, {
-          checks: CHECKS,
-          expnLists: DEFAULT_EXPN_LISTS,
-          relayFrom: RELAY_TEST_ADDRESS,
-          relayTo: RELAY_TEST_ADDRESS,
-          ...(options.helo === undefined ? {} : { helo: options.helo }),
-          trust: run.trust,
-          timeouts: run.timeouts,
-          deadline: run.deadline,
-          ...(run.wiring.connector ? { connector: run.wiring.connector } : {}),
-        }),
-      );
-    }
-  };
-  await Promise.all(
-    Array.from({ length: Math.max(1, Math.min(options.parallel, jobs.length)) }, worker),
-  );
+  await pool(jobs, options.parallel, async (job) => {
+    records.set(
+      job.key,
+      await probeAuditAddress(job, {
+        checks: CHECKS,
+        expnLists: DEFAULT_EXPN_LISTS,
+        relayFrom: RELAY_TEST_ADDRESS,
+        relayTo: RELAY_TEST_ADDRESS,
+        ...(options.helo === undefined ? {} : { helo: options.helo }),
+        trust: run.trust,
+        timeouts: run.timeouts,
+        deadline: run.deadline,
+        ...(run.wiring.connector ? { connector: run.wiring.connector } : {}),
+      }),
+    );
+  });
   const site = {
     target: domain,
     kind: 'domain' as const,

@@ -17,6 +17,7 @@ import type { TranscriptEntry } from '../session/transcript.js';
 import type { Deadline } from '../time/deadline.js';
 import { probeAddress } from './address.js';
 import { checkConsistency } from './mx-consistency.js';
+import { pool } from './pool.js';
 import {
   asProbeError,
   elapsed,
@@ -263,24 +264,18 @@ function groupByPreference(hosts: MxHost[]): void {
 /** probeAll: every address at once under a bound, each result written back in place (the sender's order stays). */
 async function probeAll(hosts: MxHost[], options: MxOptions, run: Run): Promise<void> {
   const jobs = hosts.flatMap((h) => h.addresses.map((a, i) => ({ h, i, address: a.address })));
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < jobs.length) {
-      const job = jobs[next++]!;
-      job.h.addresses[job.i] = await probeAddress(job.address, {
-        port: options.port ?? SMTP_PORT,
-        hostname: job.h.name,
-        ...(options.helo === undefined ? {} : { helo: options.helo }),
-        starttls: options.starttls !== false,
-        trust: run.trust,
-        timeouts: run.timeouts,
-        deadline: run.deadline,
-        connector: run.wiring.connector,
-        ...(options.onTranscript ? { onTranscript: options.onTranscript } : {}),
-      });
-      options.onAddress?.(job.h, job.h.addresses[job.i]!);
-    }
-  };
-  const width = Math.max(1, Math.min(options.parallel ?? MX_PARALLEL, jobs.length));
-  await Promise.all(Array.from({ length: width }, worker));
+  await pool(jobs, options.parallel ?? MX_PARALLEL, async (job) => {
+    job.h.addresses[job.i] = await probeAddress(job.address, {
+      port: options.port ?? SMTP_PORT,
+      hostname: job.h.name,
+      ...(options.helo === undefined ? {} : { helo: options.helo }),
+      starttls: options.starttls !== false,
+      trust: run.trust,
+      timeouts: run.timeouts,
+      deadline: run.deadline,
+      connector: run.wiring.connector,
+      ...(options.onTranscript ? { onTranscript: options.onTranscript } : {}),
+    });
+    options.onAddress?.(job.h, job.h.addresses[job.i]!);
+  });
 }

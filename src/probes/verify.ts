@@ -33,6 +33,7 @@ import {
 import { type HostOptions, type HostOutcome, verifyOnHost } from './verify-host.js';
 import { verdictOf } from './verify-verdict.js';
 import { askVrfy } from './verify-vrfy.js';
+import { pool } from './pool.js';
 
 export { defaultFrom, type VerifyInput, type VerifyOptions };
 
@@ -91,26 +92,21 @@ export async function probeVerify(
   }
   const reports = new Map<string, DomainReport>();
   let done = 0;
-  const queue = [...byDomain];
   const total = parsed.length;
-  const worker = async (): Promise<void> => {
-    for (let next = queue.shift(); next; next = queue.shift()) {
-      const [domain, group] = next;
-      const boxes = group.map((p) => p.box!);
-      const found = new Map<Mailbox, AddressVerdict>();
-      // The domain's budget: --timeout, plus the greylist wait it is told to sit out.
-      const deadline = run.deadline.child(run.timeouts.targetMs + (options.retryAfterMs ?? 0));
-      try {
-        reports.set(domain, await verifyDomain(domain, boxes, ctx, deadline, found));
-      } finally {
-        deadline.dispose();
-      }
-      for (const p of group) emit(p, found.get(p.box!)!);
-      done += group.length;
-      options.onProgress?.(done + parsed.filter((x) => x.error).length, total);
+  await pool([...byDomain], DOMAINS_AT_ONCE, async ([domain, group]) => {
+    const boxes = group.map((p) => p.box!);
+    const found = new Map<Mailbox, AddressVerdict>();
+    // The domain's budget: --timeout, plus the greylist wait it is told to sit out.
+    const deadline = run.deadline.child(run.timeouts.targetMs + (options.retryAfterMs ?? 0));
+    try {
+      reports.set(domain, await verifyDomain(domain, boxes, ctx, deadline, found));
+    } finally {
+      deadline.dispose();
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(DOMAINS_AT_ONCE, byDomain.size) }, worker));
+    for (const p of group) emit(p, found.get(p.box!)!);
+    done += group.length;
+    options.onProgress?.(done + parsed.filter((x) => x.error).length, total);
+  });
   const addresses = parsed.map((p) => verdicts.get(p)!);
   const counts: Record<string, number> = {};
   for (const a of addresses) counts[a.verdict] = (counts[a.verdict] ?? 0) + 1;
