@@ -6,10 +6,7 @@
  */
 import type { AuditAddress, AuditFinding } from '../schema/audit.js';
 import { relayFindings } from '../smtp/relay.js';
-import { EXPIRY_WARNING_DAYS } from './findings.js';
-
-// RFC 4954 §4 / RFC 8314: mechanisms that send the password itself.
-const PLAINTEXT_MECHS = new Set(['PLAIN', 'LOGIN']);
+import { EXPIRY_WARNING_DAYS, isOldProtocol, PLAINTEXT_MECHS } from './findings.js';
 
 /** addressFindings: see the module comment. */
 export function addressFindings(a: AuditAddress): AuditFinding[] {
@@ -95,7 +92,7 @@ function tlsFindings(a: AuditAddress): AuditFinding[] {
     ];
   }
   const out: AuditFinding[] = [];
-  if (t.protocol && /^(SSLv|TLSv1(\.1)?$)/.test(t.protocol)) {
+  if (t.protocol && isOldProtocol(t.protocol)) {
     out.push({
       id: 'tls-old-protocol',
       severity: 'medium',

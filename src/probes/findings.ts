@@ -7,8 +7,11 @@ import type { CapsResult, Finding } from '../schema/caps.js';
 /** EXPIRY_WARNING_DAYS: certificates closer than this to expiry are flagged (ACME renews at 30 days left). */
 export const EXPIRY_WARNING_DAYS = 14;
 
-// RFC 4954 §4 / RFC 8314: mechanisms that send the password itself.
-const PLAINTEXT_MECHS = new Set(['PLAIN', 'LOGIN']);
+/** PLAINTEXT_MECHS: RFC 4954 §4 / RFC 8314: mechanisms that send the password itself. */
+export const PLAINTEXT_MECHS: ReadonlySet<string> = new Set(['PLAIN', 'LOGIN']);
+
+/** isOldProtocol: SSL, TLS 1.0 or 1.1, which RFC 8996 deprecates. */
+export const isOldProtocol = (protocol: string): boolean => /^(SSLv|TLSv1(\.1)?$)/.test(protocol);
 
 /** capsFindings: see the module comment. */
 export function capsFindings(r: CapsResult): Finding[] {
@@ -76,7 +79,7 @@ function tlsFindings(r: CapsResult): Finding[] {
   const info = r.tls?.info;
   if (!info) return [];
   const out: Finding[] = [];
-  if (/^(SSLv|TLSv1(\.1)?$)/.test(info.protocol)) {
+  if (isOldProtocol(info.protocol)) {
     out.push({
       id: 'tls-old-protocol',
       severity: 'medium',
