@@ -29,6 +29,21 @@
 #   nodata.dnsmasq.test    TXT only                       (A/AAAA/MX: NODATA)
 #   dangling.dnsmasq.test  MX 10 nodata.dnsmasq.test      (MX target without address)
 #   nope.dnsmasq.test      does not exist                 (NXDOMAIN)
+# Transport-security policies (issue 10: MTA-STS, TLS-RPT, DANE):
+#   sts.dnsmasq.test                MX 10 mx.dnsmasq.test
+#   _mta-sts.sts.dnsmasq.test       TXT "v=STSv1; id=20261201"
+#   _smtp._tls.sts.dnsmasq.test     TXT "v=TLSRPTv1; rua=mailto:tls@sts.dnsmasq.test"
+#   mta-sts.sts.dnsmasq.test        A 127.0.0.8   (.ci/nginx.sh: enforce, mx: mx.dnsmasq.test)
+#   sts-bad.dnsmasq.test            MX 10 mx.dnsmasq.test
+#   _mta-sts.sts-bad.dnsmasq.test   TXT "v=STSv1; id=20261201"
+#   mta-sts.sts-bad.dnsmasq.test    A 127.0.0.8   (enforce, mx: other.dnsmasq.test: the real
+#                                                  MX is not covered, RFC 8461 §4.1)
+#   _2525._tcp.mx.dnsmasq.test      TLSA 3 1 1 <SHA-256 of the SPKI of Postfix's certificate>
+#     (DANE-EE, RFC 7672 §3.1.1; port 2525 because that is where Postfix listens). Made from
+#     the certificate .ci/postfix.sh wrote, so start Postfix first, and restart dnsmasq after
+#     every Postfix start (each makes a new key). dnsmasq sets no AD bit on its own data and
+#     the zone is unsigned, so a client honestly sees TLSA without DNSSEC
+#     (tlsa-without-dnssec): the records exist but are unusable (RFC 7672 §2.2).
 # TTL of every record: $TTL (60). MX answers come in dnsmasq's order, not by
 # preference (two.dnsmasq.test: 20 first, then 10): clients must sort.
 # $SMTP_PROBE_DNSMASQ_DIR/env holds KEY=VALUE lines describing all of this.
@@ -45,6 +60,11 @@ ADDR=127.0.0.1
 PORT=5354
 ZONE=dnsmasq.test
 TTL=60
+# Where .ci/nginx.sh serves the MTA-STS policy files.
+MTA_STS_ADDR=127.0.0.8
+# The Postfix certificate the TLSA record pins (.ci/postfix.sh's env names it).
+POSTFIX_ENV="${SMTP_PROBE_POSTFIX_DIR:-/tmp/smtp-probe-postfix}/env"
+TLSA_OWNER=_2525._tcp.mx.$ZONE
 
 SCRIPT_NAME=dnsmasq.sh
 # shellcheck source=.ci/lib.sh
@@ -70,7 +90,7 @@ dns_check() {
   node -e '
 const dgram = require("node:dgram"), net = require("node:net");
 const [host, port, ...specs] = process.argv.slice(1);
-const TYPES = { A: 1, NS: 2, CNAME: 5, SOA: 6, PTR: 12, MX: 15, TXT: 16, AAAA: 28 };
+const TYPES = { A: 1, NS: 2, CNAME: 5, SOA: 6, PTR: 12, MX: 15, TXT: 16, AAAA: 28, TLSA: 52 };
 const RCODES = ["NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED"];
 function query(name, type) {
   const id = Math.floor(Math.random() * 65536);
@@ -146,8 +166,22 @@ is_ours() {
 is_running() { our_pid >/dev/null; }
 
 
+# postfix_cert: the path of Postfix's certificate, or a failure saying to start Postfix first.
+postfix_cert() {
+  local cert
+  [ -f "$POSTFIX_ENV" ] || die "no $POSTFIX_ENV: start Postfix first (bash .ci/postfix.sh start); its certificate gives the TLSA record"
+  cert=$(sed -n 's/^POSTFIX_CERT=//p' "$POSTFIX_ENV")
+  [ -n "$cert" ] && [ -f "$cert" ] || die "$POSTFIX_ENV names no readable POSTFIX_CERT"
+  printf '%s\n' "$cert"
+}
+
 # ------------------------------------------------------------------- start
 write_config() {
+  local cert spki
+  cert=$(postfix_cert)
+  spki=$(spki_sha256 "$cert")
+  [ "${#spki}" -eq 64 ] || die "could not hash the public key of $cert"
+
   mkdir -p "$STATE"
   chmod 755 "$STATE"
   cat >"$CONF" <<CF
@@ -189,6 +223,20 @@ cname=www.$ZONE,postfix.$ZONE
 
 # A name that exists with no A/AAAA/MX.
 txt-record=nodata.$ZONE,"smtp-probe test: this name has no A, AAAA or MX"
+
+# MTA-STS (RFC 8461) and TLS-RPT (RFC 8460). Both domains' policy hosts are .ci/nginx.sh.
+mx-host=sts.$ZONE,mx.$ZONE,10
+txt-record=_mta-sts.sts.$ZONE,"v=STSv1; id=20261201"
+txt-record=_smtp._tls.sts.$ZONE,"v=TLSRPTv1; rua=mailto:tls@sts.$ZONE"
+host-record=mta-sts.sts.$ZONE,$MTA_STS_ADDR
+# Its policy names other.$ZONE only: the MX below is not covered.
+mx-host=sts-bad.$ZONE,mx.$ZONE,10
+txt-record=_mta-sts.sts-bad.$ZONE,"v=STSv1; id=20261201"
+host-record=mta-sts.sts-bad.$ZONE,$MTA_STS_ADDR
+
+# DANE (RFC 7672): TLSA 3 1 1 (DANE-EE, SPKI, SHA-256) of $cert.
+# Served without AD (dnsmasq does not sign or validate its own data): tlsa-without-dnssec.
+dns-rr=$TLSA_OWNER,52,030101$spki
 CF
 
   cat >"$STATE/env" <<ENV
@@ -196,12 +244,20 @@ DNSMASQ_ADDR=$ADDR:$PORT
 DNSMASQ_ZONE=$ZONE
 DNSMASQ_TTL=$TTL
 DNSMASQ_LOG=$LOG
+DNSMASQ_STS_DOMAIN=sts.$ZONE
+DNSMASQ_STS_BAD_DOMAIN=sts-bad.$ZONE
+DNSMASQ_MTA_STS_ADDR=$MTA_STS_ADDR
+DNSMASQ_TLSA_OWNER=$TLSA_OWNER
+DNSMASQ_TLSA=3 1 1 $spki
+DNSMASQ_TLSA_CERT=$cert
 ENV
 }
 
 cmd_start() {
   command -v dnsmasq >/dev/null || die "dnsmasq is not installed (run: $0 install)"
   command -v node >/dev/null || die "node is needed to check the server"
+  command -v openssl >/dev/null || die "openssl is needed for the TLSA record"
+  postfix_cert >/dev/null
 
   # Re-runnable: a previous instance is stopped and its state cleared.
   if is_running; then
@@ -251,7 +307,12 @@ cmd_start() {
       "udp nodata.$ZONE A NOERROR:0" \
       "udp nope.$ZONE MX NXDOMAIN:0" \
       "tcp www.$ZONE MX NOERROR:2" \
-      "udp outside.example A REFUSED:0" 2>&1); then
+      "udp outside.example A REFUSED:0" \
+      "udp sts.$ZONE MX NOERROR:1" \
+      "udp _mta-sts.sts.$ZONE TXT NOERROR:1" \
+      "udp _smtp._tls.sts.$ZONE TXT NOERROR:1" \
+      "udp mta-sts.sts-bad.$ZONE A NOERROR:1" \
+      "tcp $TLSA_OWNER TLSA NOERROR:1" 2>&1); then
     printf '%s\n' "$out" >&2
     log_tail "$LOG"
     cmd_stop >/dev/null 2>&1 || true
@@ -262,6 +323,7 @@ cmd_start() {
 $(dnsmasq --version | head -n 1 | cut -d" " -f1-3) running (pid $(our_pid), config $CONF)
   $ADDR:$PORT UDP+TCP, zone $ZONE only (NXDOMAIN inside for missing names, REFUSED outside)
   postfix.$ZONE MX 10 mx.$ZONE (A 127.0.0.1; Postfix on :2525); two/cname-mx/www/nullmx/implicit/nodata/dangling/nope: see $0
+  sts.$ZONE, sts-bad.$ZONE: MTA-STS (policy hosts $MTA_STS_ADDR), TLS-RPT; $TLSA_OWNER TLSA $(sed -n 's/^DNSMASQ_TLSA=//p' "$STATE/env" | cut -c1-24)… (no AD)
   log: $LOG   env file: $STATE/env
 SUM
 }

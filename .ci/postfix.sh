@@ -12,7 +12,10 @@
 # files: postfix-files, dynamicmaps.cf) and no system instance runs.
 #
 # What the tests get (fixed addresses, loopback only):
-#   127.0.0.1:2525  VRFY on,  STARTTLS offered (self-signed, CN/SAN mx.postfix.test)
+#   127.0.0.1:2525  VRFY on,  STARTTLS offered (self-signed, CN mx.postfix.test; SAN
+#                   mx.postfix.test, mx.dnsmasq.test, localhost: mx.dnsmasq.test is this
+#                   server's name as the MX of .ci/dnsmasq.sh's zone, where MTA-STS checks the
+#                   certificate names it, and its key is the one dnsmasq's TLSA record pins)
 #   127.0.0.1:2526  VRFY off (disable_vrfy_command=yes), no STARTTLS
 #   nothing on port 25
 #   users alice@postfix.test, bob@postfix.test, list staff@postfix.test (-> alice,bob);
@@ -33,6 +36,8 @@ LOG="$STATE/log/maillog" # maillog_file (there is no syslog here)
 VRFY_PORT=2525
 NOVRFY_PORT=2526
 HOSTNAME_FQDN=mx.postfix.test
+# This server's name as an MX in .ci/dnsmasq.sh's zone (a second name in its certificate).
+DNSMASQ_MX=mx.dnsmasq.test
 DOMAIN=postfix.test
 
 SCRIPT_NAME=postfix.sh
@@ -86,9 +91,12 @@ write_config() {
   chmod 755 "$MAIL"
 
   # Self-signed cert, new on every start (cheap, and no stale files to reason about).
+  # Self-signed rather than from a CA: the caps tests assert exactly that. Its extra names
+  # serve the MX walks through dnsmasq (mx.dnsmasq.test: MTA-STS wants the MX name in the
+  # certificate, RFC 8461 §4.2). A new key means a new TLSA digest: restart dnsmasq after it.
   openssl req -x509 -newkey rsa:2048 -nodes -days 30 \
-    -keyout "$TLS/key.pem" -out "$TLS/cert.pem" \
-    -subj "/CN=$HOSTNAME_FQDN" -addext "subjectAltName=DNS:$HOSTNAME_FQDN" \
+    -keyout "$TLS/key.pem" -out "$TLS/cert.pem" -subj "/CN=$HOSTNAME_FQDN" \
+    -addext "subjectAltName=DNS:$HOSTNAME_FQDN,DNS:$DNSMASQ_MX,DNS:localhost" \
     >/dev/null 2>&1 || die "openssl could not make a certificate"
   chmod 600 "$TLS/key.pem"   # smtpd loads it as root before dropping privileges
   chmod 644 "$TLS/cert.pem"

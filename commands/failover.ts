@@ -3,7 +3,7 @@ import type { CommandModule } from 'yargs';
 import { PROFILE_NAMES } from '../src/mx/profiles.js';
 import { EXIT } from '../src/output/exit-codes.js';
 import type { CliContext } from './context.js';
-import { choiceFlag, countFlag, durationFlag, listFlag, positional } from './flags.js';
+import { booleanFlag, choiceFlag, countFlag, durationFlag, listFlag, positional } from './flags.js';
 import { walkFlags, walkOptionsOf, walkStreams } from './options.js';
 import { probeCommand } from './run.js';
 
@@ -21,6 +21,12 @@ export const FAILOVER_FLAGS = {
   assumeDown: listFlag(
     'assume-down',
     'treat HOST or ADDRESS as down: HOST[=refused|blackhole] (repeatable; default blackhole)',
+    SENDER,
+  ),
+  mtaSts: booleanFlag(
+    'mta-sts',
+    false,
+    "enforce the domain's MTA-STS policy as a compliant sender does: in enforce mode, MX hosts the policy does not cover or whose STARTTLS certificate fails are skipped (RFC 8461 §5)",
     SENDER,
   ),
   maxDelay: durationFlag('max-delay', 60_000, 'delivered later than this exits 7', SENDER),
@@ -69,6 +75,7 @@ export function failoverCommand(ctx: CliContext): CommandModule {
         '$0 failover blackhole.test --resolver 127.0.0.1:2553 --port 2525 --connect-timeout 2s',
         'in the lab',
       ],
+      ['$0 failover example.com --mta-sts', 'what a sender enforcing MTA-STS does'],
     ],
     target: (argv) => String(argv.domain ?? ''),
     probe: async (a, io) => {
@@ -78,6 +85,7 @@ export function failoverCommand(ctx: CliContext): CommandModule {
         ...walkStreams(io),
         profile: a.profile,
         assumeDown: a.assumeDown,
+        mtaSts: a.mtaSts,
         ...(a.maxDelay === undefined ? {} : { maxDelayMs: a.maxDelay }),
         overrides: {
           connectTimeoutMs: a.senderConnectTimeout,

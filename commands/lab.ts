@@ -30,6 +30,12 @@ export const LAB_FLAGS = {
     'DNS port (UDP and TCP) on 127.0.0.1 (default 2553; a free one with --port 0)',
     true,
   ),
+  httpsPort: portFlag(
+    'https-port',
+    undefined,
+    'HTTPS port on 127.0.0.49 for the MTA-STS policies and DNS over HTTPS (default 2443; a free one with --port 0)',
+    true,
+  ),
   host: listFlag(
     'host',
     'start only these personalities, host names or scenario domains (repeatable; default all)',
@@ -85,6 +91,7 @@ export function labCommand(ctx: CliContext): CommandModule {
         sites,
         ...(a.host.length ? { hosts: a.host } : {}),
         ...(a.dnsPort === undefined ? {} : { dnsPort: a.dnsPort }),
+        ...(a.httpsPort === undefined ? {} : { httpsPort: a.httpsPort }),
       });
       const rc = renderContext(ctx, outputFormat({ ...a, transcript: false }));
       if (rc.format === 'table') {
@@ -95,6 +102,8 @@ export function labCommand(ctx: CliContext): CommandModule {
         const doc = {
           port: lab.port,
           dns: lab.dns,
+          https: lab.https,
+          dohUrl: lab.dohUrl,
           blackhole: lab.blackhole,
           hosts: lab.hosts,
           caCertFile: lab.caCertFile,

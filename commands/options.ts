@@ -87,7 +87,7 @@ export function dnsFlags() {
   return {
     resolver: listFlag(
       'resolver',
-      'DNS server IP[:port] (repeatable; default: /etc/resolv.conf)',
+      'DNS server IP[:port], or DNS over HTTPS https://host[:port]/dns-query (repeatable, mixable; default: /etc/resolv.conf)',
       'DNS:',
     ),
     dnsTimeout: durationFlag('dns-timeout', 2_000, 'per DNS query try', 'DNS:'),
@@ -115,6 +115,17 @@ export function walkFlags() {
     ),
     ca: CA_FLAG,
     helo: HELO_FLAG,
+    policy: booleanFlag(
+      'policy',
+      true,
+      'MTA-STS (policy fetched over HTTPS), TLS-RPT and DANE/TLSA, and what they do to each MX (--no-policy skips)',
+      'Policy:',
+    ),
+    mtaStsPort: portFlag(
+      'mta-sts-port',
+      443,
+      'HTTPS port of mta-sts.<domain> for the policy fetch (a lab or test server listens elsewhere)',
+    ),
     ...timeoutFlags('walk'),
   };
 }
@@ -144,5 +155,7 @@ export function walkOptionsOf(a: Parsed<ReturnType<typeof walkFlags>>) {
     ...(a.helo === undefined ? {} : { helo: a.helo }),
     timeouts: timeoutsOf(a),
     ...(a.dnsTimeout === undefined ? {} : { dnsTimeoutMs: a.dnsTimeout }),
+    policy: a.policy,
+    mtaStsPort: a.mtaStsPort,
   };
 }

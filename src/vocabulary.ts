@@ -118,7 +118,7 @@ export const LOOKUP_MEANINGS = [
 export type LookupMeaning = (typeof LOOKUP_MEANINGS)[number];
 
 /** QUERY_TYPES: the DNS record types the resolver asks for. */
-export const QUERY_TYPES = ['A', 'AAAA', 'MX', 'CNAME', 'TXT'] as const;
+export const QUERY_TYPES = ['A', 'AAAA', 'MX', 'CNAME', 'TXT', 'TLSA'] as const;
 export type QueryType = (typeof QUERY_TYPES)[number];
 
 /** SEVERITIES: how much a finding matters, least first (`audit --fail-on` takes one). */

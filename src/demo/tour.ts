@@ -1,7 +1,8 @@
 /**
  * runDemo: the tour behind `smtp-probe demo` — the full caps report of the
  * lab's ESMTP host, then one row per personality so every status in the
- * catalogue shows up once, an MX walk, a failover rehearsal and a short audit. Lives in src/ so the tour is also a library call.
+ * catalogue shows up once, an MX walk, a failover rehearsal, what a sender
+ * enforcing MTA-STS does, and a short audit. Lives in src/ so the tour is also a library call.
  */
 import { startLab, type Lab, type LabHost } from '../lab/index.js';
 import { formatEndpoint } from '../net/target.js';
@@ -29,6 +30,8 @@ const DEMO_CONNECT_TIMEOUT_MS = 2_000;
 const DEMO_WALK_DOMAIN = 'blackhole.test';
 const DEMO_FAILOVER_DOMAIN = 'noao.test';
 const DEMO_ASSUME_DOWN = 'mx.noao.test';
+/** An MTA-STS failure: the primary's certificate does not name it, so an enforcing sender moves on. */
+const DEMO_STS_DOMAIN = 'sts-badcert.test';
 /** The tour's audit: three lookup policies side by side, and a domain with two MX hosts. */
 const DEMO_AUDIT_HOSTS = ['esmtp', 'vrfy-open', 'vrfy-closed'];
 const DEMO_AUDIT_DOMAIN = 'mlfarm.test';
@@ -75,6 +78,7 @@ export async function runDemo(rc: RenderContext, o: DemoOptions): Promise<number
     const walkOpts = {
       resolvers: [dns],
       port: lab.port,
+      mtaStsPort: lab.https.port,
       caFiles: [lab.caCertFile],
       helo: 'demo.smtp-probe.test',
       timeouts: {
@@ -91,7 +95,7 @@ export async function runDemo(rc: RenderContext, o: DemoOptions): Promise<number
       ...DEMO_AUDIT_HOSTS.map((h) => formatEndpoint(lab.host(h).address, lab.port)),
       DEMO_AUDIT_DOMAIN,
     ];
-    const [rows, walk, failover, audit] = await Promise.all([
+    const [rows, walk, failover, sts, audit] = await Promise.all([
       Promise.all(personalities.map((h) => probeHost(lab, h, o))),
       probeMx(DEMO_WALK_DOMAIN, walkOpts),
       probeFailover(DEMO_FAILOVER_DOMAIN, {
@@ -99,6 +103,7 @@ export async function runDemo(rc: RenderContext, o: DemoOptions): Promise<number
         profile: 'bsd-tcp',
         assumeDown: [DEMO_ASSUME_DOWN],
       }),
+      probeFailover(DEMO_STS_DOMAIN, { ...walkOpts, mtaSts: true }),
       runAudit(
         auditTargets.map((text) => ({ text })),
         {
@@ -117,6 +122,7 @@ export async function runDemo(rc: RenderContext, o: DemoOptions): Promise<number
     );
     const walkEnv = toEnvelope('mx', DEMO_WALK_DOMAIN, walk, withTranscript);
     const failoverEnv = toEnvelope('failover', DEMO_FAILOVER_DOMAIN, failover, withTranscript);
+    const stsEnv = toEnvelope('failover', DEMO_STS_DOMAIN, sts, withTranscript);
     const exit = o.signal.aborted ? EXIT.INTERRUPTED : EXIT.OK;
     if (rc.format !== 'table') {
       const titled: [string, Step][] = [
@@ -129,6 +135,7 @@ export async function runDemo(rc: RenderContext, o: DemoOptions): Promise<number
           `smtp-probe failover ${DEMO_FAILOVER_DOMAIN} --profile bsd-tcp --assume-down ${DEMO_ASSUME_DOWN}`,
           failoverEnv,
         ],
+        [`smtp-probe failover ${DEMO_STS_DOMAIN} --mta-sts`, stsEnv],
         [auditTitle, auditEnv],
       ];
       const steps = titled.map(([title, envelope], i) => ({
@@ -176,7 +183,11 @@ export async function runDemo(rc: RenderContext, o: DemoOptions): Promise<number
     );
     renderEnvelope(failoverEnv, rc, (r) => renderFailover(r, rc));
     rc.out.write(
-      `\n${p.bold(`5. ${auditTitle}`)} — many sites at once: who gives names away, who relays\n\n`,
+      `\n${p.bold(`5. smtp-probe failover ${DEMO_STS_DOMAIN} --mta-sts`)} — a sender that enforces the domain's MTA-STS policy skips an MX whose certificate does not name it\n\n`,
+    );
+    renderEnvelope(stsEnv, rc, (r) => renderFailover(r, rc));
+    rc.out.write(
+      `\n${p.bold(`6. ${auditTitle}`)} — many sites at once: who gives names away, who relays\n\n`,
     );
     renderEnvelope(auditEnv, rc, (r) => renderAudit(r, rc));
     rc.out.write(

@@ -7,11 +7,10 @@
  * to the query it was given and rejects only with a TransportError.
  */
 import { Agent, request, type Dispatcher } from 'undici';
-import { invalidInput } from '../errors.js';
-import { isOpenSslError, loadTrustStore } from '../net/tls.js';
+import { loadTrustStore, tlsFailureReason, type TrustStore } from '../net/tls.js';
 import { systemClock } from '../time/clock.js';
 import { withDeadline } from '../time/deadline.js';
-import type { ServerAddress } from './name.js';
+import { parseDohUrl, type ServerAddress } from './name.js';
 import {
   type DnsTransport,
   type ExchangeOptions,
@@ -30,9 +29,9 @@ export const DOH_MEDIA_TYPE = 'application/dns-message';
  */
 export const MAX_DOH_MESSAGE_OCTETS = MAX_TCP_MESSAGE_OCTETS;
 
-/** DohOptions: `ca`: PEM certificates to trust instead of the system's store (a private CA, a test's). */
+/** DohOptions: `trust`: the CA certificates the server's chain must lead to (default: the system's store). */
 export interface DohOptions {
-  ca?: string[];
+  trust?: TrustStore;
 }
 
 /** DohTransport: a DnsTransport over one DoH URL; close() ends its kept-alive connections. */
@@ -52,15 +51,15 @@ export interface DohTransport extends DnsTransport {
  * truth for where queries go. The URL's host name is resolved by the system
  * (getaddrinfo), not by this resolver. Redirects are not followed (a 3xx is a
  * network-error): a DNS answer must come from the server the user named.
- * Caveat: without `ca`, the system's CA bundle is trusted (see loadTrustStore).
+ * Caveat: without `trust`, the system's CA bundle is trusted (see loadTrustStore).
  */
 export function dohTransport(url: string, options: DohOptions = {}): DohTransport {
-  const target = parseDohUrl(url);
+  const target = new URL(parseDohUrl(url).url);
   let agent: Agent | undefined;
   // Made on the first exchange: a transport built but never used costs no trust-store parse.
   const dispatcher = (): Agent => {
     agent ??= new Agent({
-      connect: options.ca ? { ca: options.ca } : { secureContext: loadTrustStore().context },
+      connect: { secureContext: (options.trust ?? loadTrustStore()).context },
     });
     return agent;
   };
@@ -75,21 +74,6 @@ export function dohTransport(url: string, options: DohOptions = {}): DohTranspor
       await closing?.close();
     },
   };
-}
-
-/** parseDohUrl: `text` as a URL; INVALID_INPUT unless it is https (RFC 8484 §5.1: "The URI scheme MUST be https"). */
-function parseDohUrl(text: string): URL {
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    throw invalidInput(`DoH URL "${text}" is not a URL; give https://host/dns-query`);
-  }
-  if (url.protocol !== 'https:')
-    throw invalidInput(
-      `DoH URL ${url.href} is not https (RFC 8484 §5.1); give https://host/dns-query`,
-    );
-  return url;
 }
 
 /**
@@ -188,24 +172,17 @@ function header(res: Dispatcher.ResponseData, name: string): string | undefined 
   return Array.isArray(value) ? value[0] : value;
 }
 
-// Node's certificate verification codes (not OpenSSL errors, so isOpenSslError misses them).
-const VERIFY_CODE =
-  /^(ERR_TLS_|CERT_|DEPTH_ZERO_SELF_SIGNED_CERT$|SELF_SIGNED_CERT_IN_CHAIN$|UNABLE_TO_|HOSTNAME_MISMATCH$)/;
-
 /** requestFailure: why no response came, as a network-error; a TLS failure says so and names the host. */
 function requestFailure(err: unknown, url: URL, what: string): TransportError {
   if (err instanceof TransportError) return err;
-  const e = err as NodeJS.ErrnoException & { reason?: unknown };
+  const tls = tlsFailureReason(err);
+  if (tls !== undefined)
+    return new TransportError('network-error', `TLS with ${url.host} failed: ${tls} at ${what}`, {
+      cause: err,
+    });
+  const e = err as NodeJS.ErrnoException;
   const code = typeof e?.code === 'string' ? e.code : undefined;
   const text = e instanceof Error ? e.message.trim() : String(err);
-  if (isOpenSslError(err) || (code !== undefined && VERIFY_CODE.test(code))) {
-    const reason = typeof e.reason === 'string' && e.reason !== '' ? e.reason : text;
-    return new TransportError(
-      'network-error',
-      `TLS with ${url.host} failed: ${reason}${code && !reason.includes(code) ? ` (${code})` : ''} at ${what}`,
-      { cause: err },
-    );
-  }
   const meaning = code === 'ECONNREFUSED' ? 'connection refused (RST)' : code;
   return new TransportError('network-error', `${meaning ? `${meaning}: ` : ''}${text} at ${what}`, {
     cause: err,

@@ -6,6 +6,7 @@
 import { ipFamily } from '../ip.js';
 import { domainToASCII, domainToUnicode } from 'node:url';
 import { assertSafe, invalidInput } from '../errors.js';
+import { formatEndpoint } from '../net/target.js';
 import type { DomainName } from '../schema/dns.js';
 
 /** MAX_LABEL_OCTETS: RFC 1035 §2.3.4, a label is at most 63 octets. */
@@ -18,10 +19,23 @@ export const MAX_NAME_OCTETS = 253;
 /** DNS_PORT: RFC 1035 §4.2, the port DNS servers listen on. */
 export const DNS_PORT = 53;
 
-/** ServerAddress: a DNS server, as an IP literal (no brackets) and a port. */
+/**
+ * ServerAddress: a DNS server, as an IP literal (no brackets) and a port; for DNS over HTTPS
+ * (RFC 8484) also its URL, which is then where queries go (`address` is the URL's host, which
+ * may be a name, and `port` its port).
+ */
 export interface ServerAddress {
   address: string;
   port: number;
+  url?: string;
+}
+
+/** DOH_PORT: the port of an https: resolver URL that names none. */
+export const DOH_PORT = 443;
+
+/** serverLabel: how a server is named in the trace and in results: its DoH URL, else address:port. */
+export function serverLabel(server: ServerAddress): string {
+  return server.url ?? formatEndpoint(server.address, server.port);
 }
 
 // Full stops IDNA treats as label separators (UTS #46 §2.3): ASCII, ideographic, fullwidth, halfwidth.
@@ -134,13 +148,16 @@ export function normalizeDomain(input: string): DomainName {
 /**
  * parseResolverAddress: a DNS server from `IP`, `IP:port`, `[IPv6]` or
  * `[IPv6]:port` (a bare IPv6 literal is always an address; port 53 by
- * default). Only IP literals: a resolver given by name would need a resolver
- * to find it. Throws INVALID_INPUT.
+ * default), or a DNS-over-HTTPS URL `https://host[:port]/path`. Plain servers
+ * are IP literals only: a resolver given by name would need a resolver to
+ * find it (a DoH URL's host is found by the system, as a browser does).
+ * Throws INVALID_INPUT.
  */
 export function parseResolverAddress(text: string): ServerAddress {
   assertSafe('resolver address', text);
   const value = text.trim();
-  const usage = 'give IP, IP:port or [IPv6]:port';
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) return parseDohUrl(value);
+  const usage = 'give IP, IP:port, [IPv6]:port or https://host/dns-query';
   if (value === '') throw invalidInput(`resolver address is empty; ${usage}`);
   let address = value;
   let portText: string | undefined;
@@ -167,4 +184,26 @@ export function parseResolverAddress(text: string): ServerAddress {
   if (!(port >= 1 && port <= 65535))
     throw invalidInput(`resolver "${text}": port "${portText}" is not a number from 1 to 65535`);
   return { address, port };
+}
+
+/**
+ * parseDohUrl: a DoH server from its URL; INVALID_INPUT unless it is https (RFC 8484 §5.1: "The
+ * URI scheme MUST be https") with a host. The URL is kept as given, normalised by WHATWG URL.
+ */
+export function parseDohUrl(text: string): ServerAddress & { url: string } {
+  const usage = 'give https://host[:port]/dns-query';
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw invalidInput(`resolver "${text}" is not a URL; ${usage}`);
+  }
+  if (url.protocol !== 'https:')
+    throw invalidInput(`resolver ${url.href} is not https (RFC 8484 §5.1); ${usage}`);
+  if (url.username || url.password)
+    throw invalidInput(
+      `resolver ${url.href}: a user name or password in the URL is not supported; ${usage}`,
+    );
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  return { address: host, port: url.port ? Number(url.port) : DOH_PORT, url: url.href };
 }

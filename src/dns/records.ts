@@ -53,6 +53,10 @@ type KnownAnswer = { name: string; ttl?: number | undefined } & (
     }
   | { type: 'CAA'; data: { flags?: number | undefined; tag: string; value: Text } }
   | { type: 'HINFO'; data: { cpu: Text; os: Text } }
+  | {
+      type: 'TLSA';
+      data: { usage: number; selector: number; matchingType: number; certificate: Buffer };
+    }
 );
 
 const KNOWN_TYPES: ReadonlySet<string> = new Set<KnownAnswer['type']>([
@@ -65,6 +69,7 @@ const KNOWN_TYPES: ReadonlySet<string> = new Set<KnownAnswer['type']>([
   'SRV',
   'CAA',
   'HINFO',
+  'TLSA',
 ]);
 
 // The decoder gives each of these types the data shape KnownAnswer declares for it.
@@ -137,7 +142,7 @@ function unknownRdata(data: Buffer): string {
 
 /** rdataText: the record data as a zone file would present it, for types we keep as OTHER. */
 function rdataText(
-  answer: Extract<KnownAnswer, { type: 'TXT' | 'SOA' | 'SRV' | 'CAA' | 'HINFO' }>,
+  answer: Extract<KnownAnswer, { type: 'TXT' | 'SOA' | 'SRV' | 'CAA' | 'HINFO' | 'TLSA' }>,
 ): string {
   switch (answer.type) {
     case 'TXT': {
@@ -158,6 +163,11 @@ function rdataText(
     }
     case 'HINFO':
       return `${characterString(answer.data.cpu)} ${characterString(answer.data.os)}`;
+    case 'TLSA': {
+      // RFC 6698 §2.2: the three fields as numbers, the data in hex.
+      const d = answer.data;
+      return `${d.usage} ${d.selector} ${d.matchingType} ${d.certificate.toString('hex')}`;
+    }
   }
 }
 
@@ -172,4 +182,21 @@ function genericText(data: unknown): string {
       ? Buffer.from(v.data as number[]).toString('hex')
       : value;
   });
+}
+
+/**
+ * txtStrings: the <character-string>s of a TXT record's presentation text (characterString's
+ * output, space-separated) back as strings: what a TXT-based policy (MTA-STS, TLS-RPT) parses.
+ * \DDD escapes become their bytes, read as Latin-1 so that a stray byte stays one character.
+ */
+export function txtStrings(text: string): string[] {
+  const strings: string[] = [];
+  for (const m of text.matchAll(/"((?:[^"\\]|\\.)*)"/g)) {
+    strings.push(
+      m[1]!.replace(/\\(\d{3}|.)/g, (_all, e: string) =>
+        e.length === 3 ? String.fromCharCode(Number(e)) : e,
+      ),
+    );
+  }
+  return strings;
 }

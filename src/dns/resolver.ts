@@ -9,14 +9,13 @@
  * identical lookups running at the same time share one.
  */
 import { invalidInput } from '../errors.js';
-import { formatEndpoint } from '../net/target.js';
 import { roundMs } from '../time/duration.js';
 import type { DnsExchange, Lookup } from '../schema/dns.js';
 import { type Clock, systemClock } from '../time/clock.js';
 import { cancelledError } from '../time/deadline.js';
 import { QUERY_TYPES, type QueryType } from '../vocabulary.js';
 import { followChain } from './chain.js';
-import { normalizeDomain, type ServerAddress } from './name.js';
+import { normalizeDomain, serverLabel, type ServerAddress } from './name.js';
 import { TransportError, UDP_TCP_TRANSPORT, type DnsTransport } from './transport.js';
 import { decodeResponse, encodeQuery, type Response } from './wire.js';
 
@@ -104,6 +103,8 @@ export class Resolver {
   private async resolve(name: string, type: QueryType): Promise<Lookup> {
     const chain: string[] = [];
     const seen = new Set([name]);
+    // AD=1 on every answer of the chain: one unvalidated link leaves the whole lookup unvalidated.
+    let authentic = true;
     const result = (
       status: Lookup['status'],
       error?: string,
@@ -114,12 +115,14 @@ export class Resolver {
       status,
       cnameChain: chain,
       records,
+      ...(authentic && error === undefined ? { authenticated: true } : {}),
       ...(error === undefined ? {} : { error }),
     });
     let current = name;
     for (;;) {
       const asked = await this.ask(current, type);
       if ('failure' in asked) return result(asked.failure, asked.error);
+      authentic &&= asked.response.flags.ad;
       const step = followChain(asked.response.answers, current, type, MAX_CNAME_HOPS);
       for (const target of step.targets) {
         if (chain.length === 0) chain.push(current);
@@ -157,10 +160,10 @@ export class Resolver {
     const servers = this.opts.servers;
     const declined = new Map<string, string>(); // server → the rcode it answered
     const failures: { failed: string; error: string }[] = [];
-    const distinct = new Set(servers.map((s) => formatEndpoint(s.address, s.port))).size;
+    const distinct = new Set(servers.map(serverLabel)).size;
     for (let i = 0, attempt = 0; attempt < this.tries && declined.size < distinct; i++) {
       const server = servers[i % servers.length]!;
-      const endpoint = formatEndpoint(server.address, server.port);
+      const endpoint = serverLabel(server);
       if (declined.has(endpoint)) continue;
       attempt++;
       const tried = await this.attempt(name, type, server, attempt);
@@ -212,8 +215,8 @@ export class Resolver {
   ): Promise<Tried> {
     const query = encodeQuery(name, type);
     const base = {
-      server: formatEndpoint(server.address, server.port),
-      transport: this.transport.protocol(tcp),
+      server: serverLabel(server),
+      transport: this.transport.protocol(tcp, server),
       question: { name, type },
       attempt,
     };

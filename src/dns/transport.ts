@@ -43,10 +43,10 @@ export interface ExchangeOptions {
  * DnsTransport: one query, one answer. `exchange` resolves with the whole
  * response message, already checked to answer `query` (answerMismatch or the
  * transport's equivalent), or rejects with a TransportError. `protocol` is
- * what the trace calls an exchange made with the given `tcp` option.
+ * what the trace calls an exchange with `server` made with the given `tcp` option.
  */
 export interface DnsTransport {
-  protocol(tcp: boolean): DnsExchange['transport'];
+  protocol(tcp: boolean, server: ServerAddress): DnsExchange['transport'];
   exchange(query: Buffer, server: ServerAddress, opts: ExchangeOptions): Promise<Buffer>;
 }
 

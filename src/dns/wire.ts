@@ -34,8 +34,10 @@ export interface Query {
 /**
  * encodeQuery: a recursive query (RD set) for name/type with an EDNS0 OPT
  * record offering EDNS_UDP_SIZE, under a fresh random id (RFC 5452 §9.2: a
- * predictable id is an invitation to spoof). `name` must already be in
- * A-labels (normalizeDomain).
+ * predictable id is an invitation to spoof). AD is set too: RFC 6840 §5.7
+ * has a validating resolver then say in its answer whether the data was
+ * DNSSEC-validated, which DANE needs, without the DO bit's signatures on the
+ * wire. `name` must already be in A-labels (normalizeDomain).
  */
 export function encodeQuery(name: string, type: QueryType, id = randomInt(0, 0x10000)): Query {
   const opt = {
@@ -51,7 +53,7 @@ export function encodeQuery(name: string, type: QueryType, id = randomInt(0, 0x1
   const bytes = packet.encode({
     type: 'query',
     id,
-    flags: packet.RECURSION_DESIRED,
+    flags: packet.RECURSION_DESIRED | packet.AUTHENTIC_DATA,
     questions: [{ type, name, class: 'IN' }],
     additionals: [opt as unknown as packet.Answer],
   });

@@ -104,7 +104,7 @@ export function acceptor(r: Accepting, logs: Logs): (h: LabHostSpec) => (socket:
         hostname: h.name,
         mailDomains: h.mailDomains,
         ...(greylist ? { greylist } : {}),
-        ...(h.personality.starttls ? { tlsContext: () => pki.context(h) } : {}),
+        ...(h.personality.starttls ? { tlsContext: () => pki.leaf(h).then((l) => l.context) } : {}),
         log: (line, tls) => {
           session.commands++;
           if (/^(DATA|BDAT)\b/i.test(line)) session.data++;

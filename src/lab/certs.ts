@@ -21,17 +21,24 @@ const CERT_VALIDITY_DAYS = 30;
 const BACKDATE_MS = 3_600_000;
 const DAY_MS = 86_400_000;
 
+/** LabLeaf: a host's certificate (PEM, for TLSA digests) and key, and the TLS server context made of them. */
+export interface LabLeaf {
+  certPem: string;
+  keyPem: string;
+  context: SecureContext;
+}
+
 /**
- * LabPki: the CA for clients, and a TLS server context per STARTTLS host.
- * Leaves for the hosts named at creation are made at once; any other host's
- * on its first STARTTLS (EC keys take a few ms each, and a lab has a dozen
- * scenario hosts most runs never upgrade), then kept.
+ * LabPki: the CA for clients, and a leaf per TLS host. Leaves for the hosts
+ * named at creation are made at once; any other host's on its first STARTTLS
+ * (EC keys take a few ms each, and a lab has a dozen scenario hosts most runs
+ * never upgrade), then kept.
  */
 export interface LabPki {
   caCertPem: string;
   caCertFile: string;
-  /** context: the host's server context, made on first call (one certificate per host name, or per shared name and expiry, however many callers). */
-  context(host: TlsHost): Promise<SecureContext>;
+  /** leaf: the host's leaf, made on first call (one per host name, or per shared name and expiry, however many callers). */
+  leaf(host: TlsHost): Promise<LabLeaf>;
   /** dispose: delete the temp directory holding the CA file. */
   dispose(): Promise<void>;
 }
@@ -74,7 +81,7 @@ async function makeCa(generate: Generate): Promise<{ key: string; cert: string }
 
 /**
  * TlsHost: what a leaf certificate names: the host's name, its aliases and
- * its addresses, or only its `certificateName` when it shares one; and
+ * its addresses, or only its `certificateName` when it has one; and
  * whether its personality wants it expired.
  */
 export type TlsHost = Pick<LabHostSpec, 'name' | 'aliases' | 'addresses' | 'certificateName'> & {
@@ -88,7 +95,7 @@ async function makeLeaf(
   generate: Generate,
   h: TlsHost,
   ca: { key: string; cert: string },
-): Promise<SecureContext> {
+): Promise<LabLeaf> {
   const name = h.certificateName ?? h.name;
   const altNames = h.certificateName
     ? [{ type: 2 as const, value: h.certificateName }]
@@ -109,33 +116,34 @@ async function makeLeaf(
     ],
   });
   // Only the leaf is sent, like a real server whose root is in the client's store.
-  return createSecureContext({ key: pems.private, cert: pems.cert });
+  return {
+    certPem: pems.cert,
+    keyPem: pems.private,
+    context: createSecureContext({ key: pems.private, cert: pems.cert }),
+  };
 }
 
-/** createLabPki: the CA, its temp file, and the contexts of the `eager` hosts (made in parallel). */
+/** createLabPki: the CA, its temp file, and the leaves of the `eager` hosts (made in parallel). */
 export async function createLabPki(eager: readonly TlsHost[]): Promise<LabPki> {
   const { generate } = await import('selfsigned');
   const ca = await makeCa(generate);
-  const leaves = new Map<string, Promise<SecureContext>>();
-  const context = (h: TlsHost): Promise<SecureContext> => {
+  const leaves = new Map<string, Promise<LabLeaf>>();
+  const leaf = (h: TlsHost): Promise<LabLeaf> => {
     const key = `${h.certificateName ? `shared ${h.certificateName}` : `host ${h.name}`}${h.personality?.expiredCertificate ? ' expired' : ''}`;
-    let leaf = leaves.get(key);
-    if (!leaf) {
-      leaf = makeLeaf(generate, h, ca);
-      leaves.set(key, leaf);
+    let made = leaves.get(key);
+    if (!made) {
+      made = makeLeaf(generate, h, ca);
+      leaves.set(key, made);
     }
-    return leaf;
+    return made;
   };
-  const [dir] = await Promise.all([
-    mkdtemp(join(tmpdir(), 'smtp-probe-lab-')),
-    ...eager.map(context),
-  ]);
+  const [dir] = await Promise.all([mkdtemp(join(tmpdir(), 'smtp-probe-lab-')), ...eager.map(leaf)]);
   const caCertFile = join(dir, 'lab-ca.pem');
   await writeFile(caCertFile, ca.cert, { mode: 0o644 });
   return {
     caCertPem: ca.cert,
     caCertFile,
-    context,
+    leaf,
     dispose: () => rm(dir, { recursive: true, force: true }),
   };
 }

@@ -4,6 +4,10 @@
  * total: any input, however broken, ends in a response or in silence, never
  * in a throw. The question is echoed byte for byte (so a client that mixes
  * the case of its names, draft-vixie-dnsext-dns0x20, sees its own bytes).
+ *
+ * DNSSEC is simulated: the lab has no keys and sends no RRSIGs, but answers
+ * as a validating resolver would for the record sets the zone marks signed,
+ * with AD=1 when the query asked for it (see adBit).
  */
 import dnsPacket from 'dns-packet';
 import type { Zone, ZoneAnswer, ZoneRecord } from './zone.js';
@@ -20,7 +24,10 @@ const QR = 0x8000;
 const AA = 0x0400;
 const TC = 0x0200;
 const RD = 0x0100;
+const AD = 0x0020;
 const CD = 0x0010;
+// The DO bit, the top bit of the OPT record's flags (RFC 3225 §3).
+const DO = 0x8000;
 const RCODES = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5 } as const;
 /** Rcode: the response codes the lab sends (BADVERS is the extended code 16, RFC 6891 §6.1.3). */
 export type Rcode = keyof typeof RCODES | 'BADVERS';
@@ -33,6 +40,7 @@ const TYPE_NAMES: Readonly<Record<number, string>> = {
   15: 'MX',
   16: 'TXT',
   28: 'AAAA',
+  52: 'TLSA',
   255: 'ANY',
 };
 const ZONE_TRANSFERS = new Set([251, 252]); // IXFR, AXFR
@@ -104,19 +112,24 @@ function toAnswer(r: ZoneRecord): dnsPacket.Answer {
       return { ...base, type: 'MX', data: { ...r.data } };
     case 'SOA':
       return { ...base, type: 'SOA', data: { ...r.data } };
+    case 'TLSA': {
+      const { usage, selector, matchingType, data } = r.data;
+      const certificate = Buffer.from(data, 'hex');
+      return { ...base, type: 'TLSA', data: { usage, selector, matchingType, certificate } };
+    }
     default:
       return { ...base, type: r.type, data: r.data };
   }
 }
 
-function optRecord(extendedRcode = 0): dnsPacket.Answer {
+function optRecord(extendedRcode: number, flags: number): dnsPacket.Answer {
   return {
     name: '.',
     type: 'OPT',
     udpPayloadSize: MAX_UDP_PAYLOAD,
     extendedRcode,
     ednsVersion: 0,
-    flags: 0,
+    flags,
     options: [],
   } as unknown as dnsPacket.Answer;
 }
@@ -142,15 +155,31 @@ function build(
 }
 
 /**
+ * adBit: AD for an answer, as a validating resolver sets it (RFC 6840 §5.7,
+ * §5.8): only when the query set AD or DO, and only when there are answers
+ * and every RRset among them (a CNAME chain's included) is signed. A
+ * negative answer never gets it: the lab has no NSEC records to prove one.
+ */
+function adBit(asked: boolean, answer: ZoneAnswer | undefined): number {
+  const answers = answer?.answers ?? [];
+  return asked && answers.length > 0 && answers.every((r) => r.signed === true) ? AD : 0;
+}
+
+/**
  * answerQuery: see the module comment. Silence for anything that is not a
  * query (a response, a runt): answering those could start a loop. FORMERR
  * for what cannot be parsed, NOTIMP for opcodes other than QUERY, REFUSED
  * for other classes, zone transfers and names outside .test. Over UDP an
  * answer larger than 512 octets (no EDNS) or than the client's EDNS size
  * (at most MAX_UDP_PAYLOAD) is replaced by an empty one with TC=1
- * (RFC 1035 §4.2.1, RFC 6891 §7), and the client retries over TCP.
+ * (RFC 1035 §4.2.1, RFC 6891 §7), and the client retries over TCP. TCP
+ * and HTTPS (RFC 8484 §6: a DoH answer is never truncated) send it whole.
  */
-export function answerQuery(zone: Zone, query: Buffer, transport: 'udp' | 'tcp'): DnsReply {
+export function answerQuery(
+  zone: Zone,
+  query: Buffer,
+  transport: 'udp' | 'tcp' | 'https',
+): DnsReply {
   if (query.length < HEADER_OCTETS || (query.readUInt16BE(2) & QR) !== 0)
     return { response: null, truncated: false };
   if (query.length > MAX_QUERY_OCTETS) return headerOnly(query, 'FORMERR');
@@ -170,14 +199,18 @@ export function answerQuery(zone: Zone, query: Buffer, transport: 'udp' | 'tcp')
   const opts = (decoded.additionals ?? []).filter((a) => a.type === 'OPT') as unknown as {
     udpPayloadSize: number;
     ednsVersion: number;
+    flags?: number;
   }[];
   // RFC 6891 §6.1.1: more than one OPT is a format error.
   if (opts.length > 1) return { ...headerOnly(query, 'FORMERR'), question };
   const edns = opts[0];
+  const dnssecOk = (edns?.flags ?? 0) & DO;
+  const asksAd = (inFlags & AD) !== 0 || dnssecOk !== 0;
   const reply = (rcode: Rcode, answer?: ZoneAnswer): DnsReply => {
     const code = rcode === 'BADVERS' ? 0 : RCODES[rcode];
-    const flags = echo | code | (answer?.authoritative ? AA : 0);
-    const opt = edns ? optRecord(rcode === 'BADVERS' ? 1 : 0) : undefined;
+    const flags = echo | code | (answer?.authoritative ? AA : 0) | adBit(asksAd, answer);
+    // RFC 3225 §3: the DO bit is copied into the response.
+    const opt = edns ? optRecord(rcode === 'BADVERS' ? 1 : 0, dnssecOk) : undefined;
     const full = build(id, flags, q, {
       answers: answer?.answers,
       authorities: answer?.authorities,
@@ -186,7 +219,7 @@ export function answerQuery(zone: Zone, query: Buffer, transport: 'udp' | 'tcp')
     const limit = edns
       ? Math.min(Math.max(edns.udpPayloadSize, CLASSIC_UDP_PAYLOAD), MAX_UDP_PAYLOAD)
       : CLASSIC_UDP_PAYLOAD;
-    if (transport === 'tcp' || full.length <= limit)
+    if (transport !== 'udp' || full.length <= limit)
       return { response: full, question, rcode, truncated: false };
     return { response: build(id, flags | TC, q, { opt }), question, rcode, truncated: true };
   };

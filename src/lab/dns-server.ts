@@ -23,7 +23,8 @@ const PORT_ATTEMPTS = 8;
 /** DnsQueryLog: one question the server answered (or dropped), for `lab.dnsLog`. */
 export interface DnsQueryLog {
   at: number;
-  transport: 'udp' | 'tcp';
+  /** transport: `https` for DNS over HTTPS (https-server.ts). */
+  transport: 'udp' | 'tcp' | 'https';
   /** remote: the client's "address:port". */
   remote: string;
   /** name and type: lower case name and type mnemonic; absent when the query could not be read. */
@@ -41,7 +42,12 @@ export interface LabDnsServer {
   close(): Promise<void>;
 }
 
-function logEntry(transport: 'udp' | 'tcp', remote: string, r: DnsReply): DnsQueryLog {
+/** queryLogEntry: the log entry for one query answered (or dropped) as `r`. */
+export function queryLogEntry(
+  transport: DnsQueryLog['transport'],
+  remote: string,
+  r: DnsReply,
+): DnsQueryLog {
   return {
     at: Date.now(),
     transport,
@@ -58,7 +64,7 @@ function bindUdp(zone: Zone, port: number, log: (e: DnsQueryLog) => void): Promi
     udp.once('error', reject);
     udp.on('message', (msg, rinfo) => {
       const r = answerQuery(zone, msg, 'udp');
-      log(logEntry('udp', `${rinfo.address}:${rinfo.port}`, r));
+      log(queryLogEntry('udp', `${rinfo.address}:${rinfo.port}`, r));
       if (r.response) udp.send(r.response, rinfo.port, rinfo.address, () => undefined);
     });
     udp.bind({ address: LAB_DNS_ADDRESS, port, exclusive: true }, () => {
@@ -81,7 +87,7 @@ function serveTcp(zone: Zone, socket: Socket, log: (e: DnsQueryLog) => void): vo
       const message = pending.subarray(2, 2 + pending.readUInt16BE(0));
       pending = pending.subarray(2 + message.length);
       const r = answerQuery(zone, message, 'tcp');
-      log(logEntry('tcp', remote, r));
+      log(queryLogEntry('tcp', remote, r));
       // A message we cannot even answer with FORMERR leaves the stream in doubt: close it.
       if (!r.response) return void socket.destroy();
       const length = Buffer.alloc(2);

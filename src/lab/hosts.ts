@@ -28,11 +28,15 @@ export interface LabHostSpec {
   /** mailDomains: domains besides its name that RCPT takes mail for, its address literals (`[127.0.0.10]`) included. */
   readonly mailDomains: readonly string[];
   /**
-   * certificateName: the name on a certificate shared by every host that has
-   * the same one (`*.sites.test`); absent: a certificate of its own, naming
-   * the host, its aliases and its addresses.
+   * certificateName: the only name on its certificate: one shared by every
+   * host that has the same one (`*.sites.test`), or a name other than the
+   * host's (sts-badcert.test); absent: a certificate of its own, naming the
+   * host, its aliases and its addresses.
    */
   readonly certificateName?: string;
+  /** tlsa, signed: its DANE record and whether its records count as DNSSEC-signed (ScenarioHost says how). */
+  readonly tlsa?: 'leaf' | 'other';
+  readonly signed?: boolean;
 }
 
 /** SITES_CERTIFICATE_NAME: the wildcard every site host's certificate names (RFC 6125 §6.4.3: it covers one label). */
@@ -77,6 +81,9 @@ function scenarioHosts(s: LabScenario, byName: Map<string, Personality>): LabHos
       scenario: s.domain,
       description,
       mailDomains: withLiterals(s.mailDomains ?? [s.domain], h.addresses),
+      ...(h.certificateName ? { certificateName: h.certificateName } : {}),
+      ...(h.tlsa ? { tlsa: h.tlsa } : {}),
+      ...(h.signed ? { signed: true } : {}),
     };
   });
 }

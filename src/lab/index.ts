@@ -7,8 +7,10 @@
  * hosts for `verify` (catchall.test, greylist.test, throttle.test,
  * rcptcap.test, drop421.test, nopipe.test) play the RCPT policies; the audit
  * sites (sites.ts: `startLab({ sites: N })`, named by siteDomains) add N
- * domains of a deterministic mix; startLatencyProxy slows any of it down for
- * benchmarks.
+ * domains of a deterministic mix; the transport-security scenarios
+ * (policy-scenarios.ts: sts-*.test) bring MTA-STS policies on the lab's HTTPS
+ * server, which also serves DNS over HTTPS, and TLSA records (tlsa.ts) with a
+ * simulated AD bit; startLatencyProxy slows any of it down for benchmarks.
  */
 export { startLab, describeLab, DEFAULT_LAB_PORT, MAX_LOG_ENTRIES } from './lab.js';
 export type {
@@ -72,19 +74,30 @@ export {
   type Endpoint,
 } from './latency-proxy.js';
 export { LAB_SCENARIOS, RECORD_TTL_S } from './scenarios.js';
-export type { LabScenario, ScenarioHost } from './scenarios.js';
+export type { LabScenario, ScenarioHost, PolicyResponse } from './scenarios.js';
+export {
+  POLICY_SCENARIOS,
+  LAB_STS_ID,
+  LAB_STS_MAX_AGE_S,
+  STS_BIG_PADDING_OCTETS,
+} from './policy-scenarios.js';
+export { DEFAULT_LAB_HTTPS_PORT, MTA_STS_PATH, DOH_PATH } from './https-server.js';
+export { tlsaOwner, spkiSha256 } from './tlsa.js';
 export { LAB_HOSTS, labHostTable, SITES_CERTIFICATE_NAME, literal } from './hosts.js';
 export type { LabHostSpec } from './hosts.js';
 export {
   LAB_ZONE,
   LAB_SOA,
   LAB_DNS_ADDRESS,
+  LAB_HTTPS_ADDRESS,
+  DOH_HOST,
   ZONE_APEX,
   MAX_CNAME_HOPS,
   Zone,
   buildZone,
 } from './zone.js';
 export type { ZoneRecord, ZoneAnswer, Soa } from './zone.js';
+export type { Tlsa } from './zone-record.js';
 export { DEFAULT_LAB_DNS_PORT, DNS_TCP_IDLE_MS, startDnsServer } from './dns-server.js';
 export type { DnsQueryLog, LabDnsServer } from './dns-server.js';
 export { answerQuery, MAX_UDP_PAYLOAD, CLASSIC_UDP_PAYLOAD } from './dns-answer.js';

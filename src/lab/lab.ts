@@ -3,13 +3,14 @@
  * (hosts.ts: the personality hosts, then the MX-walk scenario hosts, then
  * the audit sites' hosts when asked for: sites.ts) listens
  * on its own loopback address(es), all on one port, and runs the one engine;
- * a DNS server answers for the zone `test.` (zone.ts) on 127.0.0.1; one
- * blackhole address drops connects. Every SMTP command line and DNS question
- * is logged. Nothing listens beyond 127.0.0.0/8 and ::1; root is used only
- * for the nftables blackhole, and only when we already are root.
+ * a DNS server answers for the zone `test.` (zone.ts) on 127.0.0.1; an HTTPS
+ * server (https-server.ts) on 127.0.0.49 serves the MTA-STS policies and DNS
+ * over HTTPS; one blackhole address drops connects. Every SMTP command line
+ * and DNS question (over DoH too) is logged. Nothing listens beyond
+ * 127.0.0.0/8 and ::1; root is used only for the nftables blackhole, and
+ * only when we already are root. LabOptions are read in lab-options.ts.
  */
 import type { Server } from 'node:net';
-import { invalidInput } from '../errors.js';
 import { formatEndpoint } from '../net/target.js';
 import { startBlackhole, type Blackhole, type BlackholeMethod } from './blackhole.js';
 import { createLabPki, type LabPki } from './certs.js';
@@ -30,6 +31,14 @@ import {
   type LabDnsServer,
 } from './dns-server.js';
 import { labHostTable, type LabHostSpec } from './hosts.js';
+import { checkPort, choose, tune, type LabOptions } from './lab-options.js';
+import {
+  DEFAULT_LAB_HTTPS_PORT,
+  DOH_PATH,
+  httpsTlsHost,
+  startHttpsServer,
+  type LabHttpsServer,
+} from './https-server.js';
 import {
   certificateHosts,
   checkDescriptors,
@@ -38,12 +47,13 @@ import {
   type LabSites,
 } from './lab-sites.js';
 import { PERSONALITIES } from './personalities.js';
-import type { Personality } from './personality.js';
 import { LAB_SCENARIOS } from './scenarios.js';
 import { planSites, SITES_ZONE } from './sites.js';
+import { tlsaRecords } from './tlsa.js';
 import { buildZone, Zone } from './zone.js';
 
 export { MAX_LOG_ENTRIES, type LabLogEntry, type LabSession, type LabSiteHost, type LabSites };
+export type { LabOptions };
 
 /** DEFAULT_LAB_PORT: the submission-alternate port, unprivileged and familiar to mail admins. */
 export const DEFAULT_LAB_PORT = 2525;
@@ -80,6 +90,14 @@ export interface Lab {
   port: number;
   /** dns: where the lab's DNS server answers for `test.` over UDP and TCP (`dig @127.0.0.1 -p <port> mlfarm.test MX`). */
   dns: { address: string; port: number };
+  /**
+   * https: the lab's HTTPS server (127.0.0.49): `mta-sts.<domain>` of the
+   * policy scenarios (a client needs the lab CA and this port for the policy
+   * fetch) and DNS over HTTPS at `dohUrl`.
+   */
+  https: { address: string; port: number };
+  /** dohUrl: the lab zone over DNS over HTTPS (RFC 8484): `https://127.0.0.49:<https port>/dns-query`. */
+  dohUrl: string;
   /** blackhole: the address whose connects time out and how that was done; null when its host was not started. */
   blackhole: { address: string; port: number; method: BlackholeMethod } | null;
   /** caCertPem: the lab CA that signed every TLS host's certificate; trust it to see chains verify. */
@@ -100,37 +118,8 @@ export interface Lab {
    * personality (`mx`, `site-mute`); throws if the lab was started without it.
    */
   host(key: string): LabHost;
-  /** close: drop every connection, stop listening (SMTP and DNS), remove the blackhole, delete the CA file. Safe to call twice. */
+  /** close: drop every connection, stop listening (SMTP, DNS, HTTPS), remove the blackhole, delete the CA file. Safe to call twice. */
   close(): Promise<void>;
-}
-
-/** LabOptions: what to start and where. */
-export interface LabOptions {
-  /** port: the SMTP port of every host; default 2525; 0: one free port for all of them (parallel tests). */
-  port?: number;
-  /** dnsPort: the DNS port (UDP and TCP); default 2553, or a free one when `port` is 0; 0: a free one. */
-  dnsPort?: number;
-  /**
-   * hosts: what to start: personality names (`esmtp`: its own host), host
-   * names (`mx1.mlfarm.test`) or scenario domains (`blackhole.test`: all its
-   * hosts); default all. DNS always serves the whole zone.
-   */
-  hosts?: string[];
-  /** personalities: the catalogue to draw from (default PERSONALITIES), e.g. one with a shorter slow-greeting delay. */
-  personalities?: readonly Personality[];
-  /** blackhole: how to make the blackhole; default 'auto' (nftables when root with nft, else a full accept queue). */
-  blackhole?: BlackholeMethod | 'auto';
-  /** greylistDelayMs: how long greylisting hosts (greylist.test) defer a new triplet; default GREYLIST_DELAY_MS (2 s). */
-  greylistDelayMs?: number;
-  /** throttleSleepMs: the per-reply sleep of hosts with error limits (throttle.test) once over the soft limit; default 1 s, as Postfix. */
-  throttleSleepMs?: number;
-  /**
-   * sites: how many audit sites to add (0 to MAX_SITES; default 0): the domains
-   * siteDomains(sites) names, under sites.test, with their hosts on 127.1.0.0/16
-   * and up, whatever `hosts` says. Each SMTP host is a listening socket, so the
-   * open-file limit must allow them (see docs/lab.md).
-   */
-  sites?: number;
 }
 
 /** LabRow: one line of the `lab` table, as data. */
@@ -145,61 +134,13 @@ export interface LabRow {
 
 const serves = (h: LabHostSpec): boolean => (h.personality.listen ?? true) === true;
 
-function selects(h: LabHostSpec, key: string): boolean {
-  return (
-    h.name === key || h.scenario === key || (h.scenario === null && h.personality.name === key)
-  );
-}
-
-function choose(table: LabHostSpec[], keys: string[] | undefined): LabHostSpec[] {
-  if (!keys) return table;
-  const domains = new Set(LAB_SCENARIOS.map((s) => s.domain));
-  const unknown = keys.filter((k) => !domains.has(k) && !table.some((h) => selects(h, k)));
-  if (unknown.length > 0) {
-    const choices = [
-      ...table.filter((h) => h.scenario === null).map((h) => h.personality.name),
-      ...domains,
-    ];
-    throw invalidInput(
-      `unknown lab host ${unknown.join(', ')}; choose from ${choices.join(', ')}, or a host name`,
-    );
-  }
-  return table.filter((h) => keys.some((k) => selects(h, k)));
-}
-
-function checkPort(port: number, what: string): number {
-  if (!Number.isInteger(port) || port < 0 || port > 65535)
-    throw invalidInput(`${what} ${port} is not a whole number from 0 to 65535`);
-  return port;
-}
-
-function checkMs(ms: number | undefined, what: string): number | undefined {
-  if (ms !== undefined && !(Number.isFinite(ms) && ms >= 0))
-    throw invalidInput(`${what} ${ms} is not a duration in milliseconds (0 or more)`);
-  return ms;
-}
-
-/** tune: the catalogue with the LabOptions timings applied to the personalities that have them. */
-function tune(catalogue: readonly Personality[], opts: LabOptions): readonly Personality[] {
-  const grey = checkMs(opts.greylistDelayMs, 'greylistDelayMs');
-  const sleep = checkMs(opts.throttleSleepMs, 'throttleSleepMs');
-  return catalogue.map((p) => ({
-    ...p,
-    ...(grey !== undefined && p.rcpt?.greylist
-      ? { rcpt: { ...p.rcpt, greylist: { ...p.rcpt.greylist, delayMs: grey } } }
-      : {}),
-    ...(sleep !== undefined && p.errorLimits
-      ? { errorLimits: { ...p.errorLimits, sleepMs: sleep } }
-      : {}),
-  }));
-}
-
 /** Running: the lab's moving parts, for close(). */
 interface Running {
   servers: Server[];
   connections: Set<LabConnection>;
   pki?: LabPki;
   dns?: LabDnsServer;
+  https?: LabHttpsServer;
   blackhole?: Blackhole;
 }
 
@@ -208,21 +149,36 @@ async function shutdown(r: Running): Promise<void> {
   await Promise.all([
     ...r.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))),
     r.dns?.close(),
+    r.https?.close(),
     r.blackhole?.close(),
   ]);
   await r.pki?.dispose();
 }
 
+/** allStarted: wait for every part; then throw the first failure, if any (the rest are up, for shutdown to release). */
+async function allStarted(parts: Promise<unknown>[]): Promise<void> {
+  const failed = (await Promise.allSettled(parts)).find(
+    (s): s is PromiseRejectedResult => s.status === 'rejected',
+  );
+  if (failed) throw failed.reason;
+}
+
 /**
- * startLab: see the module comment. The CA, the DNS server and the SMTP
- * listeners start in parallel, then the blackhole (it needs the port). Rejects,
- * having released everything, if any part cannot start.
+ * startLab: see the module comment. The CA and the SMTP listeners start in
+ * parallel, then the blackhole (it needs the port); then the DNS and HTTPS
+ * servers, whose zone holds TLSA records made of that port and the CA's
+ * leaves, so no client ever sees the zone without them. Rejects, having
+ * released everything, if any part cannot start.
  */
 export async function startLab(opts: LabOptions = {}): Promise<Lab> {
   const port = checkPort(opts.port ?? DEFAULT_LAB_PORT, 'lab port');
   const dnsPort = checkPort(
     opts.dnsPort ?? (port === 0 ? 0 : DEFAULT_LAB_DNS_PORT),
     'lab DNS port',
+  );
+  const httpsPort = checkPort(
+    opts.httpsPort ?? (port === 0 ? 0 : DEFAULT_LAB_HTTPS_PORT),
+    'lab HTTPS port',
   );
   const plan = planSites(opts.sites ?? 0);
   const table = labHostTable(tune(opts.personalities ?? PERSONALITIES, opts), LAB_SCENARIOS, plan);
@@ -233,31 +189,46 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
   );
   const listening = [...chosen, ...siteHosts].filter(serves);
   if (plan.count > 0) checkDescriptors(listening.length, plan.count);
-  const zone = new Zone([...buildZone(table, LAB_SCENARIOS), ...plan.records]);
+  const records = [...buildZone(table, LAB_SCENARIOS), ...plan.records];
+  const httpsHost = httpsTlsHost(LAB_SCENARIOS);
   const logs: Logs = { log: [], dnsLog: [], sessions: [] };
   const r: Running = { servers: [], connections: new Set() };
   const hole = chosen.find((h) => h.personality.listen === 'blackhole');
   let smtpPort = port;
   try {
-    const parts = await Promise.allSettled([
-      // Up front: the personality hosts' certificates (esmtp's first STARTTLS is timed by the demo) and the
-      // two every site host shares; the scenario hosts' on first use.
+    await allStarted([
+      // Up front: the personality hosts' certificates (esmtp's first STARTTLS is timed by the demo), the
+      // two every site host shares, those TLSA records digest and the HTTPS server's; the other scenario
+      // hosts' on first use.
       createLabPki([
         ...chosen.filter((h) => serves(h) && h.personality.starttls && h.scenario === null),
         ...certificateHosts(siteHosts.filter(serves)),
+        ...table.filter((h) => h.tlsa === 'leaf'),
+        httpsHost,
       ]).then((pki) => {
         r.pki = pki;
-      }),
-      startDnsServer(zone, dnsPort, (e) => record(logs.dnsLog, e)).then((dns) => {
-        r.dns = dns;
       }),
       listenHosts(listening, port, acceptor(r, logs), r.servers).then(async (p) => {
         smtpPort = p;
         if (hole) r.blackhole = await startBlackhole(hole.addresses[0]!, p, opts.blackhole);
       }),
     ]);
-    const failed = parts.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-    if (failed) throw failed.reason;
+    const pki = r.pki!;
+    const zone = new Zone([...records, ...(await tlsaRecords(table, smtpPort, pki))]);
+    const logDns = (e: DnsQueryLog): void => record(logs.dnsLog, e);
+    await allStarted([
+      startDnsServer(zone, dnsPort, logDns).then((dns) => {
+        r.dns = dns;
+      }),
+      pki
+        .leaf(httpsHost)
+        .then((leaf) =>
+          startHttpsServer({ port: httpsPort, leaf, zone, scenarios: LAB_SCENARIOS, log: logDns }),
+        )
+        .then((https) => {
+          r.https = https;
+        }),
+    ]);
     const hosts = chosen.map(
       (h): LabHost => ({
         name: h.name,
@@ -284,6 +255,8 @@ function makeLab(hosts: LabHost[], sites: LabSites, port: number, logs: Logs, r:
     hosts,
     port,
     dns: { address: r.dns!.address, port: r.dns!.port },
+    https: { address: r.https!.address, port: r.https!.port },
+    dohUrl: `https://${formatEndpoint(r.https!.address, r.https!.port)}${DOH_PATH}`,
     blackhole: b ? { address: b.address, port: b.port, method: b.method } : null,
     caCertPem: r.pki!.caCertPem,
     caCertFile: r.pki!.caCertFile,

@@ -4,8 +4,8 @@
  * (Postfix for the modern ones, sendmail of the 1990s for vrfy-open) so a
  * probe sees what it would see in the wild. A personality with an address has
  * a host of its own (`esmtp.lab.test` on 127.0.0.10 and up: Linux routes all
- * of 127.0.0.0/8 to lo, so binding them needs no root); `mx`, `blackhole`
- * and the verify hosts (`catchall` … `nopipe`) are played only by scenario
+ * of 127.0.0.0/8 to lo, so binding them needs no root); `mx`, `mx-no-tls`,
+ * `blackhole` and the verify hosts (`catchall` … `nopipe`) are played only by scenario
  * hosts (scenarios.ts), reached through the lab's DNS; the `site-*` ones
  * (site-personalities.ts) only by the audit sites (sites.ts).
  */
@@ -170,6 +170,14 @@ const mx: Personality = {
   users: [POSTMASTER, ALICE],
 };
 
+// sts-notls.test's MX: a policy that enforces TLS meets a host without it.
+const mxNoTls: Personality = {
+  ...mx,
+  name: 'mx-no-tls',
+  description: 'as `mx`, but offers no STARTTLS: mail to it travels in clear',
+  starttls: false,
+};
+
 // The hosts for `verify`: a Postfix-like MX each (as `mx`, with bob too), differing only in how RCPT goes.
 const verifyBase = { ...mx, users: [POSTMASTER, ALICE, BOB] };
 
@@ -259,6 +267,7 @@ export const PERSONALITIES: readonly Personality[] = Object.freeze([
   vrfyOpen,
   vrfyClosed,
   mx,
+  mxNoTls,
   blackhole,
   catchall,
   greylist,

@@ -6,68 +6,17 @@
  * Hosts bring their addresses here once; zone.ts turns them into A/AAAA
  * records, so DNS and the listening sockets cannot disagree. Addresses are
  * 127.0.0.20 and up (the personality hosts have 127.0.0.10-17); the hosts
- * for `verify` (catchall.test … nopipe.test) have 127.0.0.40-45.
+ * for `verify` (catchall.test … nopipe.test) have 127.0.0.40-45, the
+ * transport-security ones (sts-*.test, policy-scenarios.ts) 127.0.0.50 and up.
  */
 import { DROP_AFTER_RCPTS, POSTFIX_ERROR_LIMITS, RCPT_CAP } from './personalities.js';
-import type { ZoneRecord } from './zone-record.js';
+import { POLICY_SCENARIOS } from './policy-scenarios.js';
+import { cname, good, mx, txt, type LabScenario } from './scenario-parts.js';
+
+export { RECORD_TTL_S } from './scenario-parts.js';
+export type { LabScenario, PolicyResponse, ScenarioHost } from './scenario-parts.js';
 
 const { soft: SOFT, hard: HARD, sleepMs: SLEEP_MS } = POSTFIX_ERROR_LIMITS;
-
-/** ScenarioHost: one host a scenario needs: its name, addresses, and the personality it plays. */
-export interface ScenarioHost {
-  /** name: what it greets as, and the owner of its A/AAAA records. */
-  readonly name: string;
-  /** addresses: loopback only; several make several A (or AAAA) records. */
-  readonly addresses: readonly string[];
-  /** personality: `mx` (answers well), `closed` (connect refused), `blackhole` (connect times out). */
-  readonly personality: string;
-  /** aliases: more names with A/AAAA records for the same addresses (and in its certificate). */
-  readonly aliases?: readonly string[];
-  /** role: one line: what this host is for in its scenario. */
-  readonly role: string;
-}
-
-/** LabScenario: one mail domain to walk, what it demonstrates, its hosts and its non-address records. */
-export interface LabScenario {
-  /** domain: what to give the MX walk. */
-  readonly domain: string;
-  /** description: one line for people (the README, `smtp-probe lab`). */
-  readonly description: string;
-  readonly hosts: readonly ScenarioHost[];
-  /** records: MX, CNAME and TXT records; never addresses (those come from `hosts`). */
-  readonly records: readonly ZoneRecord[];
-  /** mailDomains: the domains its hosts take mail for (RCPT); default [domain]. */
-  readonly mailDomains?: readonly string[];
-}
-
-/** RECORD_TTL_S: the TTL of every lab record but the SOA; the lab never changes while it runs, so any value works. */
-export const RECORD_TTL_S = 300;
-
-const mx = (name: string, preference: number, exchange: string): ZoneRecord => ({
-  name,
-  type: 'MX',
-  ttl: RECORD_TTL_S,
-  data: { preference, exchange },
-});
-const cname = (name: string, target: string): ZoneRecord => ({
-  name,
-  type: 'CNAME',
-  ttl: RECORD_TTL_S,
-  data: target,
-});
-const txt = (name: string, ...strings: string[]): ZoneRecord => ({
-  name,
-  type: 'TXT',
-  ttl: RECORD_TTL_S,
-  data: strings,
-});
-const good = (name: string, address: string, role: string, aliases?: string[]): ScenarioHost => ({
-  name,
-  addresses: [address],
-  personality: 'mx',
-  role,
-  ...(aliases ? { aliases } : {}),
-});
 
 /**
  * verifyDomain: a scenario for `verify`: `<kind>.test` with MX 10
@@ -281,4 +230,5 @@ export const LAB_SCENARIOS: readonly LabScenario[] = Object.freeze([
     '127.0.0.45',
     'verify: advertises PIPELINING but answers one line at a time',
   ),
+  ...POLICY_SCENARIOS,
 ]);

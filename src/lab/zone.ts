@@ -19,6 +19,10 @@ type NameRecord = Extract<ZoneRecord, { type: 'CNAME' }>;
 export const ZONE_APEX = 'test';
 /** LAB_DNS_ADDRESS: where the lab's DNS server listens (ns.lab.test). */
 export const LAB_DNS_ADDRESS = '127.0.0.1';
+/** LAB_HTTPS_ADDRESS: where the lab's HTTPS server listens: every `mta-sts.<domain>` and DOH_HOST. */
+export const LAB_HTTPS_ADDRESS = '127.0.0.49';
+/** DOH_HOST: the name of the lab's DNS-over-HTTPS endpoint (RFC 8484). */
+export const DOH_HOST = 'doh.lab.test';
 /** MAX_CNAME_HOPS: CNAMEs followed per question; bounds the work a query can cause (the zone has no loops, a bug might). */
 export const MAX_CNAME_HOPS = 8;
 
@@ -68,32 +72,54 @@ export function inZone(name: string): boolean {
   return name === ZONE_APEX || name.endsWith(`.${ZONE_APEX}`);
 }
 
+const a = (name: string, address: string): ZoneRecord => ({
+  name,
+  type: 'A',
+  ttl: RECORD_TTL_S,
+  data: address,
+});
+
 function addressRecords(h: LabHostSpec): ZoneRecord[] {
   return [h.name, ...h.aliases].flatMap((name) =>
     h.addresses.map(
-      (a): ZoneRecord => ({ name, type: isIPv6(a) ? 'AAAA' : 'A', ttl: RECORD_TTL_S, data: a }),
+      (address): ZoneRecord => ({
+        name,
+        type: isIPv6(address) ? 'AAAA' : 'A',
+        ttl: RECORD_TTL_S,
+        data: address,
+        ...(h.signed ? { signed: true } : {}),
+      }),
     ),
   );
 }
 
-/** buildZone: the SOA, ns.lab.test, every host's A/AAAA records (its name and aliases), then each scenario's records. */
+/** httpsNames: the names the lab's HTTPS server answers as: DOH_HOST, then `mta-sts.<domain>` of every scenario with a policy. */
+export function httpsNames(scenarios: readonly LabScenario[]): string[] {
+  return [DOH_HOST, ...scenarios.filter((s) => s.policy).map((s) => `mta-sts.${s.domain}`)];
+}
+
+/**
+ * buildZone: the SOA, ns.lab.test, the HTTPS server's names, every host's
+ * A/AAAA records (its name and aliases), then each scenario's records.
+ * TLSA records need the running lab (tlsa.ts) and come on top.
+ */
 export function buildZone(
   hosts: readonly LabHostSpec[],
   scenarios: readonly LabScenario[],
 ): ZoneRecord[] {
-  const ns: ZoneRecord = {
-    name: LAB_SOA.data.mname,
-    type: 'A',
-    ttl: RECORD_TTL_S,
-    data: LAB_DNS_ADDRESS,
-  };
-  return [LAB_SOA, ns, ...hosts.flatMap(addressRecords), ...scenarios.flatMap((s) => s.records)];
+  return [
+    LAB_SOA,
+    a(LAB_SOA.data.mname, LAB_DNS_ADDRESS),
+    ...httpsNames(scenarios).map((name) => a(name, LAB_HTTPS_ADDRESS)),
+    ...hosts.flatMap(addressRecords),
+    ...scenarios.flatMap((s) => s.records),
+  ];
 }
 
 /** LAB_ZONE: the default zone (from LAB_HOSTS and LAB_SCENARIOS), in the order answers list records. */
 export const LAB_ZONE: readonly ZoneRecord[] = Object.freeze(buildZone(LAB_HOSTS, LAB_SCENARIOS));
 
-/** Zone: a zone's records indexed for answering. The constructor checks the data (names in .test, CNAMEs alone). */
+/** Zone: a zone's records indexed for answering. The constructor checks the data (names in .test, CNAMEs alone, RRsets signed whole or not at all). */
 export class Zone {
   private readonly byName = new Map<string, ZoneRecord[]>();
   // Every owner name and its ancestors up to the apex: an empty non-terminal exists (RFC 8020), so it gets NODATA.
@@ -113,6 +139,10 @@ export class Zone {
       // RFC 1034 §3.6.2: a name with a CNAME has no other data.
       if (rrs.some((r) => r.type === 'CNAME') && rrs.length > 1)
         throw invalidInput(`lab zone: ${name} has a CNAME beside other records`);
+      // A signature covers a whole RRset (RFC 4034 §3), so AD can only be said of all of it.
+      for (const r of rrs)
+        if (rrs.some((o) => o.type === r.type && (o.signed ?? false) !== (r.signed ?? false)))
+          throw invalidInput(`lab zone: ${name} ${r.type} is signed in part`);
     }
   }
 

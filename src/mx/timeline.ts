@@ -12,6 +12,7 @@ import type {
   Queue,
   TimelineAttempt,
 } from '../schema/failover.js';
+import type { StsVerdict } from '../schema/policy.js';
 import { formatDuration } from '../time/duration.js';
 import { senderOrder } from './verdict.js';
 import type { SenderProfile } from './profiles.js';
@@ -27,12 +28,18 @@ const SESSION_STATUSES = new Set<Status>(['ok', 'rejected', 'tls-error', 'io-tim
 // A refused connect costs about one round trip; without a measurement we assume 1 ms (loopback-like).
 const REFUSED_FALLBACK_MS = 1;
 
-/** buildTimeline: see the module comment. `maxDelayMs` splits delivered from delayed. */
+/**
+ * buildTimeline: see the module comment. `maxDelayMs` splits delivered from delayed. With
+ * `mtaSts`, the sender enforces the walk's MTA-STS policy (RFC 8461 §5) when its mode is enforce:
+ * an MX host the policy does not cover is never dialled (§4.1), and one whose STARTTLS or
+ * certificate fails is left after its session (§4.2), so the mail goes to the next or queues.
+ */
 export function buildTimeline(
   walk: MxResult,
   profile: SenderProfile,
   assume: AssumeDown[],
   maxDelayMs: number,
+  mtaSts = false,
 ): Omit<FailoverResult, 'walk' | 'profile'> {
   const assumptions: Assumption[] = assume.map((a) => ({
     target: a.target,
@@ -44,9 +51,10 @@ export function buildTimeline(
     notes.push(
       'hosts of equal preference are tried in random order by real senders; this timeline uses DNS order',
     );
+  const sts = mtaSts ? enforced(walk, notes) : new Map<string, StsVerdict>();
   const early = finalWithoutAttempts(walk, maxDelayMs);
   if (early)
-    return { assumptions, attempts: [], notTried: [], delivery: early, queue: null, notes };
+    return { assumptions, attempts: [], notTried: [], delivery: early, queue: null, mtaSts, notes };
 
   const attempts: TimelineAttempt[] = [];
   const notTried: FailoverResult['notTried'] = [];
@@ -68,13 +76,21 @@ export function buildTimeline(
       });
       continue;
     }
+    const verdict = sts.get(o.host);
+    if (verdict?.outcome === 'skip' && verdict.pattern === null) {
+      notTried.push({ host: o.host, address: o.address.address, reason: verdict.reason });
+      continue;
+    }
     const assumed = matchAssumption(assumptions, o.host, o.address.address);
-    const status: Status = assumed
+    const measured: Status = assumed
       ? assumed.mode === 'refused'
         ? 'connection-refused'
         : 'connection-timeout'
       : o.address.status;
-    const { costMs, basis } = cost(status, o.address, profile);
+    // The session works, but the policy's TLS check fails: the sender quits and moves on.
+    const refusedByPolicy = verdict?.outcome === 'skip' && measured === 'ok';
+    const status: Status = refusedByPolicy ? 'tls-error' : measured;
+    const { costMs, basis } = cost(measured, o.address, profile);
     const attempt = {
       host: o.host,
       preference: o.preference,
@@ -84,6 +100,7 @@ export function buildTimeline(
       startMs: clock,
       costMs,
       basis,
+      ...(refusedByPolicy ? { policy: verdict.reason } : {}),
     };
     attempts.push(attempt);
     clock += costMs;
@@ -94,8 +111,41 @@ export function buildTimeline(
     if (a.matched.length === 0)
       notes.push(`--assume-down ${a.target} matched no MX host or address`);
   const delivery = deliveryOf(walk, profile, attempts, delivered, maxDelayMs);
+  if (delivery.kind === 'deferred' && sts.size > 0)
+    delivery.text += '; MTA-STS enforce (RFC 8461 §5) keeps it from any MX that fails the policy';
   const queue = delivery.kind === 'deferred' ? queueOf(profile, clock) : null;
-  return { assumptions, attempts, notTried, delivery, queue, notes };
+  return { assumptions, attempts, notTried, delivery, queue, mtaSts, notes };
+}
+
+/**
+ * enforced: the MTA-STS verdicts an enforcing sender acts on, by MX host: those of a policy in
+ * enforce mode, none otherwise, with a note saying which.
+ */
+function enforced(walk: MxResult, notes: string[]): Map<string, StsVerdict> {
+  const sts = walk.policy?.mtaSts;
+  if (!sts) {
+    notes.push('--mta-sts: the policy was not asked for, so nothing is enforced');
+    return new Map();
+  }
+  if (sts.state !== 'enforce') {
+    const what =
+      sts.state === 'testing'
+        ? 'mode testing: the sender delivers as without it and reports failures (RFC 8461 §5)'
+        : sts.state === 'none'
+          ? 'mode none: nothing is applied'
+          : `no usable policy (${sts.state}): the sender delivers as without MTA-STS`;
+    notes.push(`--mta-sts: ${what}`);
+    return new Map();
+  }
+  const skipped = sts.verdicts.filter((v) => v.outcome === 'skip');
+  notes.push(
+    `--mta-sts: the policy is enforced (id ${sts.txt.record?.id ?? '?'}); ${
+      skipped.length === 0
+        ? 'every MX host passes it'
+        : `${skipped.map((v) => v.mx).join(', ')} ${skipped.length === 1 ? 'fails' : 'fail'} it`
+    }`,
+  );
+  return new Map(sts.verdicts.map((v) => [v.mx, v]));
 }
 
 function finalWithoutAttempts(walk: MxResult, maxDelayMs: number): Delivery | undefined {

@@ -2,7 +2,7 @@
  * AddressResolver: a host name to the addresses to try, in order. The default
  * asks the system (getaddrinfo: /etc/hosts, then the configured DNS), which is
  * what a user typing `caps mail.example.com` expects; the DNS layer offers one
- * over its own resolver (dnsAddressResolver), so `--resolver` can govern it.
+ * over its own resolver (dnsAddressResolver in src/dns/addresses.ts), so `--resolver` can govern it.
  */
 import { lookup } from 'node:dns/promises';
 import { ProbeError } from '../errors.js';

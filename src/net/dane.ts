@@ -250,6 +250,8 @@ export interface DaneStateInput {
   records: readonly TlsaRecord[];
   chainDer: readonly Buffer[] | null;
   mxName: string;
+  /** owner: the TLSA name asked (default `_25._tcp.<mxName>`; another port or a CNAME-expanded base, RFC 7672 §2.2.2). */
+  owner?: string;
   now?: Date;
 }
 
@@ -271,7 +273,7 @@ export const AD_BIT_NOTE =
  * sender defers rather than downgrade).
  */
 export function daneState(opts: DaneStateInput): DaneState {
-  const at = `_25._tcp.${opts.mxName.replace(/\.$/, '')}`;
+  const at = opts.owner ?? `_25._tcp.${opts.mxName.replace(/\.$/, '')}`;
   const word = (state: DaneWord, finding: string, match?: TlsaVerdict): DaneState => ({
     state,
     finding,

@@ -185,6 +185,24 @@ export function isOpenSslError(err: unknown): boolean {
   );
 }
 
+// Node's certificate verification codes (not OpenSSL errors, so isOpenSslError misses them).
+const VERIFY_CODE =
+  /^(ERR_TLS_|CERT_|DEPTH_ZERO_SELF_SIGNED_CERT$|SELF_SIGNED_CERT_IN_CHAIN$|UNABLE_TO_|HOSTNAME_MISMATCH$)/;
+
+/**
+ * tlsFailureReason: for an HTTPS client's error (undici's), the TLS reason in one line — OpenSSL's
+ * or the certificate check's, with its code — or undefined when the failure was not TLS.
+ */
+export function tlsFailureReason(err: unknown): string | undefined {
+  const e = err as NodeJS.ErrnoException & { reason?: unknown };
+  const code = typeof e?.code === 'string' ? e.code : undefined;
+  if (!isOpenSslError(err) && !(code !== undefined && VERIFY_CODE.test(code))) return undefined;
+  const text = e instanceof Error ? e.message.trim() : String(err);
+  const reason = typeof e.reason === 'string' && e.reason !== '' ? e.reason : text;
+  const explained = code && VERIFY_ERRORS[code] ? `${reason} (${VERIFY_ERRORS[code]})` : reason;
+  return `${explained}${code && !reason.includes(code) ? ` (${code})` : ''}`;
+}
+
 /**
  * explainTlsError: a TLS failure in one line: OpenSSL's reason ("wrong version
  * number") and code rather than its raw text (an error-queue dump with a
@@ -299,6 +317,11 @@ function explainVerifyError(err: Error | string | null | undefined): string {
   if (!err) return 'not authorized';
   const code = String(err);
   return VERIFY_ERRORS[code] ? `${code}: ${VERIFY_ERRORS[code]}` : code;
+}
+
+/** peerChainDer: the certificates the server presented, DER, leaf first (what DANE records are matched against). */
+export function peerChainDer(tls: TLSSocket): Buffer[] {
+  return walkChain(tls.getPeerCertificate(true)).map((c) => c.raw);
 }
 
 function walkChain(

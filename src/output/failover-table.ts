@@ -39,6 +39,16 @@ export function renderFailover(r: FailoverResult, style: TableStyle, dnsTrace = 
       ),
     );
   if (r.attempts.length > 0) out.push(drawTimeline(r.attempts, style));
+  for (const a of r.attempts)
+    if (a.policy)
+      out.push(
+        p.yellow(
+          prose(
+            `  MTA-STS: ${printable(a.host)} ${a.address} left: ${printable(a.policy)}`,
+            '    ',
+          ),
+        ),
+      );
   for (const n of r.notTried)
     out.push(p.dim(prose(`  not tried: ${printable(n.host)} ${n.address} (${n.reason})`, '    ')));
   const colour =

@@ -1,4 +1,4 @@
-/** renderLab: what runs where in the lab — SMTP hosts, the DNS server, the blackhole, the MX scenarios to walk. */
+/** renderLab: what runs where in the lab — SMTP hosts, the DNS and HTTPS servers, the blackhole, the MX scenarios to walk. */
 import { formatEndpoint } from '../net/target.js';
 import type { Lab, LabScenario } from '../lab/index.js';
 import { DEFAULT_WIDTH, fitTable } from './table.js';
@@ -65,6 +65,9 @@ export function renderLab(lab: Lab, scenarios: readonly LabScenario[], rc: Rende
     hosts,
     '',
     prose(`${p.bold('DNS')} for the .test zone: ${dns} (UDP and TCP)`),
+    prose(
+      `${p.bold('HTTPS')} for the MTA-STS policies (mta-sts.<domain>): ${formatEndpoint(lab.https.address, lab.https.port)}; DNS over HTTPS: ${lab.dohUrl}`,
+    ),
     prose(`${p.bold('Blackhole:')} ${bh}`),
     '',
     p.bold(prose(scenarioHeading(lab, scenarios))),

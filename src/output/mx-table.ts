@@ -6,6 +6,7 @@ import type { DnsExchange, DnsRecord } from '../schema/dns.js';
 import type { Lint, MxHost, MxResult } from '../schema/mx.js';
 import { formatDuration } from '../time/duration.js';
 import { DEFAULT_WIDTH, fitTable, type CellInput, type TableStyle } from './table.js';
+import { renderPolicy } from './policy-table.js';
 import { printable } from './terminal.js';
 import { wrapText } from './wrap.js';
 
@@ -36,6 +37,7 @@ export function renderMx(
   );
   if (r.hosts.length > 0) out.push(matrix(r, style));
   if (r.lint.length > 0) out.push(`${p.bold('Lint')}\n${lintTable(r.lint, style)}`);
+  if (r.policy) out.push(renderPolicy(r.policy, style));
   if (r.consistency) out.push(consistencyText(r.consistency, style));
   if (opts.dnsTrace) out.push(`${p.bold('DNS trace')}\n${traceTable(r.dns, style)}`);
   if (r.verdict) {
@@ -174,10 +176,11 @@ function traceTable(exchanges: DnsExchange[], style: TableStyle): string {
       (e.authority.length
         ? `(authority: ${e.authority.map((a) => (a.type === 'OTHER' ? a.rrtype : a.type)).join(', ')})`
         : '');
-    const outcome = `${e.outcome}${e.rcode ? ` ${e.rcode}` : ''}${e.flags?.aa ? ' aa' : ''}${e.flags?.tc ? ' tc' : ''}`;
+    const outcome = `${e.outcome}${e.rcode ? ` ${e.rcode}` : ''}${e.flags?.aa ? ' aa' : ''}${e.flags?.ad ? ' ad' : ''}${e.flags?.tc ? ' tc' : ''}`;
     return [
       `${e.question.type} ${printable(e.question.name)}`,
-      `${e.server}/${e.transport}${e.attempt > 1 ? ` #${e.attempt}` : ''}`,
+      // A DoH server is its URL, which already says https.
+      `${e.transport === 'https' ? e.server : `${e.server}/${e.transport}`}${e.attempt > 1 ? ` #${e.attempt}` : ''}`,
       outcome,
       formatDuration(e.rttMs),
       answers,

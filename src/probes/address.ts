@@ -32,6 +32,8 @@ export interface AddressProbeOptions {
   resolveAddresses?: AddressResolver;
   /** With --transcript: each line as it happens, labelled with the host and address; also kept in the result. */
   onTranscript?: (entry: TranscriptEntry, label: string) => void;
+  /** The certificate chain presented after STARTTLS (DER, leaf first). */
+  onPeerChain?: (chainDer: Buffer[]) => void;
 }
 
 /** probeAddress: see the module comment. */
@@ -56,6 +58,7 @@ export async function probeAddress(address: string, o: AddressProbeOptions): Pro
         starttls: o.starttls ? 'opportunistic' : 'off',
         tlsName: o.hostname,
         trust: o.trust,
+        ...(o.onPeerChain ? { onPeerChain: o.onPeerChain } : {}),
       },
     );
     record(probe, established);
@@ -84,9 +87,18 @@ function record(probe: AddressProbe, p: SessionProgress): void {
     };
   }
   const tls = p.tls;
-  if (tls?.outcome === 'ok')
+  if (tls?.outcome === 'ok') {
     probe.tls = { outcome: 'ok', protocol: tls.info?.protocol ?? 'unknown' };
-  else if (tls?.outcome === 'refused' && tls.reply) {
+    if (tls.info) {
+      const { trusted, nameMatch } = tls.info;
+      const why = [trusted.error, nameMatch.error].filter((e): e is string => !!e).join('; ');
+      probe.tls.verified = {
+        trusted: trusted.ok,
+        nameMatch: nameMatch.ok,
+        ...(why ? { error: why } : {}),
+      };
+    }
+  } else if (tls?.outcome === 'refused' && tls.reply) {
     probe.tls = { outcome: 'refused', error: `${tls.reply.code} ${tls.reply.lines[0] ?? ''}` };
   } else if (tls?.outcome === 'failed') {
     probe.tls = { outcome: 'failed', ...(tls.error ? { error: tls.error } : {}) };

@@ -33,6 +33,7 @@ import { inShard, type Shard } from './audit-shard.js';
 import { SummaryBuilder } from './audit-summary.js';
 import { pool } from './pool.js';
 import { newWalk, resolveWalk, walkResolver, walkServers } from './mx.js';
+import { routedTransport } from '../dns/route.js';
 import { finishRun, type ProbeOutcome, type RunOptions, startRun } from './outcome.js';
 
 /** AUDIT_CONCURRENCY: sessions in flight by default. */
@@ -175,7 +176,8 @@ export async function runAudit(
   const memory = new Records(done?.addresses);
   // Thousands of queries: a few long-lived sockets, not one per query.
   const sockets = options.dnsTransport ? undefined : pooledUdpTransport();
-  const dns = { ...options, ...(sockets ? { dnsTransport: sockets } : {}) };
+  const routed = routedTransport(options.dnsTransport ?? sockets!, run.trust);
+  const dns = { ...options, dnsTransport: routed };
   const progress: AuditProgress = { done: 0, total: 0, failures: 0 };
   const pacer = new Pacer(options.rate ?? 0);
   let error: ProbeError | undefined;
@@ -268,6 +270,7 @@ export async function runAudit(
     error = err;
   } finally {
     sockets?.close();
+    await routed.close();
   }
   if (!error && run.deadline.signal.aborted) error = run.deadline.cancelled('connect');
   return finishRun(run, summary.summary(), error);

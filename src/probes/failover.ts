@@ -17,6 +17,8 @@ export interface FailoverOptions extends MxOptions {
   assumeDown?: string[];
   /** Delivered later than this counts as delayed (exit 7). */
   maxDelayMs?: number;
+  /** The sender enforces the domain's MTA-STS policy (needs the policy: not with policy false). */
+  mtaSts?: boolean;
 }
 
 /** DEFAULT_MAX_DELAY_MS: one minute — a blackholed primary already costs every sender more than that except Postfix. */
@@ -41,7 +43,9 @@ export async function probeFailover(
   const profile = resolveProfile(options.profile ?? 'postfix', options.overrides);
   const assume = (options.assumeDown ?? []).map(parseAssumeDown);
   const maxDelayMs = options.maxDelayMs ?? DEFAULT_MAX_DELAY_MS;
+  if (options.mtaSts && options.policy === false)
+    throw invalidInput('--mta-sts applies the MTA-STS policy, which --no-policy skips; drop one');
   const walk = await probeMx(domain, options);
-  const timeline = buildTimeline(walk.result, profile, assume, maxDelayMs);
+  const timeline = buildTimeline(walk.result, profile, assume, maxDelayMs, options.mtaSts);
   return { ...walk, result: { walk: walk.result, profile, ...timeline } };
 }

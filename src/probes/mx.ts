@@ -6,16 +6,20 @@
  */
 import { ProbeError, type Stage } from '../errors.js';
 import { normalizeDomain, parseResolverAddress, Resolver, systemResolvers } from '../dns/index.js';
-import type { DnsTransport } from '../dns/transport.js';
+import { serverLabel } from '../dns/name.js';
+import { routedTransport } from '../dns/route.js';
+import { type DnsTransport, UDP_TCP_TRANSPORT } from '../dns/transport.js';
 import { looksLikeIpLiteral, mxAddressLint, mxLint } from '../mx/lint.js';
 import { mxVerdict } from '../mx/verdict.js';
-import { formatEndpoint, SMTP_PORT } from '../net/target.js';
+import { SMTP_PORT } from '../net/target.js';
 import type { DnsRecord, DomainName, Lookup } from '../schema/dns.js';
 import type { AddressProbe, MxHost, MxResult } from '../schema/mx.js';
 import { checkHeloName } from '../session/helo-name.js';
 import type { TranscriptEntry } from '../session/transcript.js';
 import type { Deadline } from '../time/deadline.js';
 import { probeAddress } from './address.js';
+import { probePolicy } from './policy.js';
+import type { PeerChain } from '../mx/policy.js';
 import { checkConsistency } from './mx-consistency.js';
 import { pool } from './pool.js';
 import {
@@ -44,6 +48,10 @@ export interface MxOptions extends RunOptions {
   dnsTransport?: DnsTransport;
   /** Compare the MX hosts with each other (see mx-consistency.ts). */
   consistency?: boolean;
+  /** Ask for MTA-STS, TLS-RPT and DANE and judge the hosts by them (default true; see policy.ts). */
+  policy?: boolean;
+  /** The HTTPS port of mta-sts.<domain> (443; a lab's or a test's server elsewhere). */
+  mtaStsPort?: number;
   /** Each address as soon as its probe ends (for NDJSON streams), with its host. */
   onAddress?: (host: MxHost, probe: AddressProbe) => void;
   /** With --transcript: every session's lines as they happen, labelled "host address". */
@@ -65,21 +73,28 @@ export async function probeMx(
   const servers = walkServers(options.resolvers);
   if (options.helo !== undefined) checkHeloName(options.helo);
   const run = startRun(options);
-  const resolver = walkResolver(servers, options, run.deadline);
-  const result = newWalk(
-    domain,
-    options.port ?? SMTP_PORT,
-    servers.map((s) => formatEndpoint(s.address, s.port)),
-  );
+  const transport = routedTransport(options.dnsTransport ?? UDP_TCP_TRANSPORT, run.trust);
+  const resolver = walkResolver(servers, { ...options, dnsTransport: transport }, run.deadline);
+  const result = newWalk(domain, options.port ?? SMTP_PORT, servers.map(serverLabel));
   let error: ProbeError | undefined;
   try {
     if (await resolveWalk(resolver, result)) {
-      await probeAll(result.hosts, options, run);
+      const chains = new Map<string, PeerChain>();
+      await probeAll(result.hosts, options, run, chains);
       // What the connections showed (STARTTLS) joins what DNS showed.
       result.lint.push(...mxAddressLint(result.hosts));
       // Cut by --timeout or Ctrl-C: the walk is incomplete, and a verdict would blame the hosts for our budget.
       if (run.deadline.signal.aborted) throw run.deadline.cancelled(cancelledStage(result.hosts));
       result.verdict = mxVerdict(result);
+      if (options.policy !== false) {
+        result.policy = await probePolicy(result, resolver, {
+          port: result.port,
+          ...(options.mtaStsPort === undefined ? {} : { mtaStsPort: options.mtaStsPort }),
+          trust: run.trust,
+          deadline: run.deadline,
+          chains,
+        });
+      }
       if (options.consistency) {
         result.consistency = await checkConsistency(result, run, {
           ...(options.helo === undefined ? {} : { helo: options.helo }),
@@ -89,6 +104,8 @@ export async function probeMx(
     }
   } catch (err) {
     error = asProbeError(err, elapsed(run));
+  } finally {
+    await transport.close();
   }
   result.dns = resolver.exchanges;
   return finishRun(run, result, error);
@@ -261,8 +278,17 @@ function groupByPreference(hosts: MxHost[]): void {
   for (const h of hosts) h.groupSize = hosts.filter((o) => o.group === h.group).length;
 }
 
+function order(h: MxHost, address: string): number {
+  return h.addresses.findIndex((a) => a.address === address);
+}
+
 /** probeAll: every address at once under a bound, each result written back in place (the sender's order stays). */
-async function probeAll(hosts: MxHost[], options: MxOptions, run: Run): Promise<void> {
+async function probeAll(
+  hosts: MxHost[],
+  options: MxOptions,
+  run: Run,
+  chains: Map<string, PeerChain>,
+): Promise<void> {
   const jobs = hosts.flatMap((h) => h.addresses.map((a, i) => ({ h, i, address: a.address })));
   await pool(jobs, options.parallel ?? MX_PARALLEL, async (job) => {
     job.h.addresses[job.i] = await probeAddress(job.address, {
@@ -275,6 +301,12 @@ async function probeAll(hosts: MxHost[], options: MxOptions, run: Run): Promise<
       deadline: run.deadline,
       connector: run.wiring.connector,
       ...(options.onTranscript ? { onTranscript: options.onTranscript } : {}),
+      // The host's first address in the sender's order that shows a chain is the one DANE is judged by.
+      onPeerChain: (der) => {
+        const kept = chains.get(job.h.name);
+        if (!kept || order(job.h, kept.address) > job.i)
+          chains.set(job.h.name, { address: job.address, der });
+      },
     });
     options.onAddress?.(job.h, job.h.addresses[job.i]!);
   });

@@ -1,5 +1,6 @@
 /** What `verify` can be told, and what a run of it resolves once. */
 import { hostname } from 'node:os';
+import type { RoutedTransport } from '../dns/route.js';
 import type { ServerAddress } from '../dns/name.js';
 import type { DnsTransport } from '../dns/transport.js';
 import type { ProbeError } from '../errors.js';
@@ -63,8 +64,9 @@ export interface VerifyCtx {
   from: string;
   /** The sender's local part is not ASCII: it needs SMTPUTF8 (RFC 6531 §3.4). */
   fromUtf8: boolean;
-  /** The DNS servers for MX walks. */
+  /** The DNS servers for MX walks, and the transport their resolvers share (closed when the run ends). */
   servers: ServerAddress[];
+  dns: RoutedTransport;
   run: Run;
   /** Host addresses ("address:port") that could not be used in this run, and why: not dialled again. */
   failedHosts: Map<string, ProbeError>;

@@ -22,6 +22,8 @@ import { type Mailbox, parseMailbox } from '../smtp/address.js';
 import type { Deadline } from '../time/deadline.js';
 import { DEFAULT_MAX_ERRORS } from './error-budget.js';
 import { newWalk, resolveWalk, walkResolver, walkServers } from './mx.js';
+import { routedTransport } from '../dns/route.js';
+import { UDP_TCP_TRANSPORT } from '../dns/transport.js';
 import { finishRun, type ProbeOutcome, startRun } from './outcome.js';
 import {
   type Candidate,
@@ -75,6 +77,7 @@ export async function probeVerify(
       parsed.some((p) => p.box && !isLiteral(p.box.domain)) && !options.servers?.length
         ? walkServers(options.resolvers)
         : [],
+    dns: routedTransport(options.dnsTransport ?? UDP_TCP_TRANSPORT, run.trust),
     run,
     failedHosts: new Map(),
     hostLocks: new Map(),
@@ -93,20 +96,24 @@ export async function probeVerify(
   const reports = new Map<string, DomainReport>();
   let done = 0;
   const total = parsed.length;
-  await pool([...byDomain], DOMAINS_AT_ONCE, async ([domain, group]) => {
-    const boxes = group.map((p) => p.box!);
-    const found = new Map<Mailbox, AddressVerdict>();
-    // The domain's budget: --timeout, plus the greylist wait it is told to sit out.
-    const deadline = run.deadline.child(run.timeouts.targetMs + (options.retryAfterMs ?? 0));
-    try {
-      reports.set(domain, await verifyDomain(domain, boxes, ctx, deadline, found));
-    } finally {
-      deadline.dispose();
-    }
-    for (const p of group) emit(p, found.get(p.box!)!);
-    done += group.length;
-    options.onProgress?.(done + parsed.filter((x) => x.error).length, total);
-  });
+  try {
+    await pool([...byDomain], DOMAINS_AT_ONCE, async ([domain, group]) => {
+      const boxes = group.map((p) => p.box!);
+      const found = new Map<Mailbox, AddressVerdict>();
+      // The domain's budget: --timeout, plus the greylist wait it is told to sit out.
+      const deadline = run.deadline.child(run.timeouts.targetMs + (options.retryAfterMs ?? 0));
+      try {
+        reports.set(domain, await verifyDomain(domain, boxes, ctx, deadline, found));
+      } finally {
+        deadline.dispose();
+      }
+      for (const p of group) emit(p, found.get(p.box!)!);
+      done += group.length;
+      options.onProgress?.(done + parsed.filter((x) => x.error).length, total);
+    });
+  } finally {
+    await ctx.dns.close();
+  }
   const addresses = parsed.map((p) => verdicts.get(p)!);
   const counts: Record<string, number> = {};
   for (const a of addresses) counts[a.verdict] = (counts[a.verdict] ?? 0) + 1;
@@ -251,7 +258,12 @@ async function candidatesFor(
     return { candidates: [{ host: domain, address, port }] };
   }
   const walk = newWalk(normalizeDomain(domain), port, []);
-  if (!(await resolveWalk(walkResolver(ctx.servers, options, deadline), walk))) {
+  if (
+    !(await resolveWalk(
+      walkResolver(ctx.servers, { ...options, dnsTransport: ctx.dns }, deadline),
+      walk,
+    ))
+  ) {
     return walk.verdict?.kind === 'no-mail'
       ? { final: { verdict: 'no-mail', reason: 'null-mx', note: walk.verdict.text } }
       : {

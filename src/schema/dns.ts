@@ -44,7 +44,7 @@ export type { QueryType };
 
 /** ExchangeSchema: one query sent to one server and what came back (or did not). */
 export const ExchangeSchema = z.object({
-  server: z.string().describe('address:port of the DNS server'),
+  server: z.string().describe('address:port of the DNS server, or its DoH URL'),
   transport: z.enum(['udp', 'tcp', 'https']),
   question: z.object({ name: z.string(), type: QueryTypeSchema }),
   attempt: z.number().int().min(1),
@@ -73,6 +73,12 @@ export const LookupSchema = z.object({
     .array(z.string())
     .describe('names passed through, the asked name first, when CNAMEs were followed'),
   records: z.array(RecordSchema).describe('records of the asked type, at the end of the chain'),
+  authenticated: z
+    .literal(true)
+    .optional()
+    .describe(
+      'present when every answer of the lookup had the AD bit: the resolver says it validated them with DNSSEC (only as trustworthy as that resolver and the path to it)',
+    ),
   error: z.string().optional(),
 });
 export type Lookup = z.infer<typeof LookupSchema>;

@@ -32,6 +32,12 @@ export const TimelineAttemptSchema = z.object({
   basis: z
     .enum(['measured', 'sender-connect-timeout', 'sender-greeting-timeout'])
     .describe('where costMs comes from'),
+  policy: z
+    .string()
+    .optional()
+    .describe(
+      "with --mta-sts: why a sender enforcing the domain's MTA-STS policy leaves this host after STARTTLS (RFC 8461 §4.2)",
+    ),
 });
 export type TimelineAttempt = z.infer<typeof TimelineAttemptSchema>;
 
@@ -70,6 +76,9 @@ export const FailoverResultSchema = z.object({
   notTried: z.array(z.object({ host: z.string(), address: z.string(), reason: z.string() })),
   delivery: DeliverySchema,
   queue: QueueSchema.nullable(),
+  mtaSts: z
+    .boolean()
+    .describe("the sender enforces the domain's MTA-STS policy (--mta-sts; RFC 8461 §5)"),
   notes: z.array(z.string()),
 });
 export type FailoverResult = z.infer<typeof FailoverResultSchema>;

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { ReplySchema } from './smtp.js';
 import { AuditAddressSchema, AuditFindingSchema } from './audit.js';
 import { DomainNameSchema, ExchangeSchema, LookupSchema } from './dns.js';
+import { PolicyReportSchema } from './policy.js';
 import {
   ErrorInfoSchema,
   StatusSchema,
@@ -31,6 +32,16 @@ export const AddressProbeSchema = z.object({
     .object({
       outcome: z.enum(['ok', 'refused', 'failed']),
       protocol: z.string().optional(),
+      verified: z
+        .object({
+          trusted: z.boolean(),
+          nameMatch: z.boolean(),
+          error: z.string().optional().describe('why not, when either is false'),
+        })
+        .optional()
+        .describe(
+          'PKIX, after a handshake: the chain verifies against the trust store, and the certificate names the MX host (RFC 6125)',
+        ),
       error: z.string().optional(),
     })
     .optional(),
@@ -103,6 +114,9 @@ export const MxResultSchema = z.object({
     })
     .optional()
     .describe('with --consistency: the MX hosts compared with each other'),
+  policy: PolicyReportSchema.optional().describe(
+    'MTA-STS, TLS-RPT and DANE: what the domain publishes and what it does to each MX (absent with --no-policy)',
+  ),
 });
 export type MxResult = z.infer<typeof MxResultSchema>;
 

@@ -81,3 +81,105 @@ export const TlsRptResultSchema = z.object({
   findings: z.array(PolicyFindingSchema),
 });
 export type TlsRptResult = z.infer<typeof TlsRptResultSchema>;
+
+/**
+ * StsFetchSchema: one fetch of the policy file (RFC 8461 §3.3): where, how it ended, and what came
+ * back. Every failure has its own outcome word, so a script can tell a missing host from a bad
+ * certificate from a 404.
+ */
+export const StsFetchSchema = z.object({
+  url: z.string(),
+  outcome: z
+    .enum([
+      'ok',
+      'dns',
+      'connect',
+      'tls',
+      'timeout',
+      'http-status',
+      'redirect',
+      'too-large',
+      'bad-type',
+    ])
+    .describe(
+      'ok: a 200 text/plain body within the size limit; dns: mta-sts.<domain> has no address; connect: refused or unreachable; tls: handshake or certificate failure; timeout; http-status: not 200; redirect: a 3xx, never followed (RFC 8461 §3.3); too-large: over 64 KiB; bad-type: not text/plain',
+    ),
+  status: z.number().int().optional().describe('the HTTP status, when a response came'),
+  contentType: z.string().optional(),
+  location: z.string().optional().describe('the Location of a redirect that was not followed'),
+  bytes: z.number().int().optional().describe('body octets read'),
+  address: z.string().optional().describe('the address connected to'),
+  ms: z.number(),
+  error: z.string().optional(),
+});
+export type StsFetch = z.infer<typeof StsFetchSchema>;
+
+/**
+ * StsStateSchema: the domain's MTA-STS state as a sender sees it. no-record: no valid TXT record
+ * (none, several, or malformed; senders assume no policy); fetch-failed and invalid-policy: a
+ * record but no usable policy (a sender with none cached delivers without MTA-STS); enforce,
+ * testing, none: the policy's mode.
+ */
+export const StsStateSchema = z.enum([
+  'no-record',
+  'fetch-failed',
+  'invalid-policy',
+  'enforce',
+  'testing',
+  'none',
+]);
+export type StsState = z.infer<typeof StsStateSchema>;
+
+/** MtaStsReportSchema: the whole MTA-STS picture of a domain. */
+export const MtaStsReportSchema = z.object({
+  state: StsStateSchema,
+  txt: StsRecordResultSchema.extend({
+    lookup: z.string().describe('status of the _mta-sts TXT lookup (ok, nodata, nxdomain, …)'),
+  }),
+  fetch: StsFetchSchema.nullable().describe('null when there is no record to act on'),
+  policy: StsPolicySchema.nullable(),
+  policyFindings: z.array(PolicyFindingSchema),
+  verdicts: z.array(StsVerdictSchema).describe('one per MX host, when a policy applies'),
+});
+export type MtaStsReport = z.infer<typeof MtaStsReportSchema>;
+
+/** DaneStateWordSchema: one MX host's DANE state (RFC 7672); the words of DANE_STATES in src/net/dane.ts. */
+export const DaneStateWordSchema = z.enum([
+  'dane-valid',
+  'dane-mismatch',
+  'dane-no-tls',
+  'no-tlsa',
+  'no-usable-tlsa',
+  'tlsa-without-dnssec',
+  'tlsa-lookup-failed',
+]);
+
+/** DaneHostSchema: one MX host's TLSA records and what they mean. */
+export const DaneHostSchema = z.object({
+  mx: z.string(),
+  owner: z.string().describe('the TLSA owner name asked, e.g. _25._tcp.mx.example.com'),
+  lookup: z.string().describe('status of the TLSA lookup'),
+  authenticated: z.boolean().describe('the AD bit of the answer, as the resolver set it'),
+  records: z.array(z.string()).describe('each TLSA record, "usage selector matching data"'),
+  state: DaneStateWordSchema,
+  finding: z.string(),
+  matched: z
+    .object({ record: z.number().int(), depth: z.number().int() })
+    .optional()
+    .describe('which record matched the certificate at which depth (0: the leaf)'),
+  reasons: z.array(z.string()).describe('why records did not match or were unusable'),
+  address: z.string().nullable().describe('the address whose certificate chain was matched'),
+});
+export type DaneHost = z.infer<typeof DaneHostSchema>;
+
+/** PolicyReportSchema: the transport-security policies a domain publishes, and what they do to its MX hosts. */
+export const PolicyReportSchema = z.object({
+  mtaSts: MtaStsReportSchema,
+  tlsRpt: TlsRptResultSchema.extend({ lookup: z.string() }),
+  dane: z.array(DaneHostSchema).describe('one per MX host'),
+  adNote: z.string().describe('what the AD bit is worth (RFC 7672 §2.1.1)'),
+  findings: z
+    .array(PolicyFindingSchema.extend({ subject: z.string() }))
+    .describe('every policy finding, worst first, with the name it concerns'),
+});
+export type PolicyReport = z.infer<typeof PolicyReportSchema>;

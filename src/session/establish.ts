@@ -13,7 +13,13 @@ import type { AddressResolver } from '../net/address-resolver.js';
 import { systemAddressResolver } from '../net/address-resolver.js';
 import { type Connector, localAddressOf, tcpConnector } from '../net/connector.js';
 import { formatEndpoint, SUBMISSIONS_PORT, type Target } from '../net/target.js';
-import { describeTls, handshake, type TlsResume, type TrustStore } from '../net/tls.js';
+import {
+  describeTls,
+  handshake,
+  peerChainDer,
+  type TlsResume,
+  type TrustStore,
+} from '../net/tls.js';
 import type { Attempt } from '../schema/connection.js';
 import type { TlsReport } from '../schema/tls.js';
 import type { Capabilities } from '../smtp/capabilities.js';
@@ -49,6 +55,8 @@ export interface EstablishOptions {
   tlsVerify?: boolean;
   /** Resume the TLS session of an earlier connection to the same server (and keep this one's). */
   tlsResume?: TlsResume;
+  /** The certificate chain the server presented (DER, leaf first), for who matches it against DNS (DANE). */
+  onPeerChain?: (chainDer: Buffer[]) => void;
 }
 
 /** StageTimings: milliseconds per setup stage; absent when the stage did not run. */
@@ -292,6 +300,7 @@ async function implicitTls(
   try {
     const tls = await session.upgradeNow(upgradeWith(o, 'tls', endpoint));
     p.tls = { mode: 'implicit', outcome: 'ok', info: describeTls(tls, o.tlsName, o.trust) };
+    o.onPeerChain?.(peerChainDer(tls));
     o.transcript.note(`TLS established (${tls.getProtocol() ?? 'unknown'})`);
   } catch (err) {
     p.tls = { mode: 'implicit', outcome: 'failed', error: (err as Error).message };
@@ -416,6 +425,7 @@ async function startTls(
     reply,
     info: describeTls(tlsSocket, o.tlsName, o.trust),
   };
+  o.onPeerChain?.(peerChainDer(tlsSocket));
   checkCertificate(p.tls, o, endpoint, 'starttls');
   // RFC 3207 §4.2: what EHLO said before TLS is void; ask again.
   const again = await timed(

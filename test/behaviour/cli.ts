@@ -392,7 +392,7 @@ describe('output', () => {
     assert.match(coloured.stderr, ANSI_ESCAPE);
   });
 
-  test('demo --format ndjson: one caps envelope per lab personality in lab order, then the MX walk, the failover and the audit, then the demo envelope, exit 0', async () => {
+  test('demo --format ndjson: one caps envelope per lab personality in lab order, then the MX walk, the failover, the MTA-STS failover and the audit, then the demo envelope, exit 0', async () => {
     const run = await runCli(['demo', '--format', 'ndjson']);
     assert.equal(run.code, 0, run.stderr);
     // One line per step, each carrying its command's envelope; the demo's own envelope last.
@@ -407,7 +407,7 @@ describe('output', () => {
     );
     const lines = steps.map((s) => JSON.stringify(s.envelope));
     const personalities = lab.hosts.filter((h) => h.scenario === null);
-    assert.equal(lines.length, personalities.length + 3);
+    assert.equal(lines.length, personalities.length + 4);
     const envs = lines.slice(0, personalities.length).map(envelope);
     assert.deepEqual(
       envs.map((e) => e.status),
@@ -417,14 +417,25 @@ describe('output', () => {
       envs.map((e) => e.target.split(':')[0]),
       personalities.map((h) => h.address),
     );
-    const walk = MxOutputSchema.parse(JSON.parse(lines.at(-3)!));
+    const walk = MxOutputSchema.parse(JSON.parse(lines.at(-4)!));
     assert.equal(walk.result?.verdict?.kind, 'accepted');
     assert.deepEqual(
       walk.result?.verdict?.failedBefore.map((f) => f.status),
       ['connection-refused', 'connection-timeout'],
     );
-    const failover = FailoverOutputSchema.parse(JSON.parse(lines.at(-2)!));
+    const failover = FailoverOutputSchema.parse(JSON.parse(lines.at(-3)!));
     assert.equal(failover.result?.attempts.length, 3);
+    // The MTA-STS failure: the primary's certificate does not name it, so mail goes to the backup.
+    const sts = FailoverOutputSchema.parse(JSON.parse(lines.at(-2)!));
+    assert.equal(sts.result?.mtaSts, true);
+    assert.deepEqual(
+      sts.result?.attempts.map((a) => [a.status, a.policy !== undefined]),
+      [
+        ['tls-error', true],
+        ['ok', false],
+      ],
+    );
+    assert.equal(sts.result?.delivery.host, 'mx2.sts-badcert.test');
     const audit = AuditOutputSchema.parse(JSON.parse(lines.at(-1)!));
     assert.equal(audit.status, 'ok');
     assert.equal(

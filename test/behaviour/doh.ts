@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createSecureContext } from 'node:tls';
 import { Resolver } from '../../src/dns/resolver.js';
 import { dohTransport, DOH_MEDIA_TYPE, type DohTransport } from '../../src/dns/doh.js';
 import { TransportError } from '../../src/dns/transport.js';
@@ -170,7 +171,8 @@ async function serve(t: TestContext, mode: Mode): Promise<DohServer> {
 
 /** transportFor: a DoH transport trusting the test CA (or nothing but the system store), closed after the test. */
 function transportFor(t: TestContext, s: DohServer, trustTestCa = true): DohTransport {
-  const transport = dohTransport(s.url, trustTestCa ? { ca: [pki.caCert] } : {});
+  const trust = { source: 'the test CA', context: createSecureContext({ ca: pki.caCert }) };
+  const transport = dohTransport(s.url, trustTestCa ? { trust } : {});
   t.after(() => transport.close());
   return transport;
 }

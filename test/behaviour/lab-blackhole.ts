@@ -157,7 +157,13 @@ describe('lab: the blackhole', () => {
     const port = (squatter.address() as { port: number }).port;
     try {
       await assert.rejects(
-        startLab({ port, dnsPort: 0, hosts: ['blackhole.test'], blackhole: 'full-accept-queue' }),
+        startLab({
+          port,
+          dnsPort: 0,
+          httpsPort: 0,
+          hosts: ['blackhole.test'],
+          blackhole: 'full-accept-queue',
+        }),
         /blackhole keeper \(listen on 127\.0\.0\.34:\d+\): EADDRINUSE/,
       );
       assert.equal(

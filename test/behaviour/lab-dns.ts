@@ -17,6 +17,7 @@ import {
   LAB_SOA,
   MAX_CNAME_HOPS,
   MAX_UDP_PAYLOAD,
+  POLICY_SCENARIOS,
   Zone,
   type Lab,
   type ZoneRecord,
@@ -189,7 +190,14 @@ describe('lab DNS: the scenarios', { concurrency: true }, () => {
   };
 
   test('every scenario is covered by a test below', () => {
-    const covered = new Set([...Object.keys(MX), 'mailhost.tuc.test', 'implicit.test', 'big.test']);
+    // lab-policy.ts tests the transport-security ones (sts-*.test).
+    const covered = new Set([
+      ...Object.keys(MX),
+      'mailhost.tuc.test',
+      'implicit.test',
+      'big.test',
+      ...POLICY_SCENARIOS.map((s) => s.domain),
+    ]);
     assert.deepEqual(
       LAB_SCENARIOS.map((s) => s.domain).filter((d) => !covered.has(d)),
       [],
@@ -487,7 +495,11 @@ async function session(address: string, port: number, lines: string[]): Promise<
 describe('lab: the scenario hosts over SMTP', { concurrency: true }, () => {
   test('every good scenario host greets with its own name on every address, [::1] included', async () => {
     const good = lab.hosts.filter((h) => h.scenario !== null && h.listening);
-    assert.equal(good.length, 19, 'thirteen MX-walk hosts and six verify hosts');
+    assert.equal(
+      good.length,
+      34,
+      'thirteen MX-walk hosts, six verify hosts and fifteen transport-security hosts',
+    );
     for (const h of good) {
       for (const a of h.addresses)
         assert.match(

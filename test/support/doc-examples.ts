@@ -19,7 +19,8 @@
  *   only some members and elements; a line `...` in a text output stands for
  *   any number of lines.
  * - The command is written for `smtp-probe lab` at its defaults: SMTP on 2525,
- *   DNS on 127.0.0.1:2553, the CA file it prints (`/tmp/smtp-probe-lab-XXXXXX/lab-ca.pem`).
+ *   DNS on 127.0.0.1:2553, HTTPS (MTA-STS policies, DoH) on 127.0.0.49:2443,
+ *   the CA file it prints (`/tmp/smtp-probe-lab-XXXXXX/lab-ca.pem`).
  *   The runner rewrites those to the lab it started on free ports, and its
  *   output back, so the docs show the numbers a reader will see.
  * - Output is stdout then stderr; `>/dev/null` or `2>/dev/null` at the end of
@@ -46,7 +47,7 @@ export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const RUN_TIMEOUT_MS = 20_000;
 
 /** DOC_PORTS: the lab's default ports, as the docs write them. */
-export const DOC_PORTS = { smtp: 2525, dns: 2553 } as const;
+export const DOC_PORTS = { smtp: 2525, dns: 2553, https: 2443 } as const;
 
 /** DOC_LAB_DIR: the lab's temp directory, as the docs write it. */
 export const DOC_LAB_DIR = '/tmp/smtp-probe-lab-XXXXXX';
@@ -54,7 +55,7 @@ export const DOC_LAB_DIR = '/tmp/smtp-probe-lab-XXXXXX';
 const MARKER = /^<!--\s*lab-example\b(.*?)-->\s*$/;
 const OPT_OUT = /^<!--\s*not-a-lab-example\b.*-->\s*$/;
 const FENCE = /^```/;
-const LAB_TALK = /\b(?:2525|2553)\b|\.test\b|^smtp-probe (?:lab|demo)\b/;
+const LAB_TALK = /\b(?:2525|2553|2443)\b|\.test\b|^smtp-probe (?:lab|demo)\b/;
 
 /** Show: which streams a block shows. */
 export type Show = 'stdout' | 'stderr' | 'both';
@@ -203,12 +204,13 @@ export function isJson(ex: Pick<DocExample, 'args'>): boolean {
 export interface LabPorts {
   smtp: number;
   dns: number;
+  https: number;
   caFile: string;
 }
 
 /** labPorts: the LabPorts of a running lab. */
 export function labPorts(lab: Lab): LabPorts {
-  return { smtp: lab.port, dns: lab.dns.port, caFile: lab.caCertFile };
+  return { smtp: lab.port, dns: lab.dns.port, https: lab.https.port, caFile: lab.caCertFile };
 }
 
 /** localArgs: the documented args with the lab's default ports and CA file replaced by the running lab's. */
@@ -217,6 +219,12 @@ export function localArgs(args: string[], ports: LabPorts): string[] {
     a
       .replace(/^(.*[:\]])?2525$/, (_m, host: string | undefined) => `${host ?? ''}${ports.smtp}`)
       .replace(/^127\.0\.0\.1:2553$/, `127.0.0.1:${ports.dns}`)
+      // `--mta-sts-port 2443`, `127.0.0.49:2443`, the DoH URL `https://127.0.0.49:2443/dns-query`.
+      .replace(
+        /^(.*[:\]])?2443(\/.*)?$/,
+        (_m, host: string | undefined, path: string | undefined) =>
+          `${host ?? ''}${ports.https}${path ?? ''}`,
+      )
       .replace(/^\S*smtp-probe-lab-[A-Za-z0-9]+\/lab-ca\.pem$/, ports.caFile),
   );
 }
@@ -240,10 +248,13 @@ export function documentedForm(text: string, ports: LabPorts | null): string {
     new RegExp(`${literal(tmpdir())}/smtp-probe-lab-[A-Za-z0-9]+`, 'g'),
     DOC_LAB_DIR,
   );
+  // Not \b: a TLSA owner name carries the SMTP port after an underscore (`_2525._tcp.mx.example`).
+  const port = (n: number): RegExp => new RegExp(`(?<![0-9])${n}(?![0-9])`, 'g');
   if (ports)
     t = t
-      .replace(new RegExp(`\\b${ports.smtp}\\b`, 'g'), String(DOC_PORTS.smtp))
-      .replace(new RegExp(`\\b${ports.dns}\\b`, 'g'), String(DOC_PORTS.dns));
+      .replace(port(ports.smtp), String(DOC_PORTS.smtp))
+      .replace(port(ports.dns), String(DOC_PORTS.dns))
+      .replace(port(ports.https), String(DOC_PORTS.https));
   const fqdn = machineName();
   if (fqdn)
     t = t
@@ -297,7 +308,11 @@ async function freePort(udp: boolean): Promise<number> {
 export async function startDocLab(): Promise<Lab> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await startLab({ port: await freePort(false), dnsPort: await freePort(true) });
+      return await startLab({
+        port: await freePort(false),
+        dnsPort: await freePort(true),
+        httpsPort: await freePort(false),
+      });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= 5) throw err;
     }
@@ -310,15 +325,24 @@ export async function startDocLab(): Promise<Lab> {
  * block shows what it printed before the Ctrl-C.
  */
 async function runLabCommand(ex: DocExample): Promise<ExampleRun> {
-  const ports: LabPorts = { smtp: await freePort(false), dns: await freePort(true), caFile: '' };
-  // The documented --port/--dns-port (if any) give way to free ones.
+  const ports: LabPorts = {
+    smtp: await freePort(false),
+    dns: await freePort(true),
+    https: await freePort(false),
+    caFile: '',
+  };
+  // The documented --port/--dns-port/--https-port (if any) give way to free ones.
   const rest: string[] = [];
   for (let i = 0; i < ex.args.length; i++) {
     const a = ex.args[i]!;
-    if (a === '--port' || a === '--dns-port') i++;
-    else if (!/^--(dns-)?port=/.test(a)) rest.push(a);
+    if (a === '--port' || a === '--dns-port' || a === '--https-port') i++;
+    else if (!/^--((dns|https)-)?port=/.test(a)) rest.push(a);
   }
-  const child = spawnCli([...rest, '--port', String(ports.smtp), '--dns-port', String(ports.dns)]);
+  const child = spawnCli([
+    ...rest,
+    ...['--port', String(ports.smtp), '--dns-port', String(ports.dns)],
+    ...['--https-port', String(ports.https)],
+  ]);
   let exited = false;
   void child.exited.then(() => {
     exited = true;

@@ -104,7 +104,7 @@ describe('normalizeDomain refuses', () => {
 });
 
 describe('parseResolverAddress', () => {
-  const accepted: { input: string; want: { address: string; port: number } }[] = [
+  const accepted: { input: string; want: { address: string; port: number; url?: string } }[] = [
     { input: '192.0.2.53', want: { address: '192.0.2.53', port: 53 } },
     { input: '127.0.0.1:5353', want: { address: '127.0.0.1', port: 5353 } },
     { input: ' 127.0.0.1:53 ', want: { address: '127.0.0.1', port: 53 } },
@@ -114,6 +114,15 @@ describe('parseResolverAddress', () => {
     // A bare IPv6 literal is always an address: write [::1]:53 for a port.
     { input: '2001:db8::1:53', want: { address: '2001:db8::1:53', port: 53 } },
     { input: '127.0.0.1:65535', want: { address: '127.0.0.1', port: 65535 } },
+    // DNS over HTTPS (RFC 8484): the URL is where queries go; its host and port name it.
+    {
+      input: 'https://dns.example/dns-query',
+      want: { address: 'dns.example', port: 443, url: 'https://dns.example/dns-query' },
+    },
+    {
+      input: 'HTTPS://[::1]:8443/dns-query',
+      want: { address: '::1', port: 8443, url: 'https://[::1]:8443/dns-query' },
+    },
   ];
   for (const c of accepted) {
     test(`accepts ${JSON.stringify(c.input)}`, () =>
@@ -123,7 +132,7 @@ describe('parseResolverAddress', () => {
     { input: '', why: /resolver address is empty/ },
     {
       input: 'dns.example',
-      why: /"dns\.example" is not an IP address; give IP, IP:port or \[IPv6\]:port/,
+      why: /"dns\.example" is not an IP address; give IP, IP:port, \[IPv6\]:port or https:\/\/host\/dns-query/,
     },
     { input: 'dns.example:53', why: /"dns\.example" is not an IP address/ },
     { input: '127.0.0.1:0', why: /port "0" is not a number from 1 to 65535/ },
@@ -132,6 +141,9 @@ describe('parseResolverAddress', () => {
     { input: '127.0.0.1:', why: /port ""/ },
     { input: '[127.0.0.1]:53', why: /\[127\.0\.0\.1\] is not an IPv6 address/ },
     { input: '127.0.0.1\n', why: /resolver address contains LF/ },
+    { input: 'http://dns.example/dns-query', why: /is not https \(RFC 8484 §5\.1\)/ },
+    { input: 'https://', why: /is not a URL; give https:\/\/host\[:port\]\/dns-query/ },
+    { input: 'https://u:p@dns.example/dns-query', why: /a user name or password/ },
   ];
   for (const c of refusedCases) {
     test(`refuses ${JSON.stringify(c.input)}`, () =>

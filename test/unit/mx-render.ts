@@ -520,6 +520,7 @@ function failover(
     attempts,
     notTried: [],
     queue: null,
+    mtaSts: false,
     notes: [],
     delivery: {
       kind: 'delayed',

@@ -342,6 +342,8 @@ function lab(scenarioHosts = 1): Lab {
     ],
     port: 2525,
     dns: { address: '127.0.0.1', port: 2553 },
+    https: { address: '127.0.0.49', port: 2443 },
+    dohUrl: 'https://127.0.0.49:2443/dns-query',
     blackhole: { address: '127.0.0.34', port: 2525, method: 'nftables' },
     caCertFile: '/tmp/smtp-probe-lab-XXXXXX/lab-ca.pem',
   } as unknown as Lab;
@@ -393,6 +395,8 @@ describe('verify, vrfy/expn and lab tables fit 80, 100 and 120 columns', () => {
         'mailhost.tuc.test',
         'mx.tuc.test',
         '127.0.0.1:2553',
+        '127.0.0.49:2443',
+        'https://127.0.0.49:2443/dns-query',
         '127.0.0.34:2525',
         '/tmp/smtp-probe-lab-XXXXXX/lab-ca.pem',
         '--connect-timeout',
