@@ -41,6 +41,7 @@ export {
   type CapsOutput,
 } from './schema/caps.js';
 export { OUTPUT_SCHEMAS } from './schema/index.js';
+export type { DaneHost, MtaStsReport, PolicyReport, StsFetch } from './schema/policy.js';
 export { DEFAULT_TIMEOUTS, type Timeouts } from './session/timeouts.js';
 export { parseDuration } from './time/duration.js';
 export { parseTarget, type Target } from './net/target.js';

@@ -230,3 +230,23 @@ function daneHost(h: MxHost, i: PolicyInputs): DaneHost {
     address: chain?.address ?? null,
   };
 }
+
+/**
+ * enforcedVerdictText: the walk's verdict text, with what changes for a sender enforcing the
+ * domain's MTA-STS policy when that policy skips the host the verdict names.
+ */
+export function enforcedVerdictText(
+  text: string,
+  host: string | undefined,
+  report: PolicyReport,
+): string {
+  const sts = report.mtaSts;
+  const skipped =
+    sts.state === 'enforce' && sts.verdicts.some((v) => v.mx === host && v.outcome === 'skip');
+  if (!skipped) return text;
+  const next = sts.verdicts.find((v) => v.outcome === 'deliver')?.mx;
+  const then = next
+    ? `the next MX that passes the policy is ${next}`
+    : 'no MX passes the policy, so it queues the mail';
+  return `${text}; a sender enforcing MTA-STS skips it (${then}; failover --mta-sts replays it)`;
+}

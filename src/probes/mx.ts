@@ -19,7 +19,7 @@ import type { TranscriptEntry } from '../session/transcript.js';
 import type { Deadline } from '../time/deadline.js';
 import { probeAddress } from './address.js';
 import { probePolicy } from './policy.js';
-import type { PeerChain } from '../mx/policy.js';
+import { enforcedVerdictText, type PeerChain } from '../mx/policy.js';
 import { checkConsistency } from './mx-consistency.js';
 import { pool } from './pool.js';
 import {
@@ -94,6 +94,11 @@ export async function probeMx(
           deadline: run.deadline,
           chains,
         });
+        result.verdict.text = enforcedVerdictText(
+          result.verdict.text,
+          result.verdict.host,
+          result.policy,
+        );
       }
       if (options.consistency) {
         result.consistency = await checkConsistency(result, run, {

@@ -35,6 +35,8 @@ before(async () => {
     port: lab.port,
     caFiles: [lab.caCertFile],
     timeouts: { connectMs: CONNECT_TIMEOUT_MS },
+    // The policy section has its own file (mx-policy.ts); here only the walk is under test.
+    policy: false,
   };
   // Independent walks, so all at once: the file costs about one connect timeout.
   const domains = [...LAB_SCENARIOS.map((s) => s.domain), MISSING, IDN.input];
@@ -543,12 +545,14 @@ describe('mx walk: a dead host costs one connect timeout, not the sum', () => {
     );
   });
 
-  test('in parallel (the default) the good MX 30 hears from us long before MX 20 times out', () => {
-    const { startedAt } = walks.get('blackhole.test')!;
+  test('in parallel (the default) the good MX 30 hears from us before MX 20 times out', () => {
+    const { startedAt, outcome } = walks.get('blackhole.test')!;
+    const bh = outcome.result.hosts.find((h) => h.name === 'bh.blackhole.test')!.addresses[0]!;
     const first = lab.log.find((e) => e.host === 'mx.blackhole.test' && e.at >= startedAt);
+    // Ordered against the blackhole's own timeout, not a fixed share of it: a loaded machine slows both.
     assert.ok(
-      first && first.at - startedAt < CONNECT_TIMEOUT_MS / 2,
-      `its first command came ${first && first.at - startedAt} ms after the start`,
+      first && first.at - startedAt < bh.ms,
+      `its first command came ${first && first.at - startedAt} ms after the start, the blackhole took ${bh.ms} ms`,
     );
   });
 });
