@@ -4,9 +4,11 @@ import { benchCaps } from './caps.js';
 import { benchWalk } from './walk.js';
 import { benchVerify } from './verify.js';
 import { benchVerifyDomains } from './verify-domains.js';
+import { benchPolicy } from './policy.js';
 
 benchStartup();
 await benchCaps();
 await benchWalk();
 await benchVerify();
 await benchVerifyDomains();
+await benchPolicy();

@@ -14,7 +14,14 @@ import type { CliContext } from './context.js';
 import { parseShard } from '../src/probes/audit-shard.js';
 import { choiceFlag, countFlag, customFlag, portFlag, positionalList, textFlag } from './flags.js';
 import { readArgumentList } from './input-list.js';
-import { CA_FLAG, dnsFlags, HELO_FLAG, timeoutFlags, timeoutsOf } from './options.js';
+import {
+  CA_FLAG,
+  dnsFlags,
+  HELO_FLAG,
+  MTA_STS_PORT_FLAG,
+  timeoutFlags,
+  timeoutsOf,
+} from './options.js';
 import { probeCommand } from './run.js';
 
 /** commaList: "a,b,c" (repeatable) as a list, each item checked by `ok`. */
@@ -55,7 +62,7 @@ export const AUDIT_FLAGS = {
     'checks',
     {
       type: 'string',
-      describe: `checks to run, comma-separated (${AUDIT_CHECKS.join(', ')}; default all)`,
+      describe: `checks to run, comma-separated (${AUDIT_CHECKS.join(', ')}; default all; mta-sts and dane run tls too)`,
       group: 'Checks:',
     },
     commaList('checks', AUDIT_CHECKS, isCheck, `a list of ${AUDIT_CHECKS.join(', ')}`),
@@ -101,6 +108,7 @@ export const AUDIT_FLAGS = {
     'Pace:',
   ),
   port: portFlag('port', 25, 'SMTP port of MX hosts and of targets given without one'),
+  mtaStsPort: MTA_STS_PORT_FLAG,
   resume: textFlag(
     'resume',
     'append NDJSON lines to FILE and skip what it already holds (use it from the first run; rerun after a kill)',
@@ -215,6 +223,7 @@ export function auditCommand(ctx: CliContext): CommandModule {
           checks: a.checks,
           expnLists: a.expnLists,
           port: a.port,
+          mtaStsPort: a.mtaStsPort,
           concurrency: a.concurrency,
           rate: a.rate,
           ...(a.relayFrom === undefined ? {} : { relayFrom: a.relayFrom }),
@@ -321,6 +330,7 @@ function mergeCommand(ctx: CliContext): CommandModule {
       }
       // A shard killed before its end has no closing envelope: its records show what it ran.
       for (const r of records.addresses.values()) for (const c of checksOf(r)) checks.add(c);
+      for (const s of records.sites.values()) for (const c of siteChecksOf(s)) checks.add(c);
       const summary = new SummaryBuilder(AUDIT_CHECKS.filter((c) => checks.has(c)));
       for (const r of records.addresses.values()) summary.address(r);
       // Sites in target order: what a single run over the same input would list, whatever the shards.
@@ -345,6 +355,14 @@ function mergeCommand(ctx: CliContext): CommandModule {
     tables: async () => (await import('../src/output/audit-table.js')).renderAudit,
     exitCode: (r) => (failsOn(r, failOn) ? EXIT.FINDINGS : EXIT.OK),
   });
+}
+
+/** siteChecksOf: which policy checks a site record shows were run. */
+function siteChecksOf(s: AuditSite): AuditCheck[] {
+  const out: AuditCheck[] = [];
+  if (s.policy?.mtaSts) out.push('mta-sts');
+  if (s.policy?.dane) out.push('dane');
+  return out;
 }
 
 /** checksOf: which checks an address record shows were run. */

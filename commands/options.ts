@@ -79,6 +79,13 @@ export const HELO_FLAG = textFlag(
 /** CA_FLAG: extra trusted CA certificates. */
 export const CA_FLAG = listFlag('ca', 'extra trusted CA certificates (PEM file; repeatable)');
 
+/** MTA_STS_PORT_FLAG: where mta-sts.<domain> serves its policy (mx, failover, audit). */
+export const MTA_STS_PORT_FLAG = portFlag(
+  'mta-sts-port',
+  443,
+  'HTTPS port of mta-sts.<domain> for the policy fetch (a lab or test server listens elsewhere)',
+);
+
 /** starttlsFlag: STARTTLS when offered (--no-starttls stays in clear). */
 export const starttlsFlag = (describe: string) => booleanFlag('starttls', true, describe);
 
@@ -121,11 +128,7 @@ export function walkFlags() {
       'MTA-STS (policy fetched over HTTPS), TLS-RPT and DANE/TLSA, and what they do to each MX (--no-policy skips)',
       'Policy:',
     ),
-    mtaStsPort: portFlag(
-      'mta-sts-port',
-      443,
-      'HTTPS port of mta-sts.<domain> for the policy fetch (a lab or test server listens elsewhere)',
-    ),
+    mtaStsPort: MTA_STS_PORT_FLAG,
     ...timeoutFlags('walk'),
   };
 }

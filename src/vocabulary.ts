@@ -125,7 +125,11 @@ export type QueryType = (typeof QUERY_TYPES)[number];
 export const SEVERITIES = ['info', 'low', 'medium', 'high'] as const;
 export type Severity = (typeof SEVERITIES)[number];
 
-/** AUDIT_CHECKS: what `audit --checks` can ask for, in the order a session runs them. */
+/**
+ * AUDIT_CHECKS: what `audit --checks` can ask for, in the order a session runs them; the last
+ * two judge a domain's published policies (MTA-STS and TLS-RPT, DANE) against the TLS its MX
+ * hosts showed, so asking for either runs `tls` too (IMPLIED_CHECKS).
+ */
 export const AUDIT_CHECKS = [
   'connect',
   'caps',
@@ -134,10 +138,21 @@ export const AUDIT_CHECKS = [
   'expn',
   'relay',
   'mx-consistency',
+  'mta-sts',
+  'dane',
 ] as const;
 export type AuditCheck = (typeof AUDIT_CHECKS)[number];
 
-/** SUMMARY_COUNTS: what an audit's summary counts, by address (a shared address counts once). */
+/** IMPLIED_CHECKS: the checks another one needs the evidence of (the policy checks judge what `tls` records). */
+export const IMPLIED_CHECKS: Partial<Record<AuditCheck, readonly AuditCheck[]>> = {
+  'mta-sts': ['tls'],
+  dane: ['tls'],
+};
+
+/**
+ * SUMMARY_COUNTS: what an audit's summary counts: the first six by address (a shared address
+ * counts once), the policy ones (POLICY_COUNTS) by domain site.
+ */
 export const SUMMARY_COUNTS = [
   'exposesVrfy',
   'exposesExpn',
@@ -145,5 +160,19 @@ export const SUMMARY_COUNTS = [
   'noStarttls',
   'badCertificate',
   'unreachable',
+  'stsSkipsMx',
+  'stsBroken',
+  'daneFails',
 ] as const;
 export type SummaryCount = (typeof SUMMARY_COUNTS)[number];
+
+/**
+ * POLICY_COUNTS: the counts by site. stsSkipsMx: an enforced MTA-STS policy makes senders skip
+ * an MX; stsBroken: an `_mta-sts` record with no usable policy behind it (fetch failed or
+ * invalid); daneFails: an MX whose usable TLSA records fail (dane-mismatch, dane-no-tls).
+ */
+export const POLICY_COUNTS = [
+  'stsSkipsMx',
+  'stsBroken',
+  'daneFails',
+] as const satisfies readonly SummaryCount[];

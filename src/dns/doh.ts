@@ -60,6 +60,7 @@ export function dohTransport(url: string, options: DohOptions = {}): DohTranspor
   const dispatcher = (): Agent => {
     agent ??= new Agent({
       connect: { secureContext: (options.trust ?? loadTrustStore()).context },
+      connections: 8,
     });
     return agent;
   };

@@ -98,11 +98,21 @@ export function worstFirst<T extends { severity: Severity }>(findings: T[]): T[]
     .map(({ f }) => f);
 }
 
+/**
+ * certificateCovers: whether the certificate an address showed after STARTTLS is valid for
+ * `host`, the MX name that led there (one address may serve several names); null when no
+ * certificate was seen.
+ */
+export function certificateCovers(a: AuditAddress, host: string): boolean | null {
+  const cert = a.tls?.outcome === 'ok' ? a.tls.certificate : null;
+  return cert ? covers(cert.names, host) : null;
+}
+
 function nameFindings(legs: Leg[]): SiteFinding[] {
   return legs.flatMap(({ host, key, a }) => {
     const cert = a.tls?.outcome === 'ok' ? a.tls.certificate : null;
     // An IP given as the target names no host to match (RFC 7672 matches the MX name, never the IP).
-    if (!cert || ipFamily(host) || covers(cert.names, host)) return [];
+    if (!cert || ipFamily(host) || certificateCovers(a, host)) return [];
     return [
       {
         id: 'cert-name-mismatch',

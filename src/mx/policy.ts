@@ -4,28 +4,28 @@
  * certificate chain its STARTTLS showed, in; the policy section of `mx`, with one finding list
  * (worst first, each naming its subject and RFC), out. The probe (src/probes/policy.ts) does the
  * asking; everything decided here can be tested from values.
+ *
+ * In three steps, so the audit (src/mx/audit-policy.ts) can take them apart: what the domain
+ * publishes (publishedPolicy: needs DNS and the fetch only), the MTA-STS verdict per MX
+ * (judgeSts: needs each host's TLS facts) and DANE per MX (daneReport: needs each host's chain).
  */
 import { txtStrings } from '../dns/records.js';
-import { AD_BIT_NOTE, daneState, parseTlsaRdata, type TlsaRecord } from '../net/dane.js';
+import { AD_BIT_NOTE } from '../net/dane.js';
+import { digestChain } from '../net/dane-chain.js';
 import type { Lookup } from '../schema/dns.js';
 import type { MxHost } from '../schema/mx.js';
 import type {
-  DaneHost,
   MtaStsReport,
   PolicyFinding,
   PolicyReport,
   StsFetch,
+  StsPolicy,
   StsVerdict,
 } from '../schema/policy.js';
 import { worstFirst } from './consistency.js';
+import { type DaneTarget, daneReport, type HostTlsa } from './dane-report.js';
 import { parseStsPolicy, parseStsRecords, type StsTls, stsVerdict } from './mta-sts.js';
 import { parseTlsRpt } from './tls-rpt.js';
-
-/** HostTlsa: one MX host's TLSA question and answer. */
-export interface HostTlsa {
-  owner: string;
-  lookup: Lookup;
-}
 
 /** PeerChain: the chain one of the host's addresses presented (DER, leaf first). */
 export interface PeerChain {
@@ -48,32 +48,36 @@ export interface PolicyInputs {
   now?: Date;
 }
 
-type Finding = PolicyReport['findings'][number];
+export { type DaneTarget, daneReport, type HostTlsa, tlsaOf } from './dane-report.js';
+
+/** PolicyHost: one MX host as the rules see it: its name, its chain (DaneTarget) and its TLS facts. */
+export interface PolicyHost extends DaneTarget {
+  /** What an MTA-STS sender learns of its TLS (see stsTlsOf); null: nothing to judge. */
+  tls: StsTls | null;
+}
+
+/** PolicyFetch: the policy fetch as fetchStsPolicy returns it; null when nothing was fetched. */
+export type PolicyFetch = PolicyInputs['fetch'];
+
+/** Finding: a policy finding with the name it concerns. */
+export type Finding = PolicyReport['findings'][number];
+
+/**
+ * PublishedPolicy: what a domain publishes, before any MX is judged: its MTA-STS record, fetch
+ * and policy (no verdicts yet) and its TLS-RPT record, each with its findings.
+ */
+export interface PublishedPolicy {
+  mtaSts: MtaStsReport;
+  stsFindings: Finding[];
+  tlsRpt: PolicyReport['tlsRpt'];
+  tlsRptFindings: Finding[];
+}
 
 /** txtOf: a TXT lookup's records as lists of strings (each record's character-strings). */
 export function txtOf(lookup: Lookup): string[][] {
   return lookup.records.flatMap((r) =>
     r.type === 'OTHER' && r.rrtype === 'TXT' ? [txtStrings(r.data)] : [],
   );
-}
-
-/** tlsaOf: a TLSA lookup's records, parsed from their presentation text ("3 1 1 hex"). */
-export function tlsaOf(lookup: Lookup): { records: TlsaRecord[]; texts: string[] } {
-  const texts: string[] = [];
-  const records: TlsaRecord[] = [];
-  for (const r of lookup.records) {
-    if (r.type !== 'OTHER' || r.rrtype !== 'TLSA') continue;
-    texts.push(r.data);
-    const m = /^(\d+) (\d+) (\d+) ([0-9a-f]*)$/i.exec(r.data);
-    if (!m) continue;
-    const rdata = Buffer.concat([
-      Buffer.from([Number(m[1]), Number(m[2]), Number(m[3])]),
-      Buffer.from(m[4]!, 'hex'),
-    ]);
-    const parsed = parseTlsaRdata(rdata);
-    if (parsed.ok) records.push(parsed.record);
-  }
-  return { records, texts };
 }
 
 /**
@@ -98,52 +102,70 @@ export function stsTlsOf(host: MxHost): StsTls | null {
 
 /** policyReport: see the module comment. */
 export function policyReport(i: PolicyInputs): PolicyReport {
-  const findings: Finding[] = [];
-  const add = (subject: string, list: readonly PolicyFinding[]): void => {
-    for (const f of list) findings.push({ ...f, subject });
+  const hosts = i.hosts.map((h): PolicyHost => {
+    const chain = i.chains.get(h.name);
+    return {
+      name: h.name,
+      tls: stsTlsOf(h),
+      chain: chain ? { address: chain.address, digest: digestChain(chain.der, i.now) } : null,
+    };
+  });
+  const published = publishedPolicy(i.domain, i.stsTxt, i.fetch, i.tlsRptTxt);
+  const sts = judgeSts(i.domain, published.mtaSts.policy, hosts);
+  const dane = daneReport(hosts, i.tlsa);
+  return {
+    mtaSts: { ...published.mtaSts, verdicts: sts.verdicts },
+    tlsRpt: published.tlsRpt,
+    dane: dane.dane,
+    adNote: AD_BIT_NOTE,
+    findings: worstFirst([
+      ...published.stsFindings,
+      ...sts.findings,
+      ...published.tlsRptFindings,
+      ...dane.findings,
+    ]),
   };
-  const mtaSts = mtaStsReport(i, add);
-  const tlsRptParsed = parseTlsRpt(txtOf(i.tlsRptTxt));
-  add(`_smtp._tls.${i.domain}`, tlsRptParsed.findings);
-  const dane = i.hosts.map((h) => daneHost(h, i));
-  for (const d of dane) {
-    const severity = DANE_SEVERITY[d.state];
-    if (severity) add(d.mx, [{ id: d.state, severity, message: d.finding, ref: daneRef(d) }]);
-  }
+}
+
+/** publishedPolicy: the `_mta-sts` record, the policy fetched for it and the `_smtp._tls` record, read. */
+export function publishedPolicy(
+  domain: string,
+  stsTxt: Lookup,
+  fetched: PolicyFetch,
+  tlsRptTxt: Lookup,
+): PublishedPolicy {
+  const stsFindings: Finding[] = [];
+  const mtaSts = stsPublished(domain, stsTxt, fetched, subjectOf(stsFindings));
+  const tlsRptFindings: Finding[] = [];
+  const tlsRptParsed = parseTlsRpt(txtOf(tlsRptTxt));
+  subjectOf(tlsRptFindings)(`_smtp._tls.${domain}`, tlsRptParsed.findings);
   return {
     mtaSts,
-    tlsRpt: { ...tlsRptParsed, lookup: i.tlsRptTxt.status },
-    dane,
-    adNote: AD_BIT_NOTE,
-    findings: worstFirst(findings),
+    stsFindings,
+    tlsRpt: { ...tlsRptParsed, lookup: tlsRptTxt.status },
+    tlsRptFindings,
   };
 }
 
-// The DANE states worth a finding, and how much each matters to mail flow; no-tlsa and
-// dane-valid are the normal cases and say nothing wrong.
-const DANE_SEVERITY: Partial<Record<DaneHost['state'], PolicyFinding['severity']>> = {
-  'dane-mismatch': 'high',
-  'dane-no-tls': 'high',
-  'tlsa-lookup-failed': 'medium',
-  'no-usable-tlsa': 'low',
-  'tlsa-without-dnssec': 'low',
-};
+const subjectOf =
+  (into: Finding[]) =>
+  (subject: string, list: readonly PolicyFinding[]): void => {
+    for (const f of list) into.push({ ...f, subject });
+  };
 
-function daneRef(d: DaneHost): string {
-  return /\((RFC [^)]*)\)\s*$/.exec(d.finding)?.[1] ?? 'RFC 7672 §2.2';
-}
-
-/** mtaStsReport: the record, the fetch, the policy and one verdict per MX host. */
-function mtaStsReport(
-  i: PolicyInputs,
+/** stsPublished: the record, the fetch and the policy; verdicts come with judgeSts. */
+function stsPublished(
+  domain: string,
+  stsTxt: Lookup,
+  fetched: PolicyFetch,
   add: (subject: string, list: readonly PolicyFinding[]) => void,
 ): MtaStsReport {
-  const record = parseStsRecords(txtOf(i.stsTxt));
-  add(`_mta-sts.${i.domain}`, record.findings);
-  const txt = { ...record, lookup: i.stsTxt.status };
+  const record = parseStsRecords(txtOf(stsTxt));
+  add(`_mta-sts.${domain}`, record.findings);
+  const txt = { ...record, lookup: stsTxt.status };
   const base = { txt, fetch: null, policy: null, policyFindings: [], verdicts: [] };
-  if (!record.record || !i.fetch) return { ...base, state: 'no-record' };
-  const { fetch, body } = i.fetch;
+  if (!record.record || !fetched) return { ...base, state: 'no-record' };
+  const { fetch, body } = fetched;
   if (fetch.outcome !== 'ok' || body === undefined) {
     add(fetch.url, [
       {
@@ -159,23 +181,43 @@ function mtaStsReport(
   add(fetch.url, parsed.findings);
   if (!parsed.policy)
     return { ...base, fetch, policyFindings: parsed.findings, state: 'invalid-policy' };
-  const policy = parsed.policy;
-  const verdicts = i.hosts.map((h) => stsVerdict(policy, h.name, stsTlsOf(h)));
+  return {
+    ...base,
+    fetch,
+    policy: parsed.policy,
+    policyFindings: parsed.findings,
+    state: parsed.policy.mode,
+  };
+}
+
+/**
+ * judgeSts: one verdict per host under the published policy (none without one), a finding for
+ * each host a sender skips or reports, and one when an enforced policy leaves no MX at all.
+ */
+export function judgeSts(
+  domain: string,
+  policy: StsPolicy | null,
+  hosts: readonly PolicyHost[],
+): { verdicts: StsVerdict[]; findings: Finding[] } {
+  if (!policy) return { verdicts: [], findings: [] };
+  const findings: Finding[] = [];
+  const add = subjectOf(findings);
+  const verdicts = hosts.map((h) => stsVerdict(policy, h.name, h.tls));
   for (const v of verdicts) add(v.mx, verdictFindings(v));
   if (
     policy.mode === 'enforce' &&
     verdicts.length > 0 &&
     verdicts.every((v) => v.outcome === 'skip')
   )
-    add(i.domain, [
+    add(domain, [
       {
         id: 'sts-no-usable-mx',
         severity: 'high',
-        message: `every MX host fails the enforced MTA-STS policy: compliant senders queue mail for ${i.domain} and never deliver it`,
+        message: `every MX host fails the enforced MTA-STS policy: compliant senders queue mail for ${domain} and never deliver it`,
         ref: 'RFC 8461 §5',
       },
     ]);
-  return { txt, fetch, policy, policyFindings: parsed.findings, verdicts, state: policy.mode };
+  return { verdicts, findings };
 }
 
 function verdictFindings(v: StsVerdict): PolicyFinding[] {
@@ -198,37 +240,6 @@ function verdictFindings(v: StsVerdict): PolicyFinding[] {
       },
     ];
   return [];
-}
-
-/** daneHost: one host's TLSA records judged against the chain its STARTTLS presented. */
-function daneHost(h: MxHost, i: PolicyInputs): DaneHost {
-  const asked = i.tlsa.get(h.name);
-  const chain = i.chains.get(h.name) ?? null;
-  const lookup = asked?.lookup;
-  const { records, texts } = lookup ? tlsaOf(lookup) : { records: [], texts: [] };
-  const status = lookup?.status ?? 'error';
-  const state = daneState({
-    tlsaLookupStatus:
-      status === 'ok' || status === 'nodata' || status === 'nxdomain' ? status : 'error',
-    authenticated: lookup?.authenticated === true,
-    records,
-    chainDer: chain?.der ?? null,
-    mxName: h.name,
-    ...(asked ? { owner: asked.owner } : {}),
-    ...(i.now ? { now: i.now } : {}),
-  });
-  return {
-    mx: h.name,
-    owner: asked?.owner ?? '',
-    lookup: status,
-    authenticated: lookup?.authenticated === true,
-    records: texts,
-    state: state.state,
-    finding: state.finding,
-    ...(state.match?.matched ? { matched: state.match.matched } : {}),
-    reasons: state.match?.reasons ?? [],
-    address: chain?.address ?? null,
-  };
 }
 
 /**

@@ -2,14 +2,16 @@
  * DANE for SMTP (RFC 7672) over TLSA records (RFC 6698, updated by RFC 7671): parse a record's
  * RDATA, match records against the certificate chain a server presented, and turn the TLSA
  * lookup plus that match into one word per MX host. No DNS and no sockets here: the caller
- * brings the records, the AD bit and the chain (DER, leaf first, as presented).
+ * brings the records, the AD bit and the chain (DER, leaf first, as presented, or its digest:
+ * dane-chain.ts).
  */
-import type { X509Certificate as X509 } from 'node:crypto';
-import { createRequire } from 'node:module';
-
-// node:crypto loads on first use, as in tls.ts: importing this module costs nothing at startup.
-const load = createRequire(import.meta.url);
-const nodeCrypto = (): typeof import('node:crypto') => load('node:crypto');
+import {
+  associationMatches,
+  type ChainDigest,
+  digestChain,
+  leafCarries,
+  NO_CHAIN,
+} from './dane-chain.js';
 
 /**
  * TlsaRecord: one TLSA record (RFC 6698 §2.1). `data` is the certificate association data as
@@ -103,28 +105,30 @@ function unusableWhy(r: TlsaRecord): string | undefined {
   return malformedData(r)?.error;
 }
 
-/** associationOf: what a record of this selector and matching type holds for `cert` (RFC 6698 §2.1.2, §2.1.3). */
-function associationOf(cert: X509, selector: number, matchingType: number): Buffer {
-  const selected =
-    selector === 0 ? cert.raw : cert.publicKey.export({ type: 'spki', format: 'der' });
-  const digest = DIGESTS[matchingType];
-  return digest ? nodeCrypto().createHash(digest.algorithm).update(selected).digest() : selected;
-}
-
 /**
  * matchTlsa: RFC 7672 §3.1 over a presented chain (DER, leaf first). DANE-EE(3) matches the
  * leaf only, and neither its names nor its dates are checked (§3.1.1). DANE-TA(2) matches a
  * presented certificate above the leaf (or the leaf itself when self-issued) as trust anchor;
  * each certificate below it must be issued and signed by the next, be within its dates at
- * `now`, and the leaf must carry `mxName` (§3.2.2). Caveats of this slice: a TA the server did
- * not send (a "2 0 0" full certificate published only in DNS) is not used, the chain must be
- * presented in order, and the anchor's own dates are not checked (it is a key, not a chain link).
+ * `now`, and the leaf must carry `mxName` (§3.2.2, names as §3.2.3 reads them). Caveats of this
+ * slice: a TA the server did not send (a "2 0 0" full certificate published only in DNS) is not
+ * used, the chain must be presented in order, and the anchor's own dates are not checked (it is
+ * a key, not a chain link).
  */
 export function matchTlsa(
   records: readonly TlsaRecord[],
   chainDer: readonly Buffer[],
   mxName: string,
   now: Date = new Date(),
+): TlsaVerdict {
+  return matchChain(records, digestChain(chainDer, now), mxName);
+}
+
+/** matchChain: matchTlsa over a chain already digested (digestChain, its links judged when it was made). */
+export function matchChain(
+  records: readonly TlsaRecord[],
+  chain: ChainDigest,
+  mxName: string,
 ): TlsaVerdict {
   const reasons: string[] = [];
   const usable = records.flatMap((r, index) => {
@@ -133,95 +137,64 @@ export function matchTlsa(
     return why ? [] : [index];
   });
   if (usable.length === 0) return { state: 'no-usable-tlsa', reasons };
-  const chain = parseChain(chainDer, reasons);
-  if (!chain) return { state: 'dane-mismatch', reasons };
+  reasons.push(...chain.reasons);
+  if (chain.certs === 0) return { state: 'dane-mismatch', reasons };
   for (const index of usable) {
     const r = records[index]!;
     const depth =
       r.usage === 3
         ? matchEndEntity(r, chain, reasons, index)
-        : matchTrustAnchor(r, chain, reasons, index, mxName, now);
+        : matchTrustAnchor(r, chain, reasons, index, mxName);
     if (depth !== undefined)
       return { state: 'dane-valid', matched: { record: index, depth }, reasons };
   }
   return { state: 'dane-mismatch', reasons };
 }
 
-function parseChain(chainDer: readonly Buffer[], reasons: string[]): X509[] | undefined {
-  if (chainDer.length === 0) {
-    reasons.push('the server presented no certificate');
-    return undefined;
-  }
-  const { X509Certificate } = nodeCrypto();
-  const chain: X509[] = [];
-  for (const [depth, der] of chainDer.entries()) {
-    try {
-      chain.push(new X509Certificate(der));
-    } catch (err) {
-      reasons.push(`the certificate at depth ${depth} does not parse: ${(err as Error).message}`);
-      // Only the certificates below a broken one can still be chained.
-      if (depth === 0) return undefined;
-      break;
-    }
-  }
-  return chain;
-}
+const matches = (chain: ChainDigest, depth: number, r: TlsaRecord): boolean =>
+  associationMatches(chain, depth, r.selector, r.matchingType, r.data);
 
 function matchEndEntity(
   r: TlsaRecord,
-  chain: X509[],
+  chain: ChainDigest,
   reasons: string[],
   index: number,
 ): number | undefined {
-  if (associationOf(chain[0]!, r.selector, r.matchingType).equals(r.data)) return 0;
+  if (matches(chain, 0, r)) return 0;
   reasons.push(`record ${index} (${tlsaText(r)}) does not match the leaf certificate`);
   return undefined;
 }
 
+/** anchorDepth: the first presented certificate `r` matches as an anchor: above the leaf, or the leaf when self-issued; -1 for none. */
+function anchorDepth(chain: ChainDigest, r: TlsaRecord): number {
+  for (let d = chain.selfIssuedLeaf ? 0 : 1; d < chain.certs; d++)
+    if (matches(chain, d, r)) return d;
+  return -1;
+}
+
 function matchTrustAnchor(
   r: TlsaRecord,
-  chain: X509[],
+  chain: ChainDigest,
   reasons: string[],
   index: number,
   mxName: string,
-  now: Date,
 ): number | undefined {
-  const leaf = chain[0]!;
-  const depth = chain.findIndex(
-    (cert, d) =>
-      (d > 0 || cert.checkIssued(cert)) &&
-      associationOf(cert, r.selector, r.matchingType).equals(r.data),
-  );
+  const depth = anchorDepth(chain, r);
   if (depth < 0) {
     reasons.push(`record ${index} (${tlsaText(r)}) matches no presented issuer certificate`);
     return undefined;
   }
-  const broken = brokenLink(chain, depth, now);
+  const broken = chain.links.slice(0, depth).find((why) => why !== undefined);
   const name = mxName.replace(/\.$/, '');
   const problem =
     broken ??
-    (leaf.checkHost(name) === undefined
-      ? `the leaf does not carry the MX name ${name} (RFC 7672 §3.2.2)`
-      : undefined);
+    (leafCarries(chain, name)
+      ? undefined
+      : `the leaf does not carry the MX name ${name} (RFC 7672 §3.2.2)`);
   if (!problem) return depth;
   reasons.push(
     `record ${index} (${tlsaText(r)}) matches the certificate at depth ${depth}, but ${problem}`,
   );
-  return undefined;
-}
-
-/** brokenLink: why the chain from the leaf up to the anchor at `depth` does not hold, or undefined. */
-function brokenLink(chain: X509[], depth: number, now: Date): string | undefined {
-  for (let d = 0; d < depth; d++) {
-    const cert = chain[d]!;
-    const issuer = chain[d + 1]!;
-    if (!cert.checkIssued(issuer) || !cert.verify(issuer.publicKey))
-      return `the certificate at depth ${d} is not issued and signed by the one at depth ${d + 1}`;
-    const from = new Date(cert.validFrom);
-    const to = new Date(cert.validTo);
-    if (now < from || now > to)
-      return `the certificate at depth ${d} is not valid at ${now.toISOString()} (valid ${from.toISOString()} to ${to.toISOString()})`;
-  }
   return undefined;
 }
 
@@ -242,13 +215,18 @@ export const DANE_STATES = [
 /** DaneWord: one of DANE_STATES. */
 export type DaneWord = (typeof DANE_STATES)[number];
 
-/** DaneStateInput: the TLSA lookup's outcome and AD bit, its records, the presented chain (null: TLS not reached) and the MX name. */
+/**
+ * DaneStateInput: the TLSA lookup's outcome and AD bit, its records, the presented chain (as
+ * DER in `chainDer`, or already digested in `chain`; null or absent: TLS not reached) and the
+ * MX name.
+ */
 export interface DaneStateInput {
   tlsaLookupStatus: 'ok' | 'nodata' | 'nxdomain' | 'error';
   /** authenticated: the AD bit of the TLSA answer. */
   authenticated: boolean;
   records: readonly TlsaRecord[];
-  chainDer: readonly Buffer[] | null;
+  chainDer?: readonly Buffer[] | null;
+  chain?: ChainDigest | null;
   mxName: string;
   /** owner: the TLSA name asked (default `_25._tcp.<mxName>`; another port or a CNAME-expanded base, RFC 7672 §2.2.2). */
   owner?: string;
@@ -295,14 +273,20 @@ export function daneState(opts: DaneStateInput): DaneState {
       'tlsa-without-dnssec',
       `${at} has TLSA records, but the answer was not DNSSEC-validated (AD=0): they are not usable (RFC 7672 §2.2)`,
     );
-  const match = matchTlsa(opts.records, opts.chainDer ?? [], opts.mxName, opts.now);
+  const chain =
+    opts.chain !== undefined
+      ? opts.chain
+      : opts.chainDer
+        ? digestChain(opts.chainDer, opts.now)
+        : null;
+  const match = matchChain(opts.records, chain ?? NO_CHAIN, opts.mxName);
   if (match.state === 'no-usable-tlsa')
     return word(
       'no-usable-tlsa',
       `none of the TLSA records at ${at} is usable for SMTP: senders must still use TLS, without authentication (RFC 7672 §2.2, §3.1.3)`,
       match,
     );
-  if (opts.chainDer === null)
+  if (chain === null)
     return word(
       'dane-no-tls',
       `${at} has usable TLSA records, but no TLS session was reached: a DANE sender does not deliver in clear (RFC 7672 §2.2)`,

@@ -1,6 +1,7 @@
 /**
  * The audit summary as inline SVG bar charts, drawn here (no script, no library): how many
- * addresses show each problem, and how many findings of each severity, worst first.
+ * addresses show each problem, how many findings of each severity, worst first, and (when the
+ * mta-sts or dane check ran) how many sites show each policy problem.
  */
 import type { AuditSummary } from '../schema/audit.js';
 import { SEVERITIES, type SummaryCount } from '../vocabulary.js';
@@ -14,6 +15,13 @@ export const COUNT_BARS: readonly { key: SummaryCount; label: string; tone: stri
   { key: 'noStarttls', label: 'no STARTTLS', tone: 'low' },
   { key: 'badCertificate', label: 'bad or expiring certificate', tone: 'low' },
   { key: 'unreachable', label: 'unreachable', tone: 'bar' },
+];
+
+/** POLICY_BARS: the policy counts (by site, POLICY_COUNTS), charted when a policy check ran. */
+export const POLICY_BARS: readonly { key: SummaryCount; label: string; tone: string }[] = [
+  { key: 'stsSkipsMx', label: 'MTA-STS skips an MX', tone: 'high' },
+  { key: 'daneFails', label: 'DANE fails an MX', tone: 'high' },
+  { key: 'stsBroken', label: 'MTA-STS policy unusable', tone: 'medium' },
 ];
 
 interface Bar {
@@ -59,5 +67,26 @@ export function summaryCharts(summary: AuditSummary): Html {
   const severities = worstFirst.map((s) => ({ label: s, value: summary.bySeverity[s], tone: s }));
   const most = Math.max(0, ...severities.map((s) => s.value));
   const addresses = Math.max(summary.addresses, ...problems.map((p) => p.value));
-  return html`<div class="charts">${bars('chart-problems', `Addresses with each problem (of ${summary.addresses})`, problems, addresses, 'addresses', true)}${bars('chart-severity', 'Findings by severity', severities, most, 'findings', false)}</div>`;
+  const policy = summary.checks.some((c) => c === 'mta-sts' || c === 'dane')
+    ? policyChart(summary)
+    : '';
+  return html`<div class="charts">${bars('chart-problems', `Addresses with each problem (of ${summary.addresses})`, problems, addresses, 'addresses', true)}${bars('chart-severity', 'Findings by severity', severities, most, 'findings', false)}${policy}</div>`;
+}
+
+/** policyChart: the policy counts, scaled to the number of sites. */
+function policyChart(summary: AuditSummary): Html {
+  const rows = POLICY_BARS.map((c) => ({
+    label: c.label,
+    value: summary.counts[c.key],
+    tone: c.tone,
+  }));
+  const sites = Math.max(summary.sites, ...rows.map((r) => r.value));
+  return bars(
+    'chart-policy',
+    `Sites with each policy problem (of ${summary.sites})`,
+    rows,
+    sites,
+    'sites',
+    true,
+  );
 }

@@ -81,12 +81,30 @@ function hostsLine(site: AuditSite): Html {
   return hosts.length > 0 ? html`<p>hosts: ${hosts.join('; ')}</p>` : html``;
 }
 
-/** siteDetails: the site's findings, hosts and each address's evidence, closed until asked. */
+/** policyLine: the mta-sts and dane checks in one line: the state, each MX's verdict, TLS-RPT, each MX's DANE word. */
+function policyLine(site: AuditSite): Html {
+  const p = site.policy;
+  if (!p) return html``;
+  const parts: string[] = [];
+  if (p.mtaSts) {
+    const fetch = p.stsFetch && p.stsFetch !== 'ok' ? ` (fetch: ${p.stsFetch})` : '';
+    const verdicts = p.stsVerdicts.map((v) => `${v.mx} ${v.outcome}`).join(', ');
+    parts.push(`MTA-STS ${p.mtaSts}${fetch}${verdicts ? `: ${verdicts}` : ''}`);
+    parts.push(`TLS-RPT ${p.tlsRpt ? 'published' : 'none'}`);
+  }
+  if (p.dane) {
+    const words = p.dane.map((d) => `${d.mx} ${d.state ?? 'chain not at hand'}`).join(', ');
+    parts.push(`DANE: ${words || 'no MX host'}`);
+  }
+  return html`<p>policy: ${parts.join(' · ')}</p>`;
+}
+
+/** siteDetails: the site's findings, policy, hosts and each address's evidence, closed until asked. */
 export function siteDetails(v: SiteView, shared: SharedIndex): Html {
   const s = v.site;
   const byKey = new Map(v.addresses.map((a) => [a.key, a]));
   const n = s.findings.length;
-  return html`<details id="${v.id}"><summary><b>${s.target}</b> ${s.worst ? html`<span class="${s.worst}">${s.worst}</span> · ` : ''}${n} finding${n === 1 ? '' : 's'} · ${s.status}</summary><p class="mute">${s.kind}, from ${s.source}${s.error ? `: ${s.error}` : ''}</p>${n > 0 ? findingItems(s.findings, v.keys.length > 1) : ''}${hostsLine(s)}${v.keys.map((k) => addressPart(k, byKey.get(k), shared))}</details>\n`;
+  return html`<details id="${v.id}"><summary><b>${s.target}</b> ${s.worst ? html`<span class="${s.worst}">${s.worst}</span> · ` : ''}${n} finding${n === 1 ? '' : 's'} · ${s.status}</summary><p class="mute">${s.kind}, from ${s.source}${s.error ? `: ${s.error}` : ''}</p>${n > 0 ? findingItems(s.findings, v.keys.length > 1) : ''}${policyLine(s)}${hostsLine(s)}${v.keys.map((k) => addressPart(k, byKey.get(k), shared))}</details>\n`;
 }
 
 /** sharedDetails: a shared address's full evidence and findings, once for all its sites. */

@@ -16,6 +16,9 @@ export const COUNT_WORDS: Record<keyof AuditSummary['counts'], string> = {
   noStarttls: 'no working STARTTLS',
   badCertificate: 'bad or expiring certificate',
   unreachable: 'unreachable',
+  stsSkipsMx: 'sites whose MTA-STS enforce policy skips an MX',
+  stsBroken: 'sites with an _mta-sts record but no usable policy',
+  daneFails: 'sites with an MX failing its DANE TLSA records',
 };
 
 /** renderAudit: sites, counts, worst findings. */

@@ -64,6 +64,8 @@ export interface AuditProbeOptions {
   deadline: Deadline;
   connector?: Connector;
   onTranscript?: (entry: TranscriptEntry, label: string) => void;
+  /** The chain each TLS session presented (DER, leaf first), for DANE; never kept in the record. */
+  onPeerChain?: (chainDer: Buffer[]) => void;
 }
 
 /** probeAuditAddress: see the module comment. */
@@ -102,6 +104,12 @@ export async function probeAuditAddress(
       ticket = session;
     },
   };
+  // The chain is asked of the first TLS session only: the later ones resume it (same server).
+  let chainWanted = o.onPeerChain !== undefined;
+  const onPeerChain = (der: Buffer[]): void => {
+    chainWanted = false;
+    o.onPeerChain?.(der);
+  };
   const setup = (starttls: boolean): EstablishOptions => ({
     tlsResume,
     connector: o.connector,
@@ -112,6 +120,7 @@ export async function probeAuditAddress(
     starttls: starttls ? 'opportunistic' : 'off',
     tlsName,
     trust: o.trust,
+    ...(chainWanted ? { onPeerChain } : {}),
   });
   const target = { input: job.key, host: job.address, port: job.port, family: job.family };
   const wantTls = o.checks.has('tls');

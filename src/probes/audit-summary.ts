@@ -60,7 +60,7 @@ export class SummaryBuilder {
     }
   }
 
-  /** site: count one site record (again: ignored); its own findings and its worst ones. */
+  /** site: count one site record (again: ignored); its own findings, its policy (POLICY_COUNTS) and its worst ones. */
   site(s: AuditSite): void {
     if (this.sites.has(s.target)) return;
     this.sites.add(s.target);
@@ -69,6 +69,12 @@ export class SummaryBuilder {
       if (f.address === null || f.id === 'cert-name-mismatch') this.severities[f.severity]++;
       if (f.id === 'cert-name-mismatch' && f.address) this.certificate(f.address);
     }
+    const p = s.policy;
+    const c = this.counts;
+    if (p?.mtaSts === 'enforce' && p.stsVerdicts.some((v) => v.outcome === 'skip')) c.stsSkipsMx++;
+    if (p?.mtaSts === 'fetch-failed' || p?.mtaSts === 'invalid-policy') c.stsBroken++;
+    if (p?.dane?.some((d) => d.state === 'dane-mismatch' || d.state === 'dane-no-tls'))
+      c.daneFails++;
     this.keepWorst(s);
   }
 

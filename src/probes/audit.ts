@@ -18,17 +18,21 @@ import { normalizeDomain } from '../dns/name.js';
 import type { Resolver } from '../dns/resolver.js';
 import { type DnsTransport, pooledUdpTransport } from '../dns/transport.js';
 import { ipFamily } from '../ip.js';
+import { type PreparedPolicy, sitePolicy } from '../mx/audit-policy.js';
 import { siteExposure, siteFindings, worstFirst, worstOf } from '../mx/consistency.js';
+import { type ChainDigest, digestChain } from '../net/dane-chain.js';
 import { formatEndpoint, parseTarget, SMTP_PORT } from '../net/target.js';
 import type { AuditAddress, AuditFinding, AuditSite, AuditSummary } from '../schema/audit.js';
-import type { Lint } from '../schema/mx.js';
+import type { Lint, MxResult } from '../schema/mx.js';
 import { checkHeloName } from '../session/helo-name.js';
 import type { TranscriptEntry } from '../session/transcript.js';
 import { RELAY_TEST_ADDRESS, relayTrials } from '../smtp/relay.js';
 import { Pacer } from '../time/pacer.js';
-import { AUDIT_CHECKS, type AuditCheck } from '../vocabulary.js';
-import { type AddressJob, probeAuditAddress } from './audit-address.js';
+import { AUDIT_CHECKS, type AuditCheck, IMPLIED_CHECKS } from '../vocabulary.js';
+import { type AddressJob, type AuditProbeOptions, probeAuditAddress } from './audit-address.js';
 import { DEFAULT_EXPN_LISTS } from './audit-lookups.js';
+import { askSitePolicy } from './audit-policy.js';
+import { Records } from './audit-records.js';
 import { inShard, type Shard } from './audit-shard.js';
 import { SummaryBuilder } from './audit-summary.js';
 import { pool } from './pool.js';
@@ -40,8 +44,7 @@ import { finishRun, type ProbeOutcome, type RunOptions, startRun } from './outco
 export const AUDIT_CONCURRENCY = 64;
 /** WINDOW_SITES: targets resolved and probed together: memory follows this, not the size of the run. */
 export const WINDOW_SITES = 1000;
-/** RECORDS_REMEMBERED: finished address records kept for the sites of later windows (a provider's hosts). */
-export const RECORDS_REMEMBERED = 2048;
+export { RECORDS_REMEMBERED } from './audit-records.js';
 /** DNS_PARALLEL: domains resolved at once (queries are cheap; the SMTP side is what needs care). */
 export const DNS_PARALLEL = 128;
 
@@ -62,8 +65,10 @@ export interface AuditProgress {
 export interface AuditOptions extends RunOptions {
   checks?: readonly AuditCheck[];
   expnLists?: readonly string[];
-  /** SMTP port of MX hosts and of targets given without one. */
+  /** SMTP port of MX hosts and of targets given without one (it names the TLSA owner too). */
   port?: number;
+  /** The HTTPS port of mta-sts.<domain> for the mta-sts check (443; a lab's or a test's server elsewhere). */
+  mtaStsPort?: number;
   concurrency?: number;
   /** New connections a second, overall; 0: no limit. */
   rate?: number;
@@ -94,6 +99,8 @@ type Parsed =
 interface SiteState {
   site: AuditSite;
   pending: Set<string>;
+  /** The mta-sts and dane checks as far as the window's DNS decided them (null: nothing to judge). */
+  asked: PreparedPolicy | null;
 }
 
 /** Window: the sites of one window and their addresses by key. */
@@ -107,6 +114,8 @@ interface AddressState {
   /** Sites still waiting for this address. */
   waiting: Set<string>;
   record?: AuditAddress;
+  /** The chain its STARTTLS presented, digested for DANE; dropped with the record. */
+  chain?: ChainDigest;
 }
 
 /**
@@ -118,7 +127,7 @@ export async function runAudit(
   options: AuditOptions = {},
 ): Promise<ProbeOutcome<AuditSummary>> {
   const port = options.port ?? SMTP_PORT;
-  const checks = new Set(options.checks ?? AUDIT_CHECKS);
+  const checks = withImplied(options.checks ?? AUDIT_CHECKS);
   if (options.helo !== undefined) checkHeloName(options.helo);
   // The relay addresses are checked now, before any query goes out.
   if (checks.has('relay')) {
@@ -142,10 +151,16 @@ export async function runAudit(
   for (const s of done?.sites.values() ?? []) summary.site(s);
   const finishSite = (state: SiteState, { sites, addresses }: Window): void => {
     const s = state.site;
+    const get = (k: string) => addresses.get(k)?.record;
+    const policy = state.asked
+      ? sitePolicy(s, state.asked, { get, chainOf: (k) => addresses.get(k)?.chain })
+      : null;
+    s.policy = policy?.policy ?? null;
     // The DNS lint joins the rest, worst first, so the first finding is the one to read.
     s.findings = worstFirst([
       ...s.findings,
-      ...siteFindings(s, (k) => addresses.get(k)?.record, checks.has('mx-consistency')),
+      ...siteFindings(s, get, checks.has('mx-consistency')),
+      ...(policy?.findings ?? []),
     ]);
     s.worst = worstOf(s.findings);
     s.exposure = siteExposure(s, (k) => addresses.get(k)?.record);
@@ -158,7 +173,10 @@ export async function runAudit(
     for (const key of s.hosts.flatMap((h) => h.addresses)) {
       const a = addresses.get(key);
       a?.waiting.delete(s.target);
-      if (a && a.waiting.size === 0) delete a.record;
+      if (a && a.waiting.size === 0) {
+        delete a.record;
+        delete a.chain;
+      }
     }
   };
   const probe = {
@@ -180,6 +198,12 @@ export async function runAudit(
   const dns = { ...options, dnsTransport: routed };
   const progress: AuditProgress = { done: 0, total: 0, failures: 0 };
   const pacer = new Pacer(options.rate ?? 0);
+  const ask = {
+    port,
+    ...(options.mtaStsPort === undefined ? {} : { mtaStsPort: options.mtaStsPort }),
+    trust: run.trust,
+    deadline: run.deadline,
+  };
   let error: ProbeError | undefined;
   /** resolveWindow: a window's DNS: its sites, and their addresses by key (none asked yet). */
   const resolveWindow = async (slice: readonly Parsed[]): Promise<Window> => {
@@ -187,8 +211,10 @@ export async function runAudit(
     await pool(slice, DNS_PARALLEL, async (p) => {
       if (done?.sites.has(p.target) || run.deadline.signal.aborted) return;
       // A resolver per site: its trace of every query goes with it, not into one that grows with the run.
-      const site = await resolveSite(p, walkResolver(servers, dns, run.deadline), port);
-      const state: SiteState = { site: site.site, pending: new Set() };
+      const site = await resolveSite(p, walkResolver(servers, dns, run.deadline), port, (w, r) =>
+        askSitePolicy(w, r, checks, ask),
+      );
+      const state: SiteState = { site: site.site, pending: new Set(), asked: site.asked };
       win.sites.set(p.target, state);
       for (const { host, job } of site.legs) {
         const a = win.addresses.get(job.key) ?? { job, waiting: new Set<string>() };
@@ -219,9 +245,10 @@ export async function runAudit(
       next = windowAt(w + size);
       // Addresses an earlier window (or a resumed run) already knows are not asked again.
       for (const a of win.addresses.values()) {
-        const record = memory.recall(a.job.key);
-        if (!record) continue;
-        a.record = record;
+        const kept = memory.recall(a.job.key);
+        if (!kept) continue;
+        a.record = kept.record;
+        if (kept.chain) a.chain = kept.chain;
         for (const target of a.waiting) win.sites.get(target)?.pending.delete(a.job.key);
       }
       // Chosen before the sites already final let go of their addresses' records.
@@ -231,13 +258,14 @@ export async function runAudit(
       options.onProgress?.({ ...progress });
       const probeOne = async (a: AddressState): Promise<void> => {
         await pacer.slot(run.deadline);
-        const record = await probeAuditAddress(a.job, probe);
+        const { record, chain } = await probeKeepingChain(a.job, probe, checks.has('dane'));
         // Asked again only when it was forgotten: counted and reported once.
-        if (memory.first(record)) {
+        if (memory.first(record, chain)) {
           summary.address(record);
           options.onAddress?.(record);
         }
         a.record = record;
+        if (chain) a.chain = chain;
         progress.done++;
         if (record.status !== 'ok') progress.failures++;
         options.onProgress?.({ ...progress });
@@ -274,6 +302,28 @@ export async function runAudit(
   }
   if (!error && run.deadline.signal.aborted) error = run.deadline.cancelled('connect');
   return finishRun(run, summary.summary(), error);
+}
+
+/**
+ * probeKeepingChain: probe one address; with `dane`, also the digest of the first chain it
+ * presented, made at once so the DER is not kept past the handshake.
+ */
+async function probeKeepingChain(
+  job: AddressJob,
+  probe: AuditProbeOptions,
+  dane: boolean,
+): Promise<{ record: AuditAddress; chain?: ChainDigest }> {
+  let chain: ChainDigest | undefined;
+  const onPeerChain = (der: Buffer[]): void => {
+    chain ??= digestChain(der);
+  };
+  const record = await probeAuditAddress(job, dane ? { ...probe, onPeerChain } : probe);
+  return chain ? { record, chain } : { record };
+}
+
+/** withImplied: the checks asked and those they need the evidence of (IMPLIED_CHECKS). */
+function withImplied(asked: readonly AuditCheck[]): Set<AuditCheck> {
+  return new Set(asked.flatMap((c) => [c, ...(IMPLIED_CHECKS[c] ?? [])]));
 }
 
 const relayFrom = (o: AuditOptions): string => o.relayFrom ?? RELAY_TEST_ADDRESS;
@@ -323,12 +373,23 @@ interface Leg {
   job: AddressJob;
 }
 
-/** resolveSite: the site's hosts and addresses from DNS, or its DNS verdict. */
+/** Resolved: a site after its DNS: its record so far, its legs, and its policy questions answered. */
+interface Resolved {
+  site: AuditSite;
+  legs: Leg[];
+  asked: PreparedPolicy | null;
+}
+
+/**
+ * resolveSite: the site's hosts and addresses from DNS, or its DNS verdict; for a domain with
+ * hosts, what `askPolicy` learns with the same resolver.
+ */
 async function resolveSite(
   p: Parsed,
   resolver: Resolver,
   port: number,
-): Promise<{ site: AuditSite; legs: Leg[] }> {
+  askPolicy: (walk: MxResult, resolver: Resolver) => Promise<PreparedPolicy | null>,
+): Promise<Resolved> {
   const site: AuditSite = {
     target: p.target,
     kind: p.kind === 'domain' ? 'domain' : 'host',
@@ -339,11 +400,12 @@ async function resolveSite(
     exposure: { vrfy: null, expn: null, relay: null, starttls: null },
     findings: [],
     worst: null,
+    policy: null,
   };
   if (p.kind === 'invalid') {
     site.status = 'invalid';
     site.error = p.error;
-    return { site, legs: [] };
+    return { site, legs: [], asked: null };
   }
   if (p.kind === 'host') {
     const names = p.family === 0 ? await hostAddresses(resolver, p.host) : [p.host];
@@ -353,7 +415,7 @@ async function resolveSite(
     }
     const legs = names.map((address) => leg(p.family === 0 ? p.host : address, address, p.port));
     site.hosts = [{ name: p.host, preference: null, addresses: legs.map((l) => l.job.key) }];
-    return { site, legs };
+    return { site, legs, asked: null };
   }
   const walk = newWalk(normalizeDomain(p.target), port, []);
   try {
@@ -363,13 +425,13 @@ async function resolveSite(
     if (!go) {
       site.status = walk.verdict?.kind === 'no-mail' ? 'no-mail' : 'no-such-domain';
       site.error = walk.verdict?.text ?? null;
-      return { site, legs: [] };
+      return { site, legs: [], asked: null };
     }
   } catch (err) {
     if (!(err instanceof ProbeError) || err.code !== 'RESOLVE_FAILED') throw err;
     site.status = 'dns-error';
     site.error = errorInfo(err).message;
-    return { site, legs: [] };
+    return { site, legs: [], asked: null };
   }
   const legs: Leg[] = [];
   site.hosts = walk.hosts.map((h) => {
@@ -377,7 +439,7 @@ async function resolveSite(
     legs.push(...mine);
     return { name: h.name, preference: h.preference, addresses: mine.map((l) => l.job.key) };
   });
-  return { site, legs };
+  return { site, legs, asked: await askPolicy(walk, resolver) };
 }
 
 function leg(host: string, address: string, port: number): Leg {
@@ -420,56 +482,6 @@ function reachedAny(s: AuditSite, addresses: Map<string, AddressState>): boolean
       return r !== undefined && (r.status === 'ok' || r.caps !== null);
     }),
   );
-}
-
-/**
- * Records: the finished address records later windows may need, the most recently used kept
- * (a hosting provider's addresses come back window after window), and which keys were reported.
- * An address forgotten and met again is probed again, but counted and reported once.
- */
-class Records {
-  private readonly kept = new Map<string, AuditAddress>();
-  private readonly reported = new Set<string>();
-
-  constructor(private readonly resumed?: ReadonlyMap<string, AuditAddress>) {}
-
-  recall(key: string): AuditAddress | undefined {
-    const resumed = this.resumed?.get(key);
-    if (resumed) return resumed;
-    const r = this.kept.get(key);
-    if (r) this.remember(r);
-    return r;
-  }
-
-  /** first: keep `r`; true the first time its key is seen in the run. */
-  first(r: AuditAddress): boolean {
-    this.remember(r);
-    if (this.reported.has(r.key)) return false;
-    this.reported.add(r.key);
-    return true;
-  }
-
-  private remember(r: AuditAddress): void {
-    this.kept.delete(r.key);
-    this.kept.set(r.key, verdictsOnly(r));
-    if (this.kept.size > RECORDS_REMEMBERED) {
-      this.kept.delete(this.kept.keys().next().value as string);
-    }
-  }
-}
-
-/**
- * verdictsOnly: what a later site needs of an address already reported — its verdicts and
- * findings, not the evidence (replies, relay trials), which its own line already carried.
- */
-function verdictsOnly(r: AuditAddress): AuditAddress {
-  if (r.vrfy?.evidence.length === 0 && r.relay?.trials.length === 0) return r;
-  return {
-    ...r,
-    vrfy: r.vrfy && { ...r.vrfy, evidence: [] },
-    expn: r.expn && { ...r.expn, lists: [] },
-    relay: r.relay && { ...r.relay, trials: [] },
-  };
 }
 
 /** Slots: at most `width` holders at once; the others wait their turn in order. */

@@ -8,19 +8,11 @@
 import { z } from 'zod';
 import { AUDIT_CHECKS, SEVERITIES, SUMMARY_COUNTS } from '../vocabulary.js';
 import { ErrorInfoSchema, StatusSchema, envelopeSchema } from './envelope.js';
+import { type AuditFinding, AuditFindingSchema, SeveritySchema } from './finding.js';
+import { DaneStateWordSchema, StsFetchSchema, StsOutcomeSchema, StsStateSchema } from './policy.js';
 import { ReplySchema } from './smtp.js';
 
-/** SeveritySchema: how much a finding matters, least first. */
-export const SeveritySchema = z.enum(SEVERITIES);
-
-/** AuditFindingSchema: a finding with the rule or reason behind it. */
-export const AuditFindingSchema = z.object({
-  id: z.string().describe('stable identifier, e.g. vrfy-discloses'),
-  severity: SeveritySchema,
-  message: z.string(),
-  ref: z.string().describe('the RFC section or reason, e.g. "RFC 5321 §7.3"'),
-});
-export type AuditFinding = z.infer<typeof AuditFindingSchema>;
+export { type AuditFinding, AuditFindingSchema, SeveritySchema };
 
 /** ExchangeSchema: one command sent and the reply it got, as evidence. */
 export const ExchangeSchema = z.object({ command: z.string(), reply: ReplySchema });
@@ -155,6 +147,44 @@ export const SiteHostSchema = z.object({
   addresses: z.array(z.string()).describe('keys of AuditAddress records'),
 });
 
+/**
+ * AuditPolicySchema: the `mta-sts` and `dane` checks of a domain, compact: the state of its
+ * MTA-STS policy and how its fetch went, what a compliant sender does at each MX, whether it
+ * publishes TLS-RPT, and each MX host's DANE state (the words of `mx`'s policy section). The
+ * findings behind them are among the site's, each naming what it concerns.
+ */
+export const AuditPolicySchema = z.object({
+  mtaSts: StsStateSchema.nullable().describe(
+    'the MTA-STS state, as `mx` reports it; null: the mta-sts check did not run',
+  ),
+  stsFetch: StsFetchSchema.shape.outcome
+    .nullable()
+    .describe('how the policy fetch ended; null: nothing fetched (no valid _mta-sts record)'),
+  stsVerdicts: z
+    .array(z.object({ mx: z.string(), outcome: StsOutcomeSchema }))
+    .describe('what a compliant sender does at each MX host, when a policy applies'),
+  tlsRpt: z
+    .boolean()
+    .nullable()
+    .describe(
+      'a valid _smtp._tls TLS-RPT record is published; null: the mta-sts check did not run',
+    ),
+  dane: z
+    .array(
+      z.object({
+        mx: z.string(),
+        state: DaneStateWordSchema.nullable().describe(
+          'null: usable TLSA records, but the chain the host presented is not at hand (its address was read back from --resume)',
+        ),
+      }),
+    )
+    .nullable()
+    .describe(
+      'each MX host with addresses, TLSA matched against its STARTTLS chain; null: the dane check did not run',
+    ),
+});
+export type AuditPolicy = z.infer<typeof AuditPolicySchema>;
+
 /** AuditSiteSchema: one target as given: its hosts, its own findings and the worst of its addresses'. */
 export const AuditSiteSchema = z.object({
   target: z.string().describe('the target as given (normalised)'),
@@ -177,8 +207,15 @@ export const AuditSiteSchema = z.object({
     .describe('the worst its addresses show per check; null: not checked or no address answered'),
   findings: z
     .array(AuditFindingSchema.extend({ address: z.string().nullable() }))
-    .describe("its own findings (mx-consistency, DNS) and its addresses', worst first"),
+    .describe(
+      "its own findings (mx-consistency, DNS, mta-sts, dane) and its addresses', worst first",
+    ),
   worst: SeveritySchema.nullable(),
+  policy: AuditPolicySchema.nullable()
+    .default(null)
+    .describe(
+      'the mta-sts and dane checks; null for a host target, a domain without MX hosts to judge, or when neither ran',
+    ),
 });
 export type AuditSite = z.infer<typeof AuditSiteSchema>;
 

@@ -5,7 +5,7 @@
  * the findings that explain why.
  */
 import { z } from 'zod';
-import { AuditFindingSchema } from './audit.js';
+import { AuditFindingSchema } from './finding.js';
 
 /** PolicyFindingSchema: a problem with a published policy, with the RFC section that makes it one. */
 export const PolicyFindingSchema = AuditFindingSchema;

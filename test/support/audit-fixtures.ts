@@ -430,6 +430,17 @@ export function summaryOf(
           !!a.tls?.certificate && (!a.tls.certificate.trusted || a.tls.certificate.daysLeft < 14),
       ),
       unreachable: count((a) => a.status !== 'ok'),
+      // By site, from each site's policy (the fixture sites ran neither policy check).
+      stsSkipsMx: sites.filter(
+        (s) =>
+          s.policy?.mtaSts === 'enforce' && s.policy.stsVerdicts.some((v) => v.outcome === 'skip'),
+      ).length,
+      stsBroken: sites.filter(
+        (s) => s.policy?.mtaSts === 'fetch-failed' || s.policy?.mtaSts === 'invalid-policy',
+      ).length,
+      daneFails: sites.filter((s) =>
+        s.policy?.dane?.some((d) => d.state === 'dane-mismatch' || d.state === 'dane-no-tls'),
+      ).length,
     },
     bySeverity: Object.fromEntries(
       SEVERITIES.map((s) => [s, all.filter((f) => f.severity === s).length]),
@@ -482,6 +493,7 @@ export function manyRecords(n: number): AuditReport {
       exposure: exposureOf([a]),
       findings,
       worst: findings[0]?.severity ?? null,
+      policy: null,
     });
   }
   return {

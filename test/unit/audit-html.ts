@@ -155,7 +155,11 @@ describe('renderAuditHtml: the summary', () => {
       noStarttls: 1,
       badCertificate: 2,
       unreachable: 1,
+      stsSkipsMx: 0,
+      stsBroken: 0,
+      daneFails: 0,
     });
+    assert.ok(!page.includes('chart-policy'), 'no policy chart when no policy check ran');
   });
 
   test('the worst findings are listed worst first, linked to their site', () => {
