@@ -18,7 +18,7 @@ import { checkHeloName } from '../session/helo-name.js';
 import type { TranscriptEntry } from '../session/transcript.js';
 import type { Deadline } from '../time/deadline.js';
 import { probeAddress } from './address.js';
-import { probePolicy } from './policy.js';
+import { askPolicy, judgePolicy } from './policy.js';
 import { enforcedVerdictText, type PeerChain } from '../mx/policy.js';
 import { checkConsistency } from './mx-consistency.js';
 import { pool } from './pool.js';
@@ -80,20 +80,25 @@ export async function probeMx(
   try {
     if (await resolveWalk(resolver, result)) {
       const chains = new Map<string, PeerChain>();
+      const asked =
+        options.policy === false
+          ? undefined
+          : askPolicy(result, resolver, {
+              port: result.port,
+              ...(options.mtaStsPort === undefined ? {} : { mtaStsPort: options.mtaStsPort }),
+              trust: run.trust,
+              deadline: run.deadline,
+            });
+      // Awaited below; a cancellation during the probes must not surface first as unhandled.
+      asked?.catch(() => {});
       await probeAll(result.hosts, options, run, chains);
       // What the connections showed (STARTTLS) joins what DNS showed.
       result.lint.push(...mxAddressLint(result.hosts));
       // Cut by --timeout or Ctrl-C: the walk is incomplete, and a verdict would blame the hosts for our budget.
       if (run.deadline.signal.aborted) throw run.deadline.cancelled(cancelledStage(result.hosts));
       result.verdict = mxVerdict(result);
-      if (options.policy !== false) {
-        result.policy = await probePolicy(result, resolver, {
-          port: result.port,
-          ...(options.mtaStsPort === undefined ? {} : { mtaStsPort: options.mtaStsPort }),
-          trust: run.trust,
-          deadline: run.deadline,
-          chains,
-        });
+      if (asked) {
+        result.policy = judgePolicy(await asked, result, chains);
         result.verdict.text = enforcedVerdictText(
           result.verdict.text,
           result.verdict.host,

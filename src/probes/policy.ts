@@ -1,9 +1,9 @@
 /**
- * The policy half of an MX walk: after the hosts are probed, ask what the domain publishes about
+ * The policy half of an MX walk: while the hosts are probed, ask what the domain publishes about
  * transport security — the `_mta-sts` and `_smtp._tls` TXT records, the MTA-STS policy file
  * (fetched with undici from mta-sts.<domain>, resolved by the walk's resolver), and TLSA at
  * `_<port>._tcp.<host>` for each MX host — all at once, and judge them against what the probes
- * saw (src/mx/policy.ts). Every query joins the walk's DNS trace. The audit asks the same
+ * saw (src/mx/policy.ts) once they are done. Every query joins the walk's DNS trace. The audit asks the same
  * questions (askPolicy) for its `mta-sts` and `dane` checks.
  */
 import { dnsAddressResolver } from '../dns/addresses.js';
@@ -23,12 +23,6 @@ import type { MxHost, MxResult } from '../schema/mx.js';
 import type { PolicyReport } from '../schema/policy.js';
 import type { Deadline } from '../time/deadline.js';
 
-/** PolicyProbeOptions: the SMTP port (it names the TLSA owner), where the policy host listens, trust, budget, and the chains seen. */
-export interface PolicyProbeOptions extends AskOptions {
-  /** chains: by MX host name, the chain its first TLS-speaking address presented. */
-  chains: ReadonlyMap<string, PeerChain>;
-}
-
 /** AskOptions: what the policy questions need: the SMTP port, the policy host's port, trust, budget. */
 export interface AskOptions {
   port: number;
@@ -44,20 +38,43 @@ export interface StsAsked {
   tlsRptTxt: Lookup;
 }
 
-/** probePolicy: see the module comment. Rejects only when the run is cancelled. */
-export async function probePolicy(
+/** PolicyAsked: every policy question of a walk, answered: what policyReport needs but the chains. */
+export type PolicyAsked = StsAsked & {
+  domain: string;
+  hosts: MxHost[];
+  tlsa: Map<string, HostTlsa>;
+};
+
+/**
+ * askPolicy: the walk's policy questions, all at once. They need only DNS and HTTPS, not the
+ * probes, so `mx` asks them while its addresses are probed. Rejects only when the run is cancelled.
+ */
+export async function askPolicy(
   walk: MxResult,
   resolver: Resolver,
-  o: PolicyProbeOptions,
-): Promise<PolicyReport> {
+  o: AskOptions,
+): Promise<PolicyAsked> {
   const domain = walk.domain.ascii;
   // A host without addresses is never dialled: no sender asks its TLSA or judges it by a policy.
-  const dialled = walk.hosts.filter((h) => h.addresses.length > 0);
+  const hosts = walk.hosts.filter((h) => h.addresses.length > 0);
   const [sts, tlsa] = await Promise.all([
     askSts(domain, resolver, o),
-    askTlsa(dialled, resolver, o.port),
+    askTlsa(hosts, resolver, o.port),
   ]);
-  return policyReport({ domain, hosts: dialled, ...sts, tlsa, chains: o.chains });
+  return { domain, hosts, ...sts, tlsa };
+}
+
+/**
+ * judgePolicy: the asked questions against the chains the probes saw. The hosts are the walk's
+ * own (probed by now), not the copies taken when asking.
+ */
+export function judgePolicy(
+  asked: PolicyAsked,
+  walk: MxResult,
+  chains: ReadonlyMap<string, PeerChain>,
+): PolicyReport {
+  const names = new Set(asked.hosts.map((h) => h.name));
+  return policyReport({ ...asked, hosts: walk.hosts.filter((h) => names.has(h.name)), chains });
 }
 
 /**
