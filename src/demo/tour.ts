@@ -4,6 +4,7 @@
  * catalogue shows up once, an MX walk, a failover rehearsal, what a sender
  * enforcing MTA-STS does, and a short audit. Lives in src/ so the tour is also a library call.
  */
+import { setMaxListeners } from 'node:events';
 import { startLab, type Lab, type LabHost } from '../lab/index.js';
 import { formatEndpoint } from '../net/target.js';
 import { toEnvelope } from '../output/envelope.js';
@@ -71,6 +72,8 @@ async function probeHost(lab: Lab, host: LabHost, o: DemoOptions) {
  */
 export async function runDemo(rc: RenderContext, o: DemoOptions): Promise<number> {
   const startedAt = new Date();
+  // Every probe of the tour runs at once under the one Ctrl-C signal (a dozen and more).
+  setMaxListeners(0, o.signal);
   const lab = await startLab({ port: 0 });
   try {
     const personalities = lab.hosts.filter((h) => h.scenario === null);

@@ -11,7 +11,6 @@
  * Cancelled (Ctrl-C): no new probe starts, the ones in flight end at once and are not reported,
  * so a resumed run (`done`) asks them again and nothing is lost or reported twice.
  */
-import { setMaxListeners } from 'node:events';
 import { ProbeError } from '../errors.js';
 import { errorInfo } from '../error-info.js';
 import { normalizeDomain } from '../dns/name.js';
@@ -143,8 +142,6 @@ export async function runAudit(
   );
   const servers = walkServers(options.resolvers);
   const run = startRun(options, false);
-  // Every address in flight holds a child deadline listening to the run's: --concurrency of them.
-  setMaxListeners(0, run.deadline.signal);
   const summary = new SummaryBuilder(AUDIT_CHECKS.filter((c) => checks.has(c)));
   const done = options.done;
   for (const a of done?.addresses.values() ?? []) summary.address(a);

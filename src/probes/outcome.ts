@@ -1,4 +1,5 @@
 /** ProbeOutcome and the shared start of every probe run: budget, deadline, trust, transcript, injection points. */
+import { setMaxListeners } from 'node:events';
 import { ProbeError, type Status } from '../errors.js';
 import type { AddressResolver } from '../net/address-resolver.js';
 import type { Connector } from '../net/connector.js';
@@ -65,14 +66,18 @@ export interface Run {
 export function startRun(options: RunOptions, bounded = true): Run {
   const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
   const clock = options.clock ?? systemClock;
+  const deadline = new Deadline({
+    clock,
+    ...(bounded ? { totalMs: timeouts.targetMs } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  // Everything in flight listens to the run's signal (each address, DNS query, policy fetch, an
+  // audit's --concurrency sessions): the probe's own limits bound them, not Node's warning at 10.
+  setMaxListeners(0, deadline.signal);
   return {
     timeouts,
     trust: loadTrustStore(options.caFiles),
-    deadline: new Deadline({
-      clock,
-      ...(bounded ? { totalMs: timeouts.targetMs } : {}),
-      ...(options.signal ? { signal: options.signal } : {}),
-    }),
+    deadline,
     transcript: new Transcript(options.onTranscript, clock),
     wiring: { connector: options.connector, resolveAddresses: options.resolveAddresses, clock },
     startedAt: new Date(),

@@ -395,6 +395,8 @@ describe('output', () => {
   test('demo --format ndjson: one caps envelope per lab personality in lab order, then the MX walk, the failover, the MTA-STS failover and the audit, then the demo envelope, exit 0', async () => {
     const run = await runCli(['demo', '--format', 'ndjson']);
     assert.equal(run.code, 0, run.stderr);
+    // A dozen probes share the Ctrl-C signal: no MaxListenersExceededWarning may reach the user.
+    assert.doesNotMatch(run.stderr, /Warning/);
     // One line per step, each carrying its command's envelope; the demo's own envelope last.
     const all = run.stdout.trimEnd().split('\n');
     const last = DemoOutputSchema.parse(JSON.parse(all.pop()!));
