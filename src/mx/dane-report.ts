@@ -54,8 +54,7 @@ export function daneReport(
   const findings: Finding[] = [];
   for (const d of dane) {
     const severity = DANE_SEVERITY[d.state];
-    if (severity)
-      findings.push({ id: d.state, severity, message: d.finding, ref: daneRef(d), subject: d.mx });
+    if (severity) findings.push({ id: d.state, severity, ...splitRef(d.finding), subject: d.mx });
   }
   return { dane, findings };
 }
@@ -70,8 +69,12 @@ const DANE_SEVERITY: Partial<Record<DaneHost['state'], PolicyFinding['severity']
   'tlsa-without-dnssec': 'low',
 };
 
-function daneRef(d: DaneHost): string {
-  return /\((RFC [^)]*)\)\s*$/.exec(d.finding)?.[1] ?? 'RFC 7672 §2.2';
+/** splitRef: a DANE sentence ends with its RFC in parentheses; a finding carries it as its ref instead. */
+function splitRef(finding: string): { message: string; ref: string } {
+  const m = /\s*\((RFC [^)]*)\)\s*$/.exec(finding);
+  return m
+    ? { message: finding.slice(0, m.index), ref: m[1]! }
+    : { message: finding, ref: 'RFC 7672 §2.2' };
 }
 
 /** daneHost: one host's TLSA records judged against the chain its STARTTLS presented. */

@@ -246,6 +246,10 @@ describe('policyReport', () => {
       ],
     );
     assert.match(r.dane[0]!.finding, new RegExp(owner.replace(/\./g, '\\.')));
+    // The RFC is the finding's ref, not repeated at the end of its message.
+    const f = r.findings.find((x) => x.id === 'tlsa-without-dnssec');
+    assert.deepEqual([f?.subject, f?.ref], ['mx1.example.test', 'RFC 7672 §2.2']);
+    assert.doesNotMatch(f?.message ?? '', /\(RFC/);
   });
 });
 
