@@ -110,18 +110,10 @@ const post = (body) => new Promise((res, rej) => {
 }
 
 # The pid in the pid file, if that process is alive and is our dnsdist.
-our_pid() {
-  local pid
-  [ -f "$PIDFILE" ] || return 1
-  pid=$(tr -dc '0-9' <"$PIDFILE")
-  [ -n "$pid" ] && is_ours "$pid" || return 1
-  printf '%s\n' "$pid"
-}
+our_pid() { pid_from_file "$PIDFILE" is_ours; }
 
 # is_ours PID: a live dnsdist started with our config (a zombie's cmdline is empty).
-is_ours() {
-  [ -r "/proc/$1/cmdline" ] && tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | grep -qF -- "-C $CONF"
-}
+is_ours() { cmdline_has "$1" "-C $CONF"; }
 
 is_running() { our_pid >/dev/null; }
 
@@ -226,27 +218,7 @@ SUM
 }
 
 # -------------------------------------------------------------------- stop
-cmd_stop() {
-  local pid
-  if ! pid=$(our_pid); then
-    log "not running (state dir $STATE)"
-    rm -f "$PIDFILE"
-    return 0
-  fi
-  kill -TERM "$pid" 2>/dev/null || true
-  local deadline=$((SECONDS + 10))
-  while is_ours "$pid" || port_open "$DOH_PORT"; do
-    if [ "$SECONDS" -ge "$deadline" ]; then
-      log "dnsdist (pid $pid) did not stop within 10 s; sending KILL"
-      kill -KILL "$pid" 2>/dev/null || true
-      sleep 0.5
-      break
-    fi
-    sleep 0.1
-  done
-  rm -f "$PIDFILE"
-  log "stopped (pid $pid)"
-}
+cmd_stop() { stop_daemon dnsdist "$PIDFILE" is_ours "$ADDR:$DOH_PORT"; }
 
 # ------------------------------------------------------------------ status
 cmd_status() {

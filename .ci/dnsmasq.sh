@@ -148,20 +148,12 @@ function tcp(buf) {
 }
 
 # The pid in the pid file, if that process is alive and is our dnsmasq.
-our_pid() {
-  local pid
-  [ -f "$PIDFILE" ] || return 1
-  pid=$(tr -dc '0-9' <"$PIDFILE")
-  [ -n "$pid" ] && is_ours "$pid" || return 1
-  printf '%s\n' "$pid"
-}
+our_pid() { pid_from_file "$PIDFILE" is_ours; }
 
 # is_ours PID: a live dnsmasq started with our config. A zombie (whose cmdline is
 # empty) is not: pid 1 on these machines can take seconds to reap an exited
 # daemon, and its sockets are closed already.
-is_ours() {
-  [ -r "/proc/$1/cmdline" ] && tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | grep -qF -- "--conf-file=$CONF"
-}
+is_ours() { cmdline_has "$1" "--conf-file=$CONF"; }
 
 is_running() { our_pid >/dev/null; }
 
@@ -329,28 +321,7 @@ SUM
 }
 
 # -------------------------------------------------------------------- stop
-cmd_stop() {
-  local pid
-  if ! pid=$(our_pid); then
-    log "not running (state dir $STATE)"
-    rm -f "$PIDFILE"
-    return 0
-  fi
-  kill -TERM "$pid" 2>/dev/null || true
-  # Wait until it is gone so an immediate start does not hit "address in use".
-  local deadline=$((SECONDS + 10))
-  while is_ours "$pid"; do
-    if [ "$SECONDS" -ge "$deadline" ]; then
-      log "dnsmasq (pid $pid) did not stop within 10 s; sending KILL"
-      kill -KILL "$pid" 2>/dev/null || true
-      sleep 0.5
-      break
-    fi
-    sleep 0.1
-  done
-  rm -f "$PIDFILE"
-  log "stopped (pid $pid)"
-}
+cmd_stop() { stop_daemon dnsmasq "$PIDFILE" is_ours; }
 
 # ------------------------------------------------------------------ status
 cmd_status() {

@@ -108,3 +108,44 @@ make_leaf() {
 spki_sha256() {
   openssl x509 -in "$1" -noout -pubkey | openssl pkey -pubin -outform DER | sha256sum | cut -d' ' -f1
 }
+
+# cmdline_has PID TEXT: PID is a live process (not a zombie: its cmdline is empty) whose command
+# line contains TEXT, e.g. the config file our instance was started with.
+cmdline_has() {
+  [ -r "/proc/$1/cmdline" ] && tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | grep -qF -- "$2"
+}
+
+# pid_from_file PIDFILE CHECK: the pid in PIDFILE when `CHECK pid` says it is ours; fails otherwise.
+pid_from_file() {
+  local pid
+  [ -f "$1" ] || return 1
+  pid=$(tr -dc '0-9' <"$1")
+  [ -n "$pid" ] && "$2" "$pid" || return 1
+  printf '%s\n' "$pid"
+}
+
+# stop_daemon NAME PIDFILE CHECK [ADDR:PORT]: TERM our instance, wait until it is gone (and its
+# port closed, so an immediate start does not hit "address in use"), KILL it and its children
+# after 10 s. Idempotent: not running is not an error.
+stop_daemon() {
+  local name=$1 pidfile=$2 check=$3 endpoint=${4:-} pid
+  if ! pid=$(pid_from_file "$pidfile" "$check"); then
+    log "not running"
+    rm -f "$pidfile"
+    return 0
+  fi
+  kill -TERM "$pid" 2>/dev/null || true
+  local deadline=$((SECONDS + 10))
+  while "$check" "$pid" || { [ -n "$endpoint" ] && (exec 3<>"/dev/tcp/${endpoint%:*}/${endpoint##*:}") 2>/dev/null; }; do
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      log "$name (pid $pid) did not stop within 10 s; sending KILL to it and its children"
+      pkill -KILL -P "$pid" 2>/dev/null || true
+      kill -KILL "$pid" 2>/dev/null || true
+      sleep 0.5
+      break
+    fi
+    sleep 0.1
+  done
+  rm -f "$pidfile"
+  log "stopped (pid $pid)"
+}

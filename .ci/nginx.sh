@@ -105,19 +105,11 @@ ALL_CHECKS=(
 )
 
 # The master's pid, if the pid file names a live nginx started with our config.
-our_pid() {
-  local pid
-  [ -f "$PIDFILE" ] || return 1
-  pid=$(tr -dc '0-9' <"$PIDFILE")
-  [ -n "$pid" ] && is_ours "$pid" || return 1
-  printf '%s\n' "$pid"
-}
+our_pid() { pid_from_file "$PIDFILE" is_ours; }
 
 # is_ours PID: a live nginx master whose command line names our config (nginx keeps its
 # arguments in the process title: "nginx: master process nginx -p … -c …"). Not a zombie.
-is_ours() {
-  [ -r "/proc/$1/cmdline" ] && tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | grep -qF -- "-c $CONF"
-}
+is_ours() { cmdline_has "$1" "-c $CONF"; }
 
 is_running() { our_pid >/dev/null; }
 
@@ -240,29 +232,7 @@ SUM
 }
 
 # -------------------------------------------------------------------- stop
-cmd_stop() {
-  local pid
-  if ! pid=$(our_pid); then
-    log "not running (state dir $STATE)"
-    rm -f "$PIDFILE"
-    return 0
-  fi
-  # TERM: fast shutdown (the master stops its workers, then exits).
-  kill -TERM "$pid" 2>/dev/null || true
-  local deadline=$((SECONDS + 10))
-  while is_ours "$pid" || (exec 3<>"/dev/tcp/$ADDR/$PORT") 2>/dev/null; do
-    if [ "$SECONDS" -ge "$deadline" ]; then
-      log "nginx (pid $pid) did not stop within 10 s; sending KILL to it and its workers"
-      pkill -KILL -P "$pid" 2>/dev/null || true
-      kill -KILL "$pid" 2>/dev/null || true
-      sleep 0.5
-      break
-    fi
-    sleep 0.1
-  done
-  rm -f "$PIDFILE"
-  log "stopped (pid $pid)"
-}
+cmd_stop() { stop_daemon nginx "$PIDFILE" is_ours "$ADDR:$PORT"; }
 
 # ------------------------------------------------------------------ status
 cmd_status() {
