@@ -7,6 +7,7 @@
  * to the query it was given and rejects only with a TransportError.
  */
 import { Agent, request, type Dispatcher } from 'undici';
+import { header, noResponseText } from '../net/https-response.js';
 import { loadTrustStore, tlsFailureReason, type TrustStore } from '../net/tls.js';
 import { systemClock } from '../time/clock.js';
 import { withDeadline } from '../time/deadline.js';
@@ -167,12 +168,6 @@ async function readAnswer(res: Dispatcher.ResponseData, what: string): Promise<B
   return Buffer.concat(chunks, length);
 }
 
-/** header: one response header as a string (the first, if repeated). */
-function header(res: Dispatcher.ResponseData, name: string): string | undefined {
-  const value = res.headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
-
 /** requestFailure: why no response came, as a network-error; a TLS failure says so and names the host. */
 function requestFailure(err: unknown, url: URL, what: string): TransportError {
   if (err instanceof TransportError) return err;
@@ -181,11 +176,7 @@ function requestFailure(err: unknown, url: URL, what: string): TransportError {
     return new TransportError('network-error', `TLS with ${url.host} failed: ${tls} at ${what}`, {
       cause: err,
     });
-  const e = err as NodeJS.ErrnoException;
-  const code = typeof e?.code === 'string' ? e.code : undefined;
-  const text = e instanceof Error ? e.message.trim() : String(err);
-  const meaning = code === 'ECONNREFUSED' ? 'connection refused (RST)' : code;
-  return new TransportError('network-error', `${meaning ? `${meaning}: ` : ''}${text} at ${what}`, {
+  return new TransportError('network-error', noResponseText(err, what), {
     cause: err,
   });
 }

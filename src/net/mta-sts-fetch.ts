@@ -13,6 +13,7 @@ import { type Clock, systemClock } from '../time/clock.js';
 import { withDeadline } from '../time/deadline.js';
 import { roundMs } from '../time/duration.js';
 import type { AddressResolver } from './address-resolver.js';
+import { header, noResponseText } from './https-response.js';
 import { formatEndpoint } from './target.js';
 import { tlsFailureReason, type TrustStore } from './tls.js';
 
@@ -221,14 +222,5 @@ function connectFailure(err: unknown, where: string): Failure {
       outcome: 'tls',
       error: `TLS with ${where} failed: ${tls}; senders must not use a policy from a host whose certificate does not verify (RFC 8461 §3.3)`,
     };
-  const e = err as NodeJS.ErrnoException;
-  const code = typeof e?.code === 'string' ? e.code : undefined;
-  const text = e instanceof Error ? e.message.trim() : String(err);
-  const meaning = code === 'ECONNREFUSED' ? 'connection refused (RST)' : code;
-  return { outcome: 'connect', error: `${meaning ? `${meaning}: ` : ''}${text} at ${where}` };
-}
-
-function header(res: Dispatcher.ResponseData, name: string): string | undefined {
-  const value = res.headers[name];
-  return Array.isArray(value) ? value[0] : value;
+  return { outcome: 'connect', error: noResponseText(err, where) };
 }

@@ -5,7 +5,7 @@
 import type { DnsExchange, DnsRecord } from '../schema/dns.js';
 import type { Lint, MxHost, MxResult } from '../schema/mx.js';
 import { formatDuration } from '../time/duration.js';
-import { DEFAULT_WIDTH, fitTable, type CellInput, type TableStyle } from './table.js';
+import { DEFAULT_WIDTH, findingTable, fitTable, type CellInput, type TableStyle } from './table.js';
 import { renderPolicy } from './policy-table.js';
 import { printable } from './terminal.js';
 import { wrapText } from './wrap.js';
@@ -136,22 +136,14 @@ function matrix(r: MxResult, style: TableStyle): string {
 function lintTable(lint: Lint[], style: TableStyle): string {
   const p = style.paint;
   const colour = { error: p.red, warning: p.yellow, info: p.dim } as const;
-  const rows = lint.map((l): CellInput[] => [
-    { text: l.severity, paint: colour[l.severity] },
-    l.id,
-    l.rfc,
-    `${printable(l.subject)}: ${printable(l.message)}`,
-  ]);
-  // The RFC joins the finding's cell before the detail gets too narrow to read.
-  return fitTable(
+  return findingTable(
     style,
-    [
-      { head: 'severity', fit: 'keep' },
-      { head: 'finding', fit: 'keep' },
-      { head: 'RFC', fit: 'keep', fold: 1 },
-      { head: 'detail', min: 36 },
-    ],
-    rows,
+    lint.map((l) => ({
+      severity: { text: l.severity, paint: colour[l.severity] },
+      id: l.id,
+      ref: l.rfc,
+      detail: `${printable(l.subject)}: ${printable(l.message)}`,
+    })),
   );
 }
 

@@ -4,7 +4,7 @@
  * the findings with their RFCs, worst first.
  */
 import type { PolicyReport } from '../schema/policy.js';
-import { fitTable, type CellInput, type TableStyle, DEFAULT_WIDTH } from './table.js';
+import { DEFAULT_WIDTH, findingTable, fitTable, type CellInput, type TableStyle } from './table.js';
 import { printable } from './terminal.js';
 import { wrapText } from './wrap.js';
 
@@ -26,7 +26,7 @@ export function renderPolicy(r: PolicyReport, style: TableStyle): string {
   if (r.dane.length > 0) out.push(hostTable(r, style));
   if (r.dane.some((d) => d.records.length > 0))
     out.push(wrapText(`  ${p.dim(`DANE: ${r.adNote}`)}`, width, '    '));
-  if (r.findings.length > 0) out.push(findingTable(r, style));
+  if (r.findings.length > 0) out.push(findings(r, style));
   return out.join('\n');
 }
 
@@ -100,23 +100,16 @@ function hostTable(r: PolicyReport, style: TableStyle): string {
   );
 }
 
-function findingTable(r: PolicyReport, style: TableStyle): string {
+function findings(r: PolicyReport, style: TableStyle): string {
   const p = style.paint;
   const colour = { high: p.red, medium: p.yellow, low: p.dim, info: p.dim } as const;
-  const rows = r.findings.map((f): CellInput[] => [
-    { text: f.severity, paint: colour[f.severity] },
-    f.id,
-    f.ref,
-    `${printable(f.subject)}: ${printable(f.message)}`,
-  ]);
-  return fitTable(
+  return findingTable(
     style,
-    [
-      { head: 'severity', fit: 'keep' },
-      { head: 'finding', fit: 'keep' },
-      { head: 'RFC', fit: 'keep', fold: 1 },
-      { head: 'detail', min: 36 },
-    ],
-    rows,
+    r.findings.map((f) => ({
+      severity: { text: f.severity, paint: colour[f.severity] },
+      id: f.id,
+      ref: f.ref,
+      detail: `${printable(f.subject)}: ${printable(f.message)}`,
+    })),
   );
 }

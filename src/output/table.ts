@@ -244,3 +244,23 @@ export function fitTable(style: TableStyle, columns: Column[], input: CellInput[
   }
   return t.toString();
 }
+
+/**
+ * findingTable: severity, finding, RFC and detail — how findings with an RFC are shown (the
+ * walk's lint, its policy findings). The RFC joins the finding's cell before the detail gets too narrow to read.
+ */
+export function findingTable(
+  style: TableStyle,
+  rows: { severity: CellInput; id: string; ref: string; detail: string }[],
+): string {
+  return fitTable(
+    style,
+    [
+      { head: 'severity', fit: 'keep' },
+      { head: 'finding', fit: 'keep' },
+      { head: 'RFC', fit: 'keep', fold: 1 },
+      { head: 'detail', min: 36 },
+    ],
+    rows.map((r) => [r.severity, r.id, r.ref, r.detail]),
+  );
+}

@@ -112,16 +112,16 @@ export async function askTlsa(
   resolver: Resolver,
   port: number,
 ): Promise<Map<string, HostTlsa>> {
-  const asked = await Promise.all(hosts.map((h) => tlsaOf(h, resolver, port)));
+  const asked = await Promise.all(hosts.map((h) => tlsaQuestion(h, resolver, port)));
   return new Map(hosts.map((h, i) => [h.name, asked[i]!]));
 }
 
 /**
- * tlsaOf: the TLSA question for one MX host. RFC 7672 §2.2.2: when the host name is an alias
+ * tlsaQuestion: the TLSA question for one MX host. RFC 7672 §2.2.2: when the host name is an alias
  * and the chain to its address was DNSSEC-validated, the TLSA base is the expanded name; else
  * the name as the MX record gives it.
  */
-async function tlsaOf(
+async function tlsaQuestion(
   host: Pick<MxHost, 'name' | 'lookups'>,
   resolver: Resolver,
   port: number,
