@@ -28,10 +28,17 @@
 #   commands" and the session is dropped), smtp_max_synprot_errors 3, smtp_accept_max_nonmail 10,
 #   the ~200 ms Exim holds its reply to QUIT in clear text; none of them is set in this config.
 #   users alice@exim.test, bob@exim.test, list staff@exim.test (-> alice, bob), postmaster -> alice;
-#   other local parts are unknown; other domains are not relayed.
+#   other local parts are unknown; other domains are not relayed. Mail for them is delivered at
+#   once (no queue runner is needed) into mbox files $SMTP_PROBE_EXIM_DIR/mail/{alice,bob}, by
+#   Debian-exim (the binary is not setuid, so delivery runs as Exim's own user; each delivery
+#   logs "exim user lost privilege for using -C option" to mainlog and paniclog, which is expected:
+#   -C is trusted only through /etc/exim4/trusted_configs, and nothing here writes /etc/exim4).
+#   AUTH PLAIN and LOGIN with one fixed test account (Exim's built-in plaintext authenticators, no
+#   SASL daemon), offered only after STARTTLS as a submission server offers them: 235 for the
+#   right credentials, 535 for wrong ones; before TLS EHLO lists no AUTH and AUTH gets 503.
 # Deliberate differences from a Debian install: no reverse DNS lookup of clients (host_lookup is
-# empty: CI has no resolver, Debian's default looks up every host), and queue_only with no queue
-# runner (mail would be accepted into the spool and never delivered; the tests never send DATA).
+# empty: CI has no resolver, Debian's default looks up every host), and authenticators on the
+# MX ports (Debian's config has them commented out; a submission port would have them).
 # $SMTP_PROBE_EXIM_DIR/env holds KEY=VALUE lines describing all of this.
 set -euo pipefail
 
@@ -51,6 +58,11 @@ DEFAULT_PORT=2527
 VRFY_PORT=2528
 HOSTNAME_FQDN=mx.exim.test
 DOMAIN=exim.test
+MAIL="$STATE/mail"       # mbox files written by the mailbox transport
+# The test account for AUTH (fixed; it guards nothing but this loopback instance). Kept free of
+# characters Exim's string expansion treats specially ($ \\ { } :).
+AUTH_USER=probe-user
+AUTH_PASSWORD=Sm0ke-Test-Pa55word
 
 SCRIPT_NAME=exim.sh
 # shellcheck source=.ci/lib.sh
@@ -122,11 +134,17 @@ greeting() {
 
 # ------------------------------------------------------------------- start
 write_config() {
-  mkdir -p "$CONF" "$SPOOL" "$LOGDIR" "$TLS"
+  mkdir -p "$CONF" "$SPOOL" "$LOGDIR" "$TLS" "$MAIL"
   chmod 755 "$STATE" "$CONF" "$TLS"
-  # Exim writes its spool and logs as Debian-exim after dropping root.
-  chown "$EXIM_USER:$EXIM_USER" "$SPOOL" "$LOGDIR"
+  # Exim writes its spool, logs and mailboxes as Debian-exim after dropping root (appendfile
+  # also puts its lock files beside the mailboxes).
+  chown "$EXIM_USER:$EXIM_USER" "$SPOOL" "$LOGDIR" "$MAIL"
   chmod 750 "$SPOOL" "$LOGDIR"
+  chmod 755 "$MAIL"
+  # Empty mailboxes up front, so tests can read/size them before the first delivery; owned by
+  # the delivering user and in the transport's mode, or appendfile refuses them.
+  install -o "$EXIM_USER" -g "$EXIM_USER" -m 644 /dev/null "$MAIL/alice"
+  install -o "$EXIM_USER" -g "$EXIM_USER" -m 644 /dev/null "$MAIL/bob"
 
   openssl req -x509 -newkey rsa:2048 -nodes -days 30 \
     -keyout "$TLS/key.pem" -out "$TLS/cert.pem" \
@@ -166,8 +184,6 @@ keep_environment =
 
 # CI has no resolver: no reverse lookup of clients (Debian looks up every host).
 host_lookup =
-# Mail is spooled and never delivered (the tests never send DATA).
-queue_only = true
 
 # STARTTLS as Debian's MAIN_TLS_ENABLE with a generated certificate gives it.
 tls_advertise_hosts = *
@@ -206,8 +222,32 @@ begin transports
 
 mailbox:
   driver = appendfile
-  file = $STATE/mail/\$local_part
+  # \$local_part_data: the users router's local_parts match, untainted (Exim 4.96 refuses a
+  # file name made from the tainted \$local_part).
+  file = $MAIL/\$local_part_data
   user = $EXIM_USER
+  mode = 0644
+
+begin authenticators
+
+# RFC 4616 PLAIN: \$auth1 authzid, \$auth2 user, \$auth3 password. Advertised and accepted only
+# once TLS is up (server_advertise_condition also refuses the mechanism before it: 503).
+plain:
+  driver = plaintext
+  public_name = PLAIN
+  server_prompts = :
+  server_condition = \${if and{{eq{\$auth2}{$AUTH_USER}}{eq{\$auth3}{$AUTH_PASSWORD}}}}
+  server_set_id = \$auth2
+  server_advertise_condition = \${if def:tls_in_cipher}
+
+# LOGIN (draft-murchison-sasl-login): the user and the password, each asked for in turn.
+login:
+  driver = plaintext
+  public_name = LOGIN
+  server_prompts = Username:: : Password::
+  server_condition = \${if and{{eq{\$auth1}{$AUTH_USER}}{eq{\$auth2}{$AUTH_PASSWORD}}}}
+  server_set_id = \$auth1
+  server_advertise_condition = \${if def:tls_in_cipher}
 CF
   chmod 644 "$CONF/exim.conf" "$CONF/aliases"
 
@@ -219,6 +259,9 @@ EXIM_DOMAIN=$DOMAIN
 EXIM_HOSTNAME=$HOSTNAME_FQDN
 EXIM_VERSION=$("$EXIM" -C "$CONF/exim.conf" -bV | sed -n 's/^Exim version \([^ ]*\).*/\1/p')
 EXIM_MAINLOG=$LOGDIR/mainlog
+EXIM_MAILDIR=$MAIL
+EXIM_AUTH_USER=$AUTH_USER
+EXIM_AUTH_PASSWORD=$AUTH_PASSWORD
 ENV
 }
 
@@ -236,7 +279,7 @@ cmd_start() {
       die "127.0.0.1:$port is already in use by another process"
     fi
   done
-  rm -rf "$CONF" "$SPOOL" "$LOGDIR" "$TLS" "$STATE/env" "$(pidfile "$DEFAULT_PORT")" \
+  rm -rf "$CONF" "$SPOOL" "$LOGDIR" "$TLS" "$MAIL" "$STATE/env" "$(pidfile "$DEFAULT_PORT")" \
     "$(pidfile "$VRFY_PORT")"
 
   log "writing config into $STATE"
@@ -244,7 +287,8 @@ cmd_start() {
   if ! "$EXIM" -C "$CONF/exim.conf" -DPORT="$DEFAULT_PORT" -bV >/dev/null; then
     die "exim rejects $CONF/exim.conf"
   fi
-  # -bd: a daemon, no queue runner (nothing to deliver); it forks and returns once it listens.
+  # -bd: a daemon, no queue runner (each message is delivered as it arrives); it forks and
+  # returns once it listens.
   local daemon
   for daemon in "-DPORT=$DEFAULT_PORT" "-DPORT=$VRFY_PORT -DVRFY_OPEN"; do
     log "exim -bd $daemon"
@@ -276,6 +320,7 @@ Exim $(sed -n 's/^EXIM_VERSION=//p' "$STATE/env") running (config $CONF/exim.con
   127.0.0.1:$DEFAULT_PORT   Debian defaults: VRFY 252, EXPN 550 (no ACL), STARTTLS   greeting: $g1
   127.0.0.1:$VRFY_PORT   VRFY and EXPN accepted, STARTTLS                    greeting: $g2
   recipients: alice@$DOMAIN bob@$DOMAIN staff@$DOMAIN(->alice,bob) postmaster->alice; no relay
+  mailboxes:  $MAIL/{alice,bob}   AUTH PLAIN/LOGIN after STARTTLS: $AUTH_USER (password in the env file)
   cert: $TLS/cert.pem   log: $LOGDIR/mainlog   env file: $STATE/env
 SUM
 }

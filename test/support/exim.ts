@@ -18,6 +18,11 @@ export interface EximEnv {
   domain: string;
   version: string;
   mainlog: string;
+  /** mbox files {alice,bob}: Exim delivers each accepted message at once (no queue runner). */
+  mailDir: string;
+  /** The test account of the plaintext authenticators (AUTH PLAIN and LOGIN, after STARTTLS only). */
+  authUser: string;
+  authPassword: string;
 }
 
 /** eximEnv: reads the env file or throws with what to do. */
@@ -32,6 +37,9 @@ export function eximEnv(): EximEnv {
     domain: need(kv, 'EXIM_DOMAIN', file),
     version: need(kv, 'EXIM_VERSION', file),
     mainlog: need(kv, 'EXIM_MAINLOG', file),
+    mailDir: need(kv, 'EXIM_MAILDIR', file),
+    authUser: need(kv, 'EXIM_AUTH_USER', file),
+    authPassword: need(kv, 'EXIM_AUTH_PASSWORD', file),
   };
 }
 

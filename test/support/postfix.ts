@@ -14,6 +14,8 @@ export interface PostfixEnv {
   certFile: string;
   hostname: string;
   domain: string;
+  /** maillog_file: smtpd's "client=", qmgr's and local's lines per queue id. */
+  maillog: string;
 }
 
 /** postfixEnv: reads the env file or throws with what to do. */
@@ -30,5 +32,6 @@ export function postfixEnv(): PostfixEnv {
     certFile: need(kv, 'POSTFIX_CERT', file),
     hostname: need(kv, 'POSTFIX_HOSTNAME', file),
     domain: need(kv, 'POSTFIX_DOMAIN', file),
+    maillog: need(kv, 'POSTFIX_MAILLOG', file),
   };
 }
