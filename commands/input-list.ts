@@ -32,7 +32,12 @@ export async function readArgumentList(
 }
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
+  return (await readBytes(stream)).toString('utf8');
+}
+
+/** readBytes: everything a stream gives until it ends, as it came (a message body need not be UTF-8). */
+export async function readBytes(stream: NodeJS.ReadableStream): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const c of stream) chunks.push(Buffer.from(c as Buffer));
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }

@@ -16,6 +16,7 @@ import { verifyCommand } from './verify.js';
 import { vrfyCommand } from './vrfy.js';
 import { expnCommand } from './expn.js';
 import { auditCommand } from './audit.js';
+import { sendCommand } from './send.js';
 import { labCommand } from './lab.js';
 import { demoCommand } from './demo.js';
 import { schemaCommand } from './schema.js';
@@ -42,6 +43,7 @@ const COMMANDS = [
   vrfyCommand,
   expnCommand,
   auditCommand,
+  sendCommand,
   labCommand,
   demoCommand,
   schemaCommand,

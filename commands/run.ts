@@ -63,7 +63,12 @@ export async function runProbeCommand<F extends FlagSet, R>(
       ...(emit ? { emit } : {}),
     });
   } catch (err) {
-    if (!(err instanceof ProbeError) || err.status !== 'invalid-input') throw err;
+    // Bad input, or Ctrl-C before the probe began (at a password prompt): nothing was sent.
+    if (
+      !(err instanceof ProbeError) ||
+      (err.status !== 'invalid-input' && err.status !== 'aborted')
+    )
+      throw err;
     outcome = {
       status: err.status,
       result: null,
@@ -76,7 +81,7 @@ export async function runProbeCommand<F extends FlagSet, R>(
   ctx.exitCode =
     outcome.status === 'ok' && outcome.result !== null && spec.exitCode
       ? spec.exitCode(outcome.result)
-      : exitCodeFor(outcome.status);
+      : exitCodeFor(outcome.status, outcome.error?.code);
   if (outcome.status === 'invalid-input' && format === 'table') {
     // A usage problem: one line on stderr, as for every other usage error (no result to show).
     ctx.stderr.write(`smtp-probe: ${printable(outcome.error?.message ?? 'invalid input')}\n`);

@@ -13,6 +13,7 @@ export const SCHEMA_COMMANDS = [
   'expn',
   'demo',
   'audit',
+  'send',
 ] as const;
 
 const SCHEMA_FLAGS = {

@@ -76,6 +76,30 @@ export const ERROR_CODES = {
     status: 'rejected',
     hint: 'the server refused both EHLO and HELO; try another --helo name',
   },
+  AUTH_FAILED: {
+    status: 'rejected',
+    hint: 'the server refused the credentials or the mechanism: check --auth-user and the password, or try --auth-mech',
+  },
+  AUTH_UNAVAILABLE: {
+    status: 'rejected',
+    hint: 'no credentials were sent: the server offers no usable AUTH here; most offer it only after STARTTLS (on 587 or 465)',
+  },
+  SENDER_REFUSED: {
+    status: 'rejected',
+    hint: 'the server refused MAIL FROM: check --from (SPF, a domain it accepts, authentication for submission)',
+  },
+  RECIPIENT_REFUSED: {
+    status: 'rejected',
+    hint: 'the server refused a recipient: see its reply for each --to (no such user, relaying denied, greylisting)',
+  },
+  MESSAGE_REFUSED: {
+    status: 'rejected',
+    hint: 'the server refused the message at DATA or after it: see the reply (content filter, size, policy)',
+  },
+  MESSAGE_UNSUITABLE: {
+    status: 'rejected',
+    hint: 'the message needs an extension the server does not offer (SIZE, 8BITMIME, SMTPUTF8, DSN); nothing of it was sent',
+  },
   ABORTED: { status: 'aborted', hint: 'interrupted; results so far are shown' },
 } as const satisfies Record<string, { status: Status; hint: string }>;
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -18,9 +18,11 @@ export const STAGES = [
   'ehlo',
   'helo',
   'starttls',
+  'auth',
   'census',
   'mail',
   'rcpt',
+  'data',
   'vrfy',
   'expn',
   'rset',
@@ -49,6 +51,28 @@ export const STATUSES = [
   'aborted',
 ] as const;
 export type Status = (typeof STATUSES)[number];
+
+/**
+ * QUIT_AFTER: where `send --quit-after` ends the session, in conversation order (swaks' stop
+ * points): after the connect, the banner, the first EHLO, STARTTLS and its EHLO, AUTH, MAIL, the
+ * RCPTs (RSET first after MAIL or RCPT), or DATA's 354 (then a hang-up: inside DATA only the
+ * end-of-data dot is a way out, and it would complete the message).
+ */
+export const QUIT_AFTER = [
+  'connect',
+  'banner',
+  'ehlo',
+  'tls',
+  'auth',
+  'mail',
+  'rcpt',
+  'data',
+] as const;
+export type QuitAfter = (typeof QUIT_AFTER)[number];
+
+/** SEND_OUTCOMES: how a `send` ended (see SendResultSchema.outcome). */
+export const SEND_OUTCOMES = ['accepted', 'partial', 'stopped', 'refused', 'failed'] as const;
+export type SendOutcome = (typeof SEND_OUTCOMES)[number];
 
 /** CENSUS_VERBS: the verbs the caps census sends, in order. TURN is last: a 250 to it reverses roles (RFC 821 §4.1.1), so the session ends there. */
 export const CENSUS_VERBS = [

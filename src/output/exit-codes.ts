@@ -2,7 +2,7 @@
  * Exit codes, one per kind of outcome a script needs to tell apart. The
  * README repeats this table; never renumber an existing code.
  */
-import type { Status } from '../errors.js';
+import type { ErrorCode, Status } from '../errors.js';
 
 /** EXIT: the documented exit codes. */
 export const EXIT = {
@@ -25,6 +25,16 @@ export const EXIT = {
   UNDELIVERABLE: 8,
   /** audit: a finding at or above --fail-on. */
   FINDINGS: 9,
+  /** send: AUTH refused, or no usable AUTH offered (credentials never sent in clear without --allow-plain-auth). */
+  AUTH: 10,
+  /** send: the server refused MAIL FROM. */
+  SENDER: 11,
+  /** send: a recipient was refused (the message may still have gone to the others). */
+  RECIPIENT: 12,
+  /** send: the server refused DATA or the message after its end-of-data dot. */
+  MESSAGE: 13,
+  /** send: the message needs SIZE, 8BITMIME, SMTPUTF8 or DSN the server does not offer; not sent. */
+  UNSUITABLE: 14,
   /** Interrupted by Ctrl-C (128 + SIGINT). */
   INTERRUPTED: 130,
 } as const;
@@ -44,7 +54,17 @@ const BY_STATUS: Record<Status, number> = {
   aborted: EXIT.INTERRUPTED,
 };
 
-/** exitCodeFor: the exit code a status gives. */
-export function exitCodeFor(status: Status): number {
-  return BY_STATUS[status];
+// Refusals `send` tells apart, each its own code; every other error goes by its status.
+const BY_CODE: Partial<Record<ErrorCode, number>> = {
+  AUTH_FAILED: EXIT.AUTH,
+  AUTH_UNAVAILABLE: EXIT.AUTH,
+  SENDER_REFUSED: EXIT.SENDER,
+  RECIPIENT_REFUSED: EXIT.RECIPIENT,
+  MESSAGE_REFUSED: EXIT.MESSAGE,
+  MESSAGE_UNSUITABLE: EXIT.UNSUITABLE,
+};
+
+/** exitCodeFor: the exit code a status gives, or the one its error's code has of its own. */
+export function exitCodeFor(status: Status, code?: ErrorCode): number {
+  return (code === undefined ? undefined : BY_CODE[code]) ?? BY_STATUS[status];
 }

@@ -42,9 +42,9 @@ const OK_BUT: Record<number, string> = {
 export function headline(
   env: Envelope<string, unknown>,
   p: Paint,
-  exitCode: number = exitCodeFor(env.status),
+  exitCode: number = exitCodeFor(env.status, env.error?.code),
 ): string {
-  const expected = exitCodeFor(env.status);
+  const expected = exitCodeFor(env.status, env.error?.code);
   let status = env.status === 'ok' ? p.green(env.status) : p.red(env.status);
   if (exitCode !== expected) {
     const why = env.status === 'ok' ? OK_BUT[exitCode] : undefined;
@@ -84,7 +84,7 @@ export function renderEnvelope<C extends string, R>(
   env: Envelope<C, R>,
   ctx: RenderContext,
   tables: (result: R) => string,
-  exitCode: number = exitCodeFor(env.status),
+  exitCode: number = exitCodeFor(env.status, env.error?.code),
 ): void {
   if (ctx.format === 'json') {
     ctx.out.write(`${JSON.stringify(env, null, 2)}\n`);

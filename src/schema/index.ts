@@ -6,6 +6,7 @@ import { VerifyOutputSchema } from './verify.js';
 import { VrfyOutputSchema, ExpnOutputSchema } from './lookup.js';
 import { DemoOutputSchema, NDJSON_LINE_SCHEMAS } from './lines.js';
 import { AuditOutputSchema } from './audit.js';
+import { SendOutputSchema } from './send.js';
 
 export { NDJSON_LINE_SCHEMAS };
 
@@ -18,5 +19,6 @@ export const OUTPUT_SCHEMAS = {
   expn: ExpnOutputSchema,
   demo: DemoOutputSchema,
   audit: AuditOutputSchema,
+  send: SendOutputSchema,
 } as const;
 export type SchemaCommand = keyof typeof OUTPUT_SCHEMAS;

@@ -12,6 +12,7 @@ import { ExpnOutputSchema, VrfyOutputSchema } from './lookup.js';
 import { AddressProbeSchema, MxOutputSchema } from './mx.js';
 import { AddressVerdictSchema, VerifyOutputSchema } from './verify.js';
 import { AuditAddressLineSchema, AuditOutputSchema, AuditSiteLineSchema } from './audit.js';
+import { SendOutputSchema } from './send.js';
 
 /** VerifyAddressLineSchema: one address's verdict, printed as soon as it is final. */
 export const VerifyAddressLineSchema = AddressVerdictSchema.extend({
@@ -52,4 +53,5 @@ export const NDJSON_LINE_SCHEMAS = {
   verify: z.union([VerifyAddressLineSchema, VerifyOutputSchema]),
   demo: z.union([DemoStepSchema, DemoOutputSchema]),
   audit: z.union([AuditAddressLineSchema, AuditSiteLineSchema, AuditOutputSchema]),
+  send: SendOutputSchema,
 } as const;

@@ -120,15 +120,38 @@ export class SessionSetupError extends ProbeError {
 // Failures after which a sender moves on to the host's next address (RFC 5321 §5.1).
 const NEXT_ADDRESS = new Set(['CONNECTION_REFUSED', 'CONNECT_TIMEOUT', 'HOST_UNREACHABLE']);
 
+/** EarlyStop: where openUntil hands the session over: after the connect (and implicit TLS), the banner, or the first EHLO. */
+export type EarlyStop = 'connect' | 'banner' | 'ehlo';
+
+/** Opened: a session handed over before it was fully set up (see openUntil), with what it learned. */
+export interface Opened extends SessionProgress {
+  session: SmtpSession;
+  address: string;
+}
+
 /** establish: see the module comment. Input (target, HELO name) must already be checked. */
-export async function establish(target: Target, o: EstablishOptions): Promise<Established> {
+export function establish(target: Target, o: EstablishOptions): Promise<Established> {
+  return setUp(target, o) as Promise<Established>;
+}
+
+/**
+ * openUntil: establish, stopped early: right after the connect (nothing read or sent), after the
+ * banner was read (a 220), or after the first EHLO was answered (250; no STARTTLS yet) — the
+ * stop points a person tests a route with.
+ */
+export function openUntil(target: Target, o: EstablishOptions, stop: EarlyStop): Promise<Opened> {
+  return setUp(target, o, stop);
+}
+
+async function setUp(target: Target, o: EstablishOptions, stop?: EarlyStop): Promise<Opened> {
   const progress: SessionProgress = { addresses: [], attempts: [], address: null, timings: {} };
   let session: SmtpSession | undefined;
   try {
     progress.addresses = await resolve(target, o, progress);
     const opened = await connectFirst(target, o, progress);
     session = opened.session;
-    return await converse(session, opened.endpoint, o, progress).catch((err: unknown) => {
+    if (stop === 'connect') return { ...progress, session, address: progress.address! };
+    return await converse(session, opened.endpoint, o, progress, stop).catch((err: unknown) => {
       throw withImplicitTlsHint(err, target.port, o);
     });
   } catch (err) {
@@ -316,7 +339,8 @@ async function converse(
   endpoint: string,
   o: EstablishOptions,
   p: SessionProgress,
-): Promise<Established> {
+  stop?: 'banner' | 'ehlo',
+): Promise<Opened> {
   const banner = await timed(
     o,
     (ms) => {
@@ -334,6 +358,7 @@ async function converse(
       message: `server greeted with ${formatReply(banner).join(' / ')}`,
     });
   }
+  if (stop === 'banner') return { ...p, session, address: p.address! };
   const helo = o.helo ?? defaultHeloName(p.localAddress);
   p.helo = helo;
   const hello = await timed(
@@ -353,6 +378,7 @@ async function converse(
       message: `${hello.verb} refused: ${hello.reply.code} ${replyText(hello.reply)}`,
     });
   }
+  if (stop === 'ehlo') return { ...p, session, address: p.address! };
   if (!o.implicitTls && o.starttls !== 'off') await startTls(session, endpoint, o, p);
   return {
     ...p,

@@ -115,6 +115,22 @@ export class SmtpSession {
     return secure;
   }
 
+  /**
+   * message: write a message encoded by smtp/data.ts (CRLF lines, dot-stuffed, the end-of-data
+   * line last) as it is, and read the reply to its end. The transcript gets its header lines and a
+   * line about the body, not every body line: a test message may be megabytes.
+   */
+  async message(encoded: Buffer, body: string): Promise<Reply> {
+    this.refuseUnsolicited('data');
+    const headerEnd = encoded.indexOf('\r\n\r\n');
+    const head = headerEnd === -1 ? '' : encoded.subarray(0, headerEnd).toString('utf8');
+    for (const line of head === '' ? [] : head.split('\r\n')) this.opts.transcript.sent(line);
+    this.opts.transcript.note(body);
+    this.opts.transcript.sent('.');
+    this.stream.write(encoded);
+    return this.reader.next('data', this.opts.timeouts.commandMs, this.opts.deadline);
+  }
+
   /** quit: QUIT and its reply; a server that just hangs up is fine here. */
   async quit(): Promise<Reply | undefined> {
     try {
@@ -172,8 +188,19 @@ export class SmtpSession {
   }
 
   private write(lines: string[], stage: Stage): void {
-    // A reply nobody asked for would be paired with the next command and
-    // give it a false answer (a flooding server could fake "TURN accepted").
+    this.refuseUnsolicited(stage);
+    // The builders in smtp/command.ts already refuse control bytes; checking
+    // again at the I/O boundary means no caller can bypass it.
+    for (const line of lines) assertSafe('command', line);
+    for (const line of lines) this.opts.transcript.sent(line);
+    this.stream.write(lines.map((l) => `${l}\r\n`).join(''));
+  }
+
+  /**
+   * refuseUnsolicited: a reply nobody asked for would be paired with the next command and give
+   * it a false answer (a flooding server could fake "TURN accepted", or "message accepted").
+   */
+  private refuseUnsolicited(stage: Stage): void {
     const extra = this.reader.takeUnsolicited();
     if (extra) {
       throw new ProbeError({
@@ -183,10 +210,5 @@ export class SmtpSession {
         message: `server sent a reply nobody asked for before ${stage}: "${extra.code} ${extra.lines[0] ?? ''}" (address: ${this.opts.endpoint})`,
       });
     }
-    // The builders in smtp/command.ts already refuse control bytes; checking
-    // again at the I/O boundary means no caller can bypass it.
-    for (const line of lines) assertSafe('command', line);
-    for (const line of lines) this.opts.transcript.sent(line);
-    this.stream.write(lines.map((l) => `${l}\r\n`).join(''));
   }
 }

@@ -21,6 +21,7 @@ export class Transcript {
   readonly entries: TranscriptEntry[] = [];
   private readonly t0: number;
   private authInProgress = false;
+  private readonly secrets: string[] = [];
 
   constructor(
     private readonly onEntry?: (entry: TranscriptEntry) => void,
@@ -29,17 +30,17 @@ export class Transcript {
     this.t0 = clock.now();
   }
 
-  /** sent: a line the client wrote. AUTH arguments and lines answering a 334 challenge become "[redacted]". */
+  /** sent: a line the client wrote. AUTH arguments and lines answering a 334 challenge become "<redacted>". */
   sent(line: string): void {
     if (isAuthCommand(line)) {
       const [verb, mech] = line.split(/\s+/);
       this.add(
         'send',
-        `${verb} ${mech ?? ''}${line.split(/\s+/).length > 2 ? ' [redacted]' : ''}`.trim(),
+        `${verb} ${mech ?? ''}${line.split(/\s+/).length > 2 ? ' <redacted>' : ''}`.trim(),
       );
       this.authInProgress = true;
     } else if (this.authInProgress) {
-      this.add('send', '[redacted]');
+      this.add('send', '<redacted>');
     } else {
       this.add('send', line);
     }
@@ -51,13 +52,26 @@ export class Transcript {
     this.add('recv', line);
   }
 
+  /**
+   * hide: from now on `secret` (a password, or its encoded forms) becomes "<redacted>" wherever it
+   * appears — a hostile server may echo it back, and its reply would carry it into the record.
+   */
+  hide(...secrets: string[]): void {
+    this.secrets.push(...secrets.filter((s) => s !== ''));
+  }
+
+  /** scrub: `text` with every hidden secret replaced (for replies and errors kept outside the transcript). */
+  scrub(text: string): string {
+    return this.secrets.reduce((t, s) => t.replaceAll(s, '<redacted>'), text);
+  }
+
   /** note: a connection event (connected, TLS established, closed). */
   note(text: string): void {
     this.add('note', text);
   }
 
   private add(dir: Direction, line: string): void {
-    const entry = { atMs: this.clock.now() - this.t0, dir, line };
+    const entry = { atMs: this.clock.now() - this.t0, dir, line: this.scrub(line) };
     this.entries.push(entry);
     this.onEntry?.(entry);
   }

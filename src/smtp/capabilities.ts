@@ -22,6 +22,9 @@ const FLAGS = {
   ETRN: 'etrn',
 } as const satisfies Record<string, keyof Capabilities>;
 
+/** NO_EXTENSIONS: what a server that answered HELO, not EHLO, offers: nothing (RFC 5321 §4.1.1.1). */
+export const NO_EXTENSIONS: Capabilities = parseCapabilities({ code: 250, lines: [''] });
+
 /** parseCapabilities: structure from an EHLO 250 reply. */
 export function parseCapabilities(reply: Reply): Capabilities {
   const [first = '', ...rest] = reply.lines;

@@ -18,7 +18,8 @@ export const ehlo = (name: string): string => command('EHLO', name);
 export const helo = (name: string): string => command('HELO', name);
 export const mailFrom = (path: string, params = ''): string =>
   command('MAIL', `FROM:<${path}>${params ? ` ${params}` : ''}`);
-export const rcptTo = (path: string): string => command('RCPT', `TO:<${path}>`);
+export const rcptTo = (path: string, params = ''): string =>
+  command('RCPT', `TO:<${path}>${params ? ` ${params}` : ''}`);
 export const vrfy = (what: string): string => command('VRFY', what);
 export const expn = (what: string): string => command('EXPN', what);
 

@@ -6,6 +6,7 @@
  * without ":" (§2.2), a value has no control byte but tab, and a field longer than 998 octets is
  * folded at a space (§2.2.3) or refused. An 8-bit body gets MIME headers saying so (RFC 2045).
  */
+import { isUtf8 } from 'node:buffer';
 
 /** MessageInput: the envelope, the user's fields, the body, and what makes the message unique. */
 export interface MessageInput {
@@ -14,7 +15,8 @@ export interface MessageInput {
   subject?: string;
   /** headers: `Name: value` as the user wrote them. */
   headers?: readonly string[];
-  body: string;
+  /** body: text, or a file's octets as they are (which need not be UTF-8). */
+  body: string | Buffer;
   /** hostname: the right side of the Message-ID (our FQDN, else a literal). */
   hostname: string;
   now: Date;
@@ -22,8 +24,8 @@ export interface MessageInput {
   unique: string;
 }
 
-/** BuiltMessage: the message text (LF line ends; encodeData makes them CRLF), or why not. */
-export type BuiltMessage = { ok: true; text: string } | { ok: false; reason: string };
+/** BuiltMessage: the message's octets (LF line ends in the fields; encodeData makes every end CRLF), or why not. */
+export type BuiltMessage = { ok: true; bytes: Buffer } | { ok: false; reason: string };
 
 /** MAX_FIELD_LINE: a header line's octets before CRLF (RFC 5322 §2.1.1, as SMTP's line limit). */
 const MAX_FIELD_LINE = 998;
@@ -41,10 +43,12 @@ export function buildMessage(m: MessageInput): BuiltMessage {
     ['To', m.to.map((t) => `<${t}>`).join(', ')],
     ['Subject', m.subject ?? 'smtp-probe test message'],
   ];
-  if (/[^\x00-\x7f]/.test(m.body))
+  const body = typeof m.body === 'string' ? Buffer.from(m.body) : m.body;
+  if (body.some((octet) => octet > 0x7f))
     fields.push(
       ['MIME-Version', '1.0'],
-      ['Content-Type', 'text/plain; charset=utf-8'],
+      // RFC 1428's unknown-8bit: octets that are not UTF-8 must not be labelled as UTF-8.
+      ['Content-Type', `text/plain; charset=${isUtf8(body) ? 'utf-8' : 'unknown-8bit'}`],
       ['Content-Transfer-Encoding', '8bit'],
     );
   for (const raw of m.headers ?? []) {
@@ -75,7 +79,7 @@ export function buildMessage(m: MessageInput): BuiltMessage {
       };
     lines.push(folded);
   }
-  return { ok: true, text: `${lines.join('\n')}\n\n${m.body}` };
+  return { ok: true, bytes: Buffer.concat([Buffer.from(`${lines.join('\n')}\n\n`), body]) };
 }
 
 /** fold: a field as lines of at most MAX_FIELD_LINE octets, broken before a space (§2.2.3); null when it cannot be. */
@@ -102,4 +106,30 @@ const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', '
 export function rfc5322Date(d: Date): string {
   const two = (n: number): string => String(n).padStart(2, '0');
   return `${DAYS[d.getUTCDay()]}, ${two(d.getUTCDate())} ${MONTHS[d.getUTCMonth()]} ${d.getUTCFullYear()} ${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())} +0000`;
+}
+
+/** BodyFacts: what the default body says, so the message is recognisable in a mailbox. */
+export interface BodyFacts {
+  from: string;
+  to: readonly string[];
+  /** route: how the server was chosen ("--server mx.example.com:25", "MX of example.com"). */
+  route: string;
+  /** hostname: the machine it was sent from. */
+  hostname: string;
+  now: Date;
+}
+
+/** defaultBody: a body naming the tool, the time and the route, for a send without --body. */
+export function defaultBody(f: BodyFacts): string {
+  return [
+    'This is a test message sent by smtp-probe to check a mail route.',
+    '',
+    `Sent:  ${rfc5322Date(f.now)} from ${f.hostname}`,
+    `From:  <${f.from}>`,
+    `To:    ${f.to.map((t) => `<${t}>`).join(', ')}`,
+    `Route: ${f.route}`,
+    '',
+    'It needs no answer.',
+    '',
+  ].join('\n');
 }

@@ -34,6 +34,12 @@ const EXPECTED: Record<ErrorCode, Status> = {
   REPLY_TOO_LARGE: 'protocol-error',
   GREETING_REJECTED: 'rejected',
   HELLO_REJECTED: 'rejected',
+  AUTH_FAILED: 'rejected',
+  AUTH_UNAVAILABLE: 'rejected',
+  SENDER_REFUSED: 'rejected',
+  RECIPIENT_REFUSED: 'rejected',
+  MESSAGE_REFUSED: 'rejected',
+  MESSAGE_UNSUITABLE: 'rejected',
   ABORTED: 'aborted',
 };
 

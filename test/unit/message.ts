@@ -20,7 +20,7 @@ const base: MessageInput = {
 function text(over: Partial<MessageInput> = {}): string {
   const m = buildMessage({ ...base, ...over });
   assert.ok(m.ok, m.ok ? '' : m.reason);
-  return m.text;
+  return m.bytes.toString();
 }
 const header = (t: string, name: string) =>
   t
@@ -85,6 +85,17 @@ describe('buildMessage', () => {
     assert.equal(header(t, 'MIME-Version'), 'MIME-Version: 1.0');
     assert.equal(header(t, 'Content-Type'), 'Content-Type: text/plain; charset=utf-8');
     assert.equal(header(t, 'Content-Transfer-Encoding'), 'Content-Transfer-Encoding: 8bit');
+  });
+
+  test('a body of octets that are not UTF-8 is kept byte for byte and labelled unknown-8bit', () => {
+    const body = Buffer.from([0x63, 0x61, 0x66, 0xe9, 0x0a]);
+    const m = buildMessage({ ...base, body });
+    assert.ok(m.ok);
+    assert.deepEqual(m.bytes.subarray(m.bytes.length - body.length), body);
+    assert.equal(
+      header(m.bytes.toString('latin1'), 'Content-Type'),
+      'Content-Type: text/plain; charset=unknown-8bit',
+    );
   });
 });
 

@@ -19,7 +19,13 @@ import { exitCodeFor, EXIT } from '../../src/output/exit-codes.js';
 import { formatTranscriptEntry } from '../../src/output/transcript.js';
 import { paint } from '../../src/output/terminal.js';
 import { CapsOutputSchema, type CapsResult } from '../../src/schema/caps.js';
-import { ProbeError, STATUSES, type Status } from '../../src/errors.js';
+import {
+  ERROR_CODES,
+  type ErrorCode,
+  ProbeError,
+  STATUSES,
+  type Status,
+} from '../../src/errors.js';
 import { Transcript } from '../../src/session/transcript.js';
 import type { ProbeOutcome } from '../../src/probes/outcome.js';
 import {
@@ -644,7 +650,28 @@ describe('exitCodeFor', () => {
       DELAYED: 7,
       UNDELIVERABLE: 8,
       FINDINGS: 9,
+      AUTH: 10,
+      SENDER: 11,
+      RECIPIENT: 12,
+      MESSAGE: 13,
+      UNSUITABLE: 14,
       INTERRUPTED: 130,
     });
   });
+  // README: the refusals `send` tells apart by exit code, though all have the status rejected.
+  const SEND_CODES: [ErrorCode, number][] = [
+    ['AUTH_FAILED', 10],
+    ['AUTH_UNAVAILABLE', 10],
+    ['SENDER_REFUSED', 11],
+    ['RECIPIENT_REFUSED', 12],
+    ['MESSAGE_REFUSED', 13],
+    ['MESSAGE_UNSUITABLE', 14],
+    ['GREETING_REJECTED', 6],
+    ['CONNECT_TIMEOUT', 3],
+  ];
+  for (const [code, exit] of SEND_CODES) {
+    test(`${code} → ${exit}`, () => {
+      assert.equal(exitCodeFor(ERROR_CODES[code].status, code), exit);
+    });
+  }
 });

@@ -23,7 +23,7 @@ describe('Transcript AUTH redaction', () => {
         ['S', '235 2.7.0 Authentication successful'],
         ['C', 'QUIT'],
       ],
-      sent: ['AUTH PLAIN [redacted]', 'QUIT'],
+      sent: ['AUTH PLAIN <redacted>', 'QUIT'],
     },
     {
       name: 'AUTH LOGIN challenge/response',
@@ -36,7 +36,7 @@ describe('Transcript AUTH redaction', () => {
         ['S', '235 2.7.0 Authentication successful'],
         ['C', 'MAIL FROM:<alice@example.org>'],
       ],
-      sent: ['AUTH LOGIN', '[redacted]', '[redacted]', 'MAIL FROM:<alice@example.org>'],
+      sent: ['AUTH LOGIN', '<redacted>', '<redacted>', 'MAIL FROM:<alice@example.org>'],
     },
     {
       name: 'AUTH PLAIN without initial response, then a failure ends the exchange',
@@ -47,7 +47,7 @@ describe('Transcript AUTH redaction', () => {
         ['S', '535 5.7.8 Error: authentication failed'],
         ['C', 'QUIT'],
       ],
-      sent: ['auth plain', '[redacted]', 'QUIT'],
+      sent: ['auth plain', '<redacted>', 'QUIT'],
     },
     {
       name: 'CRAM-MD5',
@@ -58,7 +58,7 @@ describe('Transcript AUTH redaction', () => {
         ['S', '235 ok'],
         ['C', 'NOOP'],
       ],
-      sent: ['AUTH CRAM-MD5', '[redacted]', 'NOOP'],
+      sent: ['AUTH CRAM-MD5', '<redacted>', 'NOOP'],
     },
     {
       name: 'a client cancelling with "*" is redacted too, and the 501 ends it',
@@ -69,7 +69,7 @@ describe('Transcript AUTH redaction', () => {
         ['S', '501 5.7.0 Authentication aborted'],
         ['C', 'RSET'],
       ],
-      sent: ['AUTH LOGIN', '[redacted]', 'RSET'],
+      sent: ['AUTH LOGIN', '<redacted>', 'RSET'],
     },
     {
       name: 'lines before any AUTH are kept',
@@ -129,5 +129,20 @@ describe('Transcript', () => {
       ],
     );
     assert.deepEqual(seen, t.entries);
+  });
+});
+
+describe('Transcript.hide', () => {
+  test('a hidden secret echoed by the server, or in a note, is recorded as <redacted>', () => {
+    const t = new Transcript();
+    t.hide('s3cret', 'czNjcmV0', '');
+    t.received('535 5.7.8 bad password s3cret (czNjcmV0)');
+    t.note('server said s3cret');
+    t.sent('NOOP');
+    assert.deepEqual(
+      t.entries.map((e) => e.line),
+      ['535 5.7.8 bad password <redacted> (<redacted>)', 'server said <redacted>', 'NOOP'],
+    );
+    assert.equal(t.scrub('x s3cret y'), 'x <redacted> y');
   });
 });
