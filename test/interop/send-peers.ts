@@ -357,10 +357,14 @@ test('Exim: AUTH PLAIN after STARTTLS is accepted and the message is delivered t
   const { value: m, ms } = await waitForMessage(join(ex.mailDir, 'alice'), msgId, DELIVERY_MS);
   t.diagnostic(`Exim delivered it ${Math.round(ms)} ms after the CLI exited`);
   assert.equal(only(m, 'Subject'), `auth plain ${run}`);
-  // Exim logs the arrival with the authenticator and the id the client authenticated as.
+  // Exim logs the arrival under its message id (the queue id of its "250 OK id=…"), with the
+  // authenticator and the name the client authenticated as.
+  assert.match(s.r.queueId ?? '', /^\w{6}-\w{6}-\w{2}$/, explain(s));
   await waitForLogLine(
     ex.mainlog,
-    new RegExp(`<= ${re(FROM)} .* P=esmtpsa .*A=plain:${ex.authUser} .*id=${re(msgId)}`),
+    new RegExp(
+      ` ${re(s.r.queueId!)} <= ${re(FROM)} .* P=esmtpsa .*A=plain:${ex.authUser} .*id=${re(msgId)}`,
+    ),
     DELIVERY_MS,
   );
 });
