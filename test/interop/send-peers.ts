@@ -7,11 +7,11 @@
  * authenticators on one test account), with the password nowhere in what the CLI prints. The
  * CLI runs as users run it (dist/smtp-probe.mjs), the password through --auth-password-env only.
  */
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EXIT } from '../../src/output/exit-codes.js';
@@ -31,6 +31,7 @@ import {
 const pf = postfixEnv();
 const ex = eximEnv();
 const dir = mkdtempSync(join(tmpdir(), 'smtp-probe-send-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
 /** A tag unique to this run, so nothing from an earlier run can satisfy a wait. */
 const run = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
 const FROM = 'probe@smtp-probe.test';
