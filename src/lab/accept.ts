@@ -1,8 +1,9 @@
 /**
  * The lab's bookkeeping per connection: `acceptor` plays each accepted
  * socket with the engine and records what happens in the lab's logs — every
- * command line (LabLogEntry) and every session (LabSession) — so tests can
- * count sessions and prove that no mail was ever attempted.
+ * command line (LabLogEntry), every session (LabSession) and every message a
+ * host accepted (StoredMessage) — so tests can count sessions, prove that a
+ * probe never attempted mail, and read back what was sent.
  */
 import type { Socket } from 'node:net';
 import type { LabPki } from './certs.js';
@@ -10,13 +11,20 @@ import { LabConnection } from './connection.js';
 import type { DnsQueryLog } from './dns-server.js';
 import { GreylistStore } from './greylist.js';
 import type { LabHostSpec } from './hosts.js';
+import type { MessageStore } from './messages.js';
 
 /** MAX_LOG_ENTRIES: `lab.log`, `lab.sessions` and `lab.dnsLog` each keep the newest entries up to this many, so a long-running lab stays small. */
 export const MAX_LOG_ENTRIES = 10_000;
 
-/** LabLogEntry: one command line a lab host received, as received (CRLF removed). */
+/**
+ * LabLogEntry: one line a lab host received (CRLF removed), as received but
+ * for AUTH's secrets: its initial response and every line of the exchange
+ * after it show as `<redacted>`. Message content after DATA is never logged.
+ * Lines that came after the host stopped answering (its 221 or 421) are
+ * logged as it would have read them.
+ */
 export interface LabLogEntry {
-  /** at: Date.now() when it arrived. */
+  /** at: Date.now() when the host read it (a host that paces its replies reads later than the line came). */
   at: number;
   /** host: the host name (`esmtp.lab.test`). */
   host: string;
@@ -45,10 +53,12 @@ export interface LabSession {
   /** openedAt, closedAt: Date.now() when accepted and when gone (null while open). */
   openedAt: number;
   closedAt: number | null;
-  /** commands: command lines received. */
+  /** commands: lines logged (commands, and AUTH exchange responses); message content is not counted. */
   commands: number;
-  /** data: DATA and BDAT commands received (each refused; a probe should never send one). */
+  /** data: DATA and BDAT commands received (a probe should never send one; most hosts refuse them). */
   data: number;
+  /** messages: messages the host accepted in this session (Personality.acceptsMail). */
+  messages: number;
   /** replies: replies written (greeting included); lastReply: the last one's code. */
   replies: number;
   lastReply: number | null;
@@ -61,6 +71,8 @@ export interface Logs {
   log: LabLogEntry[];
   dnsLog: DnsQueryLog[];
   sessions: LabSession[];
+  /** messages: the mail accepted, in the lab's one store (so queue ids never repeat). */
+  messages: MessageStore;
 }
 
 /** Accepting: what the acceptor needs of the running lab: the certificates (once made) and the live connections, for close(). */
@@ -94,6 +106,7 @@ export function acceptor(r: Accepting, logs: Logs): (h: LabHostSpec) => (socket:
         closedAt: null,
         commands: 0,
         data: 0,
+        messages: 0,
         replies: 0,
         lastReply: null,
         closedBy: null,
@@ -103,7 +116,18 @@ export function acceptor(r: Accepting, logs: Logs): (h: LabHostSpec) => (socket:
         personality: h.personality,
         hostname: h.name,
         mailDomains: h.mailDomains,
+        conn: entry.conn,
         ...(greylist ? { greylist } : {}),
+        ...(h.personality.acceptsMail
+          ? {
+              messages: {
+                add: (m) => {
+                  session.messages++;
+                  return logs.messages.add(m);
+                },
+              },
+            }
+          : {}),
         ...(h.personality.starttls ? { tlsContext: () => pki.leaf(h).then((l) => l.context) } : {}),
         log: (line, tls) => {
           session.commands++;

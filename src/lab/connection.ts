@@ -1,17 +1,20 @@
 /**
  * LabConnection: one accepted socket played by a Conversation. It frames
- * command lines, runs them strictly in order (so PIPELINING works: every
- * complete line in the buffer is answered in turn, RFC 2920 §3.1), waits
- * out delays, upgrades to TLS on STARTTLS, and keeps its memory bounded
- * whatever the client does.
+ * lines, runs them strictly in order (so PIPELINING works: every complete
+ * line in the buffer is answered in turn, RFC 2920 §3.1), waits out delays,
+ * upgrades to TLS on STARTTLS, and keeps its memory bounded whatever the
+ * client does. Lines stay bytes until they are answered: only then is it
+ * known whether a line is a command or message content after DATA's 354
+ * (a pipelining client sends both at once), and content is never decoded.
  */
 import type { Socket } from 'node:net';
 import { TLSSocket, type SecureContext } from 'node:tls';
 import { Conversation, type Step } from './conversation.js';
 import type { GreylistStore } from './greylist.js';
+import type { MessageSink } from './messages.js';
 import type { Personality } from './personality.js';
 
-/** MAX_LINE_OCTETS: longest command line taken (RFC 5321 §4.5.3.1.4 says 512; real servers allow more, so the lab does too). */
+/** MAX_LINE_OCTETS: longest line taken, command or message text (RFC 5321 §4.5.3.1.4 says 512 and §4.5.3.1.6 1000; real servers allow more, so the lab does too). */
 export const MAX_LINE_OCTETS = 2048;
 /** IDLE_TIMEOUT_MS: a speaking host says 421 and closes after this much silence (RFC 5321 §4.5.3.2.7's 5 minutes). */
 export const IDLE_TIMEOUT_MS = 300_000;
@@ -24,7 +27,7 @@ const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
 const CLOSE_GRACE_MS = 2_000;
 
 const TOO_LONG = Symbol('line too long');
-type Item = string | typeof TOO_LONG;
+type Item = Buffer | typeof TOO_LONG;
 const EMPTY = Buffer.alloc(0);
 
 /** ConnectionOptions: what a connection needs from its lab. */
@@ -38,7 +41,14 @@ export interface ConnectionOptions {
   tlsContext?: () => Promise<SecureContext>;
   /** greylist: the host's greylisting memory, shared by all its connections. */
   greylist?: GreylistStore;
-  /** log: called for every command line received, in order, with whether TLS was up. */
+  /** conn: the connection's number in the lab, kept with the messages it brings. */
+  conn?: number;
+  /** messages: where the messages the host accepts go (Personality.acceptsMail). */
+  messages?: MessageSink;
+  /**
+   * log: called for every line read that is not message content, in order,
+   * with whether TLS was up; AUTH's secrets already replaced (Conversation.shown).
+   */
   log(line: string, tls: boolean): void;
   /** onReply: called with the code of every reply written (greeting included). */
   onReply?(code: number): void;
@@ -55,6 +65,8 @@ export class LabConnection {
   private waiting?: (item: Item | null) => void;
   private sleeping?: { timer: NodeJS.Timeout; wake: () => void };
   private overflowed = false;
+  /** over: the conversation has ended; lines still arriving are only logged. */
+  private over = false;
   private tls = false;
   private closed = false;
   private hungUp = false;
@@ -69,7 +81,10 @@ export class LabConnection {
       name: opts.hostname,
       mailDomains: opts.mailDomains ?? [],
       client: raw.remoteAddress ?? '',
+      remote: `${raw.remoteAddress}:${raw.remotePort}`,
+      ...(opts.conn !== undefined ? { conn: opts.conn } : {}),
       ...(opts.greylist ? { greylist: opts.greylist } : {}),
+      ...(opts.messages ? { messages: opts.messages } : {}),
     });
   }
 
@@ -83,7 +98,10 @@ export class LabConnection {
     this.raw.setNoDelay(true);
     // A silent host keeps the socket for as long as the client does.
     if (this.conversation.speaks) this.raw.setTimeout(IDLE_TIMEOUT_MS, this.onIdle);
-    this.serve().catch(() => this.destroy());
+    this.serve().then(
+      () => this.drain(),
+      () => this.destroy(),
+    );
   }
 
   /** destroy: the host drops the connection now (lab shutdown, a broken client). */
@@ -102,10 +120,18 @@ export class LabConnection {
     const greeting = this.conversation.greeting();
     if (!greeting || !(await this.perform(greeting))) return;
     for (let item = await this.next(); item !== null; item = await this.next()) {
-      const step =
-        item === TOO_LONG ? this.conversation.lineTooLong() : this.conversation.handle(item);
+      const step = this.answer(item);
       if (step && !(await this.perform(step))) return;
     }
+  }
+
+  /** answer: one line's Step: message content stays bytes and unlogged; anything else is logged, then handled. */
+  private answer(item: Item): Step | null {
+    if (item === TOO_LONG) return this.conversation.lineTooLong();
+    if (this.conversation.inData) return this.conversation.content(item);
+    const line = item.toString('utf8');
+    this.opts.log(this.conversation.shown(line), this.tls);
+    return this.conversation.handle(line);
   }
 
   /** perform: one Step and the Steps it chains (`followedBy`); false once the conversation is over. */
@@ -136,14 +162,28 @@ export class LabConnection {
         this.overflow();
         return;
       }
-      this.accept(line.toString('utf8'));
+      this.accept(line);
     }
     if (this.pending.length > MAX_LINE_OCTETS) this.overflow();
   };
 
-  private accept(line: string): void {
-    this.opts.log(line, this.tls);
-    if (this.conversation.speaks) this.push(line);
+  private accept(line: Buffer): void {
+    // A silent host answers nothing, and a finished conversation nothing more: such lines are only heard.
+    if (this.conversation.speaks && !this.over) this.push(line);
+    else this.hear(line);
+  }
+
+  /** hear: log a line that will never be answered, in the conversation's state as it stands (content stays out). */
+  private hear(line: Buffer): void {
+    if (!this.conversation.inData)
+      this.opts.log(this.conversation.shown(line.toString('utf8')), this.tls);
+  }
+
+  /** drain: the conversation is over (QUIT, a 421, the client gone); what is queued, or still comes before the close, is heard, never answered. */
+  private drain(): void {
+    this.over = true;
+    for (const item of this.queue.splice(0)) if (item !== TOO_LONG) this.hear(item);
+    if (this.stream.isPaused()) this.stream.resume();
   }
 
   private overflow(): void {
@@ -243,7 +283,8 @@ export class LabConnection {
       return;
     }
     this.flush();
-    this.queue.length = 0;
+    // Dropped, yet heard: the log keeps the injection attempt.
+    for (const item of this.queue.splice(0)) if (item !== TOO_LONG) this.hear(item);
     this.pending = EMPTY;
     this.raw.off('data', this.onData);
     this.raw.setTimeout(0);

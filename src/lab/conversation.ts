@@ -3,71 +3,68 @@
  * Personality and answers one command line at a time with a Step (the reply,
  * an optional delay, and whether to close or start TLS next). Sockets, TLS
  * and timers live in connection.ts, so every behaviour here can be tested by
- * feeding it lines.
+ * feeding it lines. The mail transaction is transaction.ts's; the SASL
+ * exchange sasl.ts's. Between DATA's 354 and the final dot (`inData`) a line
+ * is message content, which the connection hands to `content` as bytes, and
+ * during an AUTH exchange a line is a response: neither is a command, and
+ * `shown` says what the log may keep of a line.
  */
-import { Directory, parseAddress, resolveRecipient, type Address } from './directory.js';
-import { codeOf, frame, splitCommand, type Step } from './step.js';
-import { GreylistStore } from './greylist.js';
+import { Directory, parseAddress, type Address } from './directory.js';
+import { keywords } from './envelope.js';
+import { codeOf, fill, frame, reply, splitCommand, type Step } from './step.js';
 import {
   hostnameOf,
   LEGACY_VERBS,
-  type Greylisting,
   type LegacyVerb,
   type Personality,
   type ReplySpec,
 } from './personality.js';
+import { saslStart, saslStep, type SaslOutcome, type SaslState } from './sasl.js';
+import { Transaction, type TransactionHost } from './transaction.js';
 
 export { frame, splitCommand, type Step };
 
-/** ConversationHost: who a Conversation is, and what it shares with the host's other connections. */
-export interface ConversationHost {
+/** ConversationHost: who a Conversation is, and what it shares with the host's other connections (greylisting, the message store). */
+export interface ConversationHost extends TransactionHost {
   /** name: the name it answers as; default the personality's own host (`esmtp.lab.test`). */
   name?: string;
   /** mailDomains: the other domains RCPT takes mail for. */
   mailDomains?: readonly string[];
-  /** client: the client's IP address (greylisting keys on it). */
-  client?: string;
-  /** greylist: the host's triplet memory, shared by its connections; default one of this conversation's own. */
-  greylist?: GreylistStore;
 }
+
+/** REDACTED: what the log shows for an AUTH command's initial response and for every line of the exchange after it. */
+export const REDACTED = '<redacted>';
 
 interface State {
   /** refused: the greeting was not 2xx, so only QUIT is answered (RFC 5321 §3.1). */
   refused: boolean;
   hello: 'EHLO' | 'HELO' | null;
-  /** mailFrom: the reverse path once MAIL (or SEND/SOML/SAML) opened a transaction. */
-  mailFrom: string | null;
-  recipients: number;
-  /** rcptsInTransaction: RCPT commands since MAIL, accepted or not (RcptPolicy.maxRecipients). */
-  rcptsInTransaction: number;
   /** rcptsInSession: every RCPT command of the session (Fault.afterRcpts). */
   rcptsInSession: number;
   /** errors: 4xx/5xx replies sent so far (ErrorLimits). */
   errors: number;
   tls: boolean;
+  /** authUser: who authenticated (RFC 4954); forgotten when TLS starts (RFC 3207 §4.2). */
+  authUser: string | null;
+  /** sasl: an AUTH exchange waiting for the client's next line. */
+  sasl: SaslState | null;
 }
-
-const reply = (code: number, ...lines: string[]): Step => ({ lines: frame(code, lines) });
-const bare = (path: string): string => path.replace(/^<|>$/g, '');
 
 /** Conversation: see the module comment. One per connection. */
 export class Conversation {
   /** hostname: the name this host answers as. */
   readonly hostname: string;
   private readonly dir: Directory;
+  private readonly tx: Transaction;
   private readonly state: State = {
     refused: false,
     hello: null,
-    mailFrom: null,
-    recipients: 0,
-    rcptsInTransaction: 0,
     rcptsInSession: 0,
     errors: 0,
     tls: false,
+    authUser: null,
+    sasl: null,
   };
-  private readonly client: string;
-  // Made on first use: most hosts never greylist, and a connection should cost little.
-  private greylistStore?: GreylistStore;
 
   /** Conversation: one session of personality `p` on `host` (see ConversationHost). */
   constructor(
@@ -76,8 +73,7 @@ export class Conversation {
   ) {
     this.hostname = host.name ?? hostnameOf(p);
     this.dir = new Directory(p, this.hostname, host.mailDomains);
-    this.client = host.client ?? '';
-    this.greylistStore = host.greylist;
+    this.tx = new Transaction(p, this.dir, this.hostname, host);
   }
 
   /** speaks: false for a host that never says anything (its greeting is null). */
@@ -93,21 +89,44 @@ export class Conversation {
     return { ...this.spec(g.reply, ''), ...(g.delayMs ? { delayMs: g.delayMs } : {}) };
   }
 
-  /** handle: the Step for one command line (CRLF already removed); null when the host never speaks. */
-  handle(line: string): Step | null {
-    if (!this.speaks) return null;
-    return this.paced(this.dispatch(line));
+  /** inData: between DATA's 354 and the final dot, when every line is message content (for `content`). */
+  get inData(): boolean {
+    return this.tx.inData;
   }
 
-  /** tlsStarted: the handshake finished; RFC 3207 §4.2 voids everything before it, so the client must say EHLO again. */
+  /**
+   * handle: the Step for one line (CRLF already removed): a command, or a
+   * response in an AUTH exchange; in DATA mode, content (see `content`).
+   * Null when the host never speaks.
+   */
+  handle(line: string): Step | null {
+    if (!this.speaks) return null;
+    if (this.tx.inData) return this.content(Buffer.from(line, 'utf8'));
+    const sasl = this.state.sasl;
+    return this.paced(sasl ? this.saslReply(saslStep(sasl, line.trim())) : this.dispatch(line));
+  }
+
+  /**
+   * content: one line of the message in DATA mode, as received (CRLF
+   * removed, bytes untouched). Null until the final dot, then the reply: 250
+   * 2.0.0 with the queue id, or 552 5.3.4 for a message over the size limit.
+   */
+  content(line: Buffer): Step | null {
+    const step = this.tx.content(line, { tls: this.state.tls, authUser: this.state.authUser });
+    return step && this.paced(step);
+  }
+
+  /** shown: what the log may keep of a line about to be handled: never a secret (AUTH's initial response, the exchange after it). */
+  shown(line: string): string {
+    if (this.state.sasl) return REDACTED;
+    const auth = /^(\s*AUTH\s+\S+)\s+\S/i.exec(line);
+    return auth ? `${auth[1]} ${REDACTED}` : line;
+  }
+
+  /** tlsStarted: the handshake finished; RFC 3207 §4.2 voids everything before it, so the client must say EHLO (and AUTH) again. */
   tlsStarted(): void {
-    Object.assign(this.state, {
-      hello: null,
-      mailFrom: null,
-      recipients: 0,
-      rcptsInTransaction: 0,
-      tls: true,
-    });
+    this.tx.reset();
+    Object.assign(this.state, { hello: null, tls: true, authUser: null });
   }
 
   /** lineTooLong: the reply to an overlong line, after which the connection closes (the rest of it cannot be framed). */
@@ -140,12 +159,14 @@ export class Conversation {
       case 'EHLO':
         return this.ehlo(arg);
       case 'MAIL':
-        return this.mail(arg);
+        return this.state.hello
+          ? this.tx.mail(arg, this.offered())
+          : reply(503, '5.5.1 Error: send HELO/EHLO first');
       case 'RCPT':
         return this.rcpt(arg);
       case 'DATA':
       case 'BDAT':
-        return this.data(verb === 'BDAT');
+        return this.tx.data(verb === 'BDAT', arg);
       case 'RSET':
         return this.rset();
       case 'NOOP':
@@ -191,23 +212,14 @@ export class Conversation {
     };
   }
 
-  /** spec: a ReplySpec made a Step: `{host}`, `{arg}` and `{domain}` filled in. */
-  private spec(s: ReplySpec, arg: string, domain = ''): Step {
-    const lines = typeof s.text === 'string' ? [s.text] : s.text;
-    return reply(
-      s.code,
-      ...lines.map((l) =>
-        l
-          .replaceAll('{host}', this.hostname)
-          .replaceAll('{arg}', arg)
-          .replaceAll('{domain}', domain),
-      ),
-    );
+  /** spec: a ReplySpec made a Step: `{host}` and `{arg}` filled in. */
+  private spec(s: ReplySpec, arg: string): Step {
+    return fill(s, this.hostname, arg);
   }
 
   private helo(arg: string): Step {
     if (!arg) return reply(501, '5.5.4 Syntax: HELO hostname');
-    this.resetTransaction();
+    this.tx.reset();
     this.state.hello = 'HELO';
     return reply(250, this.hostname);
   }
@@ -215,7 +227,7 @@ export class Conversation {
   private ehlo(arg: string): Step {
     if (this.p.ehlo !== true) return this.spec(this.p.ehlo, arg);
     if (!arg) return reply(501, '5.5.4 Syntax: EHLO hostname');
-    this.resetTransaction();
+    this.tx.reset();
     this.state.hello = 'EHLO';
     const mechs = this.authMechanisms();
     return reply(
@@ -228,77 +240,16 @@ export class Conversation {
     );
   }
 
-  private mail(arg: string): Step {
-    if (!this.state.hello) return reply(503, '5.5.1 Error: send HELO/EHLO first');
-    if (this.state.mailFrom !== null) return reply(503, '5.5.1 Error: nested MAIL command');
-    const m = /^FROM:\s*(<[^<>]*>)(?:\s.*)?$/i.exec(arg);
-    if (!m) return reply(501, '5.5.4 Syntax: MAIL FROM:<address>');
-    this.resetTransaction();
-    this.state.mailFrom = m[1]!;
-    return reply(250, '2.1.0 Ok');
-  }
-
-  /**
-   * rcpt: RCPT TO, with the checks in Postfix's order: fault, syntax, recipient
-   * cap, relay, greylisting, user (see RcptPolicy). The relay check looks at
-   * where the address really goes (directory.ts resolveRecipient: quotes, a second @, the
-   * percent hack, bang paths, a source route), so no trick gets an outside
-   * recipient past it; the refusal quotes the path as sent, as Postfix does.
-   */
+  /** rcpt: RCPT TO, after the host's fault (it hangs up midway), then the transaction's checks. */
   private rcpt(arg: string): Step {
     const fault = this.p.fault;
     if (fault && ++this.state.rcptsInSession > fault.afterRcpts)
       return { ...this.spec(fault.reply, arg), after: 'close' };
-    if (this.state.mailFrom === null) return reply(503, '5.5.1 Error: need MAIL command');
-    const m = /^TO:\s*(<[^<>]*>)(?:\s.*)?$/i.exec(arg);
-    if (!m) return reply(501, '5.5.4 Syntax: RCPT TO:<address>');
-    const parsed = parseAddress(m[1]!);
-    if (!parsed) return reply(501, '5.1.3 Bad recipient address syntax');
-    const policy = this.p.rcpt ?? {};
-    // RFC 5321 §4.5.3.1.10: 452 for recipients over the server's limit; the client may go on in a new transaction.
-    if (
-      policy.maxRecipients !== undefined &&
-      ++this.state.rcptsInTransaction > policy.maxRecipients
-    )
-      return reply(452, '4.5.3 Error: too many recipients');
-    const a = resolveRecipient(parsed, (x) => this.dir.isOurs(x));
-    if (!this.dir.isOurs(a)) {
-      if (!policy.openRelay) return reply(554, `5.7.1 ${m[1]}: Relay access denied`);
-      this.state.recipients++;
-      return reply(250, '2.1.5 Ok');
-    }
-    const shown = this.dir.address(a);
-    if (policy.greylist && this.greylisted(a, policy.greylist))
-      return this.spec(policy.greylist.reply, shown, a.domain ?? this.hostname);
-    if (!policy.catchAll && !this.dir.deliverable(a)) {
-      return policy.unknown
-        ? this.spec(policy.unknown, shown)
-        : reply(550, `5.1.1 ${shown}: Recipient address rejected: User unknown`);
-    }
-    this.state.recipients++;
-    return reply(250, '2.1.5 Ok');
-  }
-
-  /** greylisted: whether this RCPT's triplet is still to be deferred. */
-  private greylisted(a: Address, g: Greylisting): boolean {
-    const triplet = {
-      client: this.client,
-      sender: bare(this.state.mailFrom ?? ''),
-      recipient: `${a.local}@${a.domain ?? this.hostname}`,
-    };
-    this.greylistStore ??= new GreylistStore();
-    return this.greylistStore.check(triplet, g.delayMs) === 'defer';
-  }
-
-  private data(chunked: boolean): Step {
-    // The lab exists to be probed, and a probe never sends mail. BDAT's chunk
-    // follows on the same line stream and cannot be told from commands, so close.
-    const refusal = reply(554, '5.5.0 Error: lab hosts never accept mail');
-    return chunked ? { ...refusal, after: 'close' } : refusal;
+    return this.tx.rcpt(arg, this.offered());
   }
 
   private rset(): Step {
-    this.resetTransaction();
+    this.tx.reset();
     return reply(250, '2.0.0 Ok');
   }
 
@@ -355,9 +306,29 @@ export class Conversation {
         ? reply(530, '5.7.0 Must issue a STARTTLS command first')
         : reply(502, '5.5.1 Error: authentication not enabled');
     }
-    const mech = arg.split(/\s+/)[0]!.toUpperCase();
-    if (!offered.includes(mech)) return reply(504, '5.5.4 Unrecognized authentication type');
-    return reply(535, '5.7.8 Error: authentication failed: lab hosts accept no credentials');
+    // RFC 4954 §4: one successful AUTH per session, and none inside a mail transaction.
+    if (this.state.authUser !== null) return reply(503, '5.5.1 Error: already authenticated');
+    if (this.tx.mailFrom !== null) return reply(503, '5.5.1 Error: MAIL transaction in progress');
+    const [mech, initial, ...extra] = arg.split(/\s+/);
+    const m = mech?.toUpperCase();
+    if (!m || extra.length > 0) return reply(501, '5.5.4 Syntax: AUTH mechanism');
+    if (!offered.includes(m) || (m !== 'PLAIN' && m !== 'LOGIN'))
+      return reply(504, '5.5.4 Unrecognized authentication type');
+    return this.saslReply(saslStart(m, initial));
+  }
+
+  /** saslReply: the reply to a step of an AUTH exchange (RFC 4954 §4, §6), in Postfix's words. */
+  private saslReply(o: SaslOutcome): Step {
+    this.state.sasl = 'next' in o ? o.next : null;
+    if ('next' in o) return reply(334, o.challenge);
+    if ('refused' in o)
+      return o.refused === 'aborted'
+        ? reply(501, '5.7.0 Authentication aborted')
+        : reply(501, '5.5.2 Cannot Base64-decode Client responses');
+    if (o.user === null)
+      return reply(535, '5.7.8 Error: authentication failed: authentication failure');
+    this.state.authUser = o.user;
+    return reply(235, '2.7.0 Authentication successful');
   }
 
   private legacy(verb: LegacyVerb, arg: string): Step {
@@ -365,7 +336,7 @@ export class Conversation {
     if (!spec) return reply(502, `5.5.1 Error: ${verb} not implemented`);
     const opens = verb === 'SEND' || verb === 'SOML' || verb === 'SAML';
     if (opens && !this.state.hello) return reply(503, '5.5.1 Error: send HELO/EHLO first');
-    if (opens && spec.code < 300) this.state.mailFrom = arg;
+    if (opens && spec.code < 300) this.tx.openLegacy(arg);
     return this.spec(spec, arg);
   }
 
@@ -373,9 +344,8 @@ export class Conversation {
     return (this.state.tls ? this.p.auth?.afterTls : this.p.auth?.beforeTls) ?? [];
   }
 
-  private resetTransaction(): void {
-    this.state.mailFrom = null;
-    this.state.recipients = 0;
-    this.state.rcptsInTransaction = 0;
+  /** offered: the EHLO keywords now on offer, which the MAIL and RCPT parameters need. */
+  private offered(): Set<string> {
+    return keywords(this.p.extensions ?? [], this.authMechanisms().length > 0);
   }
 }

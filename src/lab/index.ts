@@ -11,6 +11,8 @@
  * (policy-scenarios.ts: sts-*.test) bring MTA-STS policies on the lab's HTTPS
  * server, which also serves DNS over HTTPS, and TLSA records (tlsa.ts) with a
  * simulated AD bit; startLatencyProxy slows any of it down for benchmarks.
+ * The `esmtp` host accepts mail (messages.ts: kept in `lab.messages`, never
+ * delivered) and the lab's one AUTH account (sasl.ts); no other host does.
  */
 export { startLab, describeLab, DEFAULT_LAB_PORT, MAX_LOG_ENTRIES } from './lab.js';
 export type {
@@ -22,7 +24,18 @@ export type {
   LabRow,
   LabSites,
   LabSiteHost,
+  StoredMessage,
 } from './lab.js';
+export {
+  MessageStore,
+  MAX_STORED_MESSAGES,
+  MAX_STORED_OCTETS,
+  DEFAULT_MESSAGE_LIMIT,
+  type MessageSink,
+  type NewMessage,
+} from './messages.js';
+export { LAB_AUTH_USER, LAB_AUTH_PASSWORD } from './sasl.js';
+export { MAX_RECIPIENTS } from './transaction.js';
 export {
   siteDomains,
   siteDomain,
@@ -106,6 +119,7 @@ export type { Blackhole, BlackholeMethod } from './blackhole.js';
 export { LAB_CA_NAME } from './certs.js';
 export {
   Conversation,
+  REDACTED,
   frame,
   splitCommand,
   type Step,

@@ -6,7 +6,8 @@
  * a DNS server answers for the zone `test.` (zone.ts) on 127.0.0.1; an HTTPS
  * server (https-server.ts) on 127.0.0.49 serves the MTA-STS policies and DNS
  * over HTTPS; one blackhole address drops connects. Every SMTP command line
- * and DNS question (over DoH too) is logged. Nothing listens beyond
+ * and DNS question (over DoH too) is logged, and every message a host
+ * accepts is kept (`messages`; only `esmtp` takes mail). Nothing listens beyond
  * 127.0.0.0/8 and ::1; root is used only for the nftables blackhole, and
  * only when we already are root. LabOptions are read in lab-options.ts.
  */
@@ -24,6 +25,7 @@ import {
 } from './accept.js';
 import type { LabConnection } from './connection.js';
 import { listenHosts } from './listen.js';
+import { MessageStore, type StoredMessage } from './messages.js';
 import {
   DEFAULT_LAB_DNS_PORT,
   startDnsServer,
@@ -52,7 +54,14 @@ import { planSites, SITES_ZONE } from './sites.js';
 import { tlsaRecords } from './tlsa.js';
 import { buildZone, Zone } from './zone.js';
 
-export { MAX_LOG_ENTRIES, type LabLogEntry, type LabSession, type LabSiteHost, type LabSites };
+export {
+  MAX_LOG_ENTRIES,
+  type LabLogEntry,
+  type LabSession,
+  type LabSiteHost,
+  type LabSites,
+  type StoredMessage,
+};
 export type { LabOptions };
 
 /** DEFAULT_LAB_PORT: the submission-alternate port, unprivileged and familiar to mail admins. */
@@ -110,6 +119,12 @@ export interface Lab {
   dnsLog: readonly DnsQueryLog[];
   /** sessions: every SMTP connection accepted, oldest first (bounded by MAX_LOG_ENTRIES). */
   sessions: readonly LabSession[];
+  /**
+   * messages: every message a host accepted (only hosts with
+   * Personality.acceptsMail do: `esmtp`), oldest first; the newest
+   * MAX_STORED_MESSAGES, at most MAX_STORED_OCTETS in all. Nothing is delivered.
+   */
+  messages: readonly StoredMessage[];
   /** sites: the audit sites (LabOptions.sites): their domains and hosts, which `hosts` does not list. */
   sites: LabSites;
   /**
@@ -191,7 +206,7 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
   if (plan.count > 0) checkDescriptors(listening.length, plan.count);
   const records = [...buildZone(table, LAB_SCENARIOS), ...plan.records];
   const httpsHost = httpsTlsHost(LAB_SCENARIOS);
-  const logs: Logs = { log: [], dnsLog: [], sessions: [] };
+  const logs: Logs = { log: [], dnsLog: [], sessions: [], messages: new MessageStore() };
   const r: Running = { servers: [], connections: new Set() };
   const hole = chosen.find((h) => h.personality.listen === 'blackhole');
   let smtpPort = port;
@@ -260,7 +275,10 @@ function makeLab(hosts: LabHost[], sites: LabSites, port: number, logs: Logs, r:
     blackhole: b ? { address: b.address, port: b.port, method: b.method } : null,
     caCertPem: r.pki!.caCertPem,
     caCertFile: r.pki!.caCertFile,
-    ...logs,
+    log: logs.log,
+    dnsLog: logs.dnsLog,
+    sessions: logs.sessions,
+    messages: logs.messages.messages,
     sites,
     host(key: string): LabHost {
       const h =

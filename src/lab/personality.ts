@@ -140,7 +140,11 @@ export interface Personality {
   readonly starttls?: boolean;
   /** expiredCertificate: STARTTLS presents a certificate, signed by the lab CA, whose validity ended a day ago. */
   readonly expiredCertificate?: boolean;
-  /** auth: SASL mechanisms advertised before and after TLS (RFC 4954). No credentials are ever accepted. */
+  /**
+   * auth: SASL mechanisms advertised before and after TLS (RFC 4954). PLAIN
+   * and LOGIN accept the lab's one account (LAB_AUTH_USER, LAB_AUTH_PASSWORD)
+   * and nothing else; other mechanisms get 504.
+   */
   readonly auth?: { readonly beforeTls?: readonly string[]; readonly afterTls?: readonly string[] };
   readonly vrfy: LookupMode;
   readonly expn: LookupMode;
@@ -150,6 +154,13 @@ export interface Personality {
   readonly users?: readonly LabUser[];
   /** lists: mailing lists by local part, members by local part (EXPN expands them). */
   readonly lists?: Readonly<Record<string, readonly string[]>>;
+  /**
+   * acceptsMail: DATA takes the message (354, then `250 2.0.0 Ok: queued as
+   * <id>`) and keeps it in memory (Lab.messages), never delivering it; its
+   * size limit is the `SIZE n` extension. Without it every DATA is refused
+   * (554 5.5.0), for probes never send mail. BDAT is refused either way.
+   */
+  readonly acceptsMail?: boolean;
   /** rcpt: catch-all, open relay, greylisting, a recipient cap, the unknown-user reply (see RcptPolicy). */
   readonly rcpt?: RcptPolicy;
   /** errorLimits: Postfix-like throttling of clients that make many errors. */

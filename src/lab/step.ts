@@ -2,6 +2,7 @@
  * Step: the unit the lab's engine answers with, and the wire form of its
  * replies and commands. Pure: no sockets, no timers.
  */
+import type { ReplySpec } from './personality.js';
 
 /** Step: what the connection does for one command. */
 export interface Step {
@@ -24,6 +25,22 @@ export function frame(code: number, lines: readonly string[]): string[] {
   const body = lines.length > 0 ? lines : [''];
   return body.map(
     (l, i) => `${code}${i === body.length - 1 ? ' ' : '-'}${l.replace(/[\x00-\x1f\x7f]/g, '?')}`,
+  );
+}
+
+/** reply: a Step that is one reply, `code` and its text lines framed. */
+export function reply(code: number, ...lines: string[]): Step {
+  return { lines: frame(code, lines) };
+}
+
+/** fill: a ReplySpec made a Step: `{host}`, `{arg}` and `{domain}` filled in. */
+export function fill(s: ReplySpec, host: string, arg: string, domain = ''): Step {
+  const lines = typeof s.text === 'string' ? [s.text] : s.text;
+  return reply(
+    s.code,
+    ...lines.map((l) =>
+      l.replaceAll('{host}', host).replaceAll('{arg}', arg).replaceAll('{domain}', domain),
+    ),
   );
 }
 

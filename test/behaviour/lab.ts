@@ -274,14 +274,14 @@ describe('lab: each personality on the wire', { concurrency: true }, () => {
       'RCPT TO:<alice@esmtp.lab.test>',
       'rcpt to:<nobody@esmtp.lab.test>',
       'RCPT TO:<x@elsewhere.example>',
-      'DATA',
       'RSET',
+      'DATA',
       'FROB',
       'QUIT',
     );
     const codes: number[] = [];
     for (let i = 0; i < 11; i++) codes.push((await c.reply()).code);
-    assert.deepEqual(codes, [503, 250, 250, 250, 250, 550, 554, 554, 250, 500, 221]);
+    assert.deepEqual(codes, [503, 250, 250, 250, 250, 550, 554, 250, 503, 500, 221]);
     await c.closed;
     assert.ok(linesOf(connOf('FROB')).includes('DATA'), 'the lab logged the DATA it refused');
   });
