@@ -1,5 +1,5 @@
 /**
- * smtp-probe as a library: the probes, their options and result schemas, the
+ * smtp-probe as a library: the probes (and send), their options and result schemas, the
  * error catalogue, the session entry with its plug points (connector, address
  * resolver, clock), and the simulated mail network for your own tests.
  */
@@ -8,6 +8,13 @@ export { probeMx, type MxOptions } from './probes/mx.js';
 export { probeFailover, type FailoverOptions } from './probes/failover.js';
 export { probeVerify, type VerifyOptions } from './probes/verify.js';
 export { probeVrfy, probeExpn, type LookupOptions } from './probes/lookup.js';
+export { probeSend, type MessageSource, type SendOptions } from './probes/send.js';
+export {
+  SendOutputSchema,
+  SendResultSchema,
+  type SendOutput,
+  type SendResult,
+} from './schema/send.js';
 export {
   runAudit,
   type AuditOptions,

@@ -2,7 +2,8 @@
  * runDemo: the tour behind `smtp-probe demo` — the full caps report of the
  * lab's ESMTP host, then one row per personality so every status in the
  * catalogue shows up once, an MX walk, a failover rehearsal, what a sender
- * enforcing MTA-STS does, and a short audit. Lives in src/ so the tour is also a library call.
+ * enforcing MTA-STS does, a short audit, and one test message sent end to end (its queue id
+ * read back). Lives in src/ so the tour is also a library call.
  */
 import { setMaxListeners } from 'node:events';
 import { startLab, type Lab, type LabHost } from '../lab/index.js';
@@ -24,6 +25,8 @@ import { renderMx } from '../output/mx-table.js';
 import { renderFailover } from '../output/failover-table.js';
 import { renderAudit } from '../output/audit-table.js';
 import { runAudit } from '../probes/audit.js';
+import { probeSend } from '../probes/send.js';
+import { renderSend } from '../output/send-table.js';
 
 /** DEMO_CONNECT_TIMEOUT_MS: the blackhole costs the tour this much, not the 10 s default. */
 const DEMO_CONNECT_TIMEOUT_MS = 2_000;
@@ -36,6 +39,9 @@ const DEMO_STS_DOMAIN = 'sts-badcert.test';
 /** The tour's audit: three lookup policies side by side, and a domain with two MX hosts. */
 const DEMO_AUDIT_HOSTS = ['esmtp', 'vrfy-open', 'vrfy-closed'];
 const DEMO_AUDIT_DOMAIN = 'mlfarm.test';
+/** The tour's test message: to the ESMTP host's mailbox, through its (implicit) MX, from a sender of our own. */
+const DEMO_SEND_TO = 'alice@esmtp.lab.test';
+const DEMO_SEND_FROM = 'demo@smtp-probe.test';
 
 /** DEMO_GREETING_TIMEOUT_MS: long enough for the slow-greeting host, short enough that the silent one does not drag the tour. */
 const DEMO_GREETING_TIMEOUT_MS = 4_000;
@@ -98,7 +104,7 @@ export async function runDemo(rc: RenderContext, o: DemoOptions): Promise<number
       ...DEMO_AUDIT_HOSTS.map((h) => formatEndpoint(lab.host(h).address, lab.port)),
       DEMO_AUDIT_DOMAIN,
     ];
-    const [rows, walk, failover, sts, audit] = await Promise.all([
+    const [rows, walk, failover, sts, audit, sent] = await Promise.all([
       Promise.all(personalities.map((h) => probeHost(lab, h, o))),
       probeMx(DEMO_WALK_DOMAIN, walkOpts),
       probeFailover(DEMO_FAILOVER_DOMAIN, {
@@ -115,7 +121,15 @@ export async function runDemo(rc: RenderContext, o: DemoOptions): Promise<number
           onSite: (s) => auditSites.push(s),
         },
       ),
+      probeSend({
+        ...walkOpts,
+        from: DEMO_SEND_FROM,
+        to: [DEMO_SEND_TO],
+        message: { kind: 'built', subject: 'smtp-probe demo' },
+      }),
     ]);
+    const sendTitle = `smtp-probe send --from ${DEMO_SEND_FROM} --to ${DEMO_SEND_TO} --subject 'smtp-probe demo'`;
+    const sendEnv = toEnvelope('send', DEMO_SEND_TO, sent, withTranscript);
     const auditTitle = `smtp-probe audit ${auditTargets.join(' ')} --checks connect,vrfy,expn,relay`;
     const auditEnv = toEnvelope(
       'audit',
@@ -140,6 +154,7 @@ export async function runDemo(rc: RenderContext, o: DemoOptions): Promise<number
         ],
         [`smtp-probe failover ${DEMO_STS_DOMAIN} --mta-sts`, stsEnv],
         [auditTitle, auditEnv],
+        [sendTitle, sendEnv],
       ];
       const steps = titled.map(([title, envelope], i) => ({
         type: 'step' as const,
@@ -193,6 +208,10 @@ export async function runDemo(rc: RenderContext, o: DemoOptions): Promise<number
       `\n${p.bold(`6. ${auditTitle}`)} — many sites at once: who gives names away, who relays\n\n`,
     );
     renderEnvelope(auditEnv, rc, (r) => renderAudit(r, rc));
+    rc.out.write(
+      `\n${p.bold(`7. ${sendTitle}`)} — one test message end to end through the MX; the server's queue id is read back\n\n`,
+    );
+    renderEnvelope(sendEnv, rc, (r) => renderSend(r, rc));
     rc.out.write(
       `\nNext: run ${p.cyan('smtp-probe lab')} in one terminal, then in another ${p.cyan('smtp-probe caps 127.0.0.10:2525 --transcript')}\nor ${p.cyan('smtp-probe mx mlfarm.test --resolver 127.0.0.1:2553 --port 2525')}; or point them at mail servers you are allowed to probe.\n`,
     );

@@ -39,8 +39,16 @@ function routeTable(r: SendResult, style: TableStyle): string {
     const tries = h.attempts
       .map((a) => `${formatEndpoint(a.address, h.port)} ${a.status} (${ms(a.ms)})`)
       .join('\n');
-    const label = h.preference === null ? 'server' : `MX ${h.preference}`;
-    const text = `${printable(h.host)}${tries ? `\n${tries}` : ''}${h.error ? `\n${printable(h.error)}` : ''}`;
+    const label =
+      h.preference !== null
+        ? `MX ${h.preference}`
+        : r.route.startsWith('MX')
+          ? 'implicit MX'
+          : 'server';
+    // An IP literal is its own one address: the attempt line says it all.
+    const name =
+      h.attempts.length === 1 && h.attempts[0]!.address === h.host ? '' : printable(h.host);
+    const text = [name, tries, h.error ? printable(h.error) : ''].filter(Boolean).join('\n');
     rows.push([label, h.status === 'ok' ? text : { text, paint: p.yellow }]);
   }
   if (r.banner) rows.push(['banner', replyLine(r.banner)]);

@@ -127,8 +127,12 @@ async function mxCandidates(
     const t0 = run.deadline.clock.now();
     const found = await resolveWalk(resolver, walk);
     result.timings.resolve = run.deadline.clock.now() - t0;
+    const hosts =
+      walk.source === 'implicit'
+        ? `no MX records; the domain itself (implicit MX, RFC 5321 §5.1)`
+        : walk.hosts.map((h) => `${h.preference} ${h.name}`).join(', ');
     run.transcript.note(
-      `MX of ${domain}: ${found ? walk.hosts.map((h) => `${h.preference} ${h.name}`).join(', ') : (walk.verdict?.text ?? 'none')} (${(run.deadline.clock.now() - t0).toFixed(1)} ms)`,
+      `MX of ${domain}: ${found ? hosts : (walk.verdict?.text ?? 'none')} (${(run.deadline.clock.now() - t0).toFixed(1)} ms)`,
     );
     if (!found)
       throw new ProbeError({
@@ -142,7 +146,13 @@ async function mxCandidates(
       const last = out.at(-1);
       if (last?.host === o.host) last.addresses!.push(o.address.address);
       else
-        out.push({ host: o.host, port, preference: o.preference, addresses: [o.address.address] });
+        out.push({
+          host: o.host,
+          port,
+          // An implicit MX has no preference of its own (RFC 5321 §5.1 treats it as 0).
+          preference: walk.source === 'implicit' ? null : o.preference,
+          addresses: [o.address.address],
+        });
     }
     if (out.length === 0)
       throw new ProbeError({
@@ -182,7 +192,7 @@ async function sendVia(
       opened = await open(c, plan, options, run);
     } catch (err) {
       if (!(err instanceof SessionSetupError)) throw err;
-      record(result, err.progress);
+      record(result, err.progress, c.addresses !== undefined);
       host.attempts = err.progress.attempts.map((a) => ({ ...a, ms: roundMs(a.ms) }));
       host.status = err.status;
       host.error = err.message;
@@ -191,7 +201,7 @@ async function sendVia(
       run.transcript.note(`${c.host}: ${err.message}; trying the next MX`);
       continue;
     }
-    record(result, opened);
+    record(result, opened, c.addresses !== undefined);
     host.attempts = opened.attempts.map((a) => ({ ...a, ms: roundMs(a.ms) }));
     Object.assign(result, { host: c.host, port: c.port });
     const endpoint = formatEndpoint(opened.address, c.port);
@@ -245,15 +255,20 @@ function open(c: Candidate, plan: SendPlan, options: SendOptions, run: Run): Pro
   return stop === undefined ? establish(target, setup) : openUntil(target, setup, stop);
 }
 
-/** record: what establish learned, in the result's shape (also from a SessionSetupError's progress). */
-function record(result: SendResult, p: SessionProgress): void {
+/**
+ * record: what establish learned, in the result's shape (also from a SessionSetupError's
+ * progress). An MX host's addresses came from the walk, whose time `resolve` already holds.
+ */
+function record(result: SendResult, p: SessionProgress, walked: boolean): void {
   result.address = p.address;
   if (p.helo !== undefined) result.helo = p.helo;
   if (p.banner) result.banner = p.banner;
   if (p.hello) result.capabilities = p.hello.capabilities ?? null;
   if (p.tls) result.tls = p.tls;
   if (p.capabilitiesAfterTls !== undefined) result.capabilitiesAfterTls = p.capabilitiesAfterTls;
-  Object.assign(result.timings, p.timings);
+  const timings = { ...p.timings };
+  if (walked) delete timings.resolve;
+  Object.assign(result.timings, timings);
 }
 
 function outcomeOf(

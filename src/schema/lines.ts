@@ -31,7 +31,13 @@ export const DemoStepSchema = z.object({
   type: z.literal('step'),
   step: z.number().int().min(1),
   title: z.string(),
-  envelope: z.union([CapsOutputSchema, MxOutputSchema, FailoverOutputSchema, AuditOutputSchema]),
+  envelope: z.union([
+    CapsOutputSchema,
+    MxOutputSchema,
+    FailoverOutputSchema,
+    AuditOutputSchema,
+    SendOutputSchema,
+  ]),
 });
 
 /** DemoResultSchema: the lab the tour ran against and every step. */

@@ -17,7 +17,11 @@ export type Exchange = z.infer<typeof ExchangeSchema>;
 export const SendHostSchema = z.object({
   host: z.string(),
   port: z.number().int(),
-  preference: z.number().int().nullable().describe('the MX preference; null for --server'),
+  preference: z
+    .number()
+    .int()
+    .nullable()
+    .describe('the MX preference; null for --server and for an implicit MX'),
   attempts: z.array(AttemptSchema).describe('each address of the host, in the order dialled'),
   status: StatusSchema.describe('ok: the transaction ran here; else why the sender moved on'),
   error: z.string().optional(),

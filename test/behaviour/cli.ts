@@ -15,6 +15,7 @@ import { STATUSES } from '../../src/errors.js';
 import { MxOutputSchema } from '../../src/schema/mx.js';
 import { FailoverOutputSchema } from '../../src/schema/failover.js';
 import { AuditOutputSchema } from '../../src/schema/audit.js';
+import { SendOutputSchema } from '../../src/schema/send.js';
 import { DemoOutputSchema, DemoStepSchema } from '../../src/schema/lines.js';
 import { runCli, countingServer } from '../support/cli-run.js';
 import { ANSI_ESCAPE } from '../support/sink.js';
@@ -392,7 +393,7 @@ describe('output', () => {
     assert.match(coloured.stderr, ANSI_ESCAPE);
   });
 
-  test('demo --format ndjson: one caps envelope per lab personality in lab order, then the MX walk, the failover, the MTA-STS failover and the audit, then the demo envelope, exit 0', async () => {
+  test('demo --format ndjson: one caps envelope per lab personality in lab order, then the MX walk, the failover, the MTA-STS failover, the audit and the test message, then the demo envelope, exit 0', async () => {
     const run = await runCli(['demo', '--format', 'ndjson']);
     assert.equal(run.code, 0, run.stderr);
     // A dozen probes share the Ctrl-C signal: no MaxListenersExceededWarning may reach the user.
@@ -409,7 +410,7 @@ describe('output', () => {
     );
     const lines = steps.map((s) => JSON.stringify(s.envelope));
     const personalities = lab.hosts.filter((h) => h.scenario === null);
-    assert.equal(lines.length, personalities.length + 4);
+    assert.equal(lines.length, personalities.length + 5);
     const envs = lines.slice(0, personalities.length).map(envelope);
     assert.deepEqual(
       envs.map((e) => e.status),
@@ -419,16 +420,16 @@ describe('output', () => {
       envs.map((e) => e.target.split(':')[0]),
       personalities.map((h) => h.address),
     );
-    const walk = MxOutputSchema.parse(JSON.parse(lines.at(-4)!));
+    const walk = MxOutputSchema.parse(JSON.parse(lines.at(-5)!));
     assert.equal(walk.result?.verdict?.kind, 'accepted');
     assert.deepEqual(
       walk.result?.verdict?.failedBefore.map((f) => f.status),
       ['connection-refused', 'connection-timeout'],
     );
-    const failover = FailoverOutputSchema.parse(JSON.parse(lines.at(-3)!));
+    const failover = FailoverOutputSchema.parse(JSON.parse(lines.at(-4)!));
     assert.equal(failover.result?.attempts.length, 3);
     // The MTA-STS failure: the primary's certificate does not name it, so mail goes to the backup.
-    const sts = FailoverOutputSchema.parse(JSON.parse(lines.at(-2)!));
+    const sts = FailoverOutputSchema.parse(JSON.parse(lines.at(-3)!));
     assert.equal(sts.result?.mtaSts, true);
     assert.deepEqual(
       sts.result?.attempts.map((a) => [a.status, a.policy !== undefined]),
@@ -438,7 +439,7 @@ describe('output', () => {
       ],
     );
     assert.equal(sts.result?.delivery.host, 'mx2.sts-badcert.test');
-    const audit = AuditOutputSchema.parse(JSON.parse(lines.at(-1)!));
+    const audit = AuditOutputSchema.parse(JSON.parse(lines.at(-2)!));
     assert.equal(audit.status, 'ok');
     assert.equal(
       audit.result?.summary.counts.exposesVrfy,
@@ -446,5 +447,13 @@ describe('output', () => {
       'the lab has one VRFY-open host among them',
     );
     assert.equal(audit.result?.summary.sites, audit.result?.sites?.length);
+    // The one step that sends DATA: the lab's ESMTP host keeps the message under the queue id shown.
+    const sent = SendOutputSchema.parse(JSON.parse(lines.at(-1)!));
+    assert.equal(sent.result?.outcome, 'accepted');
+    assert.match(sent.result?.queueId ?? '', /^[0-9A-F]{10,}$/);
+    assert.match(
+      sent.result?.final?.lines.join(' ') ?? '',
+      new RegExp(`queued as ${sent.result?.queueId}`),
+    );
   });
 });

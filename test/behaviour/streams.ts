@@ -116,7 +116,14 @@ describe('demo --json', () => {
     assert.equal(doc.error, null);
     assert.deepEqual(
       doc.result!.steps.map((s) => s.envelope.command),
-      [...doc.result!.steps.slice(0, -4).map(() => 'caps'), 'mx', 'failover', 'failover', 'audit'],
+      [
+        ...doc.result!.steps.slice(0, -5).map(() => 'caps'),
+        'mx',
+        'failover',
+        'failover',
+        'audit',
+        'send',
+      ],
     );
   });
 });

@@ -8,14 +8,14 @@ import { ERROR_CODES, STAGES, STATUSES, exitCodeFor, type ErrorCode } from '../.
 
 /** GENERATORS: each block's name and what it holds (Markdown, no trailing newline). */
 export const GENERATORS: Record<string, () => string> = {
-  /** error-codes: the catalogue of src/errors.ts with the exit code each status gives. */
+  /** error-codes: the catalogue of src/errors.ts with the exit code each gives (its status's, or its own). */
   'error-codes': () =>
     [
       '| code | status | exit | what now (the hint printed with it) |',
       '| --- | --- | --- | --- |',
       ...(Object.keys(ERROR_CODES) as ErrorCode[]).map((code) => {
         const { status, hint } = ERROR_CODES[code];
-        return `| \`${code}\` | \`${status}\` | ${exitCodeFor(status)} | ${hint} |`;
+        return `| \`${code}\` | \`${status}\` | ${exitCodeFor(status, code)} | ${hint} |`;
       }),
     ].join('\n'),
   /** statuses: every status with its exit code and the error codes that give it. */
@@ -27,7 +27,14 @@ export const GENERATORS: Record<string, () => string> = {
         const codes = (Object.keys(ERROR_CODES) as ErrorCode[]).filter(
           (c) => ERROR_CODES[c].status === status,
         );
-        const list = codes.map((c) => `\`${c}\``).join(', ') || '—';
+        // A code with an exit of its own (send's refusals) says so beside its name.
+        const list =
+          codes
+            .map((c) => {
+              const own = exitCodeFor(status, c);
+              return own === exitCodeFor(status) ? `\`${c}\`` : `\`${c}\` (exit ${own})`;
+            })
+            .join(', ') || '—';
         return `| \`${status}\` | ${exitCodeFor(status)} | ${list} |`;
       }),
     ].join('\n'),

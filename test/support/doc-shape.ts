@@ -31,6 +31,8 @@ const MASKS: [RegExp, string][] = [
   [/\S*smtp-probe-lab-[A-Za-z0-9]+/g, '<labdir>'],
   // Made-up names: the control VRFY, the catch-all RCPT.
   [/smtp-probe-[0-9a-f]{8,}/g, 'smtp-probe-<id>'],
+  // send's Message-ID: the send time in base 36, then random hex (smtp/message.ts).
+  [/<[0-9a-z]+\.[0-9a-f]{12}@/g, '<message-id@'],
   [/\b(?=[0-9a-fA-F]*\d)[0-9a-fA-F]{16,}\b/g, '<hex>'],
   [/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z/g, '<time>'],
   [/\d{4}-\d{2}-\d{2}/g, '<date>'],
