@@ -71,7 +71,14 @@ export const QUIT_AFTER = [
 export type QuitAfter = (typeof QUIT_AFTER)[number];
 
 /** SEND_OUTCOMES: how a `send` ended (see SendResultSchema.outcome). */
-export const SEND_OUTCOMES = ['accepted', 'partial', 'stopped', 'refused', 'failed'] as const;
+export const SEND_OUTCOMES = [
+  'accepted',
+  'partial',
+  'stopped',
+  'refused',
+  'failed',
+  'interrupted',
+] as const;
 export type SendOutcome = (typeof SEND_OUTCOMES)[number];
 
 /** CENSUS_VERBS: the verbs the caps census sends, in order. TURN is last: a 250 to it reverses roles (RFC 821 §4.1.1), so the session ends there. */

@@ -121,7 +121,8 @@ function outcomeTable(r: SendResult, style: TableStyle): string {
     partial: ['partly accepted: some recipients were refused', p.yellow],
     stopped: [`stopped after ${r.quitAfter} (--quit-after), as asked`, p.green],
     refused: ['refused by the server', p.red],
-    failed: ['failed: the session broke before the server answered', p.red],
+    failed: ['failed: the session ended before the server took the message (see the error)', p.red],
+    interrupted: ['interrupted (Ctrl-C or --timeout) before the server took the message', p.red],
   };
   const [text, paint] = words[r.outcome];
   const rows: CellInput[][] = [['outcome', { text, paint }]];

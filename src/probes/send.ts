@@ -72,7 +72,7 @@ export async function probeSend(options: SendOptions): Promise<ProbeOutcome<Send
   } catch (err) {
     error = asProbeError(err, elapsed(run));
   }
-  result.outcome = outcomeOf(result, error, options);
+  result.outcome = outcomeOf(result, error);
   result.timings = Object.fromEntries(
     Object.entries({ ...result.timings, total: elapsed(run) }).map(([k, v]) => [k, roundMs(v)]),
   );
@@ -271,13 +271,12 @@ function record(result: SendResult, p: SessionProgress, walked: boolean): void {
   Object.assign(result.timings, timings);
 }
 
-function outcomeOf(
-  result: SendResult,
-  error: ProbeError | undefined,
-  options: SendOptions,
-): SendResult['outcome'] {
-  if (!error) return options.quitAfter ? 'stopped' : 'accepted';
-  if (error.code === 'RECIPIENT_REFUSED' && result.final && result.final.code < 300)
-    return 'partial';
+/** outcomeOf: what became of the message; once the server took it, nothing after (a Ctrl-C during QUIT) undoes that. */
+function outcomeOf(result: SendResult, error: ProbeError | undefined): SendResult['outcome'] {
+  if (result.final && result.final.code < 300)
+    return result.recipients.some((r) => !r.accepted) ? 'partial' : 'accepted';
+  // Without an error, only a stop point ends a session before the message.
+  if (!error) return 'stopped';
+  if (error.code === 'ABORTED' || error.code === 'TARGET_TIMEOUT') return 'interrupted';
   return REFUSALS.has(error.code) ? 'refused' : 'failed';
 }

@@ -119,7 +119,7 @@ export const SendResultSchema = z.object({
   outcome: z
     .enum(SEND_OUTCOMES)
     .describe(
-      'accepted: every recipient took the message; partial: some did; stopped: ended at --quit-after; refused: the server said no (see error); failed: the session broke',
+      'accepted: every recipient took the message; partial: some did; stopped: ended at --quit-after; refused: the server said no (see error); failed: the session broke; interrupted: Ctrl-C or --timeout',
     ),
   pipelined: z.boolean().describe('MAIL and the RCPTs went as one PIPELINING group (RFC 2920)'),
   timings: SendTimingsSchema,

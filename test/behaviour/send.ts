@@ -21,7 +21,7 @@ let dir: string;
 let dns: string;
 
 before(async () => {
-  lab = await startLab({ port: 0, hosts: ['esmtp', 'helo-only'] });
+  lab = await startLab({ port: 0, hosts: ['esmtp', 'helo-only', 'silent'] });
   dir = await mkdtemp(join(tmpdir(), 'smtp-probe-send-'));
   dns = formatEndpoint(lab.dns.address, lab.dns.port);
 });
@@ -422,6 +422,40 @@ describe('send: AUTH', () => {
     assert.equal(r.code, 2);
     assert.match(r.env.error?.message ?? '', /--auth-password-env VAR/);
     assert.equal(lab.sessions.length, before);
+  });
+});
+
+describe('send: Ctrl-C', () => {
+  test('while waiting for a greeting: status aborted, exit 130, outcome interrupted, what was learned kept', async () => {
+    const ctrlC = new AbortController();
+    const opened = lab.sessions.filter((s) => s.host === 'silent.lab.test').length;
+    const running = runCli(
+      [
+        'send',
+        '--from',
+        'probe@example.org',
+        '--to',
+        'alice@esmtp.lab.test',
+        '--server',
+        `127.0.0.14:${lab.port}`,
+        '--json',
+      ],
+      { signal: ctrlC.signal },
+    );
+    // Ctrl-C once the silent host has the connection (it never greets).
+    for (
+      let waited = 0;
+      lab.sessions.filter((s) => s.host === 'silent.lab.test').length === opened && waited < 5_000;
+      waited += 5
+    )
+      await new Promise((r) => setTimeout(r, 5));
+    ctrlC.abort();
+    const r = await running;
+    assert.equal(r.code, 130);
+    const env = SendOutputSchema.parse(JSON.parse(r.stdout));
+    assert.equal(env.status, 'aborted');
+    assert.equal(env.result?.outcome, 'interrupted');
+    assert.equal(env.result?.hosts[0]?.attempts[0]?.status, 'ok', 'the connect is kept');
   });
 });
 
