@@ -138,6 +138,35 @@ describe('send: the message arrives as it was meant', () => {
     assert.equal(stored(r.result.queueId).data.toString(), message.replaceAll('\n', '\r\n'));
   });
 
+  test('DSN: RET and ENVID (xtext) on MAIL, NOTIFY on each RCPT, as the server offers DSN', async () => {
+    const r = await send([
+      ...esmtp(),
+      '--to',
+      'alice@esmtp.lab.test',
+      '--dsn-notify',
+      'success,failure',
+      '--dsn-ret',
+      'hdrs',
+      '--envid',
+      'run 1+2',
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const m = stored(r.result.queueId);
+    assert.ok(m.mailParams.includes('RET=HDRS'), m.mailParams.join(' '));
+    assert.ok(m.mailParams.includes('ENVID=run+201+2B2'), m.mailParams.join(' '));
+    assert.deepEqual(m.rcptParams, [['NOTIFY=SUCCESS,FAILURE']]);
+    const before = lab.sessions.length;
+    const bad = await send([
+      ...esmtp(),
+      '--to',
+      'alice@esmtp.lab.test',
+      '--dsn-notify',
+      'never,success',
+    ]);
+    assert.equal(bad.code, 2, 'NEVER goes alone (RFC 3461 §4.1)');
+    assert.equal(lab.sessions.length, before);
+  });
+
   test("without --server the recipient domain's MX is walked, as verify does", async () => {
     const r = await send([
       '--to',
