@@ -5,6 +5,7 @@ import { benchWalk } from './walk.js';
 import { benchVerify } from './verify.js';
 import { benchVerifyDomains } from './verify-domains.js';
 import { benchPolicy } from './policy.js';
+import { benchSend } from './send.js';
 
 benchStartup();
 await benchCaps();
@@ -12,3 +13,4 @@ await benchWalk();
 await benchVerify();
 await benchVerifyDomains();
 await benchPolicy();
+await benchSend();
