@@ -6,7 +6,7 @@
  * way the fetch can fail has its own outcome word, so "the policy host does not exist" and "its
  * certificate expired" never read alike.
  */
-import { Agent, request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import { ProbeError } from '../errors.js';
 import type { StsFetch } from '../schema/policy.js';
 import { type Clock, systemClock } from '../time/clock.js';
@@ -127,6 +127,8 @@ async function get(
   trust: TrustStore,
   signal: AbortSignal,
 ): Promise<{ body: string; meta: Partial<StsFetch> }> {
+  // Loaded here, not at start-up: only a walk with a policy to fetch needs HTTP.
+  const { Agent, request } = await import('undici');
   const family = address.includes(':') ? 6 : 4;
   // The address is the one our resolver found; SNI and the name check still use the URL's host.
   const agent = new Agent({

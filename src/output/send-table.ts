@@ -149,7 +149,16 @@ function outcomeTable(r: SendResult, style: TableStyle): string {
     'total',
   ] as const;
   const label = (k: (typeof order)[number]): string =>
-    k === 'ehloAfterTls' ? 'ehlo after TLS' : k === 'mail' && r.pipelined ? 'mail+rcpt' : k;
+    k === 'ehloAfterTls'
+      ? 'ehlo after TLS'
+      : k === 'mail' && r.pipelined
+        ? // DATA rode in the group when it has no time of its own.
+          r.data && r.timings.data === undefined
+          ? 'mail+rcpt+data'
+          : 'mail+rcpt'
+        : k === 'rset' && r.pipelined && r.timings.quit === undefined
+          ? 'rset+quit'
+          : k;
   const times = order
     .filter((k) => r.timings[k] !== undefined)
     .map((k) => `${label(k)} ${ms(r.timings[k])}`);

@@ -63,8 +63,18 @@ export async function transact(t: Transaction): Promise<void> {
   const rcptLines = t.plan.to.map((b) => rcptTo(b.address, params.rcpt.join(' ')));
   await envelope(t, mailLine, rcptLines);
   const mail = t.result.mail!;
+  // A DATA that rode in the group and got its 354 has the server reading message text: from
+  // there only a hang-up ends the session without completing a message.
+  const inData = t.result.data?.reply?.code === 354;
   if (!ok(mail.reply))
-    return refuse(t, false, 'SENDER_REFUSED', 'mail', `MAIL FROM refused: ${said(t, mail.reply)}`);
+    return refuse(
+      t,
+      false,
+      'SENDER_REFUSED',
+      'mail',
+      `MAIL FROM refused: ${said(t, mail.reply)}`,
+      inData,
+    );
   if (stop === 'mail') return close(t, true);
   const refused = t.result.recipients.filter((r) => !r.accepted);
   const recipientsRefused = (): string =>
@@ -77,18 +87,14 @@ export async function transact(t: Transaction): Promise<void> {
       'RECIPIENT_REFUSED',
       'rcpt',
       `recipient refused: ${recipientsRefused()}`,
+      inData,
     );
   }
-  const data = await timed(t, 'data', () => t.session.send('DATA', 'data'));
-  t.result.data = { command: 'DATA', reply: data };
+  const data = t.result.data?.reply ?? (await sendData(t));
   if (data.code !== 354)
     return refuse(t, true, 'MESSAGE_REFUSED', 'data', `DATA refused: ${said(t, data)}`);
   if (stop === 'data') {
-    // Inside DATA only the end-of-data line is a way out, and it would complete the message.
-    t.run.transcript.note(
-      '--quit-after data: hanging up inside DATA; the message was never completed',
-    );
-    t.session.close();
+    hangUp(t, '--quit-after data');
     return partly(t, refused.length > 0, recipientsRefused);
   }
   const e = t.plan.encoded;
@@ -106,27 +112,45 @@ export async function transact(t: Transaction): Promise<void> {
   return partly(t, refused.length > 0, recipientsRefused);
 }
 
-/** envelope: MAIL and the RCPTs, pipelined when the server offers it (and the RCPTs are to be sent). */
+/**
+ * envelope: MAIL and the RCPTs — one group when the server offers PIPELINING, with DATA last in it
+ * unless the RCPTs' answers are to be looked at first (RFC 2920 §3.1) — or one at a time.
+ */
 async function envelope(t: Transaction, mailLine: string, rcptLines: string[]): Promise<void> {
-  const pipelined = t.caps?.pipelining === true && t.options.quitAfter !== 'mail';
+  const stop = t.options.quitAfter;
+  const pipelined = t.caps?.pipelining === true && stop !== 'mail';
   t.result.pipelined = pipelined;
   t.result.mail = { command: mailLine, reply: null };
   if (pipelined) {
+    const lines = [mailLine, ...rcptLines, ...(stop === 'rcpt' ? [] : ['DATA'])];
     await timed(t, 'mail', () =>
-      t.session.pipeline([mailLine, ...rcptLines], 'mail', (reply, i) => {
+      t.session.pipeline(lines, 'mail', (reply, i) => {
         if (i === 0) t.result.mail = { command: mailLine, reply };
-        else recipient(t, i - 1, rcptLines[i - 1]!, reply);
+        else if (i <= rcptLines.length) recipient(t, i - 1, rcptLines[i - 1]!, reply);
+        else t.result.data = { command: 'DATA', reply };
       }),
     );
     return;
   }
   const reply = await timed(t, 'mail', () => t.session.send(mailLine, 'mail'));
   t.result.mail = { command: mailLine, reply };
-  if (!ok(reply) || t.options.quitAfter === 'mail') return;
+  if (!ok(reply) || stop === 'mail') return;
   await timed(t, 'rcpt', async () => {
     for (const [i, line] of rcptLines.entries())
       recipient(t, i, line, await t.session.send(line, 'rcpt'));
   });
+}
+
+async function sendData(t: Transaction): Promise<Reply> {
+  const reply = await timed(t, 'data', () => t.session.send('DATA', 'data'));
+  t.result.data = { command: 'DATA', reply };
+  return reply;
+}
+
+/** hangUp: leave a session that is inside DATA; the server discards the unfinished message (RFC 5321 §4.1.1.4). */
+function hangUp(t: Transaction, why: string): void {
+  t.run.transcript.note(`${why}: hanging up inside DATA; the message was never completed`);
+  t.session.close();
 }
 
 function recipient(t: Transaction, i: number, command: string, reply: Reply): void {
@@ -196,10 +220,18 @@ async function exchange(
   return reply.code === 334 ? session.send('*', 'auth') : reply;
 }
 
-/** close: RSET when a transaction is open, then QUIT; a server that hangs up first is fine. */
+/**
+ * close: RSET when a transaction is open, then QUIT (one group under PIPELINING: QUIT may end it,
+ * RFC 2920 §3.1); a server that hangs up first is fine.
+ */
 async function close(t: Transaction, rset: boolean): Promise<void> {
   if (t.session.closed) return;
   try {
+    if (rset && t.caps?.pipelining) {
+      await timed(t, 'rset', () => t.session.pipeline(['RSET', 'QUIT'], 'rset'));
+      t.session.close();
+      return;
+    }
     if (rset) await timed(t, 'rset', () => t.session.send('RSET', 'rset'));
     await timed(t, 'quit', () => t.session.quit());
   } catch (err) {
@@ -210,15 +242,20 @@ async function close(t: Transaction, rset: boolean): Promise<void> {
   }
 }
 
-/** refuse: close the session (RSET first when a transaction is open), then fail with the step that refused. */
+/**
+ * refuse: close the session (RSET first when a transaction is open; a hang-up when the server is
+ * reading message text), then fail with the step that refused.
+ */
 async function refuse(
   t: Transaction,
   rset: boolean,
   code: ErrorCode,
   stage: Stage,
   message: string,
+  inData = false,
 ): Promise<never> {
-  await close(t, rset);
+  if (inData) hangUp(t, 'DATA got 354 though the transaction failed');
+  else await close(t, rset);
   throw new ProbeError({ code, stage, target: t.endpoint, message });
 }
 

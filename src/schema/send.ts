@@ -72,7 +72,7 @@ export const SendTimingsSchema = z
     starttls: z.number(),
     ehloAfterTls: z.number(),
     auth: z.number(),
-    mail: z.number().describe('MAIL and the RCPTs when they were pipelined together'),
+    mail: z.number().describe('MAIL and the RCPTs (and DATA) when they went as one group'),
     rcpt: z.number(),
     data: z.number().describe('DATA to its 354'),
     message: z.number().describe('the message and the end-of-data dot to the final reply'),
@@ -121,7 +121,11 @@ export const SendResultSchema = z.object({
     .describe(
       'accepted: every recipient took the message; partial: some did; stopped: ended at --quit-after; refused: the server said no (see error); failed: the session broke; interrupted: Ctrl-C or --timeout',
     ),
-  pipelined: z.boolean().describe('MAIL and the RCPTs went as one PIPELINING group (RFC 2920)'),
+  pipelined: z
+    .boolean()
+    .describe(
+      'MAIL, the RCPTs and DATA went as one PIPELINING group (RFC 2920), RSET and QUIT too',
+    ),
   timings: SendTimingsSchema,
 });
 export type SendResult = z.infer<typeof SendResultSchema>;

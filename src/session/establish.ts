@@ -267,6 +267,7 @@ async function connectFirst(
         deadline: o.deadline,
         endpoint,
       });
+      if (!o.implicitTls && o.starttls !== 'off') warmTrust(o.trust);
       if (o.implicitTls) {
         await implicitTls(session, endpoint, o, p).catch((err: unknown) => {
           session.close();
@@ -285,6 +286,19 @@ async function connectFirst(
   }
   // Only reached when every address failed with a next-address error, so there was one.
   throw lastError!;
+}
+
+/**
+ * warmTrust: parse the trust store (the system bundle: some 25 ms of CPU, once per process) while
+ * the greeting is on its way, instead of between STARTTLS's 220 and our ClientHello. A bad file
+ * is left for the handshake to report.
+ */
+function warmTrust(trust: TrustStore): void {
+  setImmediate(() => {
+    try {
+      void trust.context;
+    } catch {}
+  });
 }
 
 /** upgrade: a TLS handshake under the TLS timeout, at `stage`. */

@@ -262,7 +262,7 @@ test('Postfix: --quit-after rcpt ends with RSET and QUIT, never DATA, and delive
   assert.deepEqual(stopped, [], 'the stopped message was never delivered');
 });
 
-test('Postfix: an unknown recipient is refused at RCPT with 550 5.1.1, exit 12, no DATA', () => {
+test('Postfix: an unknown recipient is refused at RCPT with 550 5.1.1, exit 12; the DATA that rode in the group is refused too', () => {
   const nobody = `nobody-${run}@${pf.domain}`;
   const s = viaPostfix({ to: nobody });
   assert.equal(s.code, EXIT.RECIPIENT, explain(s));
@@ -273,7 +273,10 @@ test('Postfix: an unknown recipient is refused at RCPT with 550 5.1.1, exit 12, 
     [[nobody, false, 550, '5.1.1']],
   );
   assert.deepEqual([s.r.final, s.r.queueId], [null, null]);
-  assert.ok(!s.sent.some((l) => /^DATA\b/i.test(l)), 'no recipient took it: no DATA');
+  // RFC 2920 §3.1: DATA may end the MAIL/RCPT group; with no valid recipient Postfix refuses it,
+  // and the message itself is never sent.
+  assert.deepEqual([s.r.data?.reply?.code, s.r.data?.reply?.enhanced], [554, '5.5.1']);
+  assert.ok(!s.sent.includes('.'), 'no end-of-data line: no message was sent');
 });
 
 test('Postfix: one recipient refused of two: exit 12, outcome partial, carol still gets it', async () => {
