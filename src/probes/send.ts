@@ -7,11 +7,7 @@
  * then the transaction (send-transaction.ts). Every stage is timed, and a failure keeps what was
  * learned before it.
  */
-import { ProbeError } from '../errors.js';
-import { normalizeDomain } from '../dns/name.js';
-import { routedTransport } from '../dns/route.js';
-import { UDP_TCP_TRANSPORT } from '../dns/transport.js';
-import { senderOrder } from '../mx/verdict.js';
+import type { ProbeError } from '../errors.js';
 import { formatEndpoint, parseTarget, SMTP_PORT, SUBMISSIONS_PORT } from '../net/target.js';
 import type { SendHost, SendResult } from '../schema/send.js';
 import {
@@ -24,7 +20,6 @@ import {
   SessionSetupError,
 } from '../session/establish.js';
 import { roundMs } from '../time/duration.js';
-import { newWalk, resolveWalk, walkResolver, walkServers } from './mx.js';
 import {
   asProbeError,
   elapsed,
@@ -34,17 +29,10 @@ import {
   startRun,
 } from './outcome.js';
 import { planSend, type SendOptions, type SendPlan } from './send-plan.js';
+import type { Candidate } from './send-route.js';
 import { transact } from './send-transaction.js';
 
 export type { MessageSource, SendOptions } from './send-plan.js';
-
-/** Candidate: one server to try: its name, where it listens, and its addresses when DNS already gave them. */
-interface Candidate {
-  host: string;
-  port: number;
-  preference: number | null;
-  addresses?: string[];
-}
 
 // Refusals the server made on purpose; anything else that ends a send is a failure of the session.
 const REFUSALS = new Set([
@@ -60,14 +48,16 @@ const REFUSALS = new Set([
 export async function probeSend(options: SendOptions): Promise<ProbeOutcome<SendResult>> {
   const plan = planSend(options);
   const port = options.port ?? (options.implicitTls ? SUBMISSIONS_PORT : SMTP_PORT);
-  const servers = plan.mxDomain === null ? [] : walkServers(options.resolvers);
+  // The MX walk's code (DNS, the walk) is loaded only for a send that walks: --server needs none.
+  const route = plan.mxDomain === null ? undefined : await import('./send-route.js');
+  const servers = route?.walkServers(options.resolvers) ?? [];
   const run = startRun(options);
   const result = emptyResult(plan, options);
   let error: ProbeError | undefined;
   try {
     const candidates = options.server
       ? [{ ...options.server, preference: null }]
-      : await mxCandidates(plan.mxDomain!, port, servers, options, run, result);
+      : await route!.mxCandidates(plan.mxDomain!, port, servers, options, run, result);
     await sendVia(candidates, plan, options, run, result);
   } catch (err) {
     error = asProbeError(err, elapsed(run));
@@ -106,65 +96,6 @@ function emptyResult(plan: SendPlan, options: SendOptions): SendResult {
     pipelined: false,
     timings: {},
   };
-}
-
-/**
- * mxCandidates: the recipient domain's MX hosts in sender order, each with its addresses. A
- * null MX or a domain that does not exist ends the send here, as it ends a sender's.
- */
-async function mxCandidates(
-  domain: string,
-  port: number,
-  servers: ReturnType<typeof walkServers>,
-  options: SendOptions,
-  run: Run,
-  result: SendResult,
-): Promise<Candidate[]> {
-  const dns = routedTransport(options.dnsTransport ?? UDP_TCP_TRANSPORT, run.trust);
-  try {
-    const walk = newWalk(normalizeDomain(domain), port, []);
-    const resolver = walkResolver(servers, { ...options, dnsTransport: dns }, run.deadline);
-    const t0 = run.deadline.clock.now();
-    const found = await resolveWalk(resolver, walk);
-    result.timings.resolve = run.deadline.clock.now() - t0;
-    const hosts =
-      walk.source === 'implicit'
-        ? `no MX records; the domain itself (implicit MX, RFC 5321 §5.1)`
-        : walk.hosts.map((h) => `${h.preference} ${h.name}`).join(', ');
-    run.transcript.note(
-      `MX of ${domain}: ${found ? hosts : (walk.verdict?.text ?? 'none')} (${(run.deadline.clock.now() - t0).toFixed(1)} ms)`,
-    );
-    if (!found)
-      throw new ProbeError({
-        code: 'RESOLVE_NOT_FOUND',
-        stage: 'resolve',
-        target: domain,
-        message: walk.verdict?.text ?? `${domain} has no MX and no address`,
-      });
-    const out: Candidate[] = [];
-    for (const o of senderOrder(walk)) {
-      const last = out.at(-1);
-      if (last?.host === o.host) last.addresses!.push(o.address.address);
-      else
-        out.push({
-          host: o.host,
-          port,
-          // An implicit MX has no preference of its own (RFC 5321 §5.1 treats it as 0).
-          preference: walk.source === 'implicit' ? null : o.preference,
-          addresses: [o.address.address],
-        });
-    }
-    if (out.length === 0)
-      throw new ProbeError({
-        code: 'RESOLVE_NOT_FOUND',
-        stage: 'resolve',
-        target: domain,
-        message: `no MX host of ${domain} has an address`,
-      });
-    return out;
-  } finally {
-    await dns.close();
-  }
 }
 
 /**
