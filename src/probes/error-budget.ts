@@ -9,6 +9,15 @@
  * there gets sessions that are no longer split by rejections. A server that
  * slows down, or drops the session with 421 4.7.0 after rejections, keeps a
  * budget under what it tolerated. One budget per host, shared by its sessions.
+ *
+ * The test is a bet, made only when it pays (decide): lifting the limit saves
+ * the sessions the addresses left would otherwise need, each costing its round
+ * trips (sessionRoundTrips) at the round trip the first session measured (its
+ * EHLO: network time, which a busy CPU does not inflate as it does a TLS
+ * handshake); losing it costs one reply held PUNISHMENT_MS.
+ * A server is taken to punish two times in three (stock Postfix does, and it
+ * is the commonest MX), so the test is made when the gain is over twice the
+ * loss (docs/commands/verify.md works the numbers).
  */
 import type { Reply } from '../smtp/reply.js';
 
@@ -21,8 +30,49 @@ export const THROTTLE_GAP_MS = 500;
 /** ESCALATED_MAX_ERRORS: the budget once a server has shown it does not punish rejections past Postfix's limit. */
 export const ESCALATED_MAX_ERRORS = 10_000;
 
-/** Escalation: untested (the next batch probes past the limit); raised (no punishment seen); fixed (punished, or set by the user). */
-export type Escalation = 'untested' | 'raised' | 'fixed';
+/** PUNISHMENT_MS: what a test batch loses at a server that punishes: one reply held for Postfix's smtpd_error_sleep_time. */
+export const PUNISHMENT_MS = 1_000;
+/** PUNISH_ODDS: a server is taken to punish this many times as often as not (2: a prior of 2/3). */
+export const PUNISH_ODDS = 2;
+
+/**
+ * Escalation: untested (the next batch probes past the limit); raised (no punishment seen); fixed
+ * (punished, or set by the user); declined (the test would not pay for itself, see decide).
+ */
+export type Escalation = 'untested' | 'raised' | 'fixed' | 'declined';
+
+/** Stakes: what decide weighs, in milliseconds. */
+export interface Stakes {
+  /** Sessions the addresses left need at the limit, less the one a lifted limit needs. */
+  sessionsSaved: number;
+  /** What the sessions saved would cost, side by side over `connections`. */
+  gainMs: number;
+  /** What losing the bet costs, weighted by the odds that the server punishes. */
+  riskMs: number;
+}
+
+/**
+ * sessionRoundTrips: what a session costs in round trips besides its batches: connect, greeting,
+ * EHLO and QUIT; with STARTTLS also STARTTLS, the TLS 1.3 handshake and EHLO again.
+ */
+export function sessionRoundTrips(tls: boolean): number {
+  return tls ? 7 : 4;
+}
+
+/** stakes: the bet of decide, pure; `sessionMs` is one session's cost (its round trips at the measured round trip). */
+export function stakes(
+  remaining: number,
+  limit: number,
+  sessionMs: number,
+  connections = 1,
+): Stakes {
+  const sessionsSaved = Math.max(0, Math.ceil(remaining / limit) - 1);
+  return {
+    sessionsSaved,
+    gainMs: (sessionsSaved * sessionMs) / Math.max(1, connections),
+    riskMs: PUNISH_ODDS * PUNISHMENT_MS,
+  };
+}
 
 /** BatchObservation: one batch's replies as the budget judges them. */
 export interface BatchObservation {
@@ -49,6 +99,7 @@ export class ErrorBudget {
   /** Whether the host was seen punishing rejections (slow replies or a 421 after errors). */
   throttled = false;
   private lowered = false;
+  private decided = false;
 
   /**
    * `adaptive` false: the user chose the limit, which is kept as given.
@@ -61,6 +112,24 @@ export class ErrorBudget {
   ) {
     this.limit = limit;
     this.escalation = adaptive ? 'untested' : 'fixed';
+  }
+
+  /**
+   * decide: before the first batch, whether the test past the limit is worth making for the
+   * `remaining` addresses, one session costing `sessionMs` (see stakes); declined otherwise, with
+   * the numbers in a note. Only an untested budget has a bet to make.
+   */
+  decide(remaining: number, sessionMs: number, connections = 1): void {
+    if (this.escalation !== 'untested' || this.decided) return;
+    this.decided = true;
+    const s = stakes(remaining, this.limit, sessionMs, connections);
+    if (s.gainMs > s.riskMs) return;
+    this.escalation = 'declined';
+    // Addresses that fit one session leave nothing to bet on, and nothing to say.
+    if (s.sessionsSaved === 0) return;
+    this.notes.push(
+      `the limit of ${this.limit} rejections per session was not tested: lifting it would save at most ${s.sessionsSaved} sessions (${Math.round(s.gainMs)} ms), less than a slowdown risks (${s.riskMs} ms)`,
+    );
   }
 
   /** probing: whether the next batch is the test past the limit. */

@@ -17,6 +17,7 @@ import { classifyRcpt } from '../smtp/rcpt-verdict.js';
 import type { Reply } from '../smtp/reply.js';
 import { Transcript } from '../session/transcript.js';
 import type { HostRun, Work } from './host-run.js';
+import { sessionRoundTrips } from './error-budget.js';
 
 /** MAX_RCPT_PER_TRANSACTION: RFC 5321 §4.5.3.1.8 obliges servers to take 100 recipients. */
 export const MAX_RCPT_PER_TRANSACTION = 100;
@@ -94,6 +95,11 @@ export async function runSession(run: HostRun): Promise<number> {
   };
   out.pipelining = s.pipelining;
   if (caps?.smtpUtf8 !== true) refuseUtf8(run, o.fromUtf8 === true);
+  // A session's cost in round trips, at the round trip EHLO took (after TLS too: the quicker one).
+  const t = established.timings;
+  const rttMs = Math.min(t.ehlo ?? 0, t.ehloAfterTls ?? Number.POSITIVE_INFINITY);
+  const sessionMs = rttMs * sessionRoundTrips(established.tls?.outcome === 'ok');
+  budget.decide(run.pending.length, sessionMs, o.connections ?? 1);
   let finished = 0;
   try {
     while (run.pending.length > 0) {

@@ -23,15 +23,23 @@ export class MemoryStream extends Duplex {
     readonly localAddress: string,
     readonly remoteAddress: string,
     private readonly clock?: VirtualClock,
+    /** One way's delay in virtual time (half the network's round trip); 0: the next turn. */
+    private readonly delayMs = 0,
   ) {
     // Like a TCP socket: the other side's FIN ends this side too.
     super({ allowHalfOpen: false });
   }
 
+  /** carry: deliver to the peer after the one-way delay, in the order written (a FIN after the data before it). */
+  private carry(deliver: () => void): void {
+    if (this.clock && this.delayMs > 0) this.clock.setTimer(this.delayMs, deliver);
+    else setImmediate(deliver);
+  }
+
   override _write(chunk: Buffer, _enc: BufferEncoding, done: (err?: Error | null) => void): void {
     this.clock?.touch();
     const peer = this.peer;
-    setImmediate(() => {
+    this.carry(() => {
       if (peer && !peer.destroyed && !peer.readableEnded) peer.push(chunk);
     });
     done();
@@ -40,7 +48,7 @@ export class MemoryStream extends Duplex {
   override _final(done: (err?: Error | null) => void): void {
     this.clock?.touch();
     const peer = this.peer;
-    setImmediate(() => {
+    this.carry(() => {
       if (peer && !peer.destroyed) peer.push(null);
     });
     done();
@@ -51,7 +59,8 @@ export class MemoryStream extends Duplex {
   override _destroy(err: Error | null, done: (err?: Error | null) => void): void {
     this.clock?.touch();
     const peer = this.peer;
-    setImmediate(() => {
+    // A close travels like the bytes before it: they arrive first, as over TCP.
+    this.carry(() => {
       if (peer && !peer.destroyed) {
         peer.push(null);
         peer.destroy();
@@ -71,7 +80,11 @@ export class MemoryNetwork {
   /** Every connect attempt, in order ("address:port"). */
   readonly dialled: string[] = [];
 
-  constructor(private readonly clock?: VirtualClock) {}
+  /** `rttMs`: the round trip every connection's bytes take, in virtual time (needs the clock). */
+  constructor(
+    private readonly clock?: VirtualClock,
+    private readonly rttMs = 0,
+  ) {}
 
   /** listen: serve connections to `endpoint` ("127.0.0.1:25", "[::1]:25"). */
   listen(endpoint: string, listener: Listener): void {
@@ -105,8 +118,8 @@ export class MemoryNetwork {
       );
     }
     const local = endpoint.address.includes(':') ? '::1' : '127.0.0.1';
-    const client = new MemoryStream(local, endpoint.address, this.clock);
-    const server = new MemoryStream(endpoint.address, local, this.clock);
+    const client = new MemoryStream(local, endpoint.address, this.clock, this.rttMs / 2);
+    const server = new MemoryStream(endpoint.address, local, this.clock, this.rttMs / 2);
     client.peer = server;
     server.peer = client;
     listener(server);

@@ -29,10 +29,10 @@ export interface MemoryWorld {
   dns(records: ZoneRecord[]): DnsTransport;
 }
 
-/** memoryWorld: see the module comment. */
-export function memoryWorld(): MemoryWorld {
+/** memoryWorld: see the module comment; `rttMs` gives every connection that round trip (virtual time). */
+export function memoryWorld(opts: { rttMs?: number } = {}): MemoryWorld {
   const clock = new VirtualClock();
-  const net = new MemoryNetwork(clock);
+  const net = new MemoryNetwork(clock, opts.rttMs ?? 0);
   const hosts = new Map<string, string[]>();
   return {
     clock,

@@ -7,6 +7,9 @@ import {
   ErrorBudget,
   isPunished,
   PROBE_PAST,
+  PUNISH_ODDS,
+  PUNISHMENT_MS,
+  stakes,
   THROTTLE_GAP_MS,
 } from '../../src/probes/error-budget.js';
 
@@ -121,5 +124,60 @@ describe('ErrorBudget: 421', () => {
     b.afterBatch(11, true);
     b.onClosing(reply(421, '4.7.0'), 40);
     assert.deepEqual([b.limit, b.escalation], [39, 'fixed']);
+  });
+});
+
+describe('ErrorBudget: the bet of testing past the limit (decide)', () => {
+  // Sessions of a 20 ms round trip without TLS: connect, greeting, EHLO, QUIT ≈ 80 ms; the issue's
+  // 200 and 500 addresses; 60 ms RTT; loopback; two sessions side by side.
+  const cases: [string, number, number, number, boolean, number][] = [
+    ['200 addresses at 20 ms RTT: 22 sessions × 80 ms < 2 s at risk', 200, 80, 1, false, 22],
+    ['500 addresses at 20 ms RTT: 55 sessions × 80 ms > 2 s', 500, 80, 1, true, 55],
+    ['200 addresses at 60 ms RTT: 22 sessions × 240 ms > 2 s', 200, 240, 1, true, 22],
+    [
+      'loopback, 1,000 addresses: 111 sessions of 3 ms are not worth a second',
+      1_000,
+      3,
+      1,
+      false,
+      111,
+    ],
+    ['loopback, 10,000 addresses: 1,111 sessions of 3 ms are', 10_000, 3, 1, true, 1111],
+    ['500 at 20 ms over 2 connections: half the gain in wall time', 500, 80, 2, true, 55],
+    ['300 at 20 ms over 2 connections: 33 × 80 / 2 = 1.3 s, declined', 300, 80, 2, false, 33],
+    ['no more than the limit left: nothing to save', 9, 10_000, 1, false, 0],
+  ];
+  for (const [name, remaining, sessionMs, connections, made, saved] of cases) {
+    test(name, () => {
+      const s = stakes(remaining, DEFAULT_MAX_ERRORS, sessionMs, connections);
+      assert.equal(s.sessionsSaved, saved);
+      assert.equal(s.riskMs, PUNISH_ODDS * PUNISHMENT_MS);
+      const b = new ErrorBudget();
+      b.decide(remaining, sessionMs, connections);
+      assert.equal(b.escalation, made ? 'untested' : 'declined');
+      assert.equal(b.probing, made);
+      assert.equal(b.room(0), DEFAULT_MAX_ERRORS + (made ? PROBE_PAST : 0));
+      // A decline is explained when there was something to save.
+      assert.equal(b.notes.length, made || saved === 0 ? 0 : 1);
+    });
+  }
+  test('decided once: a later session with other numbers does not reopen the bet', () => {
+    const b = new ErrorBudget();
+    b.decide(20, 80);
+    b.decide(10_000, 1_000);
+    assert.equal(b.escalation, 'declined');
+  });
+  test('a limit the user set is never bet on', () => {
+    const b = new ErrorBudget(9, false);
+    b.decide(10_000, 1_000);
+    assert.deepEqual([b.escalation, b.notes], ['fixed', []]);
+  });
+  test('declined says why, in numbers', () => {
+    const b = new ErrorBudget();
+    b.decide(200, 80);
+    assert.match(
+      b.notes[0]!,
+      /save at most 22 sessions \(1760 ms\), less than a slowdown risks \(2000 ms\)/,
+    );
   });
 });
