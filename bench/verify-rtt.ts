@@ -87,7 +87,7 @@ class Wire {
       const check = (): void => {
         this.wake = null;
         if (this.finals.length >= n) resolve(this.finals.splice(0, n));
-        else if (this.error) reject(new Error(`${this.error.message} (got: ${this.finals})`));
+        else if (this.error) reject(new Error(`${this.error.message} after [${this.finals}]`));
         else this.wake = check;
       };
       check();
@@ -324,11 +324,12 @@ export async function benchVerifyRtt(runs = 3): Promise<void> {
       closers.push(relay.close, proxy.close);
       const link: Link = { greeting: [], rtt: [] };
       // A first, uncounted measure: it warms both ends, and a real server that is down skips here.
-      const up = s.skip ? Promise.reject(new Error(s.skip)) : measureLink(relay.port, link);
-      const fail = await up.then(
-        () => null,
-        (e: Error) => e,
-      );
+      const greeted = (): Promise<Error | null> =>
+        measureLink(relay.port, link).then(
+          () => null,
+          (e: Error) => new Error(`no SMTP greeting through the proxy: ${e.message}`),
+        );
+      const fail = s.skip ? new Error(s.skip) : await greeted();
       if (fail && !s.start) throw fail;
       if (fail) console.log(`${s.label}: skipped (${fail.message}); start it: \`${s.start}\``);
       else for (const size of SIZES) tables.push(table(s, size, relay, link));
