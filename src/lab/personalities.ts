@@ -213,6 +213,8 @@ const throttle: Personality = {
   name: 'throttle',
   description:
     'stock Postfix error limits: after 10 errors every reply waits 1 s; the 20th error brings 421 4.7.0 and a hang-up',
+  // Stock Postfix's smtpd_banner says what it is, as this host does (a verifier may read it).
+  greeting: ready('{host} ESMTP Postfix (smtp-probe lab)'),
   rcpt: { unknown: UNKNOWN_USER },
   errorLimits: POSTFIX_ERROR_LIMITS,
 };

@@ -14,10 +14,9 @@
  * the sessions the addresses left would otherwise need, each costing its round
  * trips (sessionRoundTrips) at the round trip the first session measured (its
  * EHLO: network time, which a busy CPU does not inflate as it does a TLS
- * handshake); losing it costs one reply held PUNISHMENT_MS.
- * A server is taken to punish two times in three (stock Postfix does, and it
- * is the commonest MX), so the test is made when the gain is over twice the
- * loss (docs/commands/verify.md works the numbers).
+ * handshake); losing it costs one reply held PUNISHMENT_MS, weighted by the
+ * odds that the server punishes: from its banner (punishOdds: Postfix 20 to 1,
+ * Exim 1 to 9), else two to one (docs/commands/verify.md works the numbers).
  */
 import type { Reply } from '../smtp/reply.js';
 
@@ -36,6 +35,17 @@ export const PUNISHMENT_MS = 1_000;
 export const PUNISH_ODDS = 2;
 
 /**
+ * punishOdds: the odds that a server punishes rejections, from what its banner says it is. Stock
+ * Postfix always does (smtpd_soft_error_limit, on by default; its default smtpd_banner names it):
+ * 20 to 1. Exim has no such limit on RCPT errors by default: 1 to 9. Anything else: PUNISH_ODDS.
+ */
+export function punishOdds(banner: string): number {
+  if (/\bPostfix\b/i.test(banner)) return 20;
+  if (/\bExim\b/i.test(banner)) return 1 / 9;
+  return PUNISH_ODDS;
+}
+
+/**
  * Escalation: untested (the next batch probes past the limit); raised (no punishment seen); fixed
  * (punished, or set by the user); declined (the test would not pay for itself, see decide).
  */
@@ -52,11 +62,12 @@ export interface Stakes {
 }
 
 /**
- * sessionRoundTrips: what a session costs in round trips besides its batches: connect, greeting,
- * EHLO and QUIT; with STARTTLS also STARTTLS, the TLS 1.3 handshake and EHLO again.
+ * sessionRoundTrips: what a session split off by the limit costs in round trips: connect, greeting,
+ * EHLO, its one batch (a lifted limit carries it in a batch of 100) and QUIT; with STARTTLS also
+ * STARTTLS, the TLS 1.3 handshake and EHLO again.
  */
 export function sessionRoundTrips(tls: boolean): number {
-  return tls ? 7 : 4;
+  return tls ? 8 : 5;
 }
 
 /** stakes: the bet of decide, pure; `sessionMs` is one session's cost (its round trips at the measured round trip). */
@@ -65,12 +76,13 @@ export function stakes(
   limit: number,
   sessionMs: number,
   connections = 1,
+  odds = PUNISH_ODDS,
 ): Stakes {
   const sessionsSaved = Math.max(0, Math.ceil(remaining / limit) - 1);
   return {
     sessionsSaved,
     gainMs: (sessionsSaved * sessionMs) / Math.max(1, connections),
-    riskMs: PUNISH_ODDS * PUNISHMENT_MS,
+    riskMs: odds * PUNISHMENT_MS,
   };
 }
 
@@ -119,10 +131,10 @@ export class ErrorBudget {
    * `remaining` addresses, one session costing `sessionMs` (see stakes); declined otherwise, with
    * the numbers in a note. Only an untested budget has a bet to make.
    */
-  decide(remaining: number, sessionMs: number, connections = 1): void {
+  decide(remaining: number, sessionMs: number, connections = 1, odds = PUNISH_ODDS): void {
     if (this.escalation !== 'untested' || this.decided) return;
     this.decided = true;
-    const s = stakes(remaining, this.limit, sessionMs, connections);
+    const s = stakes(remaining, this.limit, sessionMs, connections, odds);
     if (s.gainMs > s.riskMs) return;
     this.escalation = 'declined';
     // Addresses that fit one session leave nothing to bet on, and nothing to say.

@@ -14,10 +14,10 @@ import { mailFrom, rcptTo } from '../smtp/command.js';
 import { isPolicy } from '../smtp/enhanced.js';
 import { implausible, pairingProblem } from '../smtp/pairing.js';
 import { classifyRcpt } from '../smtp/rcpt-verdict.js';
-import type { Reply } from '../smtp/reply.js';
+import { replyText, type Reply } from '../smtp/reply.js';
 import { Transcript } from '../session/transcript.js';
 import type { HostRun, Work } from './host-run.js';
-import { sessionRoundTrips } from './error-budget.js';
+import { punishOdds, sessionRoundTrips } from './error-budget.js';
 
 /** MAX_RCPT_PER_TRANSACTION: RFC 5321 §4.5.3.1.8 obliges servers to take 100 recipients. */
 export const MAX_RCPT_PER_TRANSACTION = 100;
@@ -99,7 +99,12 @@ export async function runSession(run: HostRun): Promise<number> {
   const t = established.timings;
   const rttMs = Math.min(t.ehlo ?? 0, t.ehloAfterTls ?? Number.POSITIVE_INFINITY);
   const sessionMs = rttMs * sessionRoundTrips(established.tls?.outcome === 'ok');
-  budget.decide(run.pending.length, sessionMs, o.connections ?? 1);
+  budget.decide(
+    run.pending.length,
+    sessionMs,
+    o.connections ?? 1,
+    punishOdds(replyText(established.banner)),
+  );
   let finished = 0;
   try {
     while (run.pending.length > 0) {

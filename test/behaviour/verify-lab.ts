@@ -103,14 +103,15 @@ describe('verify against the lab', { concurrency: true }, () => {
     assert.ok(!d.notes.some((n) => /421/.test(n)), d.notes.join('; '));
   });
 
-  // Through a 50 ms round trip a session costs ~200 ms (greeting after the handshake, EHLO,
-  // QUIT): 120 addresses at 9 rejections a session would take 13 sessions more than one, 2.6 s,
-  // over the 2 s the bet risks — so the first batch goes past the limit.
-  for (const [host, domain, punishes] of [
+  // Through a 50 ms round trip a split-off session costs ~250 ms (connect, greeting, EHLO, its
+  // batch, QUIT): 120 addresses at 9 rejections a session would take 13 sessions more than one,
+  // 3.25 s — over the 2 s a server of unknown kind puts at risk (two to one that it punishes), under
+  // the 20 s of one whose banner says Postfix (stock Postfix always punishes).
+  for (const [host, domain, postfix] of [
     ['mx.throttle.test', 'throttle.test', true],
     ['mx1.mlfarm.test', 'mlfarm.test', false],
   ] as const) {
-    test(`${domain} behind 50 ms: the bet is made; ${punishes ? 'punished, the limit stays 9' : 'not punished, the limit is lifted'}`, async () => {
+    test(`${domain} behind 50 ms: ${postfix ? 'the banner says Postfix: not bet on, sessions of 9 from the start, never slowed' : 'the bet is made and, unpunished, the limit is lifted: one session'}`, async () => {
       const h = lab.host(host);
       const proxy = await startLatencyProxy({
         target: { address: h.address, port: h.port },
@@ -132,12 +133,14 @@ describe('verify against the lab', { concurrency: true }, () => {
           deadline: new Deadline(),
         });
         assert.equal(out.results.size, boxes.length);
-        assert.equal(out.throttled, punishes, out.notes.join('; '));
-        assert.equal(out.escalation, punishes ? 'fixed' : 'raised');
-        assert.equal(out.maxErrors, punishes ? 9 : ESCALATED_MAX_ERRORS);
-        // Lifted: one session does it all; punished: the test session is left at the first slow reply.
-        if (!punishes) assert.equal(out.sessions, 1);
-        assert.ok(!out.notes.some((n) => /was not tested/.test(n)));
+        assert.equal(out.throttled, false, out.notes.join('; '));
+        assert.equal(out.escalation, postfix ? 'declined' : 'raised');
+        assert.equal(out.maxErrors, postfix ? 9 : ESCALATED_MAX_ERRORS);
+        assert.equal(out.sessions, postfix ? Math.ceil(120 / 9) : 1);
+        assert.equal(
+          out.notes.some((n) => /was not tested/.test(n)),
+          postfix,
+        );
       } finally {
         await proxy.close();
       }

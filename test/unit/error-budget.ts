@@ -9,6 +9,7 @@ import {
   PROBE_PAST,
   PUNISH_ODDS,
   PUNISHMENT_MS,
+  punishOdds,
   stakes,
   THROTTLE_GAP_MS,
 } from '../../src/probes/error-budget.js';
@@ -127,9 +128,29 @@ describe('ErrorBudget: 421', () => {
   });
 });
 
+describe('punishOdds: what the banner says the server is', () => {
+  const cases: [string, number][] = [
+    ['mx.example.com ESMTP Postfix', 20],
+    ['mail.example.org ESMTP Postfix (Debian/GNU)', 20],
+    ['mx.example.net ESMTP Exim 4.96 Mon, 30 Nov 2026 12:00:00 +0000', 1 / 9],
+    ['mx.google.com ESMTP a1b2c3 - gsmtp', PUNISH_ODDS],
+    ['', PUNISH_ODDS],
+  ];
+  for (const [banner, odds] of cases)
+    test(banner || '(no text)', () => assert.equal(punishOdds(banner), odds));
+  test('a Postfix is not bet on even for 500 addresses at 20 ms; an Exim is, for 200', () => {
+    const postfix = new ErrorBudget();
+    postfix.decide(500, 5 * 20, 1, punishOdds('ESMTP Postfix'));
+    assert.equal(postfix.escalation, 'declined');
+    const exim = new ErrorBudget();
+    exim.decide(200, 5 * 20, 1, punishOdds('ESMTP Exim 4.96'));
+    assert.equal(exim.escalation, 'untested');
+  });
+});
+
 describe('ErrorBudget: the bet of testing past the limit (decide)', () => {
-  // Sessions of a 20 ms round trip without TLS: connect, greeting, EHLO, QUIT ≈ 80 ms; the issue's
-  // 200 and 500 addresses; 60 ms RTT; loopback; two sessions side by side.
+  // A session's cost as given (the round trips of sessionRoundTrips at a measured round trip):
+  // the 200 and 500 addresses; 60 ms RTT; loopback; two sessions side by side.
   const cases: [string, number, number, number, boolean, number][] = [
     ['200 addresses at 20 ms RTT: 22 sessions × 80 ms < 2 s at risk', 200, 80, 1, false, 22],
     ['500 addresses at 20 ms RTT: 55 sessions × 80 ms > 2 s', 500, 80, 1, true, 55],
