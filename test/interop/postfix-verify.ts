@@ -48,7 +48,7 @@ test('real users are deliverable, unknown ones undeliverable (5.1.1), nothing is
   assert.deepEqual(mailboxSizes(), before, 'verify must never deliver mail');
 });
 
-test("many unknown users: Postfix's error limits are detected, sessions stay under them, every address gets one verdict", async () => {
+test("many unknown users: Postfix's error limits are never bet on (its banner names it), sessions stay under them, every address gets one verdict", async () => {
   const unknown = Array.from({ length: 30 }, (_, i) => `ghost${i}@${domain}`);
   const { result } = await probeVerify([...unknown, `alice@${domain}`], opts);
   assert.equal(result.addresses.length, 31);
@@ -58,11 +58,16 @@ test("many unknown users: Postfix's error limits are detected, sessions stay und
   );
   assert.equal(result.addresses[30]!.verdict, 'deliverable');
   const d = result.domains[0]!;
-  // The first batch goes two past the budget to see whether Postfix punishes: it does (smtpd_soft_error_limit),
-  // so the budget stays at 9 and the session that saw the delay is abandoned.
-  assert.equal(d.throttled, true, d.notes.join('; '));
+  // Stock Postfix always punishes past smtpd_soft_error_limit and its banner says Postfix: the test
+  // past the budget is not worth a second here, so every session stays at 9 and none is slowed.
+  assert.equal(d.throttled, false, d.notes.join('; '));
   assert.equal(d.maxErrorsPerSession, 9);
-  assert.ok(d.sessions >= 3 && d.sessions <= 5, `${d.sessions} sessions`);
+  // 30 unknown and the catch-all test: 31 rejections at 9 a session.
+  assert.equal(d.sessions, 4, `${d.sessions} sessions`);
+  assert.ok(
+    d.notes.some((n) => /was not tested: .* less than a slowdown risks \(20000 ms\)/.test(n)),
+    d.notes.join('; '),
+  );
   assert.ok(
     !d.notes.some((n) => /421|too many errors|CONNECTION_CLOSED/.test(n)),
     d.notes.join('; '),
