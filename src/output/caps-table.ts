@@ -9,7 +9,8 @@ import type { CertificateInfo } from '../schema/tls.js';
 import { formatEndpoint } from '../net/target.js';
 import { formatDuration } from '../time/duration.js';
 import { formatReply, type Reply } from '../smtp/reply.js';
-import { fitTable, type CellInput, type Column, type TableStyle } from './table.js';
+import { fitTable, timingsCell, type CellInput, type Column, type TableStyle } from './table.js';
+import { SETUP_STAGES } from '../schema/connection.js';
 import { printable } from './terminal.js';
 
 export type { TableStyle } from './table.js';
@@ -67,25 +68,7 @@ function connectionTable(r: CapsResult, style: TableStyle): string {
       `${fallback}${r.hello.verb} ${printable(r.helo)} → ${first}${more}`,
     ]);
   }
-  const order = [
-    'resolve',
-    'connect',
-    'tls',
-    'greeting',
-    'ehlo',
-    'starttls',
-    'ehloAfterTls',
-    'census',
-    'quit',
-    'total',
-  ] as const;
-  const label = (k: (typeof order)[number]): string =>
-    k === 'ehloAfterTls' ? 'ehlo after TLS' : k;
-  const times = order
-    .filter((k) => r.timings[k] !== undefined)
-    .map((k) => `${label(k)} ${ms(r.timings[k])}`);
-  // "starttls 47 ms" stays on one line: the line breaks only between timings.
-  rows.push(['timings', { text: times.join(' · '), sep: ' · ' }]);
+  rows.push(['timings', timingsCell(r.timings, [...SETUP_STAGES, 'census', 'quit', 'total'])]);
   return fitTable(style, KEY_VALUE, rows);
 }
 

@@ -7,7 +7,8 @@ import { formatEndpoint } from '../net/target.js';
 import type { SendResult } from '../schema/send.js';
 import { formatReply, type Reply } from '../smtp/reply.js';
 import { formatDuration } from '../time/duration.js';
-import { type CellInput, type Column, fitTable, type TableStyle } from './table.js';
+import { type CellInput, type Column, fitTable, type TableStyle, timingsCell } from './table.js';
+import { SETUP_STAGES } from '../schema/connection.js';
 import { printable } from './terminal.js';
 
 const KEY_VALUE: Column[] = [{ fit: 'keep' }, { min: 20 }];
@@ -131,14 +132,15 @@ function outcomeTable(r: SendResult, style: TableStyle): string {
   rows.push(['message', messageText(r)]);
   if (r.parameters && (r.parameters.mail.length || r.parameters.rcpt.length))
     rows.push(['parameters', [...r.parameters.mail, ...r.parameters.rcpt].join(' ')]);
+  // Stages that went as one PIPELINING group have one time, named for all of them.
+  const grouped = {
+    ...(r.pipelined
+      ? { mail: r.data && r.timings.data === undefined ? 'mail+rcpt+data' : 'mail+rcpt' }
+      : {}),
+    ...(r.pipelined && r.timings.quit === undefined ? { rset: 'rset+quit' } : {}),
+  };
   const order = [
-    'resolve',
-    'connect',
-    'tls',
-    'greeting',
-    'ehlo',
-    'starttls',
-    'ehloAfterTls',
+    ...SETUP_STAGES,
     'auth',
     'mail',
     'rcpt',
@@ -147,22 +149,8 @@ function outcomeTable(r: SendResult, style: TableStyle): string {
     'rset',
     'quit',
     'total',
-  ] as const;
-  const label = (k: (typeof order)[number]): string =>
-    k === 'ehloAfterTls'
-      ? 'ehlo after TLS'
-      : k === 'mail' && r.pipelined
-        ? // DATA rode in the group when it has no time of its own.
-          r.data && r.timings.data === undefined
-          ? 'mail+rcpt+data'
-          : 'mail+rcpt'
-        : k === 'rset' && r.pipelined && r.timings.quit === undefined
-          ? 'rset+quit'
-          : k;
-  const times = order
-    .filter((k) => r.timings[k] !== undefined)
-    .map((k) => `${label(k)} ${ms(r.timings[k])}`);
-  rows.push(['timings', { text: times.join(' · '), sep: ' · ' }]);
+  ];
+  rows.push(['timings', timingsCell(r.timings, order, grouped)]);
   return fitTable(style, KEY_VALUE, rows);
 }
 

@@ -9,6 +9,7 @@
  * draws (its own wrapping cuts words it cannot place, and marks cut text "…").
  */
 import Table from 'cli-table3';
+import { formatDuration } from '../time/duration.js';
 import type { Paint } from './terminal.js';
 import { longestWord, widestLine, wrapLine, wrapUnits } from './wrap.js';
 
@@ -263,4 +264,21 @@ export function findingTable(
     ],
     rows.map((r) => [r.severity, r.id, r.ref, r.detail]),
   );
+}
+
+/**
+ * timingsCell: "connect 3.1 ms · greeting 2.0 ms · …" for the stages in `order` that ran, named
+ * by `labels` where a key is no word ("ehloAfterTls"); a line breaks only between timings.
+ */
+export function timingsCell(
+  timings: Partial<Record<string, number>>,
+  order: readonly string[],
+  labels: Partial<Record<string, string>> = {},
+): Cell {
+  const names: Partial<Record<string, string>> = { ehloAfterTls: 'ehlo after TLS', ...labels };
+  const text = order
+    .filter((k) => timings[k] !== undefined)
+    .map((k) => `${names[k] ?? k} ${formatDuration(timings[k]!)}`)
+    .join(' · ');
+  return { text, sep: ' · ' };
 }

@@ -1,7 +1,7 @@
 /** Schema of `smtp-probe caps` results. */
 import { z } from 'zod';
 import { CENSUS_VERBS, SEVERITIES, SUPPORT_LEVELS } from '../vocabulary.js';
-import { AttemptSchema } from './connection.js';
+import { AttemptSchema, SetupTimingsSchema } from './connection.js';
 import { CapabilitiesSchema, CapabilityChangeSchema, ReplySchema } from './smtp.js';
 import { TlsReportSchema } from './tls.js';
 import { envelopeSchema } from './envelope.js';
@@ -30,20 +30,11 @@ export const FindingSchema = z.object({
 export type Finding = z.infer<typeof FindingSchema>;
 
 /** TimingsSchema: milliseconds per stage; absent when the stage did not run. */
-export const TimingsSchema = z
-  .object({
-    resolve: z.number(),
-    connect: z.number(),
-    tls: z.number(),
-    greeting: z.number(),
-    ehlo: z.number(),
-    starttls: z.number(),
-    ehloAfterTls: z.number(),
-    census: z.number(),
-    quit: z.number(),
-    total: z.number(),
-  })
-  .partial();
+export const TimingsSchema = SetupTimingsSchema.extend({
+  census: z.number(),
+  quit: z.number(),
+  total: z.number(),
+}).partial();
 export type Timings = z.infer<typeof TimingsSchema>;
 
 /** CapsResultSchema: everything `caps` learned, even when a later stage failed. */

@@ -9,3 +9,19 @@ export const AttemptSchema = z.object({
   ms: z.number(),
 });
 export type Attempt = z.infer<typeof AttemptSchema>;
+
+/** SetupTimingsSchema: milliseconds per stage of setting up a session (session/establish.ts); each command adds its own stages. */
+export const SetupTimingsSchema = z.object({
+  resolve: z.number(),
+  connect: z.number(),
+  tls: z.number(),
+  greeting: z.number(),
+  ehlo: z.number(),
+  starttls: z.number(),
+  ehloAfterTls: z.number(),
+});
+
+/** SETUP_STAGES: those stages, in the order they happen. */
+export const SETUP_STAGES = Object.keys(
+  SetupTimingsSchema.shape,
+) as (keyof typeof SetupTimingsSchema.shape)[];

@@ -1,7 +1,7 @@
 /** Schema of `smtp-probe send` results: one test message, every step of its transaction. */
 import { z } from 'zod';
 import { QUIT_AFTER, SEND_OUTCOMES } from '../vocabulary.js';
-import { AttemptSchema } from './connection.js';
+import { AttemptSchema, SetupTimingsSchema } from './connection.js';
 import { envelopeSchema, StatusSchema } from './envelope.js';
 import { CapabilitiesSchema, ReplySchema } from './smtp.js';
 import { TlsReportSchema } from './tls.js';
@@ -62,25 +62,16 @@ export const RecipientSchema = ExchangeSchema.extend({
 export type Recipient = z.infer<typeof RecipientSchema>;
 
 /** SendTimingsSchema: milliseconds per stage; absent when the stage did not run. */
-export const SendTimingsSchema = z
-  .object({
-    resolve: z.number(),
-    connect: z.number(),
-    tls: z.number(),
-    greeting: z.number(),
-    ehlo: z.number(),
-    starttls: z.number(),
-    ehloAfterTls: z.number(),
-    auth: z.number(),
-    mail: z.number().describe('MAIL and the RCPTs (and DATA) when they went as one group'),
-    rcpt: z.number(),
-    data: z.number().describe('DATA to its 354'),
-    message: z.number().describe('the message and the end-of-data dot to the final reply'),
-    rset: z.number(),
-    quit: z.number(),
-    total: z.number(),
-  })
-  .partial();
+export const SendTimingsSchema = SetupTimingsSchema.extend({
+  auth: z.number(),
+  mail: z.number().describe('MAIL and the RCPTs (and DATA) when they went as one group'),
+  rcpt: z.number(),
+  data: z.number().describe('DATA to its 354'),
+  message: z.number().describe('the message and the end-of-data dot to the final reply'),
+  rset: z.number(),
+  quit: z.number(),
+  total: z.number(),
+}).partial();
 export type SendTimings = z.infer<typeof SendTimingsSchema>;
 
 /** SendResultSchema: everything `send` did, even when a stage failed or the run stopped early. */
