@@ -81,6 +81,18 @@ export const SEND_OUTCOMES = [
 ] as const;
 export type SendOutcome = (typeof SEND_OUTCOMES)[number];
 
+/** SETUP_STAGES: the timed stages of setting up a session (session/establish.ts), in the order they happen. */
+export const SETUP_STAGES = [
+  'resolve',
+  'connect',
+  'tls',
+  'greeting',
+  'ehlo',
+  'starttls',
+  'ehloAfterTls',
+] as const;
+export type SetupStage = (typeof SETUP_STAGES)[number];
+
 /** CENSUS_VERBS: the verbs the caps census sends, in order. TURN is last: a 250 to it reverses roles (RFC 821 §4.1.1), so the session ends there. */
 export const CENSUS_VERBS = [
   'NOOP',

@@ -10,7 +10,7 @@ import { formatEndpoint } from '../net/target.js';
 import { formatDuration } from '../time/duration.js';
 import { formatReply, type Reply } from '../smtp/reply.js';
 import { fitTable, timingsCell, type CellInput, type Column, type TableStyle } from './table.js';
-import { SETUP_STAGES } from '../schema/connection.js';
+import { SETUP_STAGES } from '../vocabulary.js';
 import { printable } from './terminal.js';
 
 export type { TableStyle } from './table.js';

@@ -8,7 +8,7 @@ import type { SendResult } from '../schema/send.js';
 import { formatReply, type Reply } from '../smtp/reply.js';
 import { formatDuration } from '../time/duration.js';
 import { type CellInput, type Column, fitTable, type TableStyle, timingsCell } from './table.js';
-import { SETUP_STAGES } from '../schema/connection.js';
+import { SETUP_STAGES } from '../vocabulary.js';
 import { printable } from './terminal.js';
 
 const KEY_VALUE: Column[] = [{ fit: 'keep' }, { min: 20 }];
