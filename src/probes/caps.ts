@@ -22,6 +22,7 @@ import { diffCapabilities } from '../smtp/capabilities.js';
 import { bannerHostname } from '../smtp/greeting.js';
 import { implausible } from '../smtp/pairing.js';
 import { replyText } from '../smtp/reply.js';
+import { timeInto } from '../time/clock.js';
 import { roundMs } from '../time/duration.js';
 import { runCensus, unpair } from './census.js';
 import { capsFindings } from './findings.js';
@@ -144,7 +145,7 @@ async function afterHello(
     if (options.census !== false) {
       const entries: NonNullable<CapsResult['census']> = [];
       result.census = entries;
-      const census = await timed(result, 'census', run, () =>
+      const census = await timeInto(run.deadline.clock, result.timings, 'census', () =>
         runCensus(session, (e) => entries.push(e), {
           reopen,
           note: (text) => run.transcript.note(text),
@@ -156,7 +157,7 @@ async function afterHello(
       if (!census.sessionUsable) session.close();
     }
     if (!session.closed) {
-      const quit = await timed(result, 'quit', run, () => session.quit());
+      const quit = await timeInto(run.deadline.clock, result.timings, 'quit', () => session.quit());
       // Any answer but 221 is an earlier command's: the census's last answers were shifted.
       const why = quit && implausible('QUIT', quit);
       if (why) {
@@ -202,18 +203,4 @@ function reopener(
       return undefined;
     }
   };
-}
-
-async function timed<T>(
-  result: CapsResult,
-  stage: keyof CapsResult['timings'],
-  run: Run,
-  fn: () => Promise<T>,
-): Promise<T> {
-  const t0 = run.deadline.clock.now();
-  try {
-    return await fn();
-  } finally {
-    result.timings[stage] = run.deadline.clock.now() - t0;
-  }
 }

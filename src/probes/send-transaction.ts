@@ -22,6 +22,7 @@ import { mailFrom, rcptTo } from '../smtp/command.js';
 import { mailParameters } from '../smtp/mail-params.js';
 import { queueIdOf } from '../smtp/queue-id.js';
 import { replyText, type Reply } from '../smtp/reply.js';
+import { timeInto } from '../time/clock.js';
 import type { Run } from './outcome.js';
 import type { SendOptions, SendPlan } from './send-plan.js';
 
@@ -279,15 +280,10 @@ function scrubbed(t: Transaction, reply: Reply): Reply {
   return { ...reply, lines: reply.lines.map((l) => t.run.transcript.scrub(l)) };
 }
 
-async function timed<T>(
+function timed<T>(
   t: Transaction,
   stage: keyof SendResult['timings'],
   fn: () => Promise<T>,
 ): Promise<T> {
-  const t0 = t.run.deadline.clock.now();
-  try {
-    return await fn();
-  } finally {
-    t.result.timings[stage] = (t.result.timings[stage] ?? 0) + t.run.deadline.clock.now() - t0;
-  }
+  return timeInto(t.run.deadline.clock, t.result.timings, stage, fn);
 }

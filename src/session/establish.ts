@@ -24,6 +24,7 @@ import type { Attempt } from '../schema/connection.js';
 import type { TlsReport } from '../schema/tls.js';
 import type { Capabilities } from '../smtp/capabilities.js';
 import { formatReply, replyText, type Reply } from '../smtp/reply.js';
+import { timeInto } from '../time/clock.js';
 import type { Deadline } from '../time/deadline.js';
 import { defaultHeloName } from './helo-name.js';
 import { IMPLICIT_TLS_HINT } from './reader.js';
@@ -182,41 +183,23 @@ function withImplicitTlsHint(err: unknown, port: number, o: EstablishOptions): u
   });
 }
 
-async function timed<T>(
-  o: EstablishOptions,
-  record: (ms: number) => void,
-  fn: () => Promise<T>,
-): Promise<T> {
-  const t0 = o.deadline.clock.now();
-  try {
-    return await fn();
-  } finally {
-    record(o.deadline.clock.now() - t0);
-  }
-}
-
 async function resolve(target: Target, o: EstablishOptions, p: SessionProgress): Promise<string[]> {
   if (target.family !== 0) return [target.host];
   const lookup = o.resolveAddresses ?? systemAddressResolver;
-  const addresses = await timed(
-    o,
-    (ms) => {
-      p.timings.resolve = ms;
-    },
-    () =>
-      o.deadline.phase(
-        'resolve',
-        o.timeouts.resolveMs,
-        () =>
-          new ProbeError({
-            code: 'RESOLVE_FAILED',
-            stage: 'resolve',
-            target: target.host,
-            message: `resolving ${target.host} took longer than ${o.timeouts.resolveMs}ms`,
-          }),
-        (signal) => lookup(target.host, signal),
-        target.host,
-      ),
+  const addresses = await timeInto(o.deadline.clock, p.timings, 'resolve', () =>
+    o.deadline.phase(
+      'resolve',
+      o.timeouts.resolveMs,
+      () =>
+        new ProbeError({
+          code: 'RESOLVE_FAILED',
+          stage: 'resolve',
+          target: target.host,
+          message: `resolving ${target.host} took longer than ${o.timeouts.resolveMs}ms`,
+        }),
+      (signal) => lookup(target.host, signal),
+      target.host,
+    ),
   );
   if (addresses.length === 0) {
     throw new ProbeError({
@@ -355,13 +338,7 @@ async function converse(
   p: SessionProgress,
   stop?: 'banner' | 'ehlo',
 ): Promise<Opened> {
-  const banner = await timed(
-    o,
-    (ms) => {
-      p.timings.greeting = ms;
-    },
-    () => session.greeting(),
-  );
+  const banner = await timeInto(o.deadline.clock, p.timings, 'greeting', () => session.greeting());
   p.banner = banner;
   if (banner.code !== 220) {
     await quietQuit(session);
@@ -375,13 +352,7 @@ async function converse(
   if (stop === 'banner') return { ...p, session, address: p.address! };
   const helo = o.helo ?? defaultHeloName(p.localAddress);
   p.helo = helo;
-  const hello = await timed(
-    o,
-    (ms) => {
-      p.timings.ehlo = ms;
-    },
-    () => session.hello(helo),
-  );
+  const hello = await timeInto(o.deadline.clock, p.timings, 'ehlo', () => session.hello(helo));
   p.hello = hello;
   if (hello.reply.code !== 250) {
     await quietQuit(session);
@@ -432,21 +403,16 @@ async function startTls(
   }
   let tlsSocket: Awaited<ReturnType<typeof handshake>> | undefined;
   const upgrade = upgradeWith(o, 'starttls', endpoint);
-  const reply = await timed(
-    o,
-    (ms) => {
-      p.timings.starttls = ms;
-    },
-    () =>
-      session
-        .starttls(async (raw) => {
-          tlsSocket = await upgrade(raw);
-          return tlsSocket;
-        })
-        .catch((err: unknown) => {
-          p.tls = { mode: 'starttls', outcome: 'failed', error: (err as Error).message };
-          throw err;
-        }),
+  const reply = await timeInto(o.deadline.clock, p.timings, 'starttls', () =>
+    session
+      .starttls(async (raw) => {
+        tlsSocket = await upgrade(raw);
+        return tlsSocket;
+      })
+      .catch((err: unknown) => {
+        p.tls = { mode: 'starttls', outcome: 'failed', error: (err as Error).message };
+        throw err;
+      }),
   );
   if (reply.code !== 220 || !tlsSocket) {
     p.tls = { mode: 'starttls', outcome: 'refused', reply };
@@ -468,12 +434,8 @@ async function startTls(
   o.onPeerChain?.(peerChainDer(tlsSocket));
   checkCertificate(p.tls, o, endpoint, 'starttls');
   // RFC 3207 §4.2: what EHLO said before TLS is void; ask again.
-  const again = await timed(
-    o,
-    (ms) => {
-      p.timings.ehloAfterTls = ms;
-    },
-    () => session.hello(p.helo!),
+  const again = await timeInto(o.deadline.clock, p.timings, 'ehloAfterTls', () =>
+    session.hello(p.helo!),
   );
   p.capabilitiesAfterTls = again.capabilities ?? null;
   if (again.reply.code !== 250) {

@@ -27,3 +27,21 @@ export const systemClock: Clock = {
     return () => clearTimeout(timer);
   },
 };
+
+/**
+ * timeInto: run `fn` and add how long it took to `timings[stage]`, even when it throws (a stage
+ * may run in parts: its time is their sum).
+ */
+export async function timeInto<K extends string, T>(
+  clock: Clock,
+  timings: Partial<Record<K, number>>,
+  stage: K,
+  fn: () => Promise<T>,
+): Promise<T> {
+  const t0 = clock.now();
+  try {
+    return await fn();
+  } finally {
+    timings[stage] = (timings[stage] ?? 0) + clock.now() - t0;
+  }
+}

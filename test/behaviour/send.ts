@@ -41,6 +41,13 @@ const esmtp = (): string[] => [
   'probe.test',
 ];
 const TIMEOUTS = ['--connect-timeout', '2s', '--command-timeout', '5s'];
+/** asLab: AUTH as the lab's account, the password in the environment variable `envVar`. */
+const asLab = (envVar: string): string[] => [
+  '--auth-user',
+  LAB_AUTH_USER,
+  '--auth-password-env',
+  envVar,
+];
 
 /** send: `send` with the lab's esmtp host (unless args name another), as JSON with the transcript. */
 async function send(
@@ -315,11 +322,7 @@ describe('send --quit-after', () => {
     ['banner', exactly(['QUIT']), []],
     ['ehlo', exactly([ehlo, 'QUIT']), []],
     ['tls', exactly([...tls, 'QUIT']), []],
-    [
-      'auth',
-      exactly([...tls, 'AUTH PLAIN <redacted>', 'QUIT']),
-      ['--auth-user', LAB_AUTH_USER, '--auth-password-env', 'LAB_PASS'],
-    ],
+    ['auth', exactly([...tls, 'AUTH PLAIN <redacted>', 'QUIT']), asLab('LAB_PASS')],
     ['mail', after(['RSET', 'QUIT']), []],
     ['rcpt', after([rcpt, 'RSET', 'QUIT']), []],
     ['data', after([rcpt, 'DATA']), []],
@@ -363,17 +366,7 @@ describe('send: AUTH', () => {
   for (const mech of ['plain', 'login']) {
     test(`${mech.toUpperCase()} over STARTTLS: accepted, the message carries the user, the password nowhere in the output`, async () => {
       const r = await send(
-        [
-          ...esmtp(),
-          '--to',
-          'alice@esmtp.lab.test',
-          '--auth-user',
-          LAB_AUTH_USER,
-          '--auth-password-env',
-          'LAB_PASS',
-          '--auth-mech',
-          mech,
-        ],
+        [...esmtp(), '--to', 'alice@esmtp.lab.test', ...asLab('LAB_PASS'), '--auth-mech', mech],
         { LAB_PASS: LAB_AUTH_PASSWORD },
       );
       assert.equal(r.code, 0, r.stderr);
@@ -395,18 +388,7 @@ describe('send: AUTH', () => {
 
   test('a wrong password: exit 10, AUTH_FAILED, the wrong password nowhere either', async () => {
     const wrong = 'not-the-password-4711';
-    const r = await send(
-      [
-        ...esmtp(),
-        '--to',
-        'alice@esmtp.lab.test',
-        '--auth-user',
-        LAB_AUTH_USER,
-        '--auth-password-env',
-        'P',
-      ],
-      { P: wrong },
-    );
+    const r = await send([...esmtp(), '--to', 'alice@esmtp.lab.test', ...asLab('P')], { P: wrong });
     assert.equal(r.code, 10);
     assert.equal(r.env.error?.code, 'AUTH_FAILED');
     assert.equal(r.result.auth?.accepted, false);
@@ -418,17 +400,7 @@ describe('send: AUTH', () => {
   });
 
   test('no TLS: the password is not sent (exit 10); --allow-plain-auth then finds no AUTH before TLS', async () => {
-    const args = [
-      ...esmtp(),
-      '--to',
-      'alice@esmtp.lab.test',
-      '--starttls',
-      'off',
-      '--auth-user',
-      LAB_AUTH_USER,
-      '--auth-password-env',
-      'P',
-    ];
+    const args = [...esmtp(), '--to', 'alice@esmtp.lab.test', '--starttls', 'off', ...asLab('P')];
     const r = await send(args, { P: LAB_AUTH_PASSWORD });
     assert.equal(r.code, 10);
     assert.equal(r.env.error?.code, 'AUTH_UNAVAILABLE');
