@@ -108,6 +108,19 @@ export class HostRun {
   private failedSessions = 0;
   /** What record() took in since takeRecorded() was last called. */
   private lastRecorded: Work[] = [];
+  /** Sessions whose RSET+QUIT replies are still on their way. */
+  private readonly closings = new Set<Promise<void>>();
+
+  /** windDown: a session's closing, kept until it is done so the run does not end before it. */
+  windDown(closing: Promise<void>): void {
+    this.closings.add(closing);
+    void closing.finally(() => this.closings.delete(closing));
+  }
+
+  /** woundDown: every session closing now, and any that closes after it, is done. */
+  async woundDown(): Promise<void> {
+    while (this.closings.size > 0) await Promise.all(this.closings);
+  }
 
   /** takeRecorded: the recipients recorded since the last call (one transaction's answers). */
   takeRecorded(): Work[] {

@@ -29,7 +29,11 @@ export async function verifyOnHost(boxes: Mailbox[], o: HostOptions): Promise<Ho
   // The first session runs alone: it proves the host usable (or throws, and the caller tries the next MX).
   await sessionLoop(run, true);
   const workers = Math.max(1, Math.min(o.connections ?? 1, MAX_CONNECTIONS));
-  await Promise.all(Array.from({ length: workers }, () => sessionLoop(run, false)));
+  // A session's closing replies can still take its last answers back (see runSession): more work then.
+  do {
+    await Promise.all(Array.from({ length: workers }, () => sessionLoop(run, false)));
+    await run.woundDown();
+  } while (run.active);
   return run.finish();
 }
 
@@ -40,34 +44,49 @@ async function sessionLoop(run: HostRun, once: boolean): Promise<void> {
   while (run.active) {
     try {
       if (backoffMs > 0) await o.deadline.sleep(backoffMs, 'wait');
-      out.sessions++;
-      const first = out.sessions === 1;
+      const n = ++out.sessions;
       try {
-        const done = await runSession(run);
+        const { done, closing } = await runSession(run);
+        if (closing) run.windDown(closing.catch((err: unknown) => failed(run, err, n)));
         // A session that got nothing done before the server hung up: give it time before the next (polite backoff on 421).
         backoffMs =
           run.pending.length > 0 && done === 0
             ? Math.min(MAX_BACKOFF_MS, Math.max(FIRST_BACKOFF_MS, backoffMs * 2))
             : 0;
       } catch (err) {
-        if (!(err instanceof ProbeError) || isCancel(err)) throw err;
-        if (first && out.transactions === 0) throw err;
-        run.sessionFailed();
-        out.notes.push(`session ${out.sessions}: ${err.code} at ${err.stage}`);
+        if (n === 1 && out.transactions === 0 && err instanceof ProbeError && !isCancel(err)) {
+          throw err;
+        }
+        failed(run, err, n);
+        // The address in flight when the session died is charged a try (a closing session has none).
         const next = run.pending[0];
         if (next) next.tries++;
       }
     } catch (err) {
       if (!(err instanceof ProbeError) || !isCancel(err)) throw err;
-      if (!out.stopped) {
-        out.stopped = err;
-        out.notes.push(`stopped: ${err.message}`);
-      }
+      stopped(run, err);
       return;
     }
     run.dropExhausted();
     if (once) return;
   }
+}
+
+/** failed: session `n` ended in an error; a cancel stops the run, anything but a ProbeError is a bug. */
+function failed(run: HostRun, err: unknown, n: number): void {
+  if (!(err instanceof ProbeError)) throw err;
+  if (isCancel(err)) {
+    stopped(run, err);
+    return;
+  }
+  run.sessionFailed();
+  run.out.notes.push(`session ${n}: ${err.code} at ${err.stage}`);
+}
+
+function stopped(run: HostRun, err: ProbeError): void {
+  if (run.out.stopped) return;
+  run.out.stopped = err;
+  run.out.notes.push(`stopped: ${err.message}`);
 }
 
 function isCancel(err: ProbeError): boolean {

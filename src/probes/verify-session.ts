@@ -55,8 +55,18 @@ interface TxResult {
   limit?: number;
 }
 
-/** runSession: see the module comment. Returns how many recipients it finished. */
-export async function runSession(run: HostRun): Promise<number> {
+/**
+ * SessionEnd: how many recipients a session finished, and its RSET+QUIT still on the way: the next
+ * session dials without waiting for their replies, which are read and checked all the same (a
+ * reply that does not pair takes the last transaction's answers back, see close).
+ */
+export interface SessionEnd {
+  done: number;
+  closing?: Promise<void>;
+}
+
+/** runSession: see the module comment. */
+export async function runSession(run: HostRun): Promise<SessionEnd> {
   const { o, out, budget } = run;
   const live = o.onTranscript;
   const label = `${o.host} ${formatEndpoint(o.address, o.port)} #${out.sessions}`;
@@ -125,16 +135,15 @@ export async function runSession(run: HostRun): Promise<number> {
       finished += r.done;
       if (r.closing) {
         s.session.close();
-        return finished;
+        return { done: finished };
       }
       if (r.throttled || out.blocked) {
         s.session.abandon(['RSET', 'QUIT']);
-        return finished;
+        return { done: finished };
       }
       budget.afterBatch(s.errors, probing);
     }
-    await close(run, s);
-    return finished;
+    return { done: finished, closing: close(run, s) };
   } catch (err) {
     s.session.close();
     throw err;

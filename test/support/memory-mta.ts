@@ -29,6 +29,8 @@ export interface MtaPolicy {
   rcpt: (ctx: RcptContext) => Answer;
   /** Reply to MAIL, per session (default 250 2.1.0 Ok). */
   mail?: (session: number) => Answer;
+  /** Reply to RSET, per session (default 250 2.0.0 Ok). */
+  rset?: (session: number) => Answer;
   pipelining?: boolean;
   smtputf8?: boolean;
   /** Rejections after which every reply is `punishMs` late (Postfix smtpd_soft_error_limit). */
@@ -38,6 +40,8 @@ export interface MtaPolicy {
   punishMs?: number;
   /** Recipients per transaction before 452 4.5.3. */
   rcptCap?: number;
+  /** How long the reply to QUIT is held (Exim can hold it a fifth of a second). */
+  quitDelayMs?: number;
 }
 
 /** Mta: the lines each session sent, in order. */
@@ -136,9 +140,9 @@ function serve(stream: MemoryStream, mta: Mta, clock: VirtualClock, policy: MtaP
         }
       } else if (verb === 'RSET') {
         inTransaction = 0;
-        reply('250 2.0.0 Ok', punishment());
+        reply(policy.rset?.(session) ?? '250 2.0.0 Ok', punishment());
       } else if (verb === 'QUIT') {
-        reply('221 2.0.0 Bye', punishment());
+        reply('221 2.0.0 Bye', punishment() + (policy.quitDelayMs ?? 0));
         reply('hangup');
       } else if (verb === 'DATA') {
         reply('554 5.5.1 Error: no valid recipients');

@@ -162,6 +162,40 @@ describe('verify: the rejection budget', () => {
     );
   });
 
+  test('the next session dials while the last one waits for its RSET and QUIT replies, which are still read', async () => {
+    // QUIT answered 5 s late: four sessions in a row would wait 20 s for those replies alone.
+    const { mta, domain, world, outcome } = await run(users(30), {
+      rcpt: known(),
+      quitDelayMs: 5_000,
+    });
+    assert.deepEqual(
+      mta.sessions.map((s) => rcpts(s).length),
+      [9, 9, 9, 3],
+    );
+    assert.ok(mta.sessions.every((s) => s.slice(-2).join() === 'RSET,QUIT'));
+    assert.equal(world.clock.now(), 5_000, 'the four waits overlap');
+    assert.equal(outcome.status, 'ok');
+    assert.ok(!domain.notes.some((n) => /QUIT|failed/.test(n)), domain.notes.join('; '));
+  });
+
+  test("the last session's closing RSET answered as no RSET is: its answers are taken back and asked again in a new session", async () => {
+    const { mta, domain, verdicts } = await run(users(9), {
+      rcpt: known(),
+      rset: (session) => (session === 0 ? '550 5.1.1 User unknown' : '250 2.0.0 Ok'),
+    });
+    const asked = mta.sessions.flatMap(rcpts);
+    assert.equal(mta.sessions.length, 2);
+    assert.equal(asked.length, 18, 'each of the nine asked twice');
+    assert.ok(Object.values(verdicts).every((v) => v === 'undeliverable/bad-mailbox'));
+    assert.equal(Object.keys(verdicts).length, 9);
+    assert.ok(
+      domain.notes.some((n) =>
+        /do not pair with their commands \(reply 1 of the group \(to RSET\)/.test(n),
+      ),
+      domain.notes.join('; '),
+    );
+  });
+
   test('a limit the user set is kept: --max-errors 4 splits 10 unknown into sessions of 4, 4, 2', async () => {
     const { mta, domain } = await run(users(10), { rcpt: known() }, { maxErrors: 4 });
     assert.deepEqual(
