@@ -88,6 +88,15 @@ export interface HostOutcome {
   transcripts: SessionTranscript[];
 }
 
+/**
+ * Seat: an open session's share of the work: its rejections so far, and the recipients it has
+ * claimed that are not answered yet (each may yet be a rejection).
+ */
+export interface Seat {
+  errors: number;
+  inFlight: number;
+}
+
 /** Work: one mailbox to ask, how often a session died on it, and whether it is the catch-all test. */
 export interface Work {
   box: Mailbox;
@@ -108,6 +117,8 @@ export class HostRun {
   private failedSessions = 0;
   /** What record() took in since takeRecorded() was last called. */
   private lastRecorded: Work[] = [];
+  /** Sessions open now (from before their connect until their last batch is in). */
+  private readonly seats = new Set<Seat>();
   /** Sessions whose RSET+QUIT replies are still on their way. */
   private readonly closings = new Set<Promise<void>>();
 
@@ -162,6 +173,28 @@ export class HostRun {
       !this.out.blocked &&
       !this.out.stopped
     );
+  }
+
+  /** seat: a session starting; give it back with unseat when it takes no more work. */
+  seat(): Seat {
+    const seat = { errors: 0, inFlight: 0 };
+    this.seats.add(seat);
+    return seat;
+  }
+
+  unseat(seat: Seat): void {
+    this.seats.delete(seat);
+  }
+
+  /**
+   * wantsSession: whether the work left is more than the open sessions can still take — each up
+   * to the budget's limit of rejections, every address left counted as one. A session beside them
+   * for less would be one more session than a single connection needs.
+   */
+  get wantsSession(): boolean {
+    let spare = 0;
+    for (const s of this.seats) spare += Math.max(0, this.budget.limit - s.errors - s.inFlight);
+    return this.pending.length > spare;
   }
 
   /** sessionFailed: one more session at this host ended in an error. */

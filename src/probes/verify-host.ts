@@ -42,6 +42,8 @@ async function sessionLoop(run: HostRun, once: boolean): Promise<void> {
   const { out, o } = run;
   let backoffMs = 0;
   while (run.active) {
+    // Beside a session that can take every address left, another would only add a session.
+    if (!once && !run.wantsSession) return;
     try {
       if (backoffMs > 0) await o.deadline.sleep(backoffMs, 'wait');
       const n = ++out.sessions;

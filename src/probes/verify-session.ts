@@ -16,7 +16,7 @@ import { implausible, pairingProblem } from '../smtp/pairing.js';
 import { classifyRcpt } from '../smtp/rcpt-verdict.js';
 import { replyText, type Reply } from '../smtp/reply.js';
 import { Transcript } from '../session/transcript.js';
-import type { HostRun, Work } from './host-run.js';
+import type { HostRun, Seat, Work } from './host-run.js';
 import { punishOdds, sessionRoundTrips } from './error-budget.js';
 
 /** MAX_RCPT_PER_TRANSACTION: RFC 5321 §4.5.3.1.8 obliges servers to take 100 recipients. */
@@ -26,8 +26,8 @@ export const MAX_RCPT_PER_TRANSACTION = 100;
 interface Session {
   session: SmtpSession;
   pipelining: boolean;
-  /** Rejections in this session so far. */
-  errors: number;
+  /** Rejections in this session so far, and its recipients in flight, as the other sessions see them. */
+  seat: Seat;
   /** A transaction is open (MAIL was sent): the next one, and the session, begin with RSET. */
   open: boolean;
   perTransaction: number;
@@ -65,8 +65,17 @@ export interface SessionEnd {
   closing?: Promise<void>;
 }
 
-/** runSession: see the module comment. */
+/** runSession: see the module comment. The session holds a seat (see HostRun.wantsSession) until its last batch is in. */
 export async function runSession(run: HostRun): Promise<SessionEnd> {
+  const seat = run.seat();
+  try {
+    return await converse(run, seat);
+  } finally {
+    run.unseat(seat);
+  }
+}
+
+async function converse(run: HostRun, seat: Seat): Promise<SessionEnd> {
   const { o, out, budget } = run;
   const live = o.onTranscript;
   const label = `${o.host} ${formatEndpoint(o.address, o.port)} #${out.sessions}`;
@@ -97,7 +106,7 @@ export async function runSession(run: HostRun): Promise<SessionEnd> {
   const s: Session = {
     session: established.session,
     pipelining: o.pipelining && caps?.pipelining === true && run.pipeliningTrusted,
-    errors: 0,
+    seat,
     open: false,
     perTransaction: MAX_RCPT_PER_TRANSACTION,
     baselineMs: established.timings.ehlo ?? Number.POSITIVE_INFINITY,
@@ -119,18 +128,20 @@ export async function runSession(run: HostRun): Promise<SessionEnd> {
   try {
     while (run.pending.length > 0) {
       const probing = budget.probing;
-      const room = budget.room(s.errors);
+      const room = budget.room(seat.errors);
       if (room <= 0) break;
       const batch = run.claim(Math.min(room, s.perTransaction));
+      seat.inFlight = batch.length;
       let r: TxResult;
       try {
         r = await transaction(run, s, batch);
       } finally {
+        seat.inFlight = 0;
         run.giveBack(batch);
       }
       out.transactions++;
       s.open = true;
-      s.errors += r.errors;
+      seat.errors += r.errors;
       if (r.limit !== undefined) s.perTransaction = Math.max(1, r.limit);
       finished += r.done;
       if (r.closing) {
@@ -141,7 +152,7 @@ export async function runSession(run: HostRun): Promise<SessionEnd> {
         s.session.abandon(['RSET', 'QUIT']);
         return { done: finished };
       }
-      budget.afterBatch(s.errors, probing);
+      budget.afterBatch(seat.errors, probing);
     }
     return { done: finished, closing: close(run, s) };
   } catch (err) {
@@ -366,7 +377,7 @@ function interpret(
     const meaning = classifyRcpt(reply);
     if (meaning.kind === 'closing') {
       w.tries++;
-      budget.onClosing(reply, s.errors + result.errors);
+      budget.onClosing(reply, s.seat.errors + result.errors);
       return { ...result, closing: true };
     }
     if (meaning.kind === 'too-many-recipients') return { ...result, limit: i - 1 };
@@ -376,7 +387,7 @@ function interpret(
   }
   // Judged once the batch is in: a server that holds replies (Postfix) delays the whole batch, not one reply.
   const observation = {
-    errorsBefore: s.errors,
+    errorsBefore: s.seat.errors,
     errors: result.errors,
     gapsMs,
     baselineMs: s.baselineMs,

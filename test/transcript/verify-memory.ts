@@ -411,4 +411,15 @@ describe('verify: budgets and cancellation', () => {
     assert.equal(asked.length, 40);
     assert.equal(Object.keys(verdicts).length, 40);
   });
+
+  test('--connections 3 opens no more sessions than one connection would: 40 unknown with 3 known among them, 5 sessions of at most 9 rejections', async () => {
+    const list = [...users(20), 'alice@example.test', ...users(20, 'nobody'), 'bob@example.test'];
+    const { mta, verdicts } = await run(list, { rcpt: known('alice', 'bob') }, { connections: 3 });
+    assert.equal(mta.sessions.length, Math.ceil(40 / 9));
+    for (const s of mta.sessions) {
+      assert.ok(rcpts(s).filter((l) => !/alice|bob/.test(l)).length <= 9, s.join(' | '));
+    }
+    assert.equal(Object.keys(verdicts).length, 42);
+    assert.equal(verdicts['alice@example.test'], 'deliverable/accepted');
+  });
 });
