@@ -231,15 +231,46 @@ interface Timed {
   at: number;
 }
 
+/**
+ * Plan: a batch as command lines, each with the recipient it asks (none for MAIL and RSET). The
+ * catch-all test goes alone in a transaction of its own at the head of the group: the first RCPT
+ * of its transaction, where a server that refuses every RCPT after the first cannot mislead it,
+ * and with RSET after it, so a server that refuses every RCPT after a refused one cannot turn its
+ * refusal into the real addresses' either. It costs two lines, not a round trip.
+ */
+interface Plan {
+  lines: string[];
+  works: (Work | undefined)[];
+  transactions: number;
+}
+
+function plan(run: HostRun, batch: Work[]): Plan {
+  const { o } = run;
+  const segments = batch[0]?.probe && batch.length > 1 ? [[batch[0]], batch.slice(1)] : [batch];
+  const p: Plan = { lines: [], works: [], transactions: segments.length };
+  for (const [k, segment] of segments.entries()) {
+    const utf8 = o.fromUtf8 === true || segment.some((w) => w.box.smtputf8);
+    if (k > 0) add(p, 'RSET');
+    add(p, mailFrom(o.from, utf8 ? 'SMTPUTF8' : ''));
+    for (const w of segment) add(p, rcptTo(w.box.address), w);
+  }
+  return p;
+}
+
+function add(p: Plan, line: string, w?: Work): void {
+  p.lines.push(line);
+  p.works.push(w);
+}
+
+const stageOf = (line: string): 'mail' | 'rset' | 'rcpt' =>
+  line.startsWith('MAIL') ? 'mail' : line === 'RSET' ? 'rset' : 'rcpt';
+
 /** transaction: MAIL and RCPTs for one batch (RSET first when a transaction is open). */
 async function transaction(run: HostRun, s: Session, batch: Work[]): Promise<TxResult> {
   const { o, out } = run;
   const clock = o.deadline.clock;
-  const utf8 = o.fromUtf8 === true || batch.some((w) => w.box.smtputf8);
-  const lines = [
-    mailFrom(o.from, utf8 ? 'SMTPUTF8' : ''),
-    ...batch.map((w) => rcptTo(w.box.address)),
-  ];
+  const p = plan(run, batch);
+  out.transactions += p.transactions;
   const replies: Timed[] = [];
   const started = clock.now();
   const collect = (reply: Reply): void => {
@@ -248,7 +279,7 @@ async function transaction(run: HostRun, s: Session, batch: Work[]): Promise<TxR
   try {
     if (s.pipelining) {
       out.rcptBatches++;
-      const group = s.open ? ['RSET', ...lines] : lines;
+      const group = s.open ? ['RSET', ...p.lines] : p.lines;
       const all: Reply[] = [];
       let skip = s.open ? 1 : 0;
       await s.session.pipeline(group, 'rcpt', (reply) => {
@@ -267,24 +298,19 @@ async function transaction(run: HostRun, s: Session, batch: Work[]): Promise<TxR
         return CLOSING;
       }
     } else {
-      if (s.open) {
-        const rset = await s.session.send('RSET', 'rset');
-        const why = implausible('RSET', rset);
-        if (why) {
-          doubt(run, s, why);
-          return CLOSING;
-        }
-      }
-      for (const line of lines) {
-        out.rcptBatches++;
-        const reply = await s.session.send(line, line.startsWith('MAIL') ? 'mail' : 'rcpt');
+      const lines = s.open ? ['RSET', ...p.lines] : p.lines;
+      for (const [i, line] of lines.entries()) {
+        if (line !== 'RSET') out.rcptBatches++;
+        const reply = await s.session.send(line, stageOf(line));
         const why = implausible(line, reply);
         if (why) {
           doubt(run, s, why);
           return CLOSING;
         }
+        if (s.open && i === 0) continue;
         collect(reply);
-        if (replies.length === 1 && replies[0]!.reply.code !== 250) break;
+        // A refused sender is every recipient's answer: nothing after it is asked.
+        if (line.startsWith('MAIL') && reply.code !== 250) break;
       }
     }
   } catch (err) {
@@ -299,25 +325,23 @@ async function transaction(run: HostRun, s: Session, batch: Work[]): Promise<TxR
     }
     // A server that said 421 closed on purpose (RFC 5321 §3.8): not a failed session.
     if (!replies.some((r) => r.reply.code === 421)) run.sessionFailed();
+    const asked = p.works.filter(Boolean).length;
     // Replies that stop mid-group may be merged ones: what came cannot be trusted to pair either.
     if (s.pipelining && err.code === 'COMMAND_TIMEOUT' && replies.length > 0) {
       run.unrecord(s.unconfirmed.splice(0));
-      distrust(run, `${err.code} after ${replies.length} of ${lines.length} replies`);
+      distrust(run, `${err.code} after ${replies.length} of ${p.lines.length} replies`);
       return CLOSING;
     }
     // Only the recipient in flight when the session died is charged a try; the ones after it were never asked.
-    const answered = Math.max(0, replies.length - 1);
-    const inFlight = batch[answered];
+    const inFlight = p.works.slice(replies.length).find((w) => w !== undefined);
     if (inFlight) inFlight.tries++;
+    const answered = p.works.slice(0, replies.length).filter(Boolean).length;
     out.notes.push(
-      `session ${out.sessions}: ${err.code} during ${err.stage} after ${answered} of ${batch.length} recipients`,
+      `session ${out.sessions}: ${err.code} during ${err.stage} after ${answered} of ${asked} recipients`,
     );
-    return settled(run, s, {
-      ...interpret(run, s, lines[0]!, batch, replies, started),
-      closing: true,
-    });
+    return settled(run, s, { ...interpret(run, s, p, replies, started), closing: true });
   }
-  return settled(run, s, interpret(run, s, lines[0]!, batch, replies, started));
+  return settled(run, s, interpret(run, s, p, replies, started));
 }
 
 /** CLOSING: a transaction that ended the session with nothing believed. */
@@ -341,47 +365,52 @@ function distrust(run: HostRun, why: string): void {
   );
 }
 
-function interpret(
-  run: HostRun,
-  s: Session,
-  mailLine: string,
-  batch: Work[],
-  replies: Timed[],
-  started: number,
-): TxResult {
+/** interpret: the replies to a plan's lines, in order (fewer when the session ended early). */
+function interpret(run: HostRun, s: Session, p: Plan, replies: Timed[], started: number): TxResult {
   const { budget } = run;
   const result: TxResult = { done: 0, errors: 0, closing: false, throttled: false };
-  const mail = replies[0];
-  if (!mail) return result;
-  if (mail.reply.code !== 250) {
-    if (mail.reply.code === 421) return { ...result, closing: true };
-    for (const w of batch) {
-      run.record(
-        w,
-        { kind: 'verdict', verdict: 'unknown', reason: 'sender-rejected', confidence: 'high' },
-        mailLine,
-        mail.reply,
-      );
-      result.done++;
-    }
-    return result;
-  }
+  const rcptReplies: Reply[] = [];
   // The MAIL reply's own latency is the server's normal pace, so even a one-RCPT batch has a baseline.
-  let previous = mail.at - started;
-  const gapsMs: number[] = [previous];
-  for (let i = 1; i < replies.length; i++) {
-    const { reply, at } = replies[i]!;
-    const w = batch[i - 1]!;
+  const gapsMs: number[] = [];
+  let previous = 0;
+  let mailLine = '';
+  let mailAt = 0;
+  for (const [i, { reply, at }] of replies.entries()) {
+    const line = p.lines[i]!;
     gapsMs.push(at - started - previous);
     previous = at - started;
+    if (line.startsWith('MAIL')) {
+      [mailLine, mailAt] = [line, i];
+      if (reply.code === 250) continue;
+      if (reply.code === 421) return { ...result, closing: true };
+      // Sender refused: the answer for every recipient of the batch not answered yet.
+      for (const w of p.works.slice(i)) {
+        if (!w) continue;
+        const meaning = {
+          kind: 'verdict',
+          verdict: 'unknown',
+          reason: 'sender-rejected',
+          confidence: 'high',
+        } as const;
+        run.record(w, meaning, mailLine, reply);
+        result.done++;
+      }
+      return result;
+    }
+    const w = p.works[i];
+    if (!w) continue;
     const meaning = classifyRcpt(reply);
     if (meaning.kind === 'closing') {
       w.tries++;
       budget.onClosing(reply, s.seat.errors + result.errors);
       return { ...result, closing: true };
     }
-    if (meaning.kind === 'too-many-recipients') return { ...result, limit: i - 1 };
+    if (meaning.kind === 'too-many-recipients') {
+      // The recipients of this transaction before this one: the server's limit.
+      return { ...result, limit: i - mailAt - 1 };
+    }
     run.record(w, meaning, `RCPT TO:<${w.box.address}>`, reply);
+    rcptReplies.push(reply);
     result.done++;
     if (reply.code >= 500) result.errors++;
   }
@@ -393,11 +422,8 @@ function interpret(
     baselineMs: s.baselineMs,
   };
   if (budget.judge(observation)) result.throttled = true;
-  else s.baselineMs = Math.min(s.baselineMs, ...gapsMs);
-  noteBlock(
-    run,
-    replies.slice(1).map((x) => x.reply),
-  );
+  else if (gapsMs.length > 0) s.baselineMs = Math.min(s.baselineMs, ...gapsMs);
+  noteBlock(run, rcptReplies);
   return result;
 }
 

@@ -19,6 +19,9 @@ export interface RcptContext {
   address: string;
   /** Rejections in this session so far. */
   errors: number;
+  /** RCPTs in this transaction so far, and how many of them were refused. */
+  inTransaction: number;
+  refusedInTransaction: number;
 }
 
 /** Answer: a reply line, 'silence' (say nothing, ever), or 'hangup' (close without a word). */
@@ -76,6 +79,7 @@ function serve(stream: MemoryStream, mta: Mta, clock: VirtualClock, policy: MtaP
   let errors = 0;
   let rcpts = 0;
   let inTransaction = 0;
+  let refusedInTransaction = 0;
   let closed = false;
   let buffer = '';
   // Replies leave in order; each waits for the one before it.
@@ -119,19 +123,27 @@ function serve(stream: MemoryStream, mta: Mta, clock: VirtualClock, policy: MtaP
         reply(ext.map((e, i) => `250${i === ext.length - 1 ? ' ' : '-'}${e}`).join('\r\n'));
       } else if (verb === 'MAIL') {
         const answer = policy.mail?.(session) ?? '250 2.1.0 Ok';
-        inTransaction = 0;
+        [inTransaction, refusedInTransaction] = [0, 0];
         reply(answer, punishment());
         if (answer.startsWith('421')) reply('hangup');
       } else if (verb === 'RCPT') {
         const address = /<([^>]*)>/.exec(line)?.[1] ?? '';
-        inTransaction++;
+        const before = inTransaction++;
         const late = punishment();
         if (policy.rcptCap !== undefined && inTransaction > policy.rcptCap) {
           reply('452 4.5.3 Error: too many recipients', late);
           continue;
         }
-        const answer = policy.rcpt({ session, index: rcpts++, address, errors });
+        const answer = policy.rcpt({
+          session,
+          index: rcpts++,
+          address,
+          errors,
+          inTransaction: before,
+          refusedInTransaction,
+        });
         count(answer);
+        if (/^[45]/.test(answer)) refusedInTransaction++;
         reply(answer, late);
         if (answer.startsWith('421')) reply('hangup');
         else if (policy.hardLimit !== undefined && errors >= policy.hardLimit) {
@@ -139,7 +151,7 @@ function serve(stream: MemoryStream, mta: Mta, clock: VirtualClock, policy: MtaP
           reply('hangup');
         }
       } else if (verb === 'RSET') {
-        inTransaction = 0;
+        [inTransaction, refusedInTransaction] = [0, 0];
         reply(policy.rset?.(session) ?? '250 2.0.0 Ok', punishment());
       } else if (verb === 'QUIT') {
         reply('221 2.0.0 Bye', punishment() + (policy.quitDelayMs ?? 0));

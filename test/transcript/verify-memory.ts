@@ -333,6 +333,41 @@ describe('verify: catch-all and greylisting', () => {
     });
   });
 
+  test('a server that refuses every RCPT after a refused one in the transaction: the refused catch-all test, a transaction of its own, leaves the real answers alone', async () => {
+    const poisoned = known('alice', 'bob');
+    const { mta, verdicts, domain } = await run(
+      ['alice@example.test', 'bob@example.test', 'ghost@example.test'],
+      {
+        rcpt: (ctx) =>
+          ctx.refusedInTransaction > 0 ? '550 5.1.1 Recipient refused' : poisoned(ctx),
+      },
+      { catchAll: true },
+    );
+    const lines = mta.sessions[0]!;
+    assert.match(lines[2]!, CATCH_ALL, 'the test is the first RCPT of its transaction');
+    assert.deepEqual(lines.slice(3, 5), ['RSET', `MAIL FROM:<${FROM}>`]);
+    assert.equal(domain.catchAll, 'no');
+    assert.equal(domain.rcptBatches, 1, 'no round trip of its own');
+    assert.deepEqual(verdicts, {
+      'alice@example.test': 'deliverable/accepted',
+      'bob@example.test': 'deliverable/accepted',
+      'ghost@example.test': 'undeliverable/bad-mailbox',
+    });
+  });
+
+  test('a catch-all that takes one RCPT per transaction and refuses the rest: the test, first in its transaction, still finds the catch-all', async () => {
+    const { verdicts, domain } = await run(
+      ['alice@example.test', 'bob@example.test'],
+      {
+        rcpt: (ctx) =>
+          ctx.inTransaction > 0 ? '550 5.5.3 Error: one recipient per message' : '250 2.1.5 Ok',
+      },
+      { catchAll: true },
+    );
+    assert.equal(domain.catchAll, 'yes');
+    assert.equal(verdicts['alice@example.test'], 'risky/catch-all');
+  });
+
   test('the catch-all test greylisted (450 4.7.1) is unknown, not no; the retry after --retry-after does not test again', async () => {
     const greylisted = new Set<string>();
     const { mta, verdicts, domain, world } = await run(
