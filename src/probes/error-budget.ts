@@ -4,9 +4,11 @@
  * answers every reply a second late after 10 rejections in a session
  * (smtpd_soft_error_limit) and hangs up after 20 (smtpd_hard_error_limit), so
  * sessions stay at 9 — unless the server shows it does not punish: the first
- * batch goes PROBE_PAST rejections over the limit, in the same pipelined
- * group (no extra round trip), and a server whose replies keep their pace
- * there gets sessions that are no longer split by rejections. A server that
+ * batch may carry PROBE_PAST recipients over the limit (no batch of its own),
+ * and once the session's rejections reach that far with the replies keeping
+ * their pace, its sessions are no longer split by rejections. Accepted
+ * addresses in the first batch leave the test short: the next batch, with
+ * the rejections still missing, finishes it. A server that
  * slows down, or drops the session with 421 4.7.0 after rejections, keeps a
  * budget under what it tolerated. One budget per host, shared by its sessions.
  *
