@@ -1,11 +1,10 @@
 /** What `verify` can be told, and what a run of it resolves once. */
 import { hostname } from 'node:os';
-import type { RoutedTransport } from '../dns/route.js';
-import type { ServerAddress } from '../dns/name.js';
 import type { DnsTransport } from '../dns/transport.js';
 import type { ProbeError } from '../errors.js';
-import type { AddressVerdict } from '../schema/verify.js';
+import type { AddressVerdict, Reason } from '../schema/verify.js';
 import type { TranscriptEntry } from '../session/transcript.js';
+import type { Deadline } from '../time/deadline.js';
 import type { Run, RunOptions } from './outcome.js';
 
 /** VerifyInput: an address, or a line of --file with its number (a bad line gets the verdict invalid, not an error). */
@@ -17,6 +16,18 @@ export interface Candidate {
   host: string;
   address: string;
   port: number;
+}
+
+/** Found: the hosts to ask, or a final answer for every address of the domain (null MX, NXDOMAIN). */
+export type Found =
+  | { candidates: Candidate[] }
+  | { final: { verdict: AddressVerdict['verdict']; reason: Reason; note: string } };
+
+/** MxRoute: the MX walk, for the domains without --server (verify-route.ts, loaded when needed). */
+export interface MxRoute {
+  find(domain: string, port: number, deadline: Deadline): Promise<Found>;
+  /** Ends the DNS transport the walks share. */
+  close(): Promise<void>;
 }
 
 /**
@@ -64,9 +75,8 @@ export interface VerifyCtx {
   from: string;
   /** The sender's local part is not ASCII: it needs SMTPUTF8 (RFC 6531 §3.4). */
   fromUtf8: boolean;
-  /** The DNS servers for MX walks, and the transport their resolvers share (closed when the run ends). */
-  servers: ServerAddress[];
-  dns: RoutedTransport;
+  /** The MX walk, when some domain needs one (closed when the run ends). */
+  route?: MxRoute;
   run: Run;
   /** Host addresses ("address:port") that could not be used in this run, and why: not dialled again. */
   failedHosts: Map<string, ProbeError>;

@@ -12,8 +12,6 @@
  */
 import { invalidInput, ProbeError } from '../errors.js';
 import { ipFamily } from '../ip.js';
-import { normalizeDomain } from '../dns/name.js';
-import { senderOrder } from '../mx/verdict.js';
 import { systemAddressResolver } from '../net/address-resolver.js';
 import { formatEndpoint, SMTP_PORT } from '../net/target.js';
 import type { AddressVerdict, DomainReport, Reason, VerifyResult } from '../schema/verify.js';
@@ -21,13 +19,11 @@ import { checkHeloName } from '../session/helo-name.js';
 import { type Mailbox, parseMailbox } from '../smtp/address.js';
 import type { Deadline } from '../time/deadline.js';
 import { DEFAULT_MAX_ERRORS } from './error-budget.js';
-import { newWalk, resolveWalk, walkResolver, walkServers } from './mx.js';
-import { routedTransport } from '../dns/route.js';
-import { UDP_TCP_TRANSPORT } from '../dns/transport.js';
 import { finishRun, type ProbeOutcome, startRun } from './outcome.js';
 import {
   type Candidate,
   defaultFrom,
+  type Found,
   type VerifyCtx,
   type VerifyInput,
   type VerifyOptions,
@@ -68,16 +64,13 @@ export async function probeVerify(
   const from = options.from === undefined ? defaultFrom() : (fromBox?.address ?? '');
   if (options.helo !== undefined) checkHeloName(options.helo);
   const run = startRun(options, false);
+  // The walk's code loads only when some domain needs its MX walked.
+  const walks = parsed.some((p) => p.box && !isLiteral(p.box.domain)) && !options.servers?.length;
   const ctx: VerifyCtx = {
     options,
     from,
     fromUtf8: fromBox?.smtputf8 === true,
-    // Resolvers are read only when a domain needs its MX walked.
-    servers:
-      parsed.some((p) => p.box && !isLiteral(p.box.domain)) && !options.servers?.length
-        ? walkServers(options.resolvers)
-        : [],
-    dns: routedTransport(options.dnsTransport ?? UDP_TCP_TRANSPORT, run.trust),
+    ...(walks ? { route: (await import('./verify-route.js')).mxRoute(options, run.trust) } : {}),
     run,
     failedHosts: new Map(),
     hostLocks: new Map(),
@@ -112,7 +105,7 @@ export async function probeVerify(
       options.onProgress?.(done + parsed.filter((x) => x.error).length, total);
     });
   } finally {
-    await ctx.dns.close();
+    await ctx.route?.close();
   }
   const addresses = parsed.map((p) => verdicts.get(p)!);
   const counts: Record<string, number> = {};
@@ -235,10 +228,6 @@ async function verifyDomain(
   return all('unknown', 'no-usable-host', `no MX host could be used: ${lastError}`);
 }
 
-type Found =
-  | { candidates: Candidate[] }
-  | { final: { verdict: AddressVerdict['verdict']; reason: Reason; note: string } };
-
 /**
  * candidatesFor: the hosts to ask, in order: --server as given; an address
  * literal's own address (RFC 5321 §4.1.3: no MX lookup); else the MX walk in
@@ -257,26 +246,7 @@ async function candidatesFor(
     const address = domain.replace(/^\[(IPv6:)?/i, '').replace(/\]$/, '');
     return { candidates: [{ host: domain, address, port }] };
   }
-  const walk = newWalk(normalizeDomain(domain), port, []);
-  if (
-    !(await resolveWalk(
-      walkResolver(ctx.servers, { ...options, dnsTransport: ctx.dns }, deadline),
-      walk,
-    ))
-  ) {
-    return walk.verdict?.kind === 'no-mail'
-      ? { final: { verdict: 'no-mail', reason: 'null-mx', note: walk.verdict.text } }
-      : {
-          final: {
-            verdict: 'undeliverable',
-            reason: 'no-such-domain',
-            note: walk.verdict?.text ?? 'no such domain',
-          },
-        };
-  }
-  return {
-    candidates: senderOrder(walk).map((o) => ({ host: o.host, address: o.address.address, port })),
-  };
+  return ctx.route!.find(domain, port, deadline);
 }
 
 /** serverCandidates: --server HOST[:PORT], each host's addresses in order. */
