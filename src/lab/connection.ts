@@ -67,6 +67,10 @@ export class LabConnection {
   private overflowed = false;
   /** over: the conversation has ended; lines still arriving are only logged. */
   private over = false;
+  /** ended: the client sent its FIN; the lines before it are still answered, as a real MTA does. */
+  private ended = false;
+  /** clientFirst: that FIN came before we hung up: the client closed the connection. */
+  private clientFirst = false;
   private tls = false;
   private closed = false;
   private hungUp = false;
@@ -94,15 +98,33 @@ export class LabConnection {
     this.raw.on('error', () => this.lost());
     this.raw.once('close', () => this.finish());
     this.raw.on('data', this.onData);
+    this.raw.once('end', this.onEnd);
     // Replies go out when we say so (see write), never held back by Nagle waiting for a delayed ACK.
     this.raw.setNoDelay(true);
     // A silent host keeps the socket for as long as the client does.
     if (this.conversation.speaks) this.raw.setTimeout(IDLE_TIMEOUT_MS, this.onIdle);
     this.serve().then(
-      () => this.drain(),
+      () => {
+        this.drain();
+        // The client is done sending and everything it sent is answered: our FIN too.
+        if (this.ended && !this.closed && !this.hungUp) this.end();
+      },
       () => this.destroy(),
     );
   }
+
+  /** onEnd: the client's FIN. What it sent before is answered (see next); a silent or finished host just closes. */
+  private readonly onEnd = (): void => {
+    this.ended = true;
+    if (!this.hungUp) this.clientFirst = true;
+    if (!this.conversation.speaks || this.over) {
+      if (!this.hungUp) this.end();
+      return;
+    }
+    const waiter = this.waiting;
+    this.waiting = undefined;
+    waiter?.(null);
+  };
 
   /** destroy: the host drops the connection now (lab shutdown, a broken client). */
   destroy(): void {
@@ -212,7 +234,7 @@ export class LabConnection {
       if (this.stream.isPaused() && this.queue.length < MAX_QUEUED_LINES / 2) this.stream.resume();
       return Promise.resolve(item);
     }
-    if (this.closed) return Promise.resolve(null);
+    if (this.closed || this.ended) return Promise.resolve(null);
     this.flush();
     return new Promise((resolve) => {
       this.waiting = resolve;
@@ -287,6 +309,7 @@ export class LabConnection {
     for (const item of this.queue.splice(0)) if (item !== TOO_LONG) this.hear(item);
     this.pending = EMPTY;
     this.raw.off('data', this.onData);
+    this.raw.off('end', this.onEnd);
     this.raw.setTimeout(0);
     const tls = new TLSSocket(this.raw, { isServer: true, secureContext: context });
     this.stream = tls;
@@ -305,6 +328,7 @@ export class LabConnection {
       tls.setTimeout(IDLE_TIMEOUT_MS, this.onIdle);
     });
     tls.on('data', this.onData);
+    tls.once('end', this.onEnd);
   }
 
   private finish(): void {
@@ -314,6 +338,6 @@ export class LabConnection {
     const waiter = this.waiting;
     this.waiting = undefined;
     waiter?.(null);
-    this.opts.onClose(this.hungUp ? 'server' : 'client');
+    this.opts.onClose(this.hungUp && !this.clientFirst ? 'server' : 'client');
   }
 }

@@ -21,7 +21,8 @@ const PORT_ATTEMPTS = 8;
 /** listen: a TCP server on address:port, resolved once it listens; rejects with the raw error. */
 function listen(address: string, port: number, onSocket: (s: Socket) => void): Promise<Server> {
   return new Promise((resolve, reject) => {
-    const server = createServer(onSocket);
+    // Half-open, as an MTA's socket is: a client's FIN right after QUIT still gets its replies.
+    const server = createServer({ allowHalfOpen: true }, onSocket);
     server.maxConnections = MAX_CONNECTIONS_PER_HOST;
     server.once('error', reject);
     server.listen({ host: address, port, exclusive: true }, () => {

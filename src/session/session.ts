@@ -194,6 +194,9 @@ export class SmtpSession {
     for (const line of lines) assertSafe('command', line);
     for (const line of lines) this.opts.transcript.sent(line);
     this.stream.write(lines.map((l) => `${l}\r\n`).join(''));
+    // Nothing follows QUIT, so our FIN goes with it; the reply is still read. Exim holds its 221
+    // up to 200 ms hoping the client closes first (so TIME_WAIT lands on the client's side).
+    if (lines.at(-1) === 'QUIT') this.stream.end();
   }
 
   /**

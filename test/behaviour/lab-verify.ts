@@ -119,6 +119,11 @@ class Raw {
     return this.reply();
   }
 
+  /** finish: send `lines` and our FIN with them (as a client does after QUIT). */
+  finish(...lines: string[]): void {
+    this.socket.end(lines.map((l) => `${l}\r\n`).join(''));
+  }
+
   close(): void {
     this.socket.destroy();
   }
@@ -456,6 +461,17 @@ describe('lab verify hosts: RCPT behaviour', { concurrency: true }, () => {
       ['EHLO client.example', 'MAIL FROM', 'RCPT TO', 'RCPT TO', 'RCPT TO', 'RSET'],
     );
     c.close();
+  });
+
+  test('nopipe: a client that sends its FIN right after RSET and QUIT still gets both replies, then the host closes', async () => {
+    const { c } = await Raw.greeted(lab, 'nopipe');
+    c.finish('MAIL FROM:<probe@client.example>', 'RSET', 'QUIT');
+    assert.deepEqual((await c.take(3)).map(text), [
+      '250 2.1.0 Ok',
+      '250 2.0.0 Ok',
+      '221 2.0.0 Bye',
+    ]);
+    assert.equal((await ended(c)).closedBy, 'client', 'the client closed first');
   });
 });
 

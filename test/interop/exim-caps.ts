@@ -201,8 +201,7 @@ test("Exim's own VRFY and EXPN answers, pinned (with the ACLs open)", async () =
   assert.ok(x.at(-1)!.ms >= 150, `QUIT answered after ${x.at(-1)!.ms} ms`);
 });
 
-test('in clear text Exim holds its 221 to QUIT for about 200 ms, and caps waits for it', async () => {
-  // Over TLS (the tests above) the 221 comes at once.
+test('in clear text Exim holds its 221 to QUIT until the client closes (up to 200 ms, as the raw client above saw); caps sends its FIN with QUIT and is answered at once', async () => {
   const { status, result } = await probeCaps(ex.addr, {
     helo: HELO,
     starttls: false,
@@ -210,7 +209,7 @@ test('in clear text Exim holds its 221 to QUIT for about 200 ms, and caps waits 
   });
   assert.equal(status, 'ok');
   assert.equal(result.tls, null);
-  assert.ok(result.timings.quit! >= 150, `QUIT took ${result.timings.quit} ms`);
+  assert.ok(result.timings.quit! < 150, `QUIT took ${result.timings.quit} ms`);
 });
 
 test('the CLI: caps against Debian-default Exim exits 0 with a schema-valid envelope', () => {

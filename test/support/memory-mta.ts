@@ -43,8 +43,10 @@ export interface MtaPolicy {
   punishMs?: number;
   /** Recipients per transaction before 452 4.5.3. */
   rcptCap?: number;
-  /** How long the reply to QUIT is held (Exim can hold it a fifth of a second). */
+  /** How long the reply to QUIT is held, whatever the client does. */
   quitDelayMs?: number;
+  /** Exim's wait: QUIT's reply is held until the client's FIN, or this long. */
+  quitAwaitsFinMs?: number;
 }
 
 /** Mta: the lines each session sent, in order. */
@@ -101,6 +103,7 @@ function serve(stream: MemoryStream, mta: Mta, clock: VirtualClock, policy: MtaP
   const count = (answer: Answer): void => {
     if (/^[45]/.test(answer)) errors++;
   };
+  const fin = new Promise<void>((resolve) => stream.once('end', resolve));
   stream.on('error', () => undefined);
   stream.on('close', () => {
     closed = true;
@@ -154,6 +157,9 @@ function serve(stream: MemoryStream, mta: Mta, clock: VirtualClock, policy: MtaP
         [inTransaction, refusedInTransaction] = [0, 0];
         reply(policy.rset?.(session) ?? '250 2.0.0 Ok', punishment());
       } else if (verb === 'QUIT') {
+        const awaitMs = policy.quitAwaitsFinMs;
+        if (awaitMs !== undefined)
+          chain = chain.then(() => Promise.race([fin, clock.sleep(awaitMs)]));
         reply('221 2.0.0 Bye', punishment() + (policy.quitDelayMs ?? 0));
         reply('hangup');
       } else if (verb === 'DATA') {

@@ -25,9 +25,11 @@ export class MemoryStream extends Duplex {
     private readonly clock?: VirtualClock,
     /** One way's delay in virtual time (half the network's round trip); 0: the next turn. */
     private readonly delayMs = 0,
+    /** The server's end is half-open, as an MTA's socket: a client's FIN does not end it; the server hangs up itself. */
+    halfOpen = false,
   ) {
-    // Like a TCP socket: the other side's FIN ends this side too.
-    super({ allowHalfOpen: false });
+    // Otherwise like Node's TCP socket: the other side's FIN ends this side too.
+    super({ allowHalfOpen: halfOpen });
   }
 
   /** carry: deliver to the peer after the one-way delay, in the order written (a FIN after the data before it). */
@@ -119,7 +121,7 @@ export class MemoryNetwork {
     }
     const local = endpoint.address.includes(':') ? '::1' : '127.0.0.1';
     const client = new MemoryStream(local, endpoint.address, this.clock, this.rttMs / 2);
-    const server = new MemoryStream(endpoint.address, local, this.clock, this.rttMs / 2);
+    const server = new MemoryStream(endpoint.address, local, this.clock, this.rttMs / 2, true);
     client.peer = server;
     server.peer = client;
     listener(server);

@@ -178,6 +178,16 @@ describe('verify: the rejection budget', () => {
     assert.ok(!domain.notes.some((n) => /QUIT|failed/.test(n)), domain.notes.join('; '));
   });
 
+  test('QUIT goes with our FIN: a server that holds its reply until the client closes (Exim, up to 200 ms) answers at once', async () => {
+    const { mta, world, outcome } = await run(users(20), {
+      rcpt: known(),
+      quitAwaitsFinMs: 200,
+    });
+    assert.equal(mta.sessions.length, 3);
+    assert.equal(world.clock.now(), 0, 'no session waited for its QUIT reply');
+    assert.equal(outcome.status, 'ok');
+  });
+
   test("the last session's closing RSET answered as no RSET is: its answers are taken back and asked again in a new session", async () => {
     const { mta, domain, verdicts } = await run(users(9), {
       rcpt: known(),
