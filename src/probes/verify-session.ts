@@ -139,7 +139,6 @@ async function converse(run: HostRun, seat: Seat): Promise<SessionEnd> {
         seat.inFlight = 0;
         run.giveBack(batch);
       }
-      out.transactions++;
       s.open = true;
       seat.errors += r.errors;
       if (r.limit !== undefined) s.perTransaction = Math.max(1, r.limit);

@@ -90,6 +90,7 @@ describe('verify: pipelined batches', () => {
     });
     assert.equal(domain.pipelining, true);
     assert.equal(domain.rcptBatches, 1);
+    assert.equal(domain.transactions, 1);
   });
 
   test('553 without an enhanced code ("sorry, no mailbox here by that name") is undeliverable', async () => {
@@ -358,6 +359,7 @@ describe('verify: catch-all and greylisting', () => {
     assert.deepEqual(lines.slice(3, 5), ['RSET', `MAIL FROM:<${FROM}>`]);
     assert.equal(domain.catchAll, 'no');
     assert.equal(domain.rcptBatches, 1, 'no round trip of its own');
+    assert.equal(domain.transactions, 2, 'the test, then the addresses');
     assert.deepEqual(verdicts, {
       'alice@example.test': 'deliverable/accepted',
       'bob@example.test': 'deliverable/accepted',
