@@ -102,7 +102,7 @@ describe('verify: pipelined batches', () => {
 });
 
 describe('verify: the rejection budget', () => {
-  // At a 100 ms round trip a session (connect, greeting, EHLO, QUIT) costs 400 ms: 60 unknown
+  // At a 100 ms round trip a session (connect, greeting, EHLO, its batch) costs 400 ms: 60 unknown
   // addresses at 9 a session would take 6 sessions more than one, 2.4 s, over the 2 s the test
   // past the limit risks — so it is made. Without the round trip it is not worth it.
   const far = () => memoryWorld({ rttMs: 100 });
