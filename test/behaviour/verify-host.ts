@@ -158,6 +158,10 @@ describe('verifyOnHost', () => {
       const first = out.results.get(list[0]!)!.meaning;
       assert.ok(first.kind === 'verdict' && first.verdict === 'deliverable');
       noData(mta.sessions);
+      // This server, like Node's default socket, drops what it has not yet written once the FIN
+      // that goes with QUIT arrives: RSET's and QUIT's replies are lost, and that is no failure.
+      assert.deepEqual(out.notes, []);
+      assert.equal(out.sessions, 1);
     } finally {
       await mta.close();
     }
