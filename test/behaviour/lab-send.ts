@@ -7,8 +7,6 @@
  */
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect, type Socket } from 'node:net';
-import { connect as tlsConnect } from 'node:tls';
 import {
   startLab,
   Conversation,
@@ -22,132 +20,35 @@ import {
   type LabSession,
   type StoredMessage,
 } from '../../src/lab/index.js';
-
-interface Wire {
-  code: number;
-  lines: string[];
-}
-
-/** Raw: a bare SMTP client that sends bytes as given and reads whole replies; STARTTLS on request. */
-class Raw {
-  private buf = '';
-  private pending: string[] = [];
-  private readonly replies: Wire[] = [];
-  private wake?: () => void;
-  private ended = false;
-  readonly closed: Promise<void>;
-  readonly local: string;
-
-  private constructor(private socket: Socket) {
-    this.local = `${socket.localAddress}:${socket.localPort}`;
-    this.closed = new Promise((resolve) =>
-      socket.once('close', () => {
-        this.ended = true;
-        this.wake?.();
-        resolve();
-      }),
-    );
-    this.listen(socket);
-  }
-
-  /** greeted: connected to `h`, its 220 read and EHLO said. */
-  static async greeted(h: LabHost): Promise<Raw> {
-    const socket = await new Promise<Socket>((resolve, reject) => {
-      const s = connect({ host: h.address, port: h.port });
-      s.once('connect', () => resolve(s));
-      s.once('error', reject);
-    });
-    const c = new Raw(socket);
-    assert.equal((await c.reply()).code, 220);
-    assert.equal((await c.command('EHLO client.example')).code, 250);
-    return c;
-  }
-
-  /** send: lines, each given CRLF; a Buffer goes as its bytes. */
-  send(...lines: (string | Buffer)[]): void {
-    this.socket.write(Buffer.concat(lines.flatMap((l) => [Buffer.from(l), Buffer.from('\r\n')])));
-  }
-
-  async reply(ms = 3_000): Promise<Wire> {
-    const deadline = Date.now() + ms;
-    while (this.replies.length === 0) {
-      if (this.ended) throw new Error('closed before a reply');
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`no reply within ${ms} ms`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-    }
-    return this.replies.shift()!;
-  }
-
-  async codes(n: number): Promise<number[]> {
-    const out: number[] = [];
-    for (let i = 0; i < n; i++) out.push((await this.reply()).code);
-    return out;
-  }
-
-  async command(line: string): Promise<Wire> {
-    this.send(line);
-    return this.reply();
-  }
-
-  /** secure: STARTTLS, the handshake trusting the lab CA, and EHLO again. */
-  async secure(lab: Lab): Promise<void> {
-    assert.equal((await this.command('STARTTLS')).code, 220);
-    this.socket.removeAllListeners('data');
-    this.socket = await new Promise<Socket>((resolve, reject) => {
-      const t = tlsConnect(
-        { socket: this.socket, ca: lab.caCertPem, servername: 'esmtp.lab.test' },
-        () => resolve(t),
-      );
-      t.once('error', reject);
-    });
-    this.listen(this.socket);
-    assert.equal((await this.command('EHLO client.example')).code, 250);
-  }
-
-  close(): void {
-    this.socket.destroy();
-  }
-
-  private listen(s: Socket): void {
-    s.on('error', () => undefined);
-    s.on('data', (d: Buffer) => {
-      this.buf += d.toString('utf8');
-      for (let nl = this.buf.indexOf('\r\n'); nl !== -1; nl = this.buf.indexOf('\r\n')) {
-        const line = this.buf.slice(0, nl);
-        this.buf = this.buf.slice(nl + 2);
-        this.pending.push(line.slice(4));
-        if (line[3] !== '-') {
-          this.replies.push({ code: Number(line.slice(0, 3)), lines: this.pending });
-          this.pending = [];
-        }
-      }
-      this.wake?.();
-    });
-  }
-}
+import { crlf, RawSmtp, type Wire } from '../support/raw-smtp.js';
 
 let lab: Lab;
 const b64 = (s: string): string => Buffer.from(s).toString('base64');
 const PLAIN = b64(`\0${LAB_AUTH_USER}\0${LAB_AUTH_PASSWORD}`);
-const crlf = (lines: (string | Buffer)[]): Buffer =>
-  Buffer.concat(lines.flatMap((l) => [Buffer.from(l), Buffer.from('\r\n')]));
+
+/** greeted: a raw client connected to `h`, its 220 read and EHLO said. */
+async function greeted(h: LabHost): Promise<RawSmtp> {
+  const { c, ehlo } = await RawSmtp.greeted(h.address, h.port);
+  assert.equal(ehlo.code, 250);
+  return c;
+}
+
+/** secure: STARTTLS, the handshake (the chain must verify against the lab CA), and EHLO again. */
+async function secure(c: RawSmtp): Promise<void> {
+  assert.equal((await c.command('STARTTLS')).code, 220);
+  assert.equal((await c.startTls(lab.caCertPem, 'esmtp.lab.test')).authorized, true);
+  assert.equal((await c.command('EHLO client.example')).code, 250);
+}
 
 /** sessionOf: the lab's record of this connection (the latest from its source port to `host`). */
-function sessionOf(c: Raw, host = 'esmtp.lab.test'): LabSession {
+function sessionOf(c: RawSmtp, host = 'esmtp.lab.test'): LabSession {
   const s = lab.sessions.filter((x) => x.remote === c.local && x.host === host).at(-1);
   assert.ok(s, `no session from ${c.local} to ${host}`);
   return s;
 }
 
 /** ended: the session once the host has seen the connection close. */
-async function ended(c: Raw, host?: string): Promise<LabSession> {
+async function ended(c: RawSmtp, host?: string): Promise<LabSession> {
   await c.closed;
   const s = sessionOf(c, host);
   for (let waited = 0; s.closedAt === null && waited < 2_000; waited += 5)
@@ -173,7 +74,7 @@ after(() => lab.close());
 
 describe('lab: esmtp takes a message', { concurrency: true }, () => {
   test('dot-stuffing is undone, 8-bit bytes kept, lines stored with CRLF; the parameters recorded', async () => {
-    const c = await Raw.greeted(lab.host('esmtp'));
+    const c = await greeted(lab.host('esmtp'));
     assert.deepEqual(
       await c.command('MAIL FROM:<sender@example.org> SIZE=64 BODY=8BITMIME RET=HDRS ENVID=t+2B1'),
       { code: 250, lines: ['2.1.0 Ok'] },
@@ -193,7 +94,7 @@ describe('lab: esmtp takes a message', { concurrency: true }, () => {
     });
     const latin1 = Buffer.from([0x63, 0x61, 0x66, 0xe9]); // "café" in Latin-1: not UTF-8
     c.send('Subject: dots', '', '..', '...x', '..y', '.z', latin1, 'QUIT', 'RSET', '', 'end');
-    assert.ok(await silence(c), 'content lines get no reply');
+    assert.ok(await c.silentFor(150), 'content lines get no reply');
     c.send('.');
     const id = queued(await c.reply());
     assert.equal((await c.command('QUIT')).code, 221);
@@ -233,7 +134,7 @@ describe('lab: esmtp takes a message', { concurrency: true }, () => {
   });
 
   test('pipelined: MAIL, RCPT, DATA and the message in one write; line by line, content is told from commands', async () => {
-    const c = await Raw.greeted(lab.host('esmtp'));
+    const c = await greeted(lab.host('esmtp'));
     c.send(
       'MAIL FROM:<>',
       'RCPT TO:<nobody@esmtp.lab.test>',
@@ -248,8 +149,7 @@ describe('lab: esmtp takes a message', { concurrency: true }, () => {
       '.',
       'QUIT',
     );
-    const replies = [];
-    for (let i = 0; i < 10; i++) replies.push(await c.reply());
+    const replies = await c.take(10);
     assert.deepEqual(
       replies.map((r) => r.code),
       [250, 550, 250, 354, 250, 250, 250, 354, 250, 221],
@@ -269,7 +169,7 @@ describe('lab: esmtp takes a message', { concurrency: true }, () => {
   });
 
   test('DATA without an accepted recipient: 503 before MAIL, 554 5.5.1 after; the lines after are commands again', async () => {
-    const c = await Raw.greeted(lab.host('esmtp'));
+    const c = await greeted(lab.host('esmtp'));
     assert.deepEqual(await c.command('DATA'), {
       code: 503,
       lines: ['5.5.1 Error: need RCPT command'],
@@ -291,7 +191,7 @@ describe('lab: esmtp takes a message', { concurrency: true }, () => {
   });
 
   test('SIZE= over the limit is refused at MAIL (552 5.3.4); parameters need their extension (555)', async () => {
-    const c = await Raw.greeted(lab.host('esmtp'));
+    const c = await greeted(lab.host('esmtp'));
     assert.deepEqual(await c.command('MAIL FROM:<a@example.org> SIZE=10240001'), {
       code: 552,
       lines: ['5.3.4 Message size exceeds fixed limit'],
@@ -323,7 +223,7 @@ describe('lab: esmtp takes a message', { concurrency: true }, () => {
     assert.equal((await c.command('RCPT TO:<alice@esmtp.lab.test> NOTIFY=SOMETIMES')).code, 501);
     c.close();
 
-    const v = await Raw.greeted(lab.host('vrfy-closed'));
+    const v = await greeted(lab.host('vrfy-closed'));
     assert.deepEqual(
       await v.command('MAIL FROM:<> RET=HDRS'),
       {
@@ -341,7 +241,7 @@ describe('lab: esmtp takes a message', { concurrency: true }, () => {
   });
 
   test('a host without acceptsMail still refuses DATA (554 5.5.0), and the session counts it', async () => {
-    const c = await Raw.greeted(lab.host('mx1.mlfarm.test'));
+    const c = await greeted(lab.host('mx1.mlfarm.test'));
     assert.equal((await c.command('MAIL FROM:<>')).code, 250);
     assert.equal((await c.command('RCPT TO:<alice@mlfarm.test>')).code, 250);
     assert.deepEqual(await c.command('DATA'), {
@@ -356,7 +256,7 @@ describe('lab: esmtp takes a message', { concurrency: true }, () => {
   });
 
   test('BDAT is refused on esmtp too, and the connection closes (the lab frames lines only)', async () => {
-    const c = await Raw.greeted(lab.host('esmtp'));
+    const c = await greeted(lab.host('esmtp'));
     c.send('MAIL FROM:<>', 'RCPT TO:<alice@esmtp.lab.test>', 'BDAT 4 LAST');
     assert.deepEqual(await c.codes(3), [250, 250, 554]);
     const s = await ended(c);
@@ -364,11 +264,11 @@ describe('lab: esmtp takes a message', { concurrency: true }, () => {
   });
 
   test('a client that closes mid-DATA leaves nothing stored', async () => {
-    const c = await Raw.greeted(lab.host('esmtp'));
+    const c = await greeted(lab.host('esmtp'));
     c.send('MAIL FROM:<>', 'RCPT TO:<alice@esmtp.lab.test>', 'DATA');
     assert.deepEqual(await c.codes(3), [250, 250, 354]);
     c.send('Subject: cut short', '', 'and then');
-    await silence(c);
+    await c.silentFor(150);
     c.close();
     const s = await ended(c);
     assert.equal(s.closedBy, 'client');
@@ -376,7 +276,7 @@ describe('lab: esmtp takes a message', { concurrency: true }, () => {
   });
 
   test('a line over 2,048 octets in DATA gets 500 5.5.6 and a hang-up; nothing stored', async () => {
-    const c = await Raw.greeted(lab.host('esmtp'));
+    const c = await greeted(lab.host('esmtp'));
     c.send('MAIL FROM:<>', 'RCPT TO:<alice@esmtp.lab.test>', 'DATA');
     assert.deepEqual(await c.codes(3), [250, 250, 354]);
     c.send('x'.repeat(3_000), '.');
@@ -388,12 +288,12 @@ describe('lab: esmtp takes a message', { concurrency: true }, () => {
 
 describe('lab: AUTH with the lab account', { concurrency: true }, () => {
   test('530 before TLS; PLAIN with an initial response, then the message carries the user', async () => {
-    const c = await Raw.greeted(lab.host('esmtp'));
+    const c = await greeted(lab.host('esmtp'));
     assert.deepEqual(await c.command(`AUTH PLAIN ${PLAIN}`), {
       code: 530,
       lines: ['5.7.0 Must issue a STARTTLS command first'],
     });
-    await c.secure(lab);
+    await secure(c);
     assert.deepEqual(await c.command(`AUTH PLAIN ${PLAIN}`), {
       code: 235,
       lines: ['2.7.0 Authentication successful'],
@@ -421,8 +321,8 @@ describe('lab: AUTH with the lab account', { concurrency: true }, () => {
   });
 
   test('PLAIN without an initial response: an empty 334, then the credentials', async () => {
-    const c = await Raw.greeted(lab.host('esmtp'));
-    await c.secure(lab);
+    const c = await greeted(lab.host('esmtp'));
+    await secure(c);
     assert.deepEqual(await c.command('AUTH PLAIN'), { code: 334, lines: [''] });
     assert.equal((await c.command(PLAIN)).code, 235);
     c.send('QUIT');
@@ -431,15 +331,15 @@ describe('lab: AUTH with the lab account', { concurrency: true }, () => {
   });
 
   test('LOGIN: Username: and Password: prompts, or the user name as the initial response', async () => {
-    const c = await Raw.greeted(lab.host('esmtp'));
-    await c.secure(lab);
+    const c = await greeted(lab.host('esmtp'));
+    await secure(c);
     assert.deepEqual(await c.command('AUTH LOGIN'), { code: 334, lines: ['VXNlcm5hbWU6'] });
     assert.deepEqual(await c.command(b64(LAB_AUTH_USER)), { code: 334, lines: ['UGFzc3dvcmQ6'] });
     assert.equal((await c.command(b64(LAB_AUTH_PASSWORD))).code, 235);
     c.close();
 
-    const d = await Raw.greeted(lab.host('esmtp'));
-    await d.secure(lab);
+    const d = await greeted(lab.host('esmtp'));
+    await secure(d);
     assert.deepEqual(await d.command(`auth login ${b64(LAB_AUTH_USER)}`), {
       code: 334,
       lines: ['UGFzc3dvcmQ6'],
@@ -451,8 +351,8 @@ describe('lab: AUTH with the lab account', { concurrency: true }, () => {
   });
 
   test('wrong credentials 535, "*" 501 5.7.0, bad base64 501 5.5.2, AUTH in a transaction 503, an unknown mechanism 504; no secret in the log', async () => {
-    const c = await Raw.greeted(lab.host('esmtp'));
-    await c.secure(lab);
+    const c = await greeted(lab.host('esmtp'));
+    await secure(c);
     const failed = {
       code: 535,
       lines: ['5.7.8 Error: authentication failed: authentication failure'],
@@ -502,7 +402,7 @@ describe('lab: SIZE limit of the message, and the store', () => {
       ),
     });
     try {
-      const c = await Raw.greeted(small.host('esmtp'));
+      const c = await greeted(small.host('esmtp'));
       const line = 'y'.repeat(48); // 50 octets with its CRLF
       c.send('MAIL FROM:<>', 'RCPT TO:<alice@esmtp.lab.test>', 'DATA');
       assert.deepEqual(await c.codes(3), [250, 250, 354]);
@@ -567,9 +467,3 @@ describe('lab: SIZE limit of the message, and the store', () => {
     assert.equal(c.shown('AUTH LOGIN'), 'AUTH LOGIN');
   });
 });
-
-/** silence: true when nothing arrives for a moment (the host read the lines and said nothing). */
-async function silence(c: Raw, ms = 150): Promise<boolean> {
-  const got = await c.reply(ms).catch(() => null);
-  return got === null;
-}

@@ -17,7 +17,7 @@ import {
   type Lab,
   type LabHost,
 } from '../../src/lab/index.js';
-import { Client } from './lab-sites-wire.js';
+import { RawSmtp } from '../support/raw-smtp.js';
 
 const OUT = 'example.com';
 const LOCAL = 'relay-test';
@@ -59,7 +59,7 @@ after(() => lab.close());
 async function trials(h: LabHost, site: string): Promise<Map<string, string>> {
   const ip = literal(h.address);
   const got = new Map<string, string>();
-  const { c } = await Client.greeted(h.address, h.port);
+  const { c } = await RawSmtp.greeted(h.address, h.port);
   try {
     for (const from of senders(site, ip)) {
       for (const to of recipients(site, ip)) {

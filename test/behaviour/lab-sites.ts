@@ -26,7 +26,7 @@ import { probeCaps } from '../../src/probes/caps.js';
 import { formatEndpoint } from '../../src/net/target.js';
 import { LAB_MAX_SITES } from '../../commands/lab.js';
 import { runCli, spawnCli } from '../support/cli-run.js';
-import { Client, connectError, type Wire } from './lab-sites-wire.js';
+import { connectError, RawSmtp, type Wire } from '../support/raw-smtp.js';
 
 const SITES = 40;
 let lab: Lab;
@@ -47,7 +47,7 @@ const domainOf = (personality: string, layout = 'own'): SiteDomain => {
   assert.ok(d, `no ${layout} domain plays ${personality}`);
   return d;
 };
-const greet = (h: LabHost) => Client.greeted(h.address, h.port);
+const greet = (h: LabHost) => RawSmtp.greeted(h.address, h.port);
 const text = (w: Wire): string => `${w.code} ${w.lines.join(' | ')}`;
 
 describe('lab sites: naming and plan', () => {
@@ -286,12 +286,12 @@ describe('lab sites: the personalities on the wire', () => {
 
   test('site-mute: the connect is accepted and nothing ever comes, not even to a command', async () => {
     const h = primaryOf(domainOf('site-mute'));
-    const c = await Client.open(h.address, h.port);
+    const c = await RawSmtp.open(h.address, h.port);
     try {
       c.send('EHLO client.example');
       await assert.rejects(c.reply(300), /no reply within 300 ms/);
       assert.equal(c.received, 0);
-      assert.ok(c.isOpen, 'the host keeps the connection');
+      assert.ok(!c.isClosed, 'the host keeps the connection');
     } finally {
       c.close();
     }

@@ -9,7 +9,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { Resolver } from 'node:dns/promises';
-import { connect, createServer, type Server, type Socket } from 'node:net';
+import { connect, createServer, type Server } from 'node:net';
 import {
   startLab,
   startLatencyProxy,
@@ -24,129 +24,11 @@ import {
   type Lab,
   type LabSession,
 } from '../../src/lab/index.js';
+import { RawSmtp, type Wire } from '../support/raw-smtp.js';
 
 const GREY_MS = 300;
 const SLEEP_MS = 100;
 const KINDS = ['catchall', 'greylist', 'throttle', 'rcptcap', 'drop421', 'nopipe'] as const;
-
-interface Wire {
-  code: number;
-  lines: string[];
-  at: number;
-}
-
-/** Raw: a bare SMTP client: send lines, read whole replies with their arrival time, count the chunks that carried them. */
-class Raw {
-  private buf = '';
-  private pendingLines: string[] = [];
-  private readonly replies: Wire[] = [];
-  private wake?: () => void;
-  private ended = false;
-  chunks = 0;
-  readonly closed: Promise<void>;
-  readonly local: string;
-  /** remote: the lab address this connection went to. */
-  readonly remote: string;
-
-  private constructor(private readonly socket: Socket) {
-    this.local = `${socket.localAddress}:${socket.localPort}`;
-    this.remote = socket.remoteAddress ?? '';
-    this.closed = new Promise((resolve) =>
-      socket.once('close', () => {
-        this.ended = true;
-        this.wake?.();
-        resolve();
-      }),
-    );
-    socket.on('error', () => undefined);
-    socket.on('data', (d: Buffer) => this.onData(d));
-  }
-
-  static open(address: string, port: number): Promise<Raw> {
-    return new Promise((resolve, reject) => {
-      const s = connect({ host: address, port });
-      s.once('connect', () => {
-        s.off('error', reject);
-        resolve(new Raw(s));
-      });
-      s.once('error', reject);
-    });
-  }
-
-  /** greeted: open, read the 220 and say EHLO; the EHLO reply's lines. */
-  static async greeted(lab: Lab, kind: string): Promise<{ c: Raw; ehlo: string[] }> {
-    const h = lab.host(`mx.${kind}.test`);
-    const c = await Raw.open(h.address, h.port);
-    assert.equal((await c.reply()).code, 220);
-    const ehlo = await c.command('EHLO client.example');
-    assert.equal(ehlo.code, 250);
-    return { c, ehlo: ehlo.lines };
-  }
-
-  get isClosed(): boolean {
-    return this.ended;
-  }
-
-  send(...lines: string[]): void {
-    this.socket.write(lines.map((l) => `${l}\r\n`).join(''));
-  }
-
-  async reply(ms = 3_000): Promise<Wire> {
-    const deadline = Date.now() + ms;
-    while (this.replies.length === 0) {
-      if (this.ended) throw new Error('closed before a reply');
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`no reply within ${ms} ms`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-    }
-    return this.replies.shift()!;
-  }
-
-  async take(n: number, ms = 3_000): Promise<Wire[]> {
-    const out: Wire[] = [];
-    for (let i = 0; i < n; i++) out.push(await this.reply(ms));
-    return out;
-  }
-
-  async command(line: string): Promise<Wire> {
-    this.send(line);
-    return this.reply();
-  }
-
-  /** finish: send `lines` and our FIN with them (as a client does after QUIT). */
-  finish(...lines: string[]): void {
-    this.socket.end(lines.map((l) => `${l}\r\n`).join(''));
-  }
-
-  close(): void {
-    this.socket.destroy();
-  }
-
-  private onData(d: Buffer): void {
-    this.chunks++;
-    this.buf += d.toString('utf8');
-    for (let nl = this.buf.indexOf('\r\n'); nl !== -1; nl = this.buf.indexOf('\r\n')) {
-      const line = this.buf.slice(0, nl);
-      this.buf = this.buf.slice(nl + 2);
-      this.pendingLines.push(line.slice(4));
-      if (line[3] !== '-') {
-        this.replies.push({
-          code: Number(line.slice(0, 3)),
-          lines: this.pendingLines,
-          at: performance.now(),
-        });
-        this.pendingLines = [];
-      }
-    }
-    this.wake?.();
-  }
-}
 
 let lab: Lab;
 const text = (w: Wire): string => `${w.code} ${w.lines.join(' / ')}`;
@@ -154,14 +36,21 @@ const text = (w: Wire): string => `${w.code} ${w.lines.join(' / ')}`;
  * sessionOf: the lab's record of this connection. A source port can be reused for
  * another host (or, much later, the same one), so match the host too and take the latest.
  */
-const sessionOf = (c: Raw): LabSession => {
+const sessionOf = (c: RawSmtp): LabSession => {
   const host = lab.hosts.find((h) => h.address === c.remote)?.name;
   const s = lab.sessions.filter((x) => x.remote === c.local && x.host === host).at(-1);
   assert.ok(s, `no session from ${c.local} to ${host ?? c.remote}`);
   return s;
 };
+/** greeted: a timed raw client to mx.<kind>.test, its 220 read and EHLO said; the EHLO reply's lines. */
+async function greeted(kind: string): Promise<{ c: RawSmtp; ehlo: string[] }> {
+  const h = lab.host(`mx.${kind}.test`);
+  const { c, ehlo } = await RawSmtp.greeted(h.address, h.port, { timed: true });
+  assert.equal(ehlo.code, 250);
+  return { c, ehlo: ehlo.lines };
+}
 /** ended: the lab's record of a connection once the host has seen it close too (the client may notice first). */
-async function ended(c: Raw): Promise<LabSession> {
+async function ended(c: RawSmtp): Promise<LabSession> {
   await c.closed;
   const s = sessionOf(c);
   for (let waited = 0; s.closedAt === null && waited < 1_000; waited += 5)
@@ -200,7 +89,7 @@ describe('lab verify hosts: DNS and EHLO', { concurrency: true }, () => {
 
   test('each greets as its own name and advertises PIPELINING, ENHANCEDSTATUSCODES and STARTTLS', async () => {
     for (const k of KINDS) {
-      const { c, ehlo } = await Raw.greeted(lab, k);
+      const { c, ehlo } = await greeted(k);
       assert.equal(ehlo[0], `mx.${k}.test`);
       for (const ext of ['PIPELINING', 'ENHANCEDSTATUSCODES', 'STARTTLS'])
         assert.ok(ehlo.includes(ext), `${k}: ${ext}`);
@@ -214,7 +103,7 @@ describe('lab verify hosts: RCPT behaviour', { concurrency: true }, () => {
   test('every host: MAIL 250 2.1.0, alice/bob/postmaster 250 2.1.5, an unknown user 550 5.1.1 (but the catch-all), relaying 554, DATA 554 and logged, RSET 250', async () => {
     // greylist.test defers first RCPTs and drop421.test hangs up on the 4th: their own tests below cover them.
     for (const k of KINDS.filter((x) => x !== 'greylist' && x !== 'drop421')) {
-      const { c } = await Raw.greeted(lab, k);
+      const { c } = await greeted(k);
       c.send(
         'MAIL FROM:<probe@client.example>',
         `RCPT TO:<alice@${k}.test>`,
@@ -254,7 +143,7 @@ describe('lab verify hosts: RCPT behaviour', { concurrency: true }, () => {
 
   test('greylist and drop421 refuse DATA too, and the log shows it', async () => {
     for (const k of ['greylist', 'drop421']) {
-      const { c } = await Raw.greeted(lab, k);
+      const { c } = await greeted(k);
       c.send('MAIL FROM:<>', 'DATA', 'QUIT');
       assert.deepEqual(
         (await c.take(3)).map((w) => w.code),
@@ -266,7 +155,7 @@ describe('lab verify hosts: RCPT behaviour', { concurrency: true }, () => {
   });
 
   test('catchall: random local parts are accepted; VRFY tells nothing', async () => {
-    const { c } = await Raw.greeted(lab, 'catchall');
+    const { c } = await greeted('catchall');
     const locals = Array.from({ length: 5 }, () => `smtp-probe-${randomBytes(6).toString('hex')}`);
     c.send('MAIL FROM:<>', ...locals.map((l) => `RCPT TO:<${l}@catchall.test>`));
     assert.deepEqual((await c.take(6)).map(text), [
@@ -280,7 +169,7 @@ describe('lab verify hosts: RCPT behaviour', { concurrency: true }, () => {
   test('greylist: 450 4.7.1 for a new triplet (retry too early: 450 again), the real answer after the delay in a new session, a new sender starts over', async () => {
     const grey = (rcpt: string) =>
       `450 4.7.1 <${rcpt}>: Recipient address rejected: Greylisted, see https://postgrey.schweikert.ch/help/greylist.test.html`;
-    const first = await Raw.greeted(lab, 'greylist');
+    const first = await greeted('greylist');
     first.c.send(
       'MAIL FROM:<probe@client.example>',
       'RCPT TO:<alice@greylist.test>',
@@ -296,7 +185,7 @@ describe('lab verify hosts: RCPT behaviour', { concurrency: true }, () => {
     const t0 = performance.now();
     assert.equal((await first.c.command('QUIT')).code, 221);
     await new Promise((r) => setTimeout(r, GREY_MS + 20 - (performance.now() - t0)));
-    const again = await Raw.greeted(lab, 'greylist');
+    const again = await greeted('greylist');
     again.c.send(
       'MAIL FROM:<PROBE@client.example>',
       'RCPT TO:<alice@greylist.test>',
@@ -318,7 +207,7 @@ describe('lab verify hosts: RCPT behaviour', { concurrency: true }, () => {
   });
 
   test(`throttle: ${POSTFIX_ERROR_LIMITS.soft} fast errors, then every reply ${SLEEP_MS} ms late, and the ${POSTFIX_ERROR_LIMITS.hard}th error brings 421 4.7.0 and a hang-up`, async () => {
-    const { c } = await Raw.greeted(lab, 'throttle');
+    const { c } = await greeted('throttle');
     const bad = (n: number) =>
       Array.from({ length: n }, (_, i) => `RCPT TO:<ghost${i}@throttle.test>`);
     // One pipelined batch: 10 errors, a good RCPT and a NOOP (late, not errors), 10 more errors, then lines that are never answered.
@@ -342,12 +231,12 @@ describe('lab verify hosts: RCPT behaviour', { concurrency: true }, () => {
     );
     assert.equal(text(r[23]!), '421 4.7.0 mx.throttle.test Error: too many errors');
     assert.ok(
-      r[10]!.at - r[0]!.at < SLEEP_MS,
-      `the first 10 errors came at once (${(r[10]!.at - r[0]!.at).toFixed(0)} ms)`,
+      r[10]!.at! - r[0]!.at! < SLEEP_MS,
+      `the first 10 errors came at once (${(r[10]!.at! - r[0]!.at!).toFixed(0)} ms)`,
     );
     // Counted from the 10th error (the 11 replies so far left in one segment), so one late read on our side cannot fake a short sleep.
     for (let i = 11; i < r.length; i++) {
-      const late = r[i]!.at - r[10]!.at;
+      const late = r[i]!.at! - r[10]!.at!;
       assert.ok(
         late >= (i - 10) * SLEEP_MS - SLEEP_MS / 4,
         `reply ${i} came ${late.toFixed(1)} ms after the 10th error, not after ${i - 10} sleeps`,
@@ -362,7 +251,7 @@ describe('lab verify hosts: RCPT behaviour', { concurrency: true }, () => {
   });
 
   test('throttle: the 421 comes unasked, right after the 20th error, to a client that waits for each reply', async () => {
-    const { c } = await Raw.greeted(lab, 'throttle');
+    const { c } = await greeted('throttle');
     assert.equal((await c.command('MAIL FROM:<>')).code, 250);
     for (let i = 0; i < POSTFIX_ERROR_LIMITS.hard; i++)
       assert.equal((await c.command(`RCPT TO:<x${i}@throttle.test>`)).code, 550);
@@ -371,7 +260,7 @@ describe('lab verify hosts: RCPT behaviour', { concurrency: true }, () => {
   });
 
   test(`rcptcap: RCPT number ${RCPT_CAP + 1} and later get 452 4.5.3, accepted or not; RSET starts a new count`, async () => {
-    const { c } = await Raw.greeted(lab, 'rcptcap');
+    const { c } = await greeted('rcptcap');
     c.send(
       'MAIL FROM:<>',
       ...['alice', 'bob', 'nobody', 'postmaster', 'alice', 'bob', 'nobody'].map(
@@ -401,7 +290,7 @@ describe('lab verify hosts: RCPT behaviour', { concurrency: true }, () => {
   });
 
   test(`drop421: answers ${DROP_AFTER_RCPTS} RCPTs, says 421 4.3.2 to the next and hangs up; a new session starts over`, async () => {
-    const { c } = await Raw.greeted(lab, 'drop421');
+    const { c } = await greeted('drop421');
     c.send(
       'MAIL FROM:<>',
       'RCPT TO:<alice@drop421.test>',
@@ -421,7 +310,7 @@ describe('lab verify hosts: RCPT behaviour', { concurrency: true }, () => {
     const s = await ended(c);
     assert.equal(c.isClosed, true);
     assert.deepEqual([s.closedBy, s.lastReply], ['server', 421]);
-    const next = await Raw.greeted(lab, 'drop421');
+    const next = await greeted('drop421');
     next.c.send('MAIL FROM:<>', 'RCPT TO:<alice@drop421.test>');
     assert.deepEqual(
       (await next.c.take(2)).map((w) => w.code),
@@ -431,7 +320,7 @@ describe('lab verify hosts: RCPT behaviour', { concurrency: true }, () => {
   });
 
   test('nopipe: a pipelined batch of 5 commands gets 5 replies in order, one segment each, one at a time', async () => {
-    const { c, ehlo } = await Raw.greeted(lab, 'nopipe');
+    const { c, ehlo } = await greeted('nopipe');
     assert.ok(ehlo.includes('PIPELINING'), 'it advertises PIPELINING all the same');
     const before = c.chunks;
     c.send(
@@ -452,8 +341,8 @@ describe('lab verify hosts: RCPT behaviour', { concurrency: true }, () => {
     ]);
     assert.equal(c.chunks - before, 5, 'each reply came in a segment of its own');
     assert.ok(
-      got[4]!.at - sent >= 5 * NOPIPE_REPLY_DELAY_MS - 2,
-      `answered one at a time (${(got[4]!.at - sent).toFixed(0)} ms for 5)`,
+      got[4]!.at! - sent >= 5 * NOPIPE_REPLY_DELAY_MS - 2,
+      `answered one at a time (${(got[4]!.at! - sent).toFixed(0)} ms for 5)`,
     );
     const conn = sessionOf(c).conn;
     assert.deepEqual(
@@ -464,7 +353,7 @@ describe('lab verify hosts: RCPT behaviour', { concurrency: true }, () => {
   });
 
   test('nopipe: a client that sends its FIN right after RSET and QUIT still gets both replies, then the host closes', async () => {
-    const { c } = await Raw.greeted(lab, 'nopipe');
+    const { c } = await greeted('nopipe');
     c.finish('MAIL FROM:<probe@client.example>', 'RSET', 'QUIT');
     assert.deepEqual((await c.take(3)).map(text), [
       '250 2.1.0 Ok',
@@ -592,13 +481,13 @@ describe('latency proxy', { concurrency: true }, () => {
     });
     try {
       const t0 = performance.now();
-      const c = await Raw.open(proxy.address, proxy.port);
+      const c = await RawSmtp.open(proxy.address, proxy.port, { timed: true });
       const greeting = await c.reply();
       assert.equal(greeting.code, 220);
       // SYN to 220 over a real link of this RTT: the handshake's round trip, then the greeting's.
       assert.ok(
-        greeting.at - t0 >= 2 * DELAY_MS - 1,
-        `greeting after ${(greeting.at - t0).toFixed(0)} ms`,
+        greeting.at! - t0 >= 2 * DELAY_MS - 1,
+        `greeting after ${(greeting.at! - t0).toFixed(0)} ms`,
       );
       const rtts: number[] = [];
       for (let i = 0; i < 3; i++) {

@@ -5,8 +5,6 @@
  */
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect, type Socket } from 'node:net';
-import { connect as tlsConnect } from 'node:tls';
 import { existsSync } from 'node:fs';
 import {
   startLab,
@@ -19,113 +17,10 @@ import {
 } from '../../src/lab/index.js';
 import { probeCaps } from '../../src/probes/caps.js';
 import { formatEndpoint } from '../../src/net/target.js';
+import { RawSmtp } from '../support/raw-smtp.js';
 
-interface Wire {
-  code: number;
-  lines: string[];
-}
-
-/** RawClient: a bare SMTP client: send lines, read whole replies, upgrade to TLS. No session logic, so it shows the server as is. */
-class RawClient {
-  private buf = '';
-  private readonly replies: Wire[] = [];
-  private wake?: () => void;
-  private ended = false;
-  readonly closed: Promise<void>;
-
-  constructor(private socket: Socket) {
-    this.closed = new Promise((resolve) =>
-      socket.once('close', () => {
-        this.ended = true;
-        this.wake?.();
-        resolve();
-      }),
-    );
-    this.listen(socket);
-  }
-
-  static open(h: LabHost): Promise<RawClient> {
-    return new Promise((resolve, reject) => {
-      const s = connect({ host: h.address, port: h.port });
-      s.once('connect', () => {
-        s.off('error', reject);
-        resolve(new RawClient(s));
-      });
-      s.once('error', reject);
-    });
-  }
-
-  send(...lines: string[]): void {
-    this.socket.write(lines.map((l) => `${l}\r\n`).join(''));
-  }
-
-  /** reply: the next whole reply, or a rejection after `ms`. */
-  async reply(ms = 2_000): Promise<Wire> {
-    const deadline = Date.now() + ms;
-    while (this.replies.length === 0) {
-      if (this.ended) throw new Error('closed before a reply');
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`no reply within ${ms} ms`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-    }
-    return this.replies.shift()!;
-  }
-
-  /** silentFor: true when nothing at all arrives for `ms`. */
-  async silentFor(ms: number): Promise<boolean> {
-    await new Promise((r) => setTimeout(r, ms));
-    return this.buf === '' && this.replies.length === 0;
-  }
-
-  async command(line: string): Promise<Wire> {
-    this.send(line);
-    return this.reply();
-  }
-
-  /** startTls: TLS over the same socket, trusting `ca`; resolves with whether the chain verified. */
-  startTls(ca: string, servername: string): Promise<{ authorized: boolean; issuer: string }> {
-    this.socket.removeAllListeners('data');
-    return new Promise((resolve, reject) => {
-      const t = tlsConnect(
-        { socket: this.socket, ca, servername, rejectUnauthorized: false },
-        () => {
-          this.socket = t;
-          this.listen(t);
-          resolve({ authorized: t.authorized, issuer: t.getPeerCertificate().issuer.CN as string });
-        },
-      );
-      t.once('error', reject);
-    });
-  }
-
-  close(): void {
-    this.socket.destroy();
-  }
-
-  private listen(s: Socket): void {
-    s.on('error', () => undefined);
-    s.on('data', (d: Buffer) => {
-      this.buf += d.toString('utf8');
-      let lines: string[] = [];
-      for (let nl = this.buf.indexOf('\r\n'); nl !== -1; nl = this.buf.indexOf('\r\n')) {
-        const line = this.buf.slice(0, nl);
-        this.buf = this.buf.slice(nl + 2);
-        lines.push(line.slice(4));
-        if (line[3] !== '-') {
-          this.replies.push({ code: Number(line.slice(0, 3)), lines });
-          lines = [];
-        }
-      }
-      this.wake?.();
-    });
-  }
-}
+/** open: a raw client connected to lab host `h`. */
+const open = (h: LabHost): Promise<RawSmtp> => RawSmtp.open(h.address, h.port);
 
 let lab: Lab;
 const target = (name: string): string =>
@@ -211,7 +106,7 @@ describe('lab: hosts and layout', () => {
 
 describe('lab: each personality on the wire', { concurrency: true }, () => {
   test('esmtp: modern EHLO, AUTH only after STARTTLS, a chain that verifies against the lab CA', async () => {
-    const c = await RawClient.open(lab.host('esmtp'));
+    const c = await open(lab.host('esmtp'));
     assert.deepEqual(await c.reply(), {
       code: 220,
       lines: ['esmtp.lab.test ESMTP smtp-probe lab'],
@@ -235,7 +130,7 @@ describe('lab: each personality on the wire', { concurrency: true }, () => {
     });
     assert.equal((await c.command('STARTTLS')).code, 220);
     const tls = await c.startTls(lab.caCertPem, 'esmtp.lab.test');
-    assert.deepEqual(tls, { authorized: true, issuer: LAB_CA_NAME });
+    assert.deepEqual([tls.authorized, tls.getPeerCertificate().issuer.CN], [true, LAB_CA_NAME]);
     // RFC 3207 §4.2: the session starts over, so MAIL needs a new EHLO.
     assert.equal((await c.command('MAIL FROM:<>')).code, 503);
     const again = await c.command('EHLO client.example');
@@ -251,7 +146,7 @@ describe('lab: each personality on the wire', { concurrency: true }, () => {
   });
 
   test('esmtp: commands pipelined after STARTTLS in clear are dropped, never answered under TLS', async () => {
-    const c = await RawClient.open(lab.host('esmtp'));
+    const c = await open(lab.host('esmtp'));
     await c.reply();
     c.send('EHLO client.example');
     await c.reply();
@@ -264,7 +159,7 @@ describe('lab: each personality on the wire', { concurrency: true }, () => {
   });
 
   test('pipelined commands are answered in order; verbs are case-insensitive', async () => {
-    const c = await RawClient.open(lab.host('esmtp'));
+    const c = await open(lab.host('esmtp'));
     await c.reply();
     c.send(
       'mail FROM:<a@b.example>',
@@ -279,15 +174,13 @@ describe('lab: each personality on the wire', { concurrency: true }, () => {
       'FROB',
       'QUIT',
     );
-    const codes: number[] = [];
-    for (let i = 0; i < 11; i++) codes.push((await c.reply()).code);
-    assert.deepEqual(codes, [503, 250, 250, 250, 250, 550, 554, 250, 503, 500, 221]);
+    assert.deepEqual(await c.codes(11), [503, 250, 250, 250, 250, 550, 554, 250, 503, 500, 221]);
     await c.closed;
     assert.ok(linesOf(connOf('FROB')).includes('DATA'), 'the lab logged the DATA it refused');
   });
 
   test('an overlong line gets 500 5.5.6 and the connection closes', async () => {
-    const c = await RawClient.open(lab.host('esmtp'));
+    const c = await open(lab.host('esmtp'));
     await c.reply();
     c.send(`NOOP ${'x'.repeat(3000)}`);
     assert.deepEqual(await c.reply(), { code: 500, lines: ['5.5.6 Error: line too long'] });
@@ -295,7 +188,7 @@ describe('lab: each personality on the wire', { concurrency: true }, () => {
   });
 
   test('helo-only: EHLO is unrecognized, HELO works', async () => {
-    const c = await RawClient.open(lab.host('helo-only'));
+    const c = await open(lab.host('helo-only'));
     assert.equal((await c.reply()).code, 220);
     assert.deepEqual(await c.command('EHLO client.example'), {
       code: 500,
@@ -310,7 +203,7 @@ describe('lab: each personality on the wire', { concurrency: true }, () => {
   });
 
   test('reject-554: refuses in the greeting, 503 to anything but QUIT', async () => {
-    const c = await RawClient.open(lab.host('reject-554'));
+    const c = await open(lab.host('reject-554'));
     assert.deepEqual(await c.reply(), {
       code: 554,
       lines: ['5.7.1 reject-554.lab.test no SMTP service here'],
@@ -322,7 +215,7 @@ describe('lab: each personality on the wire', { concurrency: true }, () => {
 
   test('slow-greeting: the 220 comes only after the configured delay', async () => {
     const t = performance.now();
-    const c = await RawClient.open(lab.host('slow-greeting'));
+    const c = await open(lab.host('slow-greeting'));
     assert.equal((await c.reply(SLOW_GREETING_MS + 2_000)).code, 220);
     assert.ok(
       performance.now() - t >= SLOW_GREETING_MS - 5,
@@ -332,7 +225,7 @@ describe('lab: each personality on the wire', { concurrency: true }, () => {
   });
 
   test('silent: accepts and says nothing, yet logs what it hears', async () => {
-    const c = await RawClient.open(lab.host('silent'));
+    const c = await open(lab.host('silent'));
     c.send('EHLO silent-probe.example');
     assert.ok(await c.silentFor(300));
     assert.ok(
@@ -342,11 +235,11 @@ describe('lab: each personality on the wire', { concurrency: true }, () => {
   });
 
   test('closed: the connect is refused', async () => {
-    await assert.rejects(RawClient.open(lab.host('closed')), { code: 'ECONNREFUSED' });
+    await assert.rejects(open(lab.host('closed')), { code: 'ECONNREFUSED' });
   });
 
   test('vrfy-open: VRFY and EXPN reveal users and lists; legacy verbs answer', async () => {
-    const c = await RawClient.open(lab.host('vrfy-open'));
+    const c = await open(lab.host('vrfy-open'));
     await c.reply();
     assert.deepEqual(await c.command('VRFY postmaster'), {
       code: 250,
@@ -375,7 +268,7 @@ describe('lab: each personality on the wire', { concurrency: true }, () => {
   });
 
   test('vrfy-closed: 252 to every VRFY, EXPN disabled', async () => {
-    const c = await RawClient.open(lab.host('vrfy-closed'));
+    const c = await open(lab.host('vrfy-closed'));
     await c.reply();
     assert.equal((await c.command('VRFY postmaster')).code, 252);
     assert.match((await c.command('VRFY no-such-user-anywhere')).lines[0]!, /^2\.0\.0 /);
@@ -387,12 +280,12 @@ describe('lab: each personality on the wire', { concurrency: true }, () => {
   });
 
   test('a client that resets during the TLS handshake does not hurt the lab', async () => {
-    const c = await RawClient.open(lab.host('esmtp'));
+    const c = await open(lab.host('esmtp'));
     await c.reply();
     assert.equal((await c.command('STARTTLS')).code, 220);
     c.send('this is not a ClientHello');
     c.close();
-    const d = await RawClient.open(lab.host('esmtp'));
+    const d = await open(lab.host('esmtp'));
     assert.equal((await d.reply()).code, 220);
     d.close();
   });
@@ -512,14 +405,14 @@ test('close: stops listening and deletes the CA file', async () => {
   await small.close();
   await small.close();
   assert.ok(!existsSync(small.caCertFile));
-  await assert.rejects(RawClient.open(small.host('esmtp')), { code: 'ECONNREFUSED' });
+  await assert.rejects(open(small.host('esmtp')), { code: 'ECONNREFUSED' });
 });
 
 test('a lab of only the closed host still reports a port nothing answers on', async () => {
   const only = await startLab({ port: 0, hosts: ['closed'] });
   try {
     assert.ok(only.host('closed').port > 0);
-    await assert.rejects(RawClient.open(only.host('closed')), { code: 'ECONNREFUSED' });
+    await assert.rejects(open(only.host('closed')), { code: 'ECONNREFUSED' });
   } finally {
     await only.close();
   }
