@@ -56,9 +56,8 @@ async function sessionLoop(run: HostRun, once: boolean): Promise<void> {
             ? Math.min(MAX_BACKOFF_MS, Math.max(FIRST_BACKOFF_MS, backoffMs * 2))
             : 0;
       } catch (err) {
-        if (n === 1 && out.transactions === 0 && err instanceof ProbeError && !isCancel(err)) {
-          throw err;
-        }
+        if (!(err instanceof ProbeError) || isCancel(err)) throw err;
+        if (n === 1 && out.transactions === 0) throw err;
         failed(run, err, n);
         // The address in flight when the session died is charged a try (a closing session has none).
         const next = run.pending[0];
