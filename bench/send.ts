@@ -10,7 +10,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import {
   LAB_AUTH_PASSWORD,
@@ -22,7 +21,7 @@ import {
   type Lab,
   type LatencyProxy,
 } from '../src/lab/index.js';
-import { median, percentile } from './stats.js';
+import { median, percentile, type Relay, startRelay } from './stats.js';
 
 /** RUNS: samples per case; 15 keeps the p90 a real sample and the bench near three minutes. */
 const RUNS = 15;
@@ -63,46 +62,13 @@ interface Group {
   cases: Case[];
 }
 
-/** Counter: a plain relay in front of a latency proxy; `trips` per connection, oldest first; close() closes both. */
-type Counter = Endpoint & { trips: number[]; close(): Promise<void> };
+/** Counter: bench/stats.ts's relay in front of a latency proxy (its sessions, oldest first, count the round trips); close() closes both. */
+type Counter = Endpoint & { relay: Relay; close(): Promise<void> };
 
-/**
- * startCounter: relays to `target`, counting per connection the server's flights that follow a
- * client flight (the greeting too), plus one for the TCP handshake. On the client's side of the
- * delay it sees what the client sees: a pipelined group is one flight, each flight counted is a
- * round trip waited for. Not at 0 ms: a reply can overtake a pipelined group and count twice.
- */
-async function startCounter(target: LatencyProxy): Promise<Counter> {
-  const trips: number[] = [];
-  const server = createServer({ allowHalfOpen: true }, (client) => {
-    const i = trips.push(1) - 1;
-    const up = connect({ host: target.address, port: target.port, allowHalfOpen: true });
-    let last: 'client' | 'server' | null = null;
-    for (const s of [client, up]) {
-      s.setNoDelay(true); // Nagle against delayed ACKs would add 40 ms waits of the relay's own.
-      // swaks resets the connection after 221; the other side just goes too.
-      s.on('error', () => {
-        client.destroy();
-        up.destroy();
-      });
-    }
-    client.on('data', (d) => {
-      last = 'client';
-      up.write(d);
-    });
-    up.on('data', (d) => {
-      if (last !== 'server') trips[i]!++;
-      last = 'server';
-      client.write(d);
-    });
-    client.on('end', () => up.end());
-    up.on('end', () => client.end());
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  // Nothing to drop at close: each run's relay pair ends with its session (or with the proxy).
-  const close = (): Promise<void> => target.close().finally(() => server.close());
-  return { address: '127.0.0.1', port, trips, close };
+async function startCounter(proxy: LatencyProxy): Promise<Counter> {
+  const relay = await startRelay(proxy);
+  const close = (): Promise<void> => proxy.close().finally(relay.close);
+  return { address: '127.0.0.1', port: relay.port, relay, close };
 }
 
 function binEntry(): string {
@@ -125,7 +91,7 @@ function tools(lab: Lab, swaks: boolean) {
       expect: x.expect ?? 'message',
       auth: x.auth ?? false,
       recipients: to.length,
-      counter: at && 'trips' in at ? (at as Counter) : undefined,
+      counter: at && 'relay' in at ? (at as Counter) : undefined,
       samples: [],
       trips: [],
     }) satisfies Case;
@@ -160,7 +126,7 @@ function tools(lab: Lab, swaks: boolean) {
 async function run(c: Case, lab: Lab): Promise<void> {
   const messages = lab.messages.length;
   const conn = lab.sessions.at(-1)?.conn ?? 0;
-  const relayed = c.counter?.trips.length ?? 0;
+  const relayed = c.counter?.relay.sessions.length ?? 0;
   const t = performance.now();
   const child = spawn(c.cmd, c.args, { env: c.env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
@@ -183,8 +149,9 @@ async function run(c: Case, lab: Lab): Promise<void> {
   const stored = added === 1 && m!.recipients.length === c.recipients && m!.tls;
   if (c.expect === 'message' && !stored) fail(`${added} messages stored, expected 1 over TLS`);
   if (c.auth && m!.authUser !== LAB_AUTH_USER) fail('message not sent under AUTH');
-  if (c.counter && c.counter.trips.length !== relayed + 1) fail('expected one proxied connection');
-  if (c.counter) c.trips.push(c.counter.trips.at(-1)!);
+  const sessions = c.counter?.relay.sessions;
+  if (sessions && sessions.length !== relayed + 1) fail('expected one proxied connection');
+  if (sessions) c.trips.push(sessions.at(-1)!.trips);
 }
 
 const ms = (x: number): string => `${x.toFixed(1).padStart(7)} ms`;
