@@ -243,13 +243,12 @@ interface Timed {
 interface Plan {
   lines: string[];
   works: (Work | undefined)[];
-  transactions: number;
 }
 
 function plan(run: HostRun, batch: Work[]): Plan {
   const { o } = run;
   const segments = batch[0]?.probe && batch.length > 1 ? [[batch[0]], batch.slice(1)] : [batch];
-  const p: Plan = { lines: [], works: [], transactions: segments.length };
+  const p: Plan = { lines: [], works: [] };
   for (const [k, segment] of segments.entries()) {
     const utf8 = o.fromUtf8 === true || segment.some((w) => w.box.smtputf8);
     if (k > 0) add(p, 'RSET');
@@ -272,7 +271,7 @@ async function transaction(run: HostRun, s: Session, batch: Work[]): Promise<TxR
   const { o, out } = run;
   const clock = o.deadline.clock;
   const p = plan(run, batch);
-  out.transactions += p.transactions;
+  out.transactions += p.lines.filter((l) => l.startsWith('MAIL')).length;
   const replies: Timed[] = [];
   const started = clock.now();
   const collect = (reply: Reply): void => {
